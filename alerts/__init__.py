@@ -1,0 +1,1 @@
+"""Alert rules: which mentions someone must hear about, and who."""

@@ -1,0 +1,124 @@
+"""The collector interface: a collector yields raw posts and never writes anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecoute.errors import EcouteError
+
+
+class CollectorError(EcouteError):
+    """A source could not be read at all (not one bad item: those are problems)."""
+
+    def __init__(self, source: str, where: str, reason: str) -> None:
+        super().__init__(f"{source}: {where}: {reason}")
+        self.source, self.where, self.reason = source, where, reason
+
+
+class Author(BaseModel):
+    id: str | None = None
+    handle: str | None = None
+    display_name: str | None = None
+    followers: int | None = None
+
+
+class Thread(BaseModel):
+    parent_id: str | None = None
+    root_id: str | None = None
+
+
+class Engagement(BaseModel):
+    likes: int = 0
+    replies: int = 0
+    shares: int = 0
+
+
+class RawPost(BaseModel):
+    """One post as a source gave it, before any enrichment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="name of the configured source that collected it")
+    platform: str = Field(description="where it was published: news, mastodon, reddit...")
+    native_id: str
+    url: str | None = None
+    author: Author = Field(default_factory=Author)
+    title: str | None = None
+    text: str
+    language_hint: str | None = None
+    created_at: datetime
+    collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    thread: Thread = Field(default_factory=Thread)
+    engagement: Engagement = Field(default_factory=Engagement)
+    raw: dict[str, Any] = Field(default_factory=dict, description="payload kept for audit")
+
+
+Cursor = dict[str, str]
+
+
+@dataclass
+class FetchResult:
+    """What one run of a collector produced.
+
+    `cursor` is stored only after `posts` are safely indexed; `problems` lists each
+    item that was skipped, one line each, so nothing is dropped silently.
+    """
+
+    posts: list[RawPost] = field(default_factory=list)
+    cursor: Cursor = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+class SourceConfig(BaseModel):
+    """Fields every source block in config.yaml has."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    enabled: bool = True
+    interval_seconds: int = Field(default=900, ge=5)
+    keywords: list[str] = Field(
+        default_factory=list, description="keep only items mentioning one of these (empty: keep all)"
+    )
+
+
+class Collector(Protocol):
+    """One source family. Built from its config block; `fetch` has no side effects."""
+
+    type: ClassVar[str]
+
+    def fetch(self, cursor: Cursor) -> FetchResult:
+        """Return the posts newer than `cursor`, the next cursor and per-item problems."""
+        ...
+
+
+def mentions_keyword(post: RawPost, keywords: list[str]) -> bool:
+    """True when no keyword filter is set or the title/text contains one (case-insensitive)."""
+    if not keywords:
+        return True
+    haystack = f"{post.title or ''}\n{post.text}".casefold()
+    return any(k.casefold() in haystack for k in keywords)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Give naive datetimes the UTC zone so every timestamp compares."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn flat CSV columns such as `author.handle` into nested dicts."""
+    nested: dict[str, Any] = {}
+    for key, value in row.items():
+        if value in (None, ""):
+            continue
+        parts = key.split(".")
+        target = nested
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return nested

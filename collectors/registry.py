@@ -1,0 +1,21 @@
+"""Source type -> collector class. Adding a source: one module, one entry here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from collectors.base import Collector
+from collectors.files import FileCollector, FileConfig
+from collectors.rss import RssCollector, RssConfig
+
+AnySourceConfig = Annotated[RssConfig | FileConfig, Field(discriminator="type")]
+
+
+def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
+    """Make the collector a config block describes; relative paths resolve against base_dir."""
+    if isinstance(config, FileConfig):
+        return FileCollector(config, base_dir=base_dir)
+    return RssCollector(config)

@@ -1,0 +1,1 @@
+"""CRM connectors: mirror customer records into Écoute's customer index."""

@@ -1,0 +1,1 @@
+"""Écoute: social listening joined to the customer record."""

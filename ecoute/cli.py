@@ -1,0 +1,257 @@
+"""The `ecoute` command. Errors end here as one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from elasticsearch import Elasticsearch
+
+from ecoute.config import Secrets, Settings, load_settings
+from ecoute.errors import EcouteError, IndexUnavailableError
+
+app = typer.Typer(help="Écoute: social listening joined to your customer records.", no_args_is_help=True)
+es_app = typer.Typer(help="The embedded Elasticsearch stand-in (used when elasticsearch.url is unset).")
+nlp_app = typer.Typer(help="Run the NLP pipeline by hand.")
+crm_app = typer.Typer(help="CRM records.")
+app.add_typer(es_app, name="es")
+app.add_typer(nlp_app, name="nlp")
+app.add_typer(crm_app, name="crm")
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", envvar="ECOUTE_CONFIG", help="path to config.yaml")
+]
+DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def _settings(config: Path) -> Settings:
+    return load_settings(config)
+
+
+def _embedded(settings: Settings):
+    from index.client import EmbeddedServer
+
+    return EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port)
+
+
+def open_index(settings: Settings, start_embedded: bool = True) -> Elasticsearch:
+    """A client for the configured cluster, or for the embedded stand-in (started if asked)."""
+    from index.client import connect, ping
+
+    url = settings.elasticsearch.url
+    if url is None:
+        server = _embedded(settings)
+        if start_embedded:
+            server.start()
+        elif not server.answers():
+            raise IndexUnavailableError(
+                f"embedded Elasticsearch is not running on {server.url}: run `ecoute es up`"
+            )
+        url = server.url
+    es = connect(url, settings.elasticsearch, Secrets())
+    ping(es)
+    return es
+
+
+def _engine(config: Path):
+    from ecoute.engine import Engine
+
+    settings = _settings(config)
+    engine = Engine(settings, open_index(settings))
+    engine.prepare()
+    return engine
+
+
+@app.command()
+def run(
+    config: ConfigOption = Path("config.yaml"),
+    dashboard: Annotated[bool, typer.Option(help="also serve the dashboard")] = True,
+) -> None:
+    """Start everything: index, CRM import, scheduled collectors + NLP + alerts, and the dashboard."""
+    from ecoute.scheduler import schedule_jobs
+
+    engine = _engine(config)
+    written, rejected = engine.import_customers()
+    typer.echo(f"crm: {written} customers mirrored, {len(rejected)} rows rejected")
+    viewer = _start_dashboard(config, engine.settings) if dashboard else None
+    scheduler = schedule_jobs(engine)
+    typer.echo("scheduler running (Ctrl-C stops)")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        engine.release()
+        if viewer:
+            viewer.terminate()
+
+
+@app.command()
+def collect(
+    source: Annotated[str, typer.Argument(help="source name from config.yaml")],
+    config: ConfigOption = Path("config.yaml"),
+    since: Annotated[datetime | None, typer.Option(help="backfill from this date (YYYY-MM-DD)")] = None,
+) -> None:
+    """Run one source once, now, and print what it did."""
+    engine = _engine(config)
+    if since and since.tzinfo is None:
+        from datetime import UTC
+
+        since = since.replace(tzinfo=UTC)
+    report = engine.collect(source, since=since)
+    for problem in report.problems:
+        typer.echo(problem, err=True)
+    typer.echo(report.line())
+    if report.error or report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sources(config: ConfigOption = Path("config.yaml")) -> None:
+    """Health of every source: last success, last error, items per run."""
+    from index.queries import source_states
+
+    settings = _settings(config)
+    engine_es = open_index(settings, start_embedded=False)
+    from index.client import IndexNames
+
+    health = {
+        s.source: s.data for s in source_states(engine_es, IndexNames(settings.elasticsearch.index_prefix))
+    }
+    typer.echo(
+        f"{'source':<16} {'type':<6} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
+    )
+    for src in settings.sources:
+        h = health.get(src.name, {})
+        typer.echo(
+            f"{src.name:<16} {src.type:<6} {'yes' if src.enabled else 'no':<3} "
+            f"{h.get('last_success', '-'):<26} {h.get('items_last_run', '-')!s:>5} "
+            f"{h.get('consecutive_failures', 0)!s:>5}  {h.get('last_error', '')}"
+        )
+
+
+def _start_dashboard(config: Path, settings: Settings) -> subprocess.Popen:
+    env = {**os.environ, "ECOUTE_CONFIG": str(config.resolve())}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
+        "--server.address", settings.dashboard.host, "--server.port", str(settings.dashboard.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    typer.echo(f"dashboard: http://{settings.dashboard.host}:{settings.dashboard.port}")
+    return process
+
+
+@app.command()
+def dashboard(config: ConfigOption = Path("config.yaml")) -> None:
+    """Serve the Streamlit dashboard (starts the embedded index if needed)."""
+    settings = _settings(config)
+    open_index(settings)
+    process = _start_dashboard(config, settings)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+
+
+@es_app.command("up")
+def es_up(config: ConfigOption = Path("config.yaml")) -> None:
+    """Start the embedded Elasticsearch stand-in and wait until it answers."""
+    settings = _settings(config)
+    if settings.elasticsearch.url:
+        raise EcouteError(f"elasticsearch.url is set ({settings.elasticsearch.url}): nothing to start")
+    typer.echo(f"Elasticsearch stand-in answering on {_embedded(settings).start()}")
+
+
+@es_app.command("down")
+def es_down(config: ConfigOption = Path("config.yaml")) -> None:
+    """Stop the embedded stand-in by its PID (data is kept)."""
+    stopped = _embedded(_settings(config)).stop()
+    typer.echo("stopped" if stopped else "not running")
+
+
+@es_app.command("status")
+def es_status(config: ConfigOption = Path("config.yaml")) -> None:
+    """Say whether the index answers, and where."""
+    settings = _settings(config)
+    if settings.elasticsearch.url:
+        from index.client import ping
+
+        es = open_index(settings, start_embedded=False)
+        typer.echo(f"{settings.elasticsearch.url}: Elasticsearch {ping(es)}")
+        return
+    server = _embedded(settings)
+    if server.answers():
+        typer.echo(f"running on {server.url} (pid {server.pid() or 'unknown'}, data {server.data_dir})")
+    else:
+        typer.echo(f"not running ({server.url})")
+        raise typer.Exit(1)
+
+
+@nlp_app.command("classify")
+def nlp_classify(
+    texts: Annotated[list[str], typer.Argument(help="texts to classify")],
+    config: ConfigOption = Path("config.yaml"),
+    author: Annotated[str | None, typer.Option(help="author handle, for customer linking")] = None,
+) -> None:
+    """Print language, sentiment, intent, entities and topics for each text, as JSON lines."""
+    from datetime import UTC
+
+    from collectors.base import RawPost
+    from nlp.linking import CustomerDirectory
+    from nlp.pipeline import enrich
+
+    settings = _settings(config)
+    posts = [
+        RawPost(source="cli", platform="cli", native_id=str(i), text=t, author={"handle": author},
+                created_at=datetime.now(UTC))
+        for i, t in enumerate(texts)
+    ]  # fmt: skip
+    for mention in enrich(posts, CustomerDirectory(), settings.brand):
+        typer.echo(
+            json.dumps(
+                mention.model_dump(
+                    mode="json", include={"text", "language", "sentiment", "intent", "entities", "topics"}
+                ),
+                ensure_ascii=False,
+            )
+        )
+
+
+@crm_app.command("import")
+def crm_import(config: ConfigOption = Path("config.yaml")) -> None:
+    """Mirror the CRM CSV into the customer index now; rejected rows are listed."""
+    engine = _engine(config)
+    written, rejected = engine.import_customers()
+    for line in rejected:
+        typer.echo(f"rejected: {line}", err=True)
+    typer.echo(f"crm: {written} customers mirrored, {len(rejected)} rows rejected")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("elastic_transport", "httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        # Outside standalone mode click returns typer.Exit's code instead of exiting.
+        code = app(standalone_mode=False)
+    except EcouteError as exc:
+        typer.echo(f"ecoute: {exc}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

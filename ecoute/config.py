@@ -1,0 +1,157 @@
+"""The settings model for config.yaml, validated once at start-up and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collectors.registry import AnySourceConfig
+from ecoute.errors import ConfigError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrandConfig(Strict):
+    name: str
+    keywords: list[str] = Field(default_factory=list)
+    competitors: dict[str, list[str]] = Field(
+        default_factory=dict, description="competitor name -> keywords that mention it"
+    )
+
+
+class ElasticsearchConfig(Strict):
+    url: str | None = Field(default=None, description="real cluster; unset: embedded stand-in")
+    index_prefix: str = Field(default="ecoute", pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    request_timeout: float = Field(default=30.0, gt=0)
+    embedded_port: int = Field(default=9200, ge=1, le=65535)
+
+
+class CrmConfig(Strict):
+    customers_csv: Path | None = None
+    refresh_seconds: int = Field(default=3600, ge=60)
+
+
+class NlpConfig(Strict):
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    entities: bool = True
+
+
+Sentiment = Literal["positive", "neutral", "negative"]
+Intent = Literal["complaint", "praise", "question", "purchase", "churn_risk", "spam", "other"]
+
+
+class AlertRule(Strict):
+    """A mention matches when every condition that is set holds."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    description: str = ""
+    sentiment: list[Sentiment] = Field(default_factory=list)
+    intent: list[Intent] = Field(default_factory=list)
+    linked_customer: bool | None = None
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    sources: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(
+        default_factory=list, description="who hears about mentions with no account owner"
+    )
+
+
+class AlertsConfig(Strict):
+    rules: list[AlertRule] = Field(default_factory=list)
+
+
+class DashboardConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8501, ge=1, le=65535)
+
+
+class Settings(Strict):
+    brand: BrandConfig
+    elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
+    state_dir: Path = Path(".state")
+    sources: list[AnySourceConfig] = Field(default_factory=list)
+    crm: CrmConfig = Field(default_factory=CrmConfig)
+    nlp: NlpConfig = Field(default_factory=NlpConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for kind, names in (
+            ("sources", [s.name for s in self.sources]),
+            ("alerts.rules", [r.name for r in self.alerts.rules]),
+        ):
+            seen = {n for n in names if names.count(n) > 1}
+            if seen:
+                raise ValueError(f"{kind}: duplicate name {sorted(seen)[0]!r}")
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """A path from config.yaml, relative to the file's folder."""
+        return path if path.is_absolute() else self.base_dir / path
+
+    def source(self, name: str) -> AnySourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} in config.yaml (known: {known})")
+
+
+class Secrets(BaseSettings):
+    """Credentials come from the environment only, never from config.yaml."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+
+
+def load_settings(path: Path | str) -> Settings:
+    """Read and validate config.yaml; any problem becomes one ConfigError line."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    data["base_dir"] = path.resolve().parent
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem: the dotted key, then what was expected."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+        # pydantic puts the discriminator tag inside the path; users never wrote it
+        loc = [p for p in loc if p not in {"rss", "file"}]
+        key = ".".join(loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        else:
+            msg = err["msg"]
+            if err.get("input") is not None and err["type"] not in {"value_error"}:
+                msg += f", got {err['input']!r}"
+        lines.append(f"{key}: {msg}")
+    return "; ".join(lines)

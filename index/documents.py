@@ -1,0 +1,170 @@
+"""One pydantic model per document type; the Elasticsearch mapping is derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+import types
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, Field
+
+from collectors.base import Author, Engagement, Thread
+
+
+@dataclass(frozen=True)
+class Text:
+    """Full text, analysed in French and English, with an exact keyword sub-field."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Kept in _source for audit but not indexed."""
+
+
+class Label(BaseModel):
+    label: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Entity(BaseModel):
+    text: str
+    label: str
+
+
+class CustomerLink(BaseModel):
+    customer_id: str
+    method: str
+    confidence: float
+    reason: str
+
+
+class Mention(BaseModel):
+    """An enriched post as stored in `ecoute-mentions`."""
+
+    id: str
+    source: str
+    platform: str
+    native_id: str
+    url: str | None = None
+    author: Author
+    title: Annotated[str | None, Text()] = None
+    text: Annotated[str, Text()]
+    language: str
+    created_at: datetime
+    collected_at: datetime
+    enriched_at: datetime
+    thread: Thread
+    engagement: Engagement
+    topics: list[str] = Field(default_factory=list, description="brand/competitors it mentions")
+    hashtags: list[str] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    sentiment: Label
+    intent: Label
+    link: CustomerLink | None = None
+    customer_id: str | None = None
+    status: Literal["new", "in_progress", "answered", "closed", "ignored"] = "new"
+    raw: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
+
+
+class Customer(BaseModel):
+    """A CRM contact mirrored into `ecoute-customers`."""
+
+    customer_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: Annotated[str, Text()]
+    company: Annotated[str | None, Text()] = None
+    email: str | None = None
+    phone: str | None = None
+    handles: list[str] = Field(default_factory=list, description="lower-cased social handles")
+    segment: str | None = None
+    account_value: float | None = None
+    owner_name: str | None = None
+    owner_email: str | None = None
+    language: str | None = None
+    updated_at: datetime
+
+
+class Alert(BaseModel):
+    """One alert raised by a rule about one mention, in `ecoute-alerts`."""
+
+    id: str
+    rule: str
+    mention_id: str
+    customer_id: str | None = None
+    recipients: list[str]
+    created_at: datetime
+    summary: Annotated[str, Text()]
+    sentiment: str
+    intent: str
+    url: str | None = None
+    status: Literal["new", "acknowledged"] = "new"
+
+
+class SourceState(BaseModel):
+    """Cursor, lock and health of one source, in `ecoute-state`."""
+
+    id: str
+    kind: Literal["cursor", "lock", "health"]
+    source: str
+    data: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
+    owner: str | None = None
+    until: datetime | None = None
+    updated_at: datetime
+
+
+def document_id(*parts: str) -> str:
+    """Stable id from its parts, so writing the same thing twice never duplicates it."""
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+_SCALARS: dict[type, dict[str, Any]] = {
+    str: {"type": "keyword"},
+    bool: {"type": "boolean"},
+    int: {"type": "long"},
+    float: {"type": "float"},
+    datetime: {"type": "date"},
+}
+
+TEXT_FIELD: dict[str, Any] = {
+    "type": "text",
+    "fields": {
+        "fr": {"type": "text", "analyzer": "french"},
+        "en": {"type": "text", "analyzer": "english"},
+        "keyword": {"type": "keyword", "ignore_above": 256},
+    },
+}
+
+
+def mapping_for(model: type[BaseModel]) -> dict[str, Any]:
+    """The `properties` mapping of a model, field by field."""
+    return {"dynamic": "strict", "properties": _properties(model)}
+
+
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    return {name: _field_mapping(f.annotation, f.metadata) for name, f in model.model_fields.items()}
+
+
+def _field_mapping(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
+    if get_origin(annotation) is Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata = [*metadata, *extra]
+    if any(isinstance(m, Stored) for m in metadata):
+        return {"type": "object", "enabled": False}
+    if any(isinstance(m, Text) for m in metadata):
+        return TEXT_FIELD
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        (inner,) = [a for a in get_args(annotation) if a is not type(None)]
+        return _field_mapping(inner, [])
+    if origin is list:
+        return _field_mapping(get_args(annotation)[0], [])
+    if origin is Literal:
+        return {"type": "keyword"}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {"properties": _properties(annotation)}
+    if annotation in _SCALARS:
+        return _SCALARS[annotation]
+    raise TypeError(f"no Elasticsearch mapping for {annotation!r}")

@@ -1,0 +1,208 @@
+"""Named read queries used by the dashboard, the CLI and the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+from index.client import IndexNames
+from index.documents import Alert, Customer, Mention, SourceState
+
+TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
+
+
+@dataclass
+class MentionFilter:
+    """What a person narrows the inbox to; empty lists mean no filter."""
+
+    query: str = ""
+    sources: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    sentiments: list[str] = field(default_factory=list)
+    intents: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    customers_only: bool = False
+    customer_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_query(self) -> dict[str, Any]:
+        must: list[dict[str, Any]] = []
+        filters: list[dict[str, Any]] = []
+        if self.query.strip():
+            must.append(
+                {
+                    "simple_query_string": {
+                        "query": self.query,
+                        "fields": TEXT_FIELDS,
+                        "default_operator": "and",
+                    }
+                }
+            )
+        for field_name, values in (
+            ("source", self.sources),
+            ("platform", self.platforms),
+            ("language", self.languages),
+            ("sentiment.label", self.sentiments),
+            ("intent.label", self.intents),
+            ("topics", self.topics),
+            ("status", self.statuses),
+        ):
+            if values:
+                filters.append({"terms": {field_name: values}})
+        if self.customers_only:
+            filters.append({"exists": {"field": "customer_id"}})
+        if self.customer_id:
+            filters.append({"term": {"customer_id": self.customer_id}})
+        if self.since or self.until:
+            bounds = {}
+            if self.since:
+                bounds["gte"] = self.since.isoformat()
+            if self.until:
+                bounds["lt"] = self.until.isoformat()
+            filters.append({"range": {"created_at": bounds}})
+        if not must and not filters:
+            return {"match_all": {}}
+        return {"bool": {"must": must, "filter": filters}}
+
+
+@dataclass
+class MentionHit:
+    mention: Mention
+    highlights: list[str]
+
+
+@dataclass
+class MentionPage:
+    total: int
+    hits: list[MentionHit]
+
+
+def search_mentions(
+    es: Elasticsearch, names: IndexNames, flt: MentionFilter, size: int = 50, offset: int = 0
+) -> MentionPage:
+    """Newest first, with highlighted fragments when a text query is given."""
+    body: dict[str, Any] = {
+        "query": flt.to_query(),
+        "sort": [{"created_at": "desc"}, {"id": "asc"}],
+        "size": size,
+        "from": offset,
+        "track_total_hits": True,
+    }
+    if flt.query.strip():
+        body["highlight"] = {
+            "fields": {"text": {}, "text.fr": {}, "text.en": {}},
+            "pre_tags": ["«"],
+            "post_tags": ["»"],
+        }
+    result = es.search(index=names.mentions, **body)
+    hits = []
+    for hit in result["hits"]["hits"]:
+        fragments = [f for frags in hit.get("highlight", {}).values() for f in frags]
+        hits.append(MentionHit(Mention.model_validate(hit["_source"]), list(dict.fromkeys(fragments))))
+    return MentionPage(total=result["hits"]["total"]["value"], hits=hits)
+
+
+def get_mention(es: Elasticsearch, names: IndexNames, mention_id: str) -> Mention | None:
+    try:
+        return Mention.model_validate(es.get(index=names.mentions, id=mention_id)["_source"])
+    except NotFoundError:
+        return None
+
+
+def count_mentions(es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None) -> int:
+    query = (flt or MentionFilter()).to_query()
+    return es.count(index=names.mentions, query=query)["count"]
+
+
+def get_customer(es: Elasticsearch, names: IndexNames, customer_id: str) -> Customer | None:
+    try:
+        return Customer.model_validate(es.get(index=names.customers, id=customer_id)["_source"])
+    except NotFoundError:
+        return None
+
+
+def search_customers(es: Elasticsearch, names: IndexNames, text: str = "", size: int = 50) -> list[Customer]:
+    """By name, company, email or handle; all customers by name when `text` is empty."""
+    if text.strip():
+        needle = text.strip().lstrip("@").lower()
+        query: dict[str, Any] = {
+            "bool": {
+                "should": [
+                    {
+                        "multi_match": {
+                            "query": text,
+                            "fields": ["full_name^3", "company^2", "company.fr", "full_name.fr"],
+                            "fuzziness": "AUTO",
+                        }
+                    },
+                    {"term": {"email": needle}},
+                    {"term": {"handles": needle}},
+                    {"prefix": {"handles": needle}},
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+        sort: list[Any] = ["_score", {"customer_id": "asc"}]
+    else:
+        query, sort = {"match_all": {}}, [{"full_name.keyword": "asc"}]
+    result = es.search(index=names.customers, query=query, sort=sort, size=size)
+    return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def all_customers(es: Elasticsearch, names: IndexNames, page_size: int = 1000) -> list[Customer]:
+    """Every mirrored customer, paged with point-in-time + search_after."""
+    pit = es.open_point_in_time(index=names.customers, keep_alive="1m")["id"]
+    customers: list[Customer] = []
+    search_after = None
+    try:
+        while True:
+            kwargs: dict[str, Any] = {
+                "pit": {"id": pit, "keep_alive": "1m"},
+                "size": page_size,
+                "sort": [{"customer_id": "asc"}],
+            }
+            if search_after:
+                kwargs["search_after"] = search_after
+            hits = es.search(**kwargs)["hits"]["hits"]
+            if not hits:
+                break
+            customers.extend(Customer.model_validate(h["_source"]) for h in hits)
+            search_after = hits[-1]["sort"]
+    finally:
+        es.close_point_in_time(id=pit)
+    return customers
+
+
+def list_alerts(
+    es: Elasticsearch,
+    names: IndexNames,
+    recipient: str | None = None,
+    customer_id: str | None = None,
+    status: str | None = None,
+    size: int = 100,
+) -> list[Alert]:
+    filters: list[dict[str, Any]] = []
+    if recipient:
+        filters.append({"term": {"recipients": recipient}})
+    if customer_id:
+        filters.append({"term": {"customer_id": customer_id}})
+    if status:
+        filters.append({"term": {"status": status}})
+    result = es.search(
+        index=names.alerts,
+        query={"bool": {"filter": filters}},
+        sort=[{"created_at": "desc"}],
+        size=size,
+    )
+    return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def source_states(es: Elasticsearch, names: IndexNames, kind: str = "health") -> list[SourceState]:
+    result = es.search(index=names.state, query={"term": {"kind": kind}}, sort=[{"source": "asc"}], size=500)
+    return [SourceState.model_validate(h["_source"]) for h in result["hits"]["hits"]]

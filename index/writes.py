@@ -1,0 +1,203 @@
+"""Index set-up and every write: templates, aliases, bulk, state, locks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import streaming_bulk
+from pydantic import BaseModel
+
+from ecoute.errors import IndexUnavailableError
+from index.client import IndexNames
+from index.documents import Alert, Customer, Mention, SourceState, mapping_for
+
+SCHEMA_VERSION = 1
+"""Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates."""
+
+
+def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
+    return [
+        (names.mentions, Mention),
+        (names.customers, Customer),
+        (names.alerts, Alert),
+        (names.state, SourceState),
+    ]
+
+
+def ensure_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
+    """Create the versioned templates, indices and aliases that are missing; return created indices."""
+    created = []
+    try:
+        for alias, model in _document_types(names):
+            es.indices.put_index_template(
+                name=f"{alias}-template",
+                index_patterns=[f"{alias}-v*"],
+                template={
+                    "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+                    "mappings": mapping_for(model),
+                },
+                version=SCHEMA_VERSION,
+                priority=100,
+            )
+            if not es.indices.exists_alias(name=alias):
+                index = f"{alias}-v{SCHEMA_VERSION}"
+                es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
+                created.append(index)
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot create Écoute's indices: {exc}") from exc
+    return created
+
+
+def drop_indices(es: Elasticsearch, names: IndexNames) -> None:
+    """Delete every index and template of this prefix (tests, `ecoute es reset`)."""
+    for alias, _ in _document_types(names):
+        indices = list(es.indices.get(index=f"{alias}-v*", allow_no_indices=True))
+        if indices:  # deleting needs exact names: wildcards are refused by default
+            es.indices.delete(index=",".join(indices))
+        es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}-template")
+
+
+@dataclass
+class BulkReport:
+    created: int = 0
+    duplicates: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def create_documents(
+    es: Elasticsearch, alias: str, docs: Iterable[tuple[str, BaseModel]], refresh: bool = True
+) -> BulkReport:
+    """Bulk `create` by id: an id already there counts as a duplicate, never a second copy."""
+    actions = (
+        {"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc.model_dump(mode="json")}
+        for doc_id, doc in docs
+    )
+    report = BulkReport()
+    try:
+        for ok, item in streaming_bulk(
+            es, actions, raise_on_error=False, raise_on_exception=False, chunk_size=500
+        ):
+            result = item["create"]
+            if ok:
+                report.created += 1
+            elif result.get("status") == 409:
+                report.duplicates += 1
+            else:
+                error = result.get("error")
+                reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
+                report.failed.append((result.get("_id", "?"), reason))
+        if refresh and (report.created or report.duplicates):
+            es.indices.refresh(index=alias)
+    except TransportError as exc:
+        raise IndexUnavailableError(f"cannot write to {alias}: {exc}") from exc
+    return report
+
+
+def index_mentions(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> BulkReport:
+    return create_documents(es, names.mentions, ((m.id, m) for m in mentions))
+
+
+def write_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> BulkReport:
+    return create_documents(es, names.alerts, ((a.id, a) for a in alerts))
+
+
+def upsert_customers(es: Elasticsearch, names: IndexNames, customers: list[Customer]) -> int:
+    """Mirror CRM contacts: the latest import replaces the previous copy of each."""
+    actions = (
+        {
+            "_op_type": "index",
+            "_index": names.customers,
+            "_id": c.customer_id,
+            "_source": c.model_dump(mode="json"),
+        }
+        for c in customers
+    )
+    written = 0
+    try:
+        for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
+            if not ok:
+                result = item["index"]
+                raise IndexUnavailableError(f"customer {result.get('_id')}: {result.get('error')}")
+            written += 1
+        es.indices.refresh(index=names.customers)
+    except TransportError as exc:
+        raise IndexUnavailableError(f"cannot write customers: {exc}") from exc
+    return written
+
+
+def set_alert_status(es: Elasticsearch, names: IndexNames, alert_id: str, status: str) -> None:
+    es.update(index=names.alerts, id=alert_id, doc={"status": status}, refresh=True)
+
+
+def get_state(es: Elasticsearch, names: IndexNames, state_id: str) -> SourceState | None:
+    try:
+        hit = es.get(index=names.state, id=state_id)
+    except NotFoundError:
+        return None
+    return SourceState.model_validate(hit["_source"])
+
+
+def put_state(es: Elasticsearch, names: IndexNames, state: SourceState) -> None:
+    es.index(index=names.state, id=state.id, document=state.model_dump(mode="json"), refresh=True)
+
+
+def acquire_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str, ttl: timedelta) -> bool:
+    """Take the named lease for `ttl` unless another live owner holds it.
+
+    The lease lives in `ecoute-state`, so two `ecoute run` processes sharing one index never run
+    the same job at once; a crashed owner's lease simply expires.
+    """
+    now = datetime.now(UTC)
+    state_id = f"lock:{name}"
+    lease = SourceState(
+        id=state_id, kind="lock", source=name, owner=owner, until=now + ttl, updated_at=now
+    ).model_dump(mode="json")
+    try:
+        current = es.get(index=names.state, id=state_id)
+    except NotFoundError:
+        try:
+            es.create(index=names.state, id=state_id, document=lease, refresh=True)
+            return True
+        except ConflictError:
+            return False
+    held = SourceState.model_validate(current["_source"])
+    if held.owner != owner and held.until and held.until > now:
+        return False
+    try:
+        es.index(
+            index=names.state,
+            id=state_id,
+            document=lease,
+            if_seq_no=current["_seq_no"],
+            if_primary_term=current["_primary_term"],
+            refresh=True,
+        )
+    except ConflictError:
+        return False
+    return True
+
+
+def release_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str) -> None:
+    state_id = f"lock:{name}"
+    try:
+        current = es.get(index=names.state, id=state_id)
+    except NotFoundError:
+        return
+    if current["_source"].get("owner") != owner:
+        return
+    with contextlib.suppress(ConflictError, NotFoundError):
+        es.delete(
+            index=names.state,
+            id=state_id,
+            if_seq_no=current["_seq_no"],
+            if_primary_term=current["_primary_term"],
+            refresh=True,
+        )

@@ -1,0 +1,1 @@
+"""Pure NLP components: no I/O, batched, models loaded once per process."""

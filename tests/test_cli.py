@@ -1,0 +1,81 @@
+"""The `ecoute` command as a user runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from index.client import free_port
+from tests.conftest import ROOT
+
+ECOUTE = [sys.executable, "-m", "ecoute"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*ECOUTE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def embedded_config(tmp_path: Path) -> Path:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["elasticsearch"] = {"url": None, "embedded_port": free_port(), "index_prefix": "cli"}
+    data["state_dir"] = str(tmp_path / "state")
+    data["sources"][0]["path"] = str(ROOT / data["sources"][0]["path"])
+    data["crm"]["customers_csv"] = str(ROOT / data["crm"]["customers_csv"])
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_es_up_status_down_manage_the_embedded_server(tmp_path: Path):
+    config = str(embedded_config(tmp_path))
+    try:
+        up = run("es", "up", "--config", config, cwd=tmp_path)
+        assert up.returncode == 0, up.stderr
+        assert "answering on http://127.0.0.1:" in up.stdout
+        assert "GLIBC" not in up.stdout + up.stderr
+        status = run("es", "status", "--config", config, cwd=tmp_path)
+        assert status.returncode == 0 and "running on" in status.stdout
+    finally:
+        down = run("es", "down", "--config", config, cwd=tmp_path)
+    assert down.stdout.strip() == "stopped"
+    after = run("es", "status", "--config", config, cwd=tmp_path)
+    assert after.returncode == 1 and "not running" in after.stdout
+
+
+def test_collect_sample_then_import_crm_from_the_command_line(tmp_path: Path):
+    config = str(embedded_config(tmp_path))
+    try:
+        crm = run("crm", "import", "--config", config, cwd=tmp_path)
+        assert crm.returncode == 0, crm.stderr
+        assert "customers mirrored" in crm.stdout
+        collected = run("collect", "sample", "--config", config, cwd=tmp_path)
+        assert collected.returncode == 0, collected.stderr
+        assert collected.stdout.startswith("sample: ") and " new, " in collected.stdout
+        unknown = run("collect", "nowhere", "--config", config, cwd=tmp_path)
+        assert unknown.returncode == 2
+        assert (
+            unknown.stderr.strip()
+            == "ecoute: no source named 'nowhere' in config.yaml (known: sample, lumio-news)"
+        )
+    finally:
+        run("es", "down", "--config", config, cwd=tmp_path)
+
+
+def test_nlp_classify_prints_labels_as_json(tmp_path: Path):
+    result = run(
+        "nlp",
+        "classify",
+        "Je résilie mon abonnement Lumio, c'est honteux",
+        "--config",
+        str(ROOT / "config.yaml"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    (line,) = [json.loads(row) for row in result.stdout.splitlines() if row.startswith("{")]
+    assert line["language"] == "fr" and line["intent"]["label"] == "churn_risk"
+    assert line["sentiment"]["label"] == "negative" and line["topics"] == ["Lumio"]
