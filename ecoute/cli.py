@@ -180,19 +180,21 @@ def es_down(config: ConfigOption = Path("config.yaml")) -> None:
 @es_app.command("status")
 def es_status(config: ConfigOption = Path("config.yaml")) -> None:
     """Say whether the index answers, and where."""
+    from index.capabilities import detect_capabilities
+    from index.client import ping
+
     settings = _settings(config)
     if settings.elasticsearch.url:
-        from index.client import ping
-
         es = open_index(settings, start_embedded=False)
         typer.echo(f"{settings.elasticsearch.url}: Elasticsearch {ping(es)}")
-        return
-    server = _embedded(settings)
-    if server.answers():
-        typer.echo(f"running on {server.url} (pid {server.pid() or 'unknown'}, data {server.data_dir})")
     else:
-        typer.echo(f"not running ({server.url})")
-        raise typer.Exit(1)
+        server = _embedded(settings)
+        if not server.answers():
+            typer.echo(f"not running ({server.url})")
+            raise typer.Exit(1)
+        typer.echo(f"running on {server.url} (pid {server.pid() or 'unknown'}, data {server.data_dir})")
+        es = open_index(settings, start_embedded=False)
+    typer.echo(detect_capabilities(es, settings.elasticsearch.index_prefix).describe())
 
 
 @nlp_app.command("classify")

@@ -38,6 +38,8 @@ def test_es_up_status_down_manage_the_embedded_server(tmp_path: Path):
         assert "GLIBC" not in up.stdout + up.stderr
         status = run("es", "status", "--config", config, cwd=tmp_path)
         assert status.returncode == 0 and "running on" in status.stdout
+        # the stand-in has none of the real-Elasticsearch-only features, and says so
+        assert "percolator no, composite no, percentiles no, significant_terms no" in status.stdout
     finally:
         down = run("es", "down", "--config", config, cwd=tmp_path)
     assert down.stdout.strip() == "stopped"
