@@ -77,6 +77,9 @@ def run(
     """Start everything: index, CRM import, scheduled collectors + NLP + alerts, and the dashboard."""
     from ecoute.scheduler import schedule_jobs
 
+    settings = _settings(config)
+    server = _embedded(settings) if settings.elasticsearch.url is None else None
+    started_here = server is not None and not server.answers()
     engine = _engine(config)
     written, rejected = engine.import_customers()
     typer.echo(f"crm: {written} customers mirrored, {len(rejected)} rows rejected")
@@ -91,6 +94,9 @@ def run(
         engine.release()
         if viewer:
             viewer.terminate()
+        if started_here and server is not None:
+            server.stop()
+            typer.echo("embedded Elasticsearch stopped (data kept)")
 
 
 @app.command()
