@@ -85,3 +85,14 @@ def average_sentiment_confidence(
         aggs={"conf": {"avg": {"field": "sentiment.confidence"}}},
     )
     return result["aggregations"]["conf"]["value"]
+
+
+def distinct_count(es: Elasticsearch, names: IndexNames, field: str, flt: MentionFilter | None = None) -> int:
+    """How many different values of a keyword field the matching mentions have (e.g. customers)."""
+    result = es.search(
+        index=names.mentions,
+        size=0,
+        query=(flt or MentionFilter()).to_query(),
+        aggs={"distinct": {"cardinality": {"field": field}}},
+    )
+    return int(result["aggregations"]["distinct"]["value"] or 0)

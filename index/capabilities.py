@@ -25,7 +25,9 @@ def detect_capabilities(es: Elasticsearch, prefix: str = "ecoute") -> Capabiliti
     index = f"{prefix}-probe-{uuid.uuid4().hex[:8]}"
     es.indices.create(
         index=index,
-        mappings={"properties": {"q": {"type": "percolator"}, "k": {"type": "keyword"}, "n": {"type": "long"}}},
+        mappings={
+            "properties": {"q": {"type": "percolator"}, "k": {"type": "keyword"}, "n": {"type": "long"}}
+        },
         settings={"number_of_shards": 1, "number_of_replicas": 0},
     )
     try:

@@ -206,3 +206,12 @@ def list_alerts(
 def source_states(es: Elasticsearch, names: IndexNames, kind: str = "health") -> list[SourceState]:
     result = es.search(index=names.state, query={"term": {"kind": kind}}, sort=[{"source": "asc"}], size=500)
     return [SourceState.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def get_customers(es: Elasticsearch, names: IndexNames, customer_ids: list[str]) -> dict[str, Customer]:
+    """The customers with these ids, in one request; ids not in the index are left out."""
+    ids = list(dict.fromkeys(i for i in customer_ids if i))
+    if not ids:
+        return {}
+    docs = es.mget(index=names.customers, ids=ids)["docs"]
+    return {d["_id"]: Customer.model_validate(d["_source"]) for d in docs if d.get("found")}

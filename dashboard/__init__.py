@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: app.py + pages/, each page calls index/ functions."""

@@ -1,0 +1,141 @@
+"""Customers: find a CRM contact, see the record beside what they said in public and the alerts about them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.context import Index, open_index, shown_errors
+from dashboard.render import literal, mention_card, safe_url, when
+from dashboard.text import t
+from index.aggregations import SENTIMENTS, counts_by
+from index.documents import Customer
+from index.queries import MentionFilter, get_customer, list_alerts, search_customers, search_mentions
+
+MENTIONS_SHOWN = 50
+
+
+def choose_customer(index: Index) -> Customer | None:
+    """Search box and picker; the `customer` query parameter opens one directly and follows the choice."""
+    wanted = st.query_params.get("customer")
+    text = st.text_input(t("customer_search"), key="customer_search", help=t("customer_search_help"))
+    found = search_customers(index.es, index.names, text)
+    if text.strip():
+        if found:
+            st.caption(t("customers_found", n=len(found)))
+            st.dataframe(pd.DataFrame([_row(c) for c in found]), hide_index=True)
+        else:
+            st.info(t("customers_none"))
+    if wanted and wanted not in {c.customer_id for c in found}:
+        opened = get_customer(index.es, index.names, wanted)
+        if opened is None:
+            st.warning(t("customer_missing", id=wanted))
+        else:
+            found = [opened, *found]
+    if not found:
+        if not text.strip():
+            st.info(t("customers_none"))
+        return None
+    by_id = {c.customer_id: c for c in found}
+    ids = list(by_id)
+    chosen = st.selectbox(
+        t("customer_pick"),
+        ids,
+        index=ids.index(wanted) if wanted in by_id else None,
+        format_func=lambda i: " · ".join(
+            v for v in (by_id[i].full_name, by_id[i].company, by_id[i].email) if v
+        ),
+        placeholder=t("customer_pick_placeholder"),
+        key="customer_pick",
+    )
+    if chosen is None:
+        return None
+    if chosen != wanted:
+        st.query_params["customer"] = chosen
+    return by_id[chosen]
+
+
+def _row(customer: Customer) -> dict[str, str | None]:
+    return {
+        t("name"): customer.full_name,
+        t("company"): customer.company,
+        t("email"): customer.email,
+        t("segment"): customer.segment,
+        t("owner"): customer.owner_name,
+    }
+
+
+def crm_record(customer: Customer) -> None:
+    st.subheader(literal(customer.full_name))
+    st.caption(t("crm_record"))
+    owner = " ".join(
+        v for v in (customer.owner_name, f"<{customer.owner_email}>" if customer.owner_email else None) if v
+    )
+    value = f"{customer.account_value:,.2f}" if customer.account_value is not None else None
+    fields = [
+        (t("company"), customer.company),
+        (t("email"), customer.email),
+        (t("phone"), customer.phone),
+        (t("handles"), ", ".join(customer.handles)),
+        (t("segment"), customer.segment),
+        (t("account_value"), value),
+        (t("owner"), owner),
+        (t("customer_id"), customer.customer_id),
+        (t("updated"), when(customer.updated_at)),
+    ]
+    st.markdown("  \n".join(f"**{literal(name)}**\\: {literal(v or '—')}" for name, v in fields))
+
+
+def customer_activity(index: Index, customer: Customer) -> None:
+    flt = MentionFilter(customer_id=customer.customer_id)
+    by_sentiment = counts_by(index.es, index.names, "sentiment.label", flt)
+    cols = st.columns(len(SENTIMENTS))
+    for col, sentiment in zip(cols, SENTIMENTS, strict=True):
+        col.metric(t(sentiment), f"{by_sentiment.get(sentiment, 0):,}")
+
+    alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id)
+    st.subheader(t("alerts"))
+    if not alerts:
+        st.caption(t("alerts_none"))
+    for alert in alerts:
+        with st.container(border=True):
+            st.markdown(
+                literal(
+                    t(
+                        "alert_line",
+                        rule=alert.rule,
+                        created=when(alert.created_at),
+                        sentiment=alert.sentiment,
+                        intent=alert.intent,
+                        status=alert.status,
+                    )
+                )
+            )
+            st.text(alert.summary)
+            url = safe_url(alert.url)
+            if url:
+                st.link_button(t("open_original"), url)
+
+    page = search_mentions(index.es, index.names, flt, size=MENTIONS_SHOWN)
+    st.subheader(f"{literal(t('customer_mentions'))} \\({page.total:,}\\)")
+    if not page.hits:
+        st.caption(t("customer_mentions_none"))
+    for hit in page.hits:
+        mention_card(hit.mention, show_customer=False)
+
+
+def customers(index: Index) -> None:
+    st.title(t("customers_title"))
+    customer = choose_customer(index)
+    if customer is None:
+        return
+    record, activity = st.columns([1, 2])
+    with record:
+        crm_record(customer)
+    with activity:
+        customer_activity(index, customer)
+
+
+index = open_index()
+with shown_errors(index):
+    customers(index)

@@ -1,0 +1,105 @@
+"""Pieces the pages share. Text from posts and the CRM is untrusted: shown literally, never as markup."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from dashboard.text import t
+from index.documents import Customer, Label, Mention
+
+SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
+CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}
+
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def literal(value: object) -> str:
+    """`value` as markdown that shows exactly its characters on one line: every ASCII punctuation
+    mark is backslash-escaped, so no emphasis, link, HTML, directive or formula can come through."""
+    text = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL with a host, or None: `javascript:` and friends never become links."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def label_text(label: Label) -> str:
+    return f"{label.label} {label.confidence:.2f}"
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def mention_card(
+    mention: Mention,
+    highlights: list[str] | None = None,
+    customer: Customer | None = None,
+    show_customer: bool = True,
+) -> None:
+    """One mention: who, where, when, the post itself, what the NLP made of it and who the customer is."""
+    with st.container(border=True):
+        head, action = st.columns([5, 1])
+        with head:
+            author = mention.author
+            who = [f"**{literal(author.display_name)}**"] if author.display_name else []
+            who.append(literal(author.handle or t("anonymous")))
+            if author.followers is not None:
+                who.append(literal(t("followers", n=f"{author.followers:,}")))
+            st.markdown(" · ".join(who))
+            st.caption(
+                " · ".join(literal(v) for v in (mention.platform, mention.source, when(mention.created_at)))
+            )
+        url = safe_url(mention.url)
+        if url:
+            action.link_button(t("open_original"), url, width="stretch")
+        if mention.title:
+            st.markdown(f"**{literal(mention.title)}**")
+        st.text(mention.text)
+        if highlights:
+            st.caption(t("matches"))
+            for fragment in highlights:
+                st.text(f"… {fragment} …")
+        sentiment_color = SENTIMENT_COLORS.get(mention.sentiment.label, "gray")
+        st.markdown(
+            f":{sentiment_color}-badge[{literal(label_text(mention.sentiment))}] "
+            f":blue-badge[{literal(label_text(mention.intent))}] "
+            f":gray-badge[{literal(t('status'))}\\: {literal(mention.status)}]"
+        )
+        if show_customer and mention.customer_id:
+            _customer_line(mention, customer)
+        details = []
+        if mention.topics:
+            details.append(f"{literal(t('topics'))}\\: {literal(', '.join(mention.topics))}")
+        if mention.entities:
+            entities = ", ".join(f"{e.text} ({e.label})" for e in mention.entities)
+            details.append(f"{literal(t('entities'))}\\: {literal(entities)}")
+        if details:
+            st.caption(" · ".join(details))
+
+
+def _customer_line(mention: Mention, customer: Customer | None) -> None:
+    customer_id = mention.customer_id or ""
+    name = customer.full_name if customer else t("unknown_customer", id=customer_id)
+    if customer and customer.company:
+        name = f"{name}, {customer.company}"
+    st.page_link(
+        "pages/customers.py",
+        label=f"{literal(t('customer'))}\\: {literal(name)}",
+        icon=":material/person:",
+        query_params={"customer": customer_id},
+    )
+    if mention.link:
+        link = mention.link
+        st.caption(
+            literal(t("link_reason", method=link.method, confidence=link.confidence, reason=link.reason))
+        )

@@ -1,0 +1,106 @@
+"""Every string the dashboard shows, in one place so a translation is one more dict."""
+
+from __future__ import annotations
+
+LANGUAGE = "en"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "nav_inbox": "Inbox",
+        "nav_insights": "Insights",
+        "nav_customers": "Customers",
+        # errors
+        "config_error": "Configuration problem: {reason}",
+        "unreachable": "The index at {url} is unreachable: {reason}",
+        "unreachable_embedded": "The index at {url} is unreachable: {reason} (start it with `ecoute es up`)",
+        "index_refused": "The index at {url} refused the request: {reason}",
+        "no_indices": "Nothing is indexed yet under the prefix {prefix}: run `ecoute run` to collect.",
+        # filters
+        "filters": "Filters",
+        "search": "Search",
+        "search_help": 'Words in the title or text; "quotes" for a phrase, -word to exclude.',
+        "source": "Source",
+        "platform": "Platform",
+        "language": "Language",
+        "sentiment": "Sentiment",
+        "intent": "Intent",
+        "topic": "Topic",
+        "customers_only": "Customers only",
+        "period": "Period",
+        "period_24h": "Last 24 hours",
+        "period_7d": "Last 7 days",
+        "period_30d": "Last 30 days",
+        "period_90d": "Last 90 days",
+        "period_all": "All time",
+        # inbox
+        "inbox_title": "Inbox",
+        "inbox_total": "Matching mentions",
+        "inbox_shown": "Showing {shown} of {total}, newest first.",
+        "inbox_empty": "No mention matches these filters.",
+        "show_more": "Show more",
+        "open_original": "Open original",
+        "followers": "{n} followers",
+        "matches": "Matches",
+        "customer": "Customer",
+        "link_reason": "linked by {method} ({confidence:.2f}): {reason}",
+        "unknown_customer": "unknown customer {id}",
+        "topics": "Topics",
+        "entities": "Entities",
+        "status": "Status",
+        "anonymous": "anonymous",
+        # insights
+        "insights_title": "Insights",
+        "mentions": "Mentions",
+        "negative_share": "% negative",
+        "net_sentiment": "Net sentiment",
+        "net_sentiment_help": "(positive - negative) / all mentions, from -1 to 1.",
+        "linked_customers": "Customers mentioning",
+        "linked_customers_help": "Different customers linked to a mention in this period.",
+        "sentiment_over_time": "Sentiment over time",
+        "sentiment_totals": "Sentiment in this period",
+        "by_source": "Volume by source",
+        "by_language": "Volume by language",
+        "by_intent": "Volume by intent",
+        "share_of_voice": "Share of voice",
+        "insights_empty": "No mentions in this period.",
+        "day": "Day",
+        "count": "Mentions",
+        "share": "Share",
+        "brand": "Brand",
+        "competitor": "Competitor",
+        "positive": "Positive",
+        "neutral": "Neutral",
+        "negative": "Negative",
+        # customers
+        "customers_title": "Customers",
+        "customer_search": "Find a customer",
+        "customer_search_help": "Name, company, email or social handle.",
+        "customer_pick": "Customer",
+        "customer_pick_placeholder": "Choose a customer",
+        "customers_found": "{n} customers found",
+        "customers_none": "No customer matches this search.",
+        "customer_missing": "No customer with id {id!r} in the index.",
+        "crm_record": "CRM record",
+        "company": "Company",
+        "email": "Email",
+        "phone": "Phone",
+        "handles": "Handles",
+        "segment": "Segment",
+        "account_value": "Account value",
+        "owner": "Account owner",
+        "customer_id": "Customer id",
+        "updated": "Updated",
+        "customer_mentions": "Mentions",
+        "customer_mentions_none": "No mention is linked to this customer yet.",
+        "alerts": "Alerts",
+        "alerts_none": "No alert about this customer.",
+        "alert_line": "{rule} · {created} · {sentiment} / {intent} · {status}",
+        "name": "Name",
+    },
+}
+
+
+def t(key: str, **values: object) -> str:
+    """The interface string `key` in the current language, formatted with `values`."""
+    text = STRINGS[LANGUAGE][key]
+    return text.format(**values) if values else text
