@@ -34,10 +34,12 @@ def detect_capabilities(es: Elasticsearch, prefix: str = "ecoute") -> Capabiliti
         es.index(index=index, id="1", document={"q": {"term": {"k": "a"}}, "k": "a", "n": 1}, refresh=True)
         return Capabilities(
             percolator=_works(
-                lambda: es.search(
-                    index=index, query={"percolate": {"field": "q", "document": {"k": "a"}}}
-                )["hits"]["total"]["value"]
-                == 1
+                lambda: (
+                    es.search(index=index, query={"percolate": {"field": "q", "document": {"k": "a"}}})[
+                        "hits"
+                    ]["total"]["value"]
+                    == 1
+                )
             ),
             composite=_aggregation_works(
                 es, index, {"composite": {"sources": [{"k": {"terms": {"field": "k"}}}]}}, "buckets"
