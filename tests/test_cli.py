@@ -81,3 +81,67 @@ def test_nlp_classify_prints_labels_as_json(tmp_path: Path):
     (line,) = [json.loads(row) for row in result.stdout.splitlines() if row.startswith("{")]
     assert line["language"] == "fr" and line["intent"]["label"] == "churn_risk"
     assert line["sentiment"]["label"] == "negative" and line["topics"] == ["Lumio"]
+
+
+class Running:
+    """An `ecoute` process whose output lines are collected as they come."""
+
+    def __init__(self, *args: str, cwd: Path) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [*ECOUTE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, needle: str, timeout: float = 120.0) -> str:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines:
+                if needle in line:
+                    return line
+            if self.process.poll() is not None and not any(needle in line for line in self.lines):
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{needle!r} not seen; output:\n" + "\n".join(self.lines[-30:]))
+
+    def stop(self) -> int:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+def test_run_collects_and_a_second_run_does_not_repeat_the_jobs(tmp_path: Path):
+    from ecoute.config import load_settings
+    from index.client import EmbeddedServer
+
+    config = embedded_config(tmp_path)
+    settings = load_settings(config)
+    server = EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port)
+    first = Running("run", "--no-dashboard", "--config", str(config), cwd=tmp_path)
+    second = None
+    try:
+        first.wait_for("crm: 60 customers mirrored")
+        collected = first.wait_for("sample: 342 fetched")
+        assert "342 new" in collected
+        second = Running("run", "--no-dashboard", "--config", str(config), cwd=tmp_path)
+        second.wait_for("sample: skipped (another ecoute process holds this source)")
+        assert second.stop() == 0
+        assert server.answers()  # the second run did not start the stand-in, so leaves it up
+    finally:
+        if second:
+            second.stop()
+        assert first.stop() == 0
+    first.wait_for("embedded Elasticsearch stopped")
+    assert not server.answers()
+    assert not any("Traceback" in line for line in first.lines)
