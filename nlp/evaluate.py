@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from index.documents import Mention
 
@@ -53,3 +54,117 @@ def evaluate(mentions: list[Mention], gold: list[dict[str, str]]) -> dict[str, d
             ]
             report[family][language] = score_labels([p[0] for p in pairs], [p[1] for p in pairs])
     return report
+
+
+@dataclass
+class IntentScore:
+    """Precision, recall and F1 of one intent label, treated as its own yes/no question."""
+
+    support: int = 0
+    precision: float = 0.0
+    recall: float = 0.0
+    f1: float = 0.0
+
+
+def score_intents(
+    gold: list[list[str]], predicted: list[list[str]], labels: list[str]
+) -> dict[str, IntentScore]:
+    """Per-label scores for multi-label intents."""
+    scores = {}
+    for label in labels:
+        tp = sum(label in g and label in p for g, p in zip(gold, predicted, strict=True))
+        n_gold = sum(label in g for g in gold)
+        n_pred = sum(label in p for p in predicted)
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[label] = IntentScore(n_gold, round(precision, 3), round(recall, 3), round(f1, 3))
+    return scores
+
+
+@dataclass
+class SystemReport:
+    """How one system (the trained model, or the lexicon baseline) did on a labelled set."""
+
+    name: str
+    sentiment: dict[str, LabelScore]
+    intents: dict[str, IntentScore]
+    phenomena: dict[str, LabelScore]
+
+
+def report_for(
+    name: str,
+    examples: list[Any],
+    sentiments: list[str],
+    intents: list[list[str]],
+    intent_labels: list[str],
+) -> SystemReport:
+    """Sentiment per language ('all', 'fr', 'en'), intents per label, sentiment per phenomenon."""
+    by_language = {}
+    for language in ("all", "fr", "en"):
+        pairs = [
+            (e.sentiment, s) for e, s in zip(examples, sentiments, strict=True) if language in ("all", e.lang)
+        ]
+        if pairs:
+            by_language[language] = score_labels([g for g, _ in pairs], [p for _, p in pairs])
+    phenomena = {}
+    for phenomenon in sorted({p for e in examples for p in e.phenomena}):
+        pairs = [
+            (e.sentiment, s) for e, s in zip(examples, sentiments, strict=True) if phenomenon in e.phenomena
+        ]
+        phenomena[phenomenon] = score_labels([g for g, _ in pairs], [p for _, p in pairs])
+    gold_intents = [list(e.intents) for e in examples]
+    return SystemReport(name, by_language, score_intents(gold_intents, intents, intent_labels), phenomena)
+
+
+def evaluate_examples(classifier: Any, examples: list[Any]) -> tuple[SystemReport, SystemReport]:
+    """The trained classifier and the lexicon + cue-pattern baseline on the same labelled examples."""
+    from nlp.classifier import INTENTS
+    from nlp.intent import classify_intent
+    from nlp.language import normalise
+    from nlp.sentiment import score_sentiment
+
+    texts = [normalise(e.text).for_models for e in examples]
+    languages = [e.lang for e in examples]
+    predictions = classifier.predict(texts, languages)
+    model = report_for(
+        "model",
+        examples,
+        [p.sentiment.label for p in predictions],
+        [[i.label for i in p.intents] for p in predictions],
+        list(INTENTS),
+    )
+    baseline_intents = [label.label for label in classify_intent(texts)]
+    baseline = report_for(
+        "lexicon",
+        examples,
+        [label.label for label in score_sentiment(texts, languages)],
+        [[] if i == "other" else [i] for i in baseline_intents],
+        list(INTENTS),
+    )
+    return model, baseline
+
+
+def format_reports(model: SystemReport, baseline: SystemReport) -> list[str]:
+    """The side-by-side lines `ecoute nlp eval` prints."""
+    lines = []
+    for language, score in model.sentiment.items():
+        base = baseline.sentiment[language]
+        lines.append(
+            f"sentiment {language:<3} n={score.total:<4} accuracy={score.accuracy:.3f} "
+            f"macro-F1={score.macro_f1:.3f}  | lexicon accuracy={base.accuracy:.3f} "
+            f"macro-F1={base.macro_f1:.3f}"
+        )
+    for label, score in model.intents.items():
+        base = baseline.intents[label]
+        lines.append(
+            f"intent    {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
+            f"F1={score.f1:.3f}  | cue patterns F1={base.f1:.3f}"
+        )
+    for phenomenon, score in model.phenomena.items():
+        base = baseline.phenomena[phenomenon]
+        lines.append(
+            f"phenomenon {phenomenon:<20} n={score.total:<4} sentiment accuracy={score.accuracy:.3f}"
+            f"  | lexicon accuracy={base.accuracy:.3f}"
+        )
+    return lines

@@ -139,7 +139,7 @@ def classify_intent(texts: list[str], brand_terms: list[str] | None = None) -> l
 
 def _classify(text: str, brand: list[str]) -> Label:
     hits = {intent: sum(1 for p in pats if p.search(text)) for intent, pats in _PATTERNS.items()}
-    if hits["churn_risk"] and brand and _switching_to_brand(text, brand):
+    if hits["churn_risk"] and brand and switching_to_brand(text, brand):
         hits["purchase"] += hits["churn_risk"]
         hits["churn_risk"] = 0
     for intent in _PRIORITY:
@@ -153,7 +153,8 @@ def _classify(text: str, brand: list[str]) -> Label:
 _SWITCH = re.compile(r"(switch(ing)? (over )?to|passe(r|rai)? chez|chez)\s+(\S+(?:\s+\S+)?)", re.IGNORECASE)
 
 
-def _switching_to_brand(text: str, brand: list[str]) -> bool:
+def switching_to_brand(text: str, brand: list[str]) -> bool:
+    """Whether the text says its author moves *to* one of the (casefolded) brand terms."""
     for match in _SWITCH.finditer(text):
         target = match.group(5).casefold()
         if any(b.lstrip("@#") in target for b in brand):

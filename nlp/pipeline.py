@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from collectors.base import RawPost
 from ecoute.config import BrandConfig
-from index.documents import Mention, document_id
+from index.documents import Label, Mention, document_id
+from nlp.classifier import TextClassifier, load_classifier
 from nlp.entities import extract_entities
-from nlp.intent import classify_intent
+from nlp.intent import switching_to_brand
 from nlp.language import detect_language, normalise
 from nlp.linking import CustomerDirectory, link_customer
-from nlp.sentiment import score_sentiment
 
 
 def mention_id(source: str, native_id: str) -> str:
@@ -29,14 +29,26 @@ def topics_of(text: str, brand: BrandConfig) -> list[str]:
     return found
 
 
+def brand_aware_intents(intents: list[Label], text: str, brand_terms: list[str]) -> list[Label]:
+    """A "churn" that is someone switching *to* the brand is a purchase: the model cannot know the brand."""
+    if not intents or intents[0].label != "churn_risk" or not switching_to_brand(text, brand_terms):
+        return intents
+    rest = [i for i in intents if i.label not in ("churn_risk", "purchase")]
+    return [Label(label="purchase", confidence=intents[0].confidence), *rest]
+
+
 def enrich(
     posts: list[RawPost],
     directory: CustomerDirectory,
     brand: BrandConfig,
     with_entities: bool = True,
     batch_size: int = 64,
+    classifier: TextClassifier | None = None,
 ) -> list[Mention]:
-    """Language, entities, customer link, sentiment and intent for a batch of posts."""
+    """Language, entities, customer link, sentiment and intents for a batch of posts.
+
+    `classifier` defaults to the trained model bundled in nlp/models/default, loaded once per process.
+    """
     if not posts:
         return []
     full_texts = [f"{p.title}. {p.text}" if p.title and p.title not in p.text else p.text for p in posts]
@@ -50,8 +62,11 @@ def enrich(
         if with_entities
         else [[] for _ in posts]
     )
-    sentiments = score_sentiment(model_texts, languages)
-    intents = classify_intent(model_texts, [brand.name, *brand.keywords])
+    predictions = (classifier or load_classifier()).predict(model_texts, languages)
+    brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]
+    intents = [
+        brand_aware_intents(p.intents, t, brand_terms) for p, t in zip(predictions, model_texts, strict=True)
+    ]
     now = datetime.now(UTC)
     mentions = []
     for i, post in enumerate(posts):
@@ -75,8 +90,9 @@ def enrich(
                 topics=topics_of(full_texts[i], brand),
                 hashtags=normalised[i].hashtags,
                 entities=entities[i],
-                sentiment=sentiments[i],
-                intent=intents[i],
+                sentiment=predictions[i].sentiment,
+                intent=intents[i][0] if intents[i] else predictions[i].top_intent,
+                intents=intents[i],
                 link=link,
                 customer_id=link.customer_id if link else None,
                 raw=post.raw,

