@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of torch lies on this machine's disk; never let pip reach for a CUDA build.
 WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install run test lint format clean
+.PHONY: install install-browser run test lint format clean
 
 $(STAMP): pyproject.toml requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,18 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 install: $(STAMP)
 
+# The browser test drives Debian's Chromium (never a downloaded one) with playwright-core from npm.
+install-browser: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+	command -v npm || (apt-get update && apt-get install -y nodejs npm)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+
 run: install
 	$(BIN)/ecoute run
 
-test: install lint
+test: install install-browser lint
 	$(BIN)/python -m pytest
 
 lint: install

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.text import t
+from dashboard.auth import current_user, sign_in_form, sign_out
+from dashboard.context import config_path, settings_or_stop
+from dashboard.text import LANGUAGES, t
 
+PAGES = [
+    ("inbox", "pages/inbox.py", "nav_inbox", ":material/inbox:"),
+    ("insights", "pages/insights.py", "nav_insights", ":material/monitoring:"),
+    ("customers", "pages/customers.py", "nav_customers", ":material/person_search:"),
+    ("alerts", "pages/alerts.py", "nav_alerts", ":material/notifications:"),
+]
 st.set_page_config(page_title="Écoute", layout="wide")
 
-page = st.navigation(
+st.sidebar.selectbox("Language · Langue", list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="language")
+settings = settings_or_stop()
+user = current_user(settings)
+if user is None:
+    sign_in_form(settings, config_path())
+    st.stop()
+
+st.sidebar.caption(t("signed_in_as", name=user.name, role=t(f"role_{user.role}")))
+st.sidebar.button(t("sign_out"), key="sign_out", on_click=sign_out)
+allowed = [page for page in PAGES if user.may_open(page[0])]
+st.navigation(
     [
-        st.Page("pages/inbox.py", title=t("nav_inbox"), icon=":material/inbox:", default=True),
-        st.Page("pages/insights.py", title=t("nav_insights"), icon=":material/monitoring:"),
-        st.Page("pages/customers.py", title=t("nav_customers"), icon=":material/person_search:"),
+        st.Page(path, title=t(title), icon=icon, default=i == 0)
+        for i, (_, path, title, icon) in enumerate(allowed)
     ]
-)
-page.run()
+).run()

@@ -55,6 +55,15 @@ def _open(path: str) -> Index:
     return Index(es, IndexNames(settings.elasticsearch.index_prefix), settings, url)
 
 
+def settings_or_stop() -> Settings:
+    """The validated settings; a broken config.yaml is one error line and the page stops."""
+    try:
+        return _open(config_path()).settings
+    except (ConfigError, ValueError) as exc:  # ValueError: a malformed elasticsearch.url
+        st.error(t("config_error", reason=literal(exc)))
+        st.stop()
+
+
 def open_index() -> Index:
     """The configured index, checked to answer; otherwise one error line and the page stops."""
     try:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,8 @@ crm_app = typer.Typer(help="CRM records.")
 app.add_typer(es_app, name="es")
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(crm_app, name="crm")
+users_app = typer.Typer(help="Dashboard users (auth.users in config.yaml).")
+app.add_typer(users_app, name="users")
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="ECOUTE_CONFIG", help="path to config.yaml")
@@ -209,32 +212,94 @@ def es_status(config: ConfigOption = Path("config.yaml")) -> None:
 
 @nlp_app.command("classify")
 def nlp_classify(
-    texts: Annotated[list[str], typer.Argument(help="texts to classify")],
+    texts: Annotated[list[str] | None, typer.Argument(help="texts; none: one per line from stdin")] = None,
     config: ConfigOption = Path("config.yaml"),
     author: Annotated[str | None, typer.Option(help="author handle, for customer linking")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="read one text per line from this file")
+    ] = None,
 ) -> None:
-    """Print language, sentiment, intent, entities and topics for each text, as JSON lines."""
+    """Print language, sentiment, intents, entities and topics for each text, as JSON lines, in order."""
     from datetime import UTC
 
     from collectors.base import RawPost
+    from nlp.classifier import classifier_for
     from nlp.linking import CustomerDirectory
     from nlp.pipeline import enrich
 
     settings = _settings(config)
-    posts = [
-        RawPost(source="cli", platform="cli", native_id=str(i), text=t, author={"handle": author},
-                created_at=datetime.now(UTC))
-        for i, t in enumerate(texts)
-    ]  # fmt: skip
-    for mention in enrich(posts, CustomerDirectory(), settings.brand):
-        typer.echo(
-            json.dumps(
-                mention.model_dump(
-                    mode="json", include={"text", "language", "sentiment", "intent", "entities", "topics"}
-                ),
-                ensure_ascii=False,
-            )
-        )
+    if texts:
+        lines: Iterable[str] = texts
+    elif input_file is not None:
+        try:
+            lines = input_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise EcouteError(f"{input_file}: cannot read ({exc.strerror or exc})") from exc
+    else:
+        lines = (line.rstrip("\n") for line in sys.stdin)
+    classifier = classifier_for(settings)
+    fields = {"text", "language", "sentiment", "intent", "intents", "entities", "topics"}
+
+    def flush(batch: list[str]) -> None:
+        posts = [
+            RawPost(source="cli", platform="cli", native_id=str(i), text=t, author={"handle": author},
+                    created_at=datetime.now(UTC))
+            for i, t in enumerate(batch) if t.strip()
+        ]  # fmt: skip
+        mentions = iter(enrich(posts, CustomerDirectory(), settings.brand, classifier=classifier))
+        for text in batch:  # a blank line still gets its line of output, so the order holds
+            row = next(mentions).model_dump(mode="json", include=fields) if text.strip() else None
+            typer.echo(json.dumps(row or {"text": text, "error": "empty text"}, ensure_ascii=False))
+
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= settings.nlp.batch_size:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+
+
+@nlp_app.command("train")
+def nlp_train(
+    train: Annotated[
+        list[Path] | None,
+        typer.Option("--train", help="labelled JSONL (repeatable); default: the shipped data"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="model directory to write")] = None,
+    seed: Annotated[int, typer.Option(help="random seed (same data + seed = same model)")] = 13,
+) -> None:
+    """Train the default sentiment + intent model; prints cross-validated scores."""
+    from nlp.classifier import DEFAULT_MODEL_DIR
+    from nlp.train import DEFAULT_TRAINING_FILES, describe, train_files
+
+    paths = train or [p for p in DEFAULT_TRAINING_FILES if p.is_file()]
+    target = out or DEFAULT_MODEL_DIR
+    result = train_files(paths, target, seed=seed)
+    for line in describe(result.metrics):
+        typer.echo(line)
+    typer.echo(f"model written to {target}")
+
+
+@nlp_app.command("eval")
+def nlp_eval(
+    eval_file: Annotated[Path | None, typer.Option("--eval", help="labelled evaluation JSONL")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="model directory (default: config)")] = None,
+    config: ConfigOption = Path("config.yaml"),
+) -> None:
+    """Sentiment per language, intents per label and sentiment per phenomenon, beside the lexicon."""
+    from nlp.classifier import classifier_for, load_classifier
+    from nlp.evaluate import evaluate_examples, format_reports
+    from nlp.train import DEFAULT_EVAL_FILE, load_examples
+
+    path = eval_file or DEFAULT_EVAL_FILE
+    examples = load_examples(path)
+    classifier = load_classifier(str(model.resolve())) if model else classifier_for(_settings(config))
+    report, baseline = evaluate_examples(classifier, examples)
+    typer.echo(f"{path}: {len(examples)} examples")
+    for line in format_reports(report, baseline):
+        typer.echo(line)
 
 
 @crm_app.command("import")
@@ -245,6 +310,18 @@ def crm_import(config: ConfigOption = Path("config.yaml")) -> None:
     for line in rejected:
         typer.echo(f"rejected: {line}", err=True)
     typer.echo(f"crm: {written} customers mirrored, {len(rejected)} rows rejected")
+
+
+@users_app.command("hash-password")
+def users_hash_password(
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="ECOUTE_PASSWORD")
+    ],
+) -> None:
+    """Print the scrypt hash to paste as a user's password_hash (the password is asked, never echoed)."""
+    from ecoute.passwords import hash_password
+
+    typer.echo(hash_password(password))
 
 
 def main() -> None:

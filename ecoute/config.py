@@ -6,11 +6,20 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collectors.registry import AnySourceConfig
 from ecoute.errors import ConfigError
+from ecoute.passwords import check_hash_format
 
 
 class Strict(BaseModel):
@@ -42,6 +51,10 @@ class CrmConfig(Strict):
 class NlpConfig(Strict):
     batch_size: int = Field(default=64, ge=1, le=4096)
     entities: bool = True
+    # The trained sentiment + intent head (`ecoute nlp train --out`); None: the bundled nlp/models/default.
+    model_dir: Path | None = None
+    # A Hugging Face sequence-classification model (local directory or hub name) for sentiment.
+    sentiment_model: str | None = None
 
 
 Sentiment = Literal["positive", "neutral", "negative"]
@@ -72,6 +85,28 @@ class DashboardConfig(Strict):
     port: int = Field(default=8501, ge=1, le=65535)
 
 
+Role = Literal["community_manager", "marketer", "sales", "admin"]
+
+
+class UserConfig(Strict):
+    """A dashboard user; the password itself is never stored, only its scrypt hash."""
+
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str
+    role: Role
+    password_hash: str = Field(repr=False, description="from `ecoute users hash-password`")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hash_form(cls, value: str) -> str:
+        return check_hash_format(value)
+
+
+class AuthConfig(Strict):
+    session_minutes: int = Field(default=480, ge=1, description="a sign-in lasts this long")
+    users: list[UserConfig] = Field(default_factory=list)
+
+
 class Settings(Strict):
     brand: BrandConfig
     elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
@@ -81,6 +116,7 @@ class Settings(Strict):
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
 
     @model_validator(mode="after")
@@ -88,6 +124,7 @@ class Settings(Strict):
         for kind, names in (
             ("sources", [s.name for s in self.sources]),
             ("alerts.rules", [r.name for r in self.alerts.rules]),
+            ("auth.users", [u.email for u in self.auth.users]),
         ):
             seen = {n for n in names if names.count(n) > 1}
             if seen:

@@ -40,6 +40,26 @@ class CustomerLink(BaseModel):
     reason: str
 
 
+class Triage(BaseModel):
+    """Who handles a mention and what the team noted about it; never touched by re-collection."""
+
+    assignee: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    note: Annotated[str | None, Text()] = Field(default=None, max_length=4000)
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class TriageChange(BaseModel):
+    """One recorded triage change: who changed which field from what to what, and when."""
+
+    at: datetime
+    by: str
+    field: str
+    old: Annotated[str | None, Stored()] = None
+    new: Annotated[str | None, Stored()] = None
+
+
 class Mention(BaseModel):
     """An enriched post as stored in `ecoute-mentions`."""
 
@@ -62,9 +82,12 @@ class Mention(BaseModel):
     entities: list[Entity] = Field(default_factory=list)
     sentiment: Label
     intent: Label
+    intents: list[Label] = Field(default_factory=list, description="every intent above its threshold")
     link: CustomerLink | None = None
     customer_id: str | None = None
     status: Literal["new", "in_progress", "answered", "closed", "ignored"] = "new"
+    triage: Triage | None = None
+    history: list[TriageChange] = Field(default_factory=list)
     raw: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
 
 

@@ -28,6 +28,7 @@ class MentionFilter:
     statuses: list[str] = field(default_factory=list)
     customers_only: bool = False
     customer_id: str | None = None
+    assignee: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
@@ -59,6 +60,8 @@ class MentionFilter:
             filters.append({"exists": {"field": "customer_id"}})
         if self.customer_id:
             filters.append({"term": {"customer_id": self.customer_id}})
+        if self.assignee:
+            filters.append({"term": {"triage.assignee": self.assignee}})
         if self.since or self.until:
             bounds = {}
             if self.since:
@@ -215,3 +218,40 @@ def get_customers(es: Elasticsearch, names: IndexNames, customer_ids: list[str])
         return {}
     docs = es.mget(index=names.customers, ids=ids)["docs"]
     return {d["_id"]: Customer.model_validate(d["_source"]) for d in docs if d.get("found")}
+
+
+@dataclass
+class VersionedMention:
+    """A mention with the version (seq_no, primary_term) a conditional triage write needs."""
+
+    mention: Mention
+    seq_no: int
+    primary_term: int
+
+
+def get_mentions_versioned(
+    es: Elasticsearch, names: IndexNames, mention_ids: list[str]
+) -> dict[str, VersionedMention]:
+    """The mentions with these ids and their current versions, in one request; missing ids left out."""
+    ids = list(dict.fromkeys(i for i in mention_ids if i))
+    if not ids:
+        return {}
+    docs = es.mget(index=names.mentions, ids=ids)["docs"]
+    return {
+        d["_id"]: VersionedMention(Mention.model_validate(d["_source"]), d["_seq_no"], d["_primary_term"])
+        for d in docs
+        if d.get("found")
+    }
+
+
+def customers_of_owner(
+    es: Elasticsearch, names: IndexNames, owner_email: str, size: int = 200
+) -> list[Customer]:
+    """The accounts one account owner (a sales person) looks after, by name."""
+    result = es.search(
+        index=names.customers,
+        query={"term": {"owner_email": owner_email}},
+        sort=[{"full_name.keyword": "asc"}],
+        size=size,
+    )
+    return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]

@@ -5,21 +5,44 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.context import Index, open_index, shown_errors
+from dashboard.auth import User, require_page
+from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
 from index.aggregations import SENTIMENTS, counts_by
 from index.documents import Customer
-from index.queries import MentionFilter, get_customer, list_alerts, search_customers, search_mentions
+from index.queries import (
+    MentionFilter,
+    customers_of_owner,
+    get_customer,
+    list_alerts,
+    search_customers,
+    search_mentions,
+)
 
 MENTIONS_SHOWN = 50
 
 
-def choose_customer(index: Index) -> Customer | None:
-    """Search box and picker; the `customer` query parameter opens one directly and follows the choice."""
+def _matches(customer: Customer, text: str) -> bool:
+    needle = text.strip().lstrip("@").lower()
+    fields = (customer.full_name, customer.company, customer.email, *customer.handles)
+    return not needle or any(needle in (v or "").lower() for v in fields)
+
+
+def choose_customer(index: Index, user: User) -> Customer | None:
+    """Search box and picker; the `customer` query parameter opens one directly and follows the choice.
+
+    A sales person starts on their own accounts; unticking "My accounts" searches every customer.
+    """
     wanted = st.query_params.get("customer")
+    mine = st.checkbox(t("my_accounts"), value=user.role == "sales", key="customer_mine")
     text = st.text_input(t("customer_search"), key="customer_search", help=t("customer_search_help"))
-    found = search_customers(index.es, index.names, text)
+    if mine:
+        found = [c for c in customers_of_owner(index.es, index.names, user.email) if _matches(c, text)]
+        if not found and not text.strip():
+            st.info(t("my_accounts_none"))
+    else:
+        found = search_customers(index.es, index.names, text)
     if text.strip():
         if found:
             st.caption(t("customers_found", n=len(found)))
@@ -86,14 +109,15 @@ def crm_record(customer: Customer) -> None:
     st.markdown("  \n".join(f"**{literal(name)}**\\: {literal(v or '—')}" for name, v in fields))
 
 
-def customer_activity(index: Index, customer: Customer) -> None:
+def customer_activity(index: Index, user: User, customer: Customer) -> None:
     flt = MentionFilter(customer_id=customer.customer_id)
     by_sentiment = counts_by(index.es, index.names, "sentiment.label", flt)
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
         col.metric(t(sentiment), f"{by_sentiment.get(sentiment, 0):,}")
 
-    alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id)
+    recipient = user.email if user.role == "sales" else None  # sales: the alerts sent to them
+    alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id, recipient=recipient)
     st.subheader(t("alerts"))
     if not alerts:
         st.caption(t("alerts_none"))
@@ -124,18 +148,19 @@ def customer_activity(index: Index, customer: Customer) -> None:
         mention_card(hit.mention, show_customer=False)
 
 
-def customers(index: Index) -> None:
+def customers(index: Index, user: User) -> None:
     st.title(t("customers_title"))
-    customer = choose_customer(index)
+    customer = choose_customer(index, user)
     if customer is None:
         return
     record, activity = st.columns([1, 2])
     with record:
         crm_record(customer)
     with activity:
-        customer_activity(index, customer)
+        customer_activity(index, user, customer)
 
 
+user = require_page("customers", settings_or_stop())
 index = open_index()
 with shown_errors(index):
-    customers(index)
+    customers(index, user)

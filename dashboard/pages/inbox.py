@@ -6,36 +6,41 @@ import typing
 
 import streamlit as st
 
-from dashboard.context import Index, open_index, period_picker, shown_errors, since
+from dashboard.auth import User, require_page
+from dashboard.cached import facet_counts
+from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
 from dashboard.render import mention_card
 from dashboard.text import t
+from dashboard.triage import STATUSES, bulk_bar, status_text, triage_panel
 from ecoute.config import Intent
-from index.aggregations import SENTIMENTS, counts_by
-from index.queries import MentionFilter, get_customers, search_mentions
+from index.aggregations import SENTIMENTS
+from index.queries import MentionFilter, get_customers, get_mentions_versioned, search_mentions
 
 PAGE_SIZE = 50
 
 
-def filters(index: Index) -> MentionFilter:
+def filters(index: Index, user: User) -> MentionFilter:
     """The sidebar; choices come from what is in the index and from config.yaml."""
-    es, names, brand = index.es, index.names, index.settings.brand
+    brand = index.settings.brand
     bar = st.sidebar
     bar.header(t("filters"))
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
-    sources = bar.multiselect(t("source"), sorted(counts_by(es, names, "source")), key="inbox_source")
-    platforms = bar.multiselect(t("platform"), sorted(counts_by(es, names, "platform")), key="inbox_platform")
-    languages = bar.multiselect(t("language"), sorted(counts_by(es, names, "language")), key="inbox_language")
+    sources = bar.multiselect(t("source"), sorted(facet_counts(index, "source")), key="inbox_source")
+    platforms = bar.multiselect(t("platform"), sorted(facet_counts(index, "platform")), key="inbox_platform")
+    languages = bar.multiselect(t("language"), sorted(facet_counts(index, "language")), key="inbox_language")
     sentiments = bar.multiselect(t("sentiment"), list(SENTIMENTS), key="inbox_sentiment")
     intents = bar.multiselect(
         t("intent"),
-        _union(typing.get_args(Intent), counts_by(es, names, "intent.label")),
+        _union(typing.get_args(Intent), facet_counts(index, "intent.label")),
         key="inbox_intent",
     )
     topics = bar.multiselect(
         t("topic"),
-        _union([brand.name, *brand.competitors], counts_by(es, names, "topics")),
+        _union([brand.name, *brand.competitors], facet_counts(index, "topics")),
         key="inbox_topic",
     )
+    statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
+    mine = bar.checkbox(t("assigned_to_me"), key="inbox_mine")
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     period = period_picker("inbox_period", default="all")
     return MentionFilter(
@@ -46,6 +51,8 @@ def filters(index: Index) -> MentionFilter:
         sentiments=sentiments,
         intents=intents,
         topics=topics,
+        statuses=statuses,
+        assignee=user.email if mine else None,
         customers_only=customers_only,
         since=since(period),
     )
@@ -55,9 +62,12 @@ def _union(known, found: dict[str, int]) -> list[str]:
     return list(dict.fromkeys([*known, *sorted(found)]))
 
 
-def inbox(index: Index) -> None:
+def inbox(index: Index, user: User) -> None:
     st.title(t("inbox_title"))
-    flt = filters(index)
+    flash = st.session_state.pop("triage_flash", None)
+    if flash:
+        st.success(flash)
+    flt = filters(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
     page = search_mentions(index.es, index.names, flt, size=limit)
     st.metric(t("inbox_total"), f"{page.total:,}")
@@ -66,14 +76,23 @@ def inbox(index: Index) -> None:
         return
     st.caption(t("inbox_shown", shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
     customers = get_customers(index.es, index.names, [h.mention.customer_id for h in page.hits])
+    versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in page.hits])
+    bulk_bar(index, user, versions)
     for hit in page.hits:
         customer = customers.get(hit.mention.customer_id or "")
         mention_card(hit.mention, hit.highlights, customer)
+        versioned = versions.get(hit.mention.id)
+        if versioned is None:
+            continue
+        if user.can_triage:
+            st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
+        triage_panel(index, user, versioned)
     if page.total > len(page.hits) and st.button(t("show_more"), key="inbox_more"):
         st.session_state["inbox_limit"] = limit + PAGE_SIZE
         st.rerun()
 
 
+user = require_page("inbox", settings_or_stop())
 index = open_index()
 with shown_errors(index):
-    inbox(index)
+    inbox(index, user)

@@ -6,16 +6,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.context import Index, open_index, period_picker, shown_errors, since
+from dashboard.auth import require_page
+from dashboard.cached import distinct, facet_counts, sentiment_by_period
+from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
 from dashboard.render import CHART_COLORS
 from dashboard.text import t
-from index.aggregations import SENTIMENTS, counts_by, distinct_count, sentiment_over_time
+from index.aggregations import SENTIMENTS
 from index.queries import MentionFilter
 
 
 def sentiment_chart(index: Index, flt: MentionFilter) -> alt.LayerChart | None:
     """Stacked daily bars per sentiment, with net sentiment as a line on its own axis."""
-    buckets = sentiment_over_time(index.es, index.names, flt, interval="day")
+    buckets = sentiment_by_period(index, flt, interval="day")
     if not buckets:
         return None
     rows = [
@@ -101,18 +103,17 @@ def small_bars(title: str, counts: dict[str, int], highlight: set[str] | None = 
 
 
 def insights(index: Index) -> None:
-    es, names = index.es, index.names
     st.title(t("insights_title"))
     period = period_picker("insights_period", default="30d", container=st)
     flt = MentionFilter(since=since(period))
-    by_sentiment = counts_by(es, names, "sentiment.label", flt)
+    by_sentiment = facet_counts(index, "sentiment.label", flt)
     total = sum(by_sentiment.values())
     if not total:
         st.info(t("insights_empty"))
         return
     negative = by_sentiment.get("negative", 0)
     net = (by_sentiment.get("positive", 0) - negative) / total
-    customers = distinct_count(es, names, "customer_id", flt)
+    customers = distinct(index, "customer_id", flt)
     cols = st.columns(4)
     cols[0].metric(t("mentions"), f"{total:,}")
     cols[1].metric(t("negative_share"), f"{negative / total:.0%}")
@@ -130,13 +131,14 @@ def insights(index: Index) -> None:
 
     left, right = st.columns(2)
     with left:
-        small_bars(t("by_source"), counts_by(es, names, "source", flt))
-        small_bars(t("by_intent"), counts_by(es, names, "intent.label", flt))
+        small_bars(t("by_source"), facet_counts(index, "source", flt))
+        small_bars(t("by_intent"), facet_counts(index, "intent.label", flt))
     with right:
-        small_bars(t("by_language"), counts_by(es, names, "language", flt))
-        small_bars(t("share_of_voice"), counts_by(es, names, "topics", flt), {index.settings.brand.name})
+        small_bars(t("by_language"), facet_counts(index, "language", flt))
+        small_bars(t("share_of_voice"), facet_counts(index, "topics", flt), {index.settings.brand.name})
 
 
+require_page("insights", settings_or_stop())
 index = open_index()
 with shown_errors(index):
     insights(index)

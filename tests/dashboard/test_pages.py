@@ -15,9 +15,9 @@ from index.client import IndexNames, free_port
 from index.documents import Alert, CustomerLink, Label, Mention, document_id
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.conftest import write_config
+from tests.dashboard.helpers import APP, sign_in
 from tests.factories import make_customer, make_mention
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 NOW = datetime.now(UTC).replace(microsecond=0)
 XSS_TEXT = "<script>alert(1)</script> **bold** [link](javascript:alert(1))"
 
@@ -36,23 +36,6 @@ def mention(native_id: str, text: str, hours: float, sentiment: str = "neutral",
         sentiment=Label(label=sentiment, confidence=0.82),
         **overrides,
     )
-
-
-@pytest.fixture
-def dashboard(monkeypatch: pytest.MonkeyPatch, settings_file: Path):
-    """Open the dashboard on a page, against this test's own indices."""
-    monkeypatch.setenv("ECOUTE_CONFIG", str(settings_file))
-
-    def open_page(page: str = "pages/inbox.py", **query_params: str) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=30)
-        at.run(timeout=30)
-        if page != "pages/inbox.py" or query_params:
-            at.query_params.update(query_params)
-            at.switch_page(page).run(timeout=30)
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return open_page
 
 
 def texts(at: AppTest) -> list[str]:
@@ -293,7 +276,7 @@ def test_an_unreachable_index_shows_an_error_not_a_traceback(
 ):
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("ECOUTE_CONFIG", str(write_config(tmp_path, url, "ecoute")))
-    at = AppTest.from_file(str(APP), default_timeout=30).run(timeout=30)
+    at = sign_in(AppTest.from_file(str(APP), default_timeout=30).run(timeout=30))
     if page != "pages/inbox.py":
         at.switch_page(page).run(timeout=30)
     assert not at.exception

@@ -1,0 +1,218 @@
+"""Triage in the inbox: status, assignee, tags and note per mention, and the same for a selection.
+
+Each write is conditional on the version the person first saw, so two people never overwrite each
+other silently: the second one is told who changed the mention and when, and asked to reload.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard.auth import User, display_name
+from dashboard.context import Index
+from dashboard.render import literal, when
+from dashboard.text import t
+from ecoute.errors import EcouteError
+from index.documents import Mention
+from index.queries import VersionedMention
+from index.writes import TriageConflictError, update_triage
+
+STATUSES: list[str] = list(typing.get_args(Mention.model_fields["status"].annotation))
+KEEP = "__keep__"
+
+
+@dataclass
+class Seen:
+    """What a person saw of a mention's triage, and the version their next save is conditional on."""
+
+    seq_no: int
+    primary_term: int
+    status: str
+    assignee: str | None
+    tags: list[str]
+    note: str | None
+
+    @classmethod
+    def of(cls, versioned: VersionedMention) -> Seen:
+        mention = versioned.mention
+        triage = mention.triage
+        return cls(
+            versioned.seq_no,
+            versioned.primary_term,
+            mention.status,
+            triage.assignee if triage else None,
+            list(triage.tags) if triage else [],
+            triage.note if triage else None,
+        )
+
+
+def _seen_key(mention_id: str) -> str:
+    return f"triage_seen_{mention_id}"
+
+
+def seen(versioned: VersionedMention) -> Seen:
+    """The version this person opened; kept until they save or reload."""
+    return st.session_state.setdefault(_seen_key(versioned.mention.id), Seen.of(versioned))
+
+
+def forget(mention_id: str) -> None:
+    """Drop what was seen and typed for one mention, so the next run shows it afresh."""
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.startswith("triage_") and key.endswith(mention_id):
+            del st.session_state[key]
+
+
+def conflict_text(index: Index, exc: TriageConflictError) -> str:
+    at = exc.changed_at.strftime("%H:%M") if exc.changed_at else "?"
+    return t("triage_conflict", by=display_name(index.settings, exc.changed_by), at=at)
+
+
+def save(index: Index, user: User, mention_id: str, changes: dict[str, object]) -> str | None:
+    """Write `changes` against the seen version; None when saved, else the one line to show."""
+    before: Seen = st.session_state[_seen_key(mention_id)]
+    try:
+        version = update_triage(
+            index.es, index.names, mention_id, changes, user.email, before.seq_no, before.primary_term
+        )
+    except TriageConflictError as exc:
+        return conflict_text(index, exc)
+    except EcouteError as exc:
+        return t("triage_invalid", reason=literal(exc))
+    for name, value in changes.items():
+        setattr(before, name, value)
+    before.seq_no, before.primary_term = version.seq_no, version.primary_term
+    return None
+
+
+def parse_tags(text: str) -> list[str]:
+    return list(dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip()))
+
+
+def status_text(status: str) -> str:
+    return t(f"status_{status}")
+
+
+def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
+    """One mention's triage form (for those allowed to triage) and its history."""
+    mention = versioned.mention
+    mid = mention.id
+    before = seen(versioned)
+    people = [u.email for u in index.settings.auth.users]
+    summary = f"{t('triage')} · {status_text(mention.status)}"
+    if mention.triage and mention.triage.assignee:
+        summary += f" · {display_name(index.settings, mention.triage.assignee)}"
+    with st.expander(literal(summary)):
+        problem = st.session_state.get(f"triage_problem_{mid}")
+        if problem:
+            st.warning(problem)
+            if st.button(t("reload"), key=f"triage_reload_{mid}"):
+                forget(mid)
+                st.rerun()
+        if user.can_triage:
+            with st.form(f"triage_form_{mid}", border=False):
+                status = st.selectbox(
+                    t("status"),
+                    STATUSES,
+                    index=STATUSES.index(before.status),
+                    format_func=status_text,
+                    key=f"triage_status_{mid}",
+                )
+                choices = [None, *people] if before.assignee in people else [None, before.assignee, *people]
+                assignee = st.selectbox(
+                    t("assignee"),
+                    choices,
+                    index=choices.index(before.assignee),
+                    format_func=lambda e: display_name(index.settings, e),
+                    key=f"triage_assignee_{mid}",
+                )
+                tags = st.text_input(
+                    t("tags"), ", ".join(before.tags), help=t("tags_help"), key=f"triage_tags_{mid}"
+                )
+                note = st.text_area(t("note"), before.note or "", max_chars=4000, key=f"triage_note_{mid}")
+                submitted = st.form_submit_button(t("save"))
+            if submitted:
+                wanted = {
+                    "status": status,
+                    "assignee": assignee,
+                    "tags": parse_tags(tags),
+                    "note": note or None,
+                }
+                changes = {k: v for k, v in wanted.items() if v != getattr(before, k)}
+                problem = save(index, user, mid, changes) if changes else None
+                if problem:
+                    st.session_state[f"triage_problem_{mid}"] = problem
+                else:
+                    st.session_state.pop(f"triage_problem_{mid}", None)
+                    st.session_state["triage_flash"] = t("triage_saved")
+                st.rerun()
+        elif mention.triage:
+            st.caption(literal(f"{t('tags')}: {', '.join(mention.triage.tags) or '—'}"))
+            if mention.triage.note:
+                st.text(mention.triage.note)
+        if mention.history:
+            st.caption(t("history"))
+            for change in reversed(mention.history):
+                line = t(
+                    "history_line",
+                    at=when(change.at),
+                    by=display_name(index.settings, change.by),
+                    field=t(change.field),
+                    old=change.old or "—",
+                    new=change.new or "—",
+                )
+                st.caption(literal(line))
+
+
+def selected(ids: list[str]) -> list[str]:
+    return [mid for mid in ids if st.session_state.get(f"triage_pick_{mid}")]
+
+
+def bulk_bar(index: Index, user: User, versions: dict[str, VersionedMention]) -> None:
+    """Set status, assignee or a tag on every selected mention at once; conflicts are listed, not lost."""
+    picked = selected(list(versions))
+    if not user.can_triage or not picked:
+        return
+    people = [u.email for u in index.settings.auth.users]
+    with st.form("triage_bulk"):
+        st.markdown(f"**{literal(t('bulk_title', n=len(picked)))}**")
+        cols = st.columns(3)
+        status = cols[0].selectbox(
+            t("bulk_status"),
+            [KEEP, *STATUSES],
+            format_func=lambda s: t("keep") if s == KEEP else status_text(s),
+            key="triage_bulk_status",
+        )
+        assignee = cols[1].selectbox(
+            t("bulk_assignee"),
+            [KEEP, None, *people],
+            format_func=lambda e: t("keep") if e == KEEP else display_name(index.settings, e),
+            key="triage_bulk_assignee",
+        )
+        tag = cols[2].text_input(t("bulk_tag"), key="triage_bulk_tag")
+        apply = st.form_submit_button(t("bulk_apply"))
+    if not apply:
+        return
+    done, problems = 0, []
+    for mid in picked:
+        before = seen(versions[mid])
+        changes: dict[str, object] = {}
+        if status != KEEP and status != before.status:
+            changes["status"] = status
+        if assignee != KEEP and assignee != before.assignee:
+            changes["assignee"] = assignee
+        if tag.strip() and tag.strip() not in before.tags:
+            changes["tags"] = [*before.tags, tag.strip()]
+        if not changes:
+            continue
+        problem = save(index, user, mid, changes)
+        if problem:
+            st.session_state[f"triage_problem_{mid}"] = problem
+            problems.append(problem)
+        else:
+            done += 1
+            st.session_state.pop(f"triage_pick_{mid}", None)
+    st.session_state["triage_flash"] = t("bulk_done", n=done)
+    st.rerun()

@@ -1,0 +1,109 @@
+"""The dashboard in Debian's Chromium, driven by playwright-core, serving the indexed sample data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from ecoute.config import Settings
+from ecoute.engine import Engine
+from index.client import IndexNames, free_port
+from index.queries import MentionFilter, count_mentions, search_mentions
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "tests" / "browser" / "dashboard.mjs"
+ADMIN, PASSWORD = "admin@lumio.example", "lumio-demo"  # a demo user of the shipped config.yaml
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
+
+
+@pytest.fixture
+def served_dashboard(
+    settings: Settings, settings_file: Path, es: Elasticsearch, names: IndexNames, tmp_path: Path
+) -> Iterator[str]:
+    """The sample data collected and enriched into this test's indices, and `streamlit run` on them."""
+    engine = Engine(settings, es, names)
+    engine.prepare()
+    engine.import_customers()
+    engine.collect("sample")
+    port = free_port()
+    env = {**os.environ, "ECOUTE_CONFIG": str(settings_file)}
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard" / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_sign_in_triage_and_open_a_customer_in_chromium(
+    served_dashboard: str, es: Elasticsearch, names: IndexNames, artifacts_dir: Path
+):
+    node, chromium = shutil.which("node"), shutil.which("chromium") or "/usr/bin/chromium"
+    assert node and Path(chromium).exists(), "run `make install-browser` (Debian's chromium and npm ci)"
+    assert (ROOT / "node_modules" / "playwright-core").is_dir(), "run `npm ci` (make install-browser)"
+    newest = search_mentions(es, names, MentionFilter(), size=1).hits[0].mention
+    shots = artifacts_dir / "browser"
+    shutil.rmtree(shots, ignore_errors=True)
+    result = subprocess.run(
+        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD],
+        cwd=ROOT,
+        env={**os.environ, "CHROMIUM": chromium},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert count_mentions(es, names, MentionFilter(statuses=["answered"])) == 1
+    triaged = search_mentions(es, names, MentionFilter(statuses=["answered"])).hits[0].mention
+    assert triaged.id == newest.id
+    assert [(c.by, c.field, c.old, c.new) for c in triaged.history] == [(ADMIN, "status", "new", "answered")]
+    for name in ("sign-in", "inbox", "inbox-triaged", "customer", "insights", "alerts"):
+        assert (shots / f"{name}.png").stat().st_size > 10_000, name

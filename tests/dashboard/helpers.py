@@ -1,0 +1,20 @@
+"""Opening the dashboard in AppTest as one of the shipped config.yaml's demo users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard.text import t
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+ADMIN = "admin@lumio.example"
+DEMO_PASSWORD = "lumio-demo"  # the shipped config.yaml's demo users
+
+
+def sign_in(at: AppTest, email: str = ADMIN, password: str = DEMO_PASSWORD) -> AppTest:
+    at.text_input(key="sign_in_email").input(email)
+    at.text_input(key="sign_in_password").input(password)
+    (button,) = [b for b in at.button if b.label == t("sign_in")]
+    return button.click().run(timeout=30)
