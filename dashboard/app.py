@@ -13,6 +13,7 @@ PAGES = [
     ("insights", "pages/insights.py", "nav_insights", ":material/monitoring:"),
     ("customers", "pages/customers.py", "nav_customers", ":material/person_search:"),
     ("alerts", "pages/alerts.py", "nav_alerts", ":material/notifications:"),
+    ("admin", "pages/admin.py", "nav_admin", ":material/admin_panel_settings:"),
 ]
 st.set_page_config(page_title="Écoute", layout="wide")
 

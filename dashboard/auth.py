@@ -18,6 +18,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "insights": frozenset({"marketer", "community_manager", "admin"}),
     "customers": frozenset({"sales", "community_manager", "marketer", "admin"}),
     "alerts": frozenset({"community_manager", "marketer", "sales", "admin"}),
+    "admin": frozenset({"admin"}),
 }
 TRIAGE_ROLES = frozenset({"community_manager", "admin"})
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.

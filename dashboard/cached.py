@@ -11,7 +11,14 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.context import Index, _open, config_path
-from index.aggregations import SentimentBucket, counts_by, distinct_count, sentiment_over_time
+from index.aggregations import (
+    AuthorReach,
+    SentimentBucket,
+    counts_by,
+    distinct_count,
+    sentiment_over_time,
+    top_authors,
+)
 from index.queries import MentionFilter
 
 TTL_SECONDS = 60
@@ -66,3 +73,14 @@ def _over_time(
 def sentiment_by_period(index: Index, flt: MentionFilter, interval: str = "day") -> list[SentimentBucket]:
     flt, key = _stable(flt)
     return _over_time(config_path(), index.names.prefix, key, interval, flt)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _authors(path: str, prefix: str, flt_key: str, size: int, _flt: MentionFilter) -> list[AuthorReach]:
+    index = _index(path)
+    return top_authors(index.es, index.names, _flt, size=size)
+
+
+def authors_by_reach(index: Index, flt: MentionFilter, size: int = 10) -> list[AuthorReach]:
+    flt, key = _stable(flt)
+    return _authors(config_path(), index.names.prefix, key, size, flt)

@@ -96,3 +96,84 @@ def distinct_count(es: Elasticsearch, names: IndexNames, field: str, flt: Mentio
         aggs={"distinct": {"cardinality": {"field": field}}},
     )
     return int(result["aggregations"]["distinct"]["value"] or 0)
+
+
+@dataclass
+class AuthorReach:
+    """An author who spoke in the period, by follower count, with how often and how they felt."""
+
+    handle: str
+    display_name: str | None
+    followers: int
+    mentions: int
+    negative: int
+
+
+def top_authors(
+    es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None, size: int = 10
+) -> list[AuthorReach]:
+    """The authors with the widest reach among the matching mentions, most followers first."""
+    query = (flt or MentionFilter()).to_query()
+    result = es.search(
+        index=names.mentions,
+        size=size * 10,
+        query=query,
+        sort=[{"author.followers": {"order": "desc", "missing": "_last"}}],
+        source_includes=["author"],
+    )
+    authors: dict[str, AuthorReach] = {}
+    for hit in result["hits"]["hits"]:
+        author = hit["_source"]["author"]
+        handle = author.get("handle")
+        if handle and handle not in authors and len(authors) < size:
+            authors[handle] = AuthorReach(
+                handle, author.get("display_name"), author.get("followers") or 0, 0, 0
+            )
+    if not authors:
+        return []
+    counts = es.search(
+        index=names.mentions,
+        size=0,
+        query={"bool": {"filter": [query, {"terms": {"author.handle": list(authors)}}]}},
+        aggs={
+            "by_author": {
+                "terms": {"field": "author.handle", "size": len(authors)},
+                "aggs": {"negative": {"filter": {"term": {"sentiment.label": "negative"}}}},
+            }
+        },
+    )
+    for bucket in counts["aggregations"]["by_author"]["buckets"]:
+        reach = authors.get(str(bucket["key"]))
+        if reach:
+            reach.mentions = bucket["doc_count"]
+            reach.negative = bucket["negative"]["doc_count"]
+    return list(authors.values())
+
+
+@dataclass
+class Spike:
+    """A bucket whose volume stands out from the buckets before it."""
+
+    start: datetime
+    volume: int
+    baseline: float
+    ratio: float
+
+
+def find_spikes(
+    buckets: list[SentimentBucket], window: int = 7, min_ratio: float = 2.0, min_volume: int = 10
+) -> list[Spike]:
+    """Buckets at least `min_ratio` times the mean of the `window` buckets before them.
+
+    A bucket needs `min_volume` mentions and a full window behind it, so one busy day at the start
+    of a chart or a jump from 1 to 3 mentions is never called a spike.
+    """
+    spikes = []
+    for i in range(window, len(buckets)):
+        baseline = sum(b.total for b in buckets[i - window : i]) / window
+        volume = buckets[i].total
+        if volume >= min_volume and volume >= min_ratio * max(baseline, 1.0):
+            spikes.append(
+                Spike(buckets[i].start, volume, round(baseline, 1), round(volume / max(baseline, 1.0), 1))
+            )
+    return spikes

@@ -255,3 +255,8 @@ def customers_of_owner(
         size=size,
     )
     return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def count_customers(es: Elasticsearch, names: IndexNames) -> int:
+    """How many CRM records the customer index mirrors."""
+    return es.count(index=names.customers)["count"]

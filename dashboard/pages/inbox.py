@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.auth import User, require_page
 from dashboard.cached import facet_counts
 from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
+from dashboard.export import csv_bytes, mentions_frame
 from dashboard.render import mention_card
 from dashboard.text import t
 from dashboard.triage import STATUSES, bulk_bar, status_text, triage_panel
@@ -75,6 +76,13 @@ def inbox(index: Index, user: User) -> None:
         st.info(t("inbox_empty"))
         return
     st.caption(t("inbox_shown", shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
+    st.download_button(
+        t("export_mentions"),
+        csv_bytes(mentions_frame([h.mention for h in page.hits])),
+        file_name="mentions.csv",
+        mime="text/csv",
+        key="inbox_csv",
+    )
     customers = get_customers(index.es, index.names, [h.mention.customer_id for h in page.hits])
     versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in page.hits])
     bulk_bar(index, user, versions)

@@ -7,17 +7,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.cached import distinct, facet_counts, sentiment_by_period
-from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
+from dashboard.cached import authors_by_reach, distinct, facet_counts, sentiment_by_period
+from dashboard.context import PERIODS, Index, open_index, period_picker, settings_or_stop, shown_errors, since
+from dashboard.export import Report, counts_frame, csv_bytes, html_report
 from dashboard.render import CHART_COLORS
 from dashboard.text import t
-from index.aggregations import SENTIMENTS
+from index.aggregations import SENTIMENTS, Spike, find_spikes
 from index.queries import MentionFilter
 
 
-def sentiment_chart(index: Index, flt: MentionFilter) -> alt.LayerChart | None:
-    """Stacked daily bars per sentiment, with net sentiment as a line on its own axis."""
-    buckets = sentiment_by_period(index, flt, interval="day")
+def sentiment_chart(buckets, spikes: list[Spike]) -> alt.LayerChart | None:
+    """Stacked daily bars per sentiment, net sentiment as a line on its own axis, spikes as red rules."""
     if not buckets:
         return None
     rows = [
@@ -60,7 +60,25 @@ def sentiment_chart(index: Index, flt: MentionFilter) -> alt.LayerChart | None:
             ],
         )
     )
-    return alt.layer(bars, net).resolve_scale(y="independent")
+    layers = alt.layer(bars, net).resolve_scale(y="independent")
+    if not spikes:
+        return layers
+    marks = pd.DataFrame(
+        [{"day": s.start, "volume": s.volume, "baseline": s.baseline, "ratio": s.ratio} for s in spikes]
+    )
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(color="#d62728", strokeDash=[6, 3], size=2)
+        .encode(
+            x=day,
+            tooltip=[
+                alt.Tooltip("day:T", title=t("spike")),
+                alt.Tooltip("volume:Q", title=t("mentions")),
+                alt.Tooltip("baseline:Q", title=t("baseline")),
+            ],
+        )
+    )
+    return alt.layer(layers, rules)
 
 
 def bar_chart(counts: dict[str, int], highlight: set[str] | None = None) -> alt.Chart:
@@ -102,40 +120,153 @@ def small_bars(title: str, counts: dict[str, int], highlight: set[str] | None = 
         st.caption(t("insights_empty"))
 
 
-def insights(index: Index) -> None:
-    st.title(t("insights_title"))
-    period = period_picker("insights_period", default="30d", container=st)
-    flt = MentionFilter(since=since(period))
+def summary(index: Index, flt: MentionFilter) -> dict[str, float]:
+    """Headline numbers of one period: volume, negative share, net sentiment, customers who spoke."""
     by_sentiment = facet_counts(index, "sentiment.label", flt)
     total = sum(by_sentiment.values())
-    if not total:
+    negative = by_sentiment.get("negative", 0)
+    return {
+        "total": total,
+        "negative_share": negative / total if total else 0.0,
+        "net": (by_sentiment.get("positive", 0) - negative) / total if total else 0.0,
+        "customers": distinct(index, "customer_id", flt),
+        **{s: by_sentiment.get(s, 0) for s in SENTIMENTS},
+    }
+
+
+def previous_period(period: str) -> MentionFilter | None:
+    """The period of the same length just before the chosen one; None for "all time"."""
+    start = since(period)
+    delta = PERIODS[period]
+    return None if start is None or delta is None else MentionFilter(since=start - delta, until=start)
+
+
+def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
+    def delta(key: str, fmt: str) -> str | None:
+        return None if before is None else format(now[key] - before[key], fmt)
+
+    cols = st.columns(4)
+    cols[0].metric(t("mentions"), f"{now['total']:,.0f}", delta(("total"), "+,.0f"))
+    cols[1].metric(
+        t("negative_share"),
+        f"{now['negative_share']:.0%}",
+        delta("negative_share", "+.0%"),
+        delta_color="inverse",
+    )
+    cols[2].metric(
+        t("net_sentiment"), f"{now['net']:+.2f}", delta("net", "+.2f"), help=t("net_sentiment_help")
+    )
+    cols[3].metric(
+        t("linked_customers"),
+        f"{now['customers']:,.0f}",
+        delta("customers", "+,.0f"),
+        help=t("linked_customers_help"),
+    )
+
+
+def insights(index: Index) -> None:
+    st.title(t("insights_title"))
+    left, right = st.columns([1, 2])
+    period = period_picker("insights_period", default="30d", container=left)
+    previous = previous_period(period)
+    compare = previous is not None and right.toggle(t("compare_previous"), key="insights_compare")
+    flt = MentionFilter(since=since(period))
+    now = summary(index, flt)
+    if not now["total"]:
         st.info(t("insights_empty"))
         return
-    negative = by_sentiment.get("negative", 0)
-    net = (by_sentiment.get("positive", 0) - negative) / total
-    customers = distinct(index, "customer_id", flt)
-    cols = st.columns(4)
-    cols[0].metric(t("mentions"), f"{total:,}")
-    cols[1].metric(t("negative_share"), f"{negative / total:.0%}")
-    cols[2].metric(t("net_sentiment"), f"{net:+.2f}", help=t("net_sentiment_help"))
-    cols[3].metric(t("linked_customers"), f"{customers:,}", help=t("linked_customers_help"))
+    before = summary(index, previous) if compare and previous else None
+    headline(now, before)
+    if before is not None:
+        st.caption(
+            t("compared_with", start=previous.since.strftime("%Y-%m-%d"), total=f"{before['total']:,.0f}")
+        )
 
     st.subheader(t("sentiment_over_time"))
-    chart = sentiment_chart(index, flt)
+    buckets = sentiment_by_period(index, flt, interval="day")
+    spikes = find_spikes(buckets)
+    chart = sentiment_chart(buckets, spikes)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
+    for spike in spikes:
+        st.caption(
+            t("spike_line", day=spike.start.strftime("%Y-%m-%d"), volume=spike.volume, ratio=spike.ratio,
+              baseline=spike.baseline)
+        )  # fmt: skip
     st.caption(t("sentiment_totals"))
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
-        col.metric(t(sentiment), f"{by_sentiment.get(sentiment, 0):,}")
+        col.metric(t(sentiment), f"{now[sentiment]:,.0f}")
 
+    tables = {
+        t("by_source"): facet_counts(index, "source", flt),
+        t("by_language"): facet_counts(index, "language", flt),
+        t("by_intent"): facet_counts(index, "intent.label", flt),
+        t("share_of_voice"): facet_counts(index, "topics", flt),
+        t("top_entities"): facet_counts(index, "entities.text", flt),
+        t("top_hashtags"): facet_counts(index, "hashtags", flt),
+    }
     left, right = st.columns(2)
-    with left:
-        small_bars(t("by_source"), facet_counts(index, "source", flt))
-        small_bars(t("by_intent"), facet_counts(index, "intent.label", flt))
-    with right:
-        small_bars(t("by_language"), facet_counts(index, "language", flt))
-        small_bars(t("share_of_voice"), facet_counts(index, "topics", flt), {index.settings.brand.name})
+    for i, (title, counts) in enumerate(tables.items()):
+        with left if i % 2 == 0 else right:
+            highlight = {index.settings.brand.name} if title == t("share_of_voice") else None
+            small_bars(title, counts, highlight)
+
+    st.subheader(t("top_authors"))
+    authors = authors_by_reach(index, flt)
+    if authors:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        t("author"): a.handle,
+                        t("name"): a.display_name or "",
+                        t("followers"): a.followers,
+                        t("mentions"): a.mentions,
+                        t("negative"): a.negative,
+                    }
+                    for a in authors
+                ]  # fmt: skip
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption(t("insights_empty"))
+
+    st.subheader(t("export"))
+    dims = pd.concat(
+        [counts_frame(c, "value").assign(dimension=title) for title, c in tables.items()], ignore_index=True
+    )[["dimension", "value", "mentions"]]
+    report = Report(
+        brand=index.settings.brand.name,
+        period=t(f"period_{period}"),
+        metrics={
+            t("mentions"): f"{now['total']:,.0f}",
+            t("negative_share"): f"{now['negative_share']:.0%}",
+            t("net_sentiment"): f"{now['net']:+.2f}",
+            t("linked_customers"): f"{now['customers']:,.0f}",
+        },
+        tables=tables,
+        spikes=spikes,
+        authors=authors,
+    )
+    left, right = st.columns(2)
+    left.download_button(
+        t("export_csv"),
+        csv_bytes(dims),
+        file_name=f"insights-{period}.csv",
+        mime="text/csv",
+        key="insights_csv",
+    )
+    right.download_button(
+        t("export_report"),
+        html_report(report).encode("utf-8"),
+        file_name=f"report-{period}.html",
+        mime="text/html",
+        key="insights_report",
+        help=t("export_report_help"),
+    )
 
 
 require_page("insights", settings_or_stop())

@@ -1,0 +1,94 @@
+"""What the dashboard hands out: CSV of a view and a self-contained HTML report.
+
+Everything from posts and the CRM is escaped in the report: a post can never inject markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+
+import pandas as pd
+
+from index.aggregations import AuthorReach, Spike
+from index.documents import Mention
+
+# Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
+EXCLUDED = {"raw", "history", "entities", "intents", "triage"}
+
+
+def mentions_frame(mentions: list[Mention]) -> pd.DataFrame:
+    """One row per mention, one column per field of the Mention model (nested fields dotted)."""
+    rows = [m.model_dump(mode="json", exclude=EXCLUDED) for m in mentions]
+    frame = pd.json_normalize(rows) if rows else pd.DataFrame()
+    if not frame.empty:
+        frame["intents"] = [", ".join(i.label for i in m.intents) for m in mentions]
+        frame["entities"] = [", ".join(e.text for e in m.entities) for m in mentions]
+    return frame
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def counts_frame(counts: dict[str, int], column: str) -> pd.DataFrame:
+    return pd.DataFrame([{column: k, "mentions": v} for k, v in counts.items()], columns=[column, "mentions"])
+
+
+@dataclass
+class Report:
+    """The numbers behind one Insights view, ready to be written out."""
+
+    brand: str
+    period: str
+    metrics: dict[str, str]
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    spikes: list[Spike] = field(default_factory=list)
+    authors: list[AuthorReach] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_report(report: Report) -> str:
+    """A single HTML page (no scripts, no external resources) to mail or print to PDF."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{escape(report.brand)} · {escape(report.period)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
+        "margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left}"
+        "th{background:#f0f3f7}</style></head><body>",
+        f"<h1>{escape(report.brand)}</h1>",
+        f"<p>{escape(report.period)} · {escape(report.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</p>",
+        _table(["", ""], [[k, v] for k, v in report.metrics.items()]),
+    ]
+    for title, counts in report.tables.items():
+        parts.append(f"<h2>{escape(title)}</h2>")
+        parts.append(_table(["", "mentions"], [[k, v] for k, v in counts.items()]))
+    if report.spikes:
+        parts.append("<h2>Spikes</h2>")
+        parts.append(
+            _table(
+                ["day", "mentions", "baseline", "ratio"],
+                [[s.start.strftime("%Y-%m-%d"), s.volume, s.baseline, f"×{s.ratio}"] for s in report.spikes],
+            )
+        )
+    if report.authors:
+        parts.append("<h2>Top authors by reach</h2>")
+        parts.append(
+            _table(
+                ["author", "name", "followers", "mentions", "negative"],
+                [
+                    [a.handle, a.display_name or "", a.followers, a.mentions, a.negative]
+                    for a in report.authors
+                ],
+            )
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts)
