@@ -145,6 +145,7 @@ def main() -> None:
             ("pages/insights.py", {}),
             ("pages/customers.py", {"customer": customers[0].customer_id}),
             ("pages/alerts.py", {}),
+            ("pages/admin.py", {}),
         ):
             at.query_params.clear()
             at.query_params.update(params)

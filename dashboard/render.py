@@ -45,9 +45,13 @@ def mention_card(
     highlights: list[str] | None = None,
     customer: Customer | None = None,
     show_customer: bool = True,
+    parent: Mention | None = None,
 ) -> None:
     """One mention: who, where, when, the post itself, what the NLP made of it and who the customer is."""
     with st.container(border=True):
+        if parent is not None:
+            st.caption(literal(t("in_reply_to", author=parent.author.handle or t("anonymous"))))
+            st.text(f"↳ {parent.text}")
         head, action = st.columns([5, 1])
         with head:
             author = mention.author
@@ -70,10 +74,11 @@ def mention_card(
             for fragment in highlights:
                 st.text(f"… {fragment} …")
         sentiment_color = SENTIMENT_COLORS.get(mention.sentiment.label, "gray")
+        intents = mention.intents or [mention.intent]
         st.markdown(
             f":{sentiment_color}-badge[{literal(label_text(mention.sentiment))}] "
-            f":blue-badge[{literal(label_text(mention.intent))}] "
-            f":gray-badge[{literal(t('status'))}\\: {literal(mention.status)}]"
+            + " ".join(f":blue-badge[{literal(label_text(i))}]" for i in intents)
+            + f" :gray-badge[{literal(t('status'))}\\: {literal(mention.status)}]"
         )
         if show_customer and mention.customer_id:
             _customer_line(mention, customer)

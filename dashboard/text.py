@@ -197,6 +197,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "role": "Role",
         "pages": "Pages",
         "users_help": "Users are set under auth.users in config.yaml; passwords are kept only as hashes.",
+        "in_reply_to": "In reply to {author}:",
+        "saved_searches": "Saved searches",
+        "saved_none": "—",
+        "save_search": "Save this search",
+        "saved_name": "Name",
+        "saved_name_missing": "Give the search a name first.",
+        "saved_search_saved": "Search “{name}” saved.",
+        "saved_delete": "Delete the chosen search",
     },
     "fr": {
         "nav_inbox": "Boîte de réception",
@@ -383,6 +391,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pages": "Pages",
         "users_help": "Les utilisateurs se déclarent sous auth.users dans config.yaml ; "
         "seuls les hachages des mots de passe sont conservés.",
+        "in_reply_to": "En réponse à {author} :",
+        "saved_searches": "Recherches enregistrées",
+        "saved_none": "—",
+        "save_search": "Enregistrer cette recherche",
+        "saved_name": "Nom",
+        "saved_name_missing": "Donnez d'abord un nom à la recherche.",
+        "saved_search_saved": "Recherche « {name} » enregistrée.",
+        "saved_delete": "Supprimer la recherche choisie",
     },
 }
 

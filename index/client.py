@@ -40,6 +40,10 @@ class IndexNames:
     def state(self) -> str:
         return f"{self.prefix}-state"
 
+    @property
+    def saved_searches(self) -> str:
+        return f"{self.prefix}-saved-searches"
+
 
 def connect(url: str, config: ElasticsearchConfig, secrets: Secrets | None = None) -> Elasticsearch:
     """A client for `url`, with credentials from the environment and TLS verification on."""

@@ -126,6 +126,16 @@ class Alert(BaseModel):
     status: Literal["new", "acknowledged"] = "new"
 
 
+class SavedSearch(BaseModel):
+    """A person's named inbox filter, in `ecoute-saved-searches`."""
+
+    id: str
+    owner: str
+    name: str
+    filters: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
+    created_at: datetime
+
+
 class SourceState(BaseModel):
     """Cursor, lock and health of one source, in `ecoute-state`."""
 

@@ -9,7 +9,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from index.client import IndexNames
-from index.documents import Alert, Customer, Mention, SourceState
+from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
 
@@ -260,3 +260,23 @@ def customers_of_owner(
 def count_customers(es: Elasticsearch, names: IndexNames) -> int:
     """How many CRM records the customer index mirrors."""
     return es.count(index=names.customers)["count"]
+
+
+def get_parents(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> dict[str, Mention]:
+    """For each mention that replies to a post Écoute also holds, that post (keyed by the reply's id)."""
+    wanted = {
+        m.id: document_id(m.source, m.thread.parent_id) for m in mentions if m.thread and m.thread.parent_id
+    }
+    if not wanted:
+        return {}
+    docs = es.mget(index=names.mentions, ids=list(dict.fromkeys(wanted.values())))["docs"]
+    found = {d["_id"]: Mention.model_validate(d["_source"]) for d in docs if d.get("found")}
+    return {reply: found[parent] for reply, parent in wanted.items() if parent in found}
+
+
+def saved_searches(es: Elasticsearch, names: IndexNames, owner: str) -> list[SavedSearch]:
+    """One person's saved inbox searches, by name."""
+    result = es.search(
+        index=names.saved_searches, query={"term": {"owner": owner}}, sort=[{"name": "asc"}], size=200
+    )
+    return [SavedSearch.model_validate(h["_source"]) for h in result["hits"]["hits"]]

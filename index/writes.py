@@ -13,7 +13,16 @@ from pydantic import BaseModel, ValidationError
 
 from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
-from index.documents import Alert, Customer, Mention, SourceState, Triage, TriageChange, mapping_for
+from index.documents import (
+    Alert,
+    Customer,
+    Mention,
+    SavedSearch,
+    SourceState,
+    Triage,
+    TriageChange,
+    mapping_for,
+)
 
 SCHEMA_VERSION = 1
 """Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates."""
@@ -25,6 +34,7 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
         (names.customers, Customer),
         (names.alerts, Alert),
         (names.state, SourceState),
+        (names.saved_searches, SavedSearch),
     ]
 
 
@@ -315,3 +325,12 @@ def update_triage(
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot save triage of mention {mention_id}: {exc}") from exc
     return TriageVersion(result["_seq_no"], result["_primary_term"])
+
+
+def save_search(es: Elasticsearch, names: IndexNames, search: SavedSearch) -> None:
+    """Store (or replace, for the same owner and name) a saved inbox search."""
+    es.index(index=names.saved_searches, id=search.id, document=search.model_dump(mode="json"), refresh=True)
+
+
+def delete_saved_search(es: Elasticsearch, names: IndexNames, search_id: str) -> None:
+    es.delete(index=names.saved_searches, id=search_id, refresh=True)

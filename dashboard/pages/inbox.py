@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -15,9 +16,99 @@ from dashboard.text import t
 from dashboard.triage import STATUSES, bulk_bar, status_text, triage_panel
 from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
-from index.queries import MentionFilter, get_customers, get_mentions_versioned, search_mentions
+from index.documents import SavedSearch, document_id
+from index.queries import (
+    MentionFilter,
+    get_customers,
+    get_mentions_versioned,
+    get_parents,
+    saved_searches,
+    search_mentions,
+)
+from index.writes import delete_saved_search, save_search
 
 PAGE_SIZE = 50
+
+
+FILTER_KEYS = (
+    "inbox_query",
+    "inbox_source",
+    "inbox_platform",
+    "inbox_language",
+    "inbox_sentiment",
+    "inbox_intent",
+    "inbox_topic",
+    "inbox_status",
+    "inbox_mine",
+    "inbox_customers_only",
+    "inbox_period",
+)
+
+
+def _apply_saved(by_id: dict[str, SavedSearch]) -> None:
+    chosen = by_id.get(st.session_state.get("inbox_saved") or "")
+    if chosen is None:
+        return
+    for key in FILTER_KEYS:
+        st.session_state.pop(key, None)
+    for key, value in chosen.filters.items():
+        if key in FILTER_KEYS:
+            st.session_state[key] = value
+
+
+def _save_current(index: Index, user: User) -> None:
+    name = st.session_state.get("inbox_saved_name", "").strip()
+    if not name:
+        st.session_state["inbox_saved_flash"] = ("error", t("saved_name_missing"))
+        return
+    values = {key: st.session_state[key] for key in FILTER_KEYS if key in st.session_state}
+    search = SavedSearch(
+        id=document_id("saved-search", user.email, name.casefold()),
+        owner=user.email,
+        name=name,
+        filters=values,
+        created_at=datetime.now(UTC),
+    )
+    save_search(index.es, index.names, search)
+    st.session_state["inbox_saved"] = search.id
+    st.session_state["inbox_saved_name"] = ""
+    st.session_state["inbox_saved_flash"] = ("success", t("saved_search_saved", name=name))
+
+
+def _delete_saved(index: Index) -> None:
+    chosen = st.session_state.get("inbox_saved")
+    if chosen:
+        delete_saved_search(index.es, index.names, chosen)
+        st.session_state["inbox_saved"] = ""
+
+
+def saved_search_bar(index: Index, user: User) -> None:
+    """Pick one of my saved searches (it fills in the filters), save the current one, or delete one."""
+    bar = st.sidebar
+    searches = {s.id: s for s in saved_searches(index.es, index.names, user.email)}
+    if st.session_state.get("inbox_saved") not in searches:
+        st.session_state["inbox_saved"] = ""
+    bar.selectbox(
+        t("saved_searches"),
+        ["", *searches],
+        format_func=lambda i: searches[i].name if i else t("saved_none"),
+        key="inbox_saved",
+        on_change=_apply_saved,
+        args=(searches,),
+    )
+    with bar.expander(t("save_search")):
+        st.text_input(t("saved_name"), key="inbox_saved_name")
+        st.button(t("save"), key="inbox_save_search", on_click=_save_current, args=(index, user))
+        if st.session_state.get("inbox_saved"):
+            st.button(t("saved_delete"), key="inbox_delete_search", on_click=_delete_saved, args=(index,))
+    flash = st.session_state.pop("inbox_saved_flash", None)
+    if flash:
+        getattr(bar, flash[0])(flash[1])
+
+
+def _kept(key: str, options: list[str]) -> list[str]:
+    """The options plus whatever a saved search put in the widget, so a vanished value never breaks it."""
+    return list(dict.fromkeys([*options, *st.session_state.get(key, [])]))
 
 
 def filters(index: Index, user: User) -> MentionFilter:
@@ -25,19 +116,26 @@ def filters(index: Index, user: User) -> MentionFilter:
     brand = index.settings.brand
     bar = st.sidebar
     bar.header(t("filters"))
+    saved_search_bar(index, user)
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
-    sources = bar.multiselect(t("source"), sorted(facet_counts(index, "source")), key="inbox_source")
-    platforms = bar.multiselect(t("platform"), sorted(facet_counts(index, "platform")), key="inbox_platform")
-    languages = bar.multiselect(t("language"), sorted(facet_counts(index, "language")), key="inbox_language")
+    sources = bar.multiselect(
+        t("source"), _kept("inbox_source", sorted(facet_counts(index, "source"))), key="inbox_source"
+    )
+    platforms = bar.multiselect(
+        t("platform"), _kept("inbox_platform", sorted(facet_counts(index, "platform"))), key="inbox_platform"
+    )
+    languages = bar.multiselect(
+        t("language"), _kept("inbox_language", sorted(facet_counts(index, "language"))), key="inbox_language"
+    )
     sentiments = bar.multiselect(t("sentiment"), list(SENTIMENTS), key="inbox_sentiment")
     intents = bar.multiselect(
         t("intent"),
-        _union(typing.get_args(Intent), facet_counts(index, "intent.label")),
+        _kept("inbox_intent", _union(typing.get_args(Intent), facet_counts(index, "intent.label"))),
         key="inbox_intent",
     )
     topics = bar.multiselect(
         t("topic"),
-        _union([brand.name, *brand.competitors], facet_counts(index, "topics")),
+        _kept("inbox_topic", _union([brand.name, *brand.competitors], facet_counts(index, "topics"))),
         key="inbox_topic",
     )
     statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
@@ -85,10 +183,11 @@ def inbox(index: Index, user: User) -> None:
     )
     customers = get_customers(index.es, index.names, [h.mention.customer_id for h in page.hits])
     versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in page.hits])
+    parents = get_parents(index.es, index.names, [h.mention for h in page.hits])
     bulk_bar(index, user, versions)
     for hit in page.hits:
         customer = customers.get(hit.mention.customer_id or "")
-        mention_card(hit.mention, hit.highlights, customer)
+        mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
         versioned = versions.get(hit.mention.id)
         if versioned is None:
             continue
