@@ -7,11 +7,10 @@ The sample's `expected` block is the gold label written with each fictional ment
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from collectors.base import RawPost
 from ecoute.config import load_settings
+from ecoute.samples import sample_posts
 from nlp.evaluate import evaluate
 from nlp.linking import CustomerDirectory
 from nlp.pipeline import enrich
@@ -21,15 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     settings = load_settings(ROOT / "config.yaml")
-    rows = [
-        json.loads(line) for line in (ROOT / "samples" / "mentions.jsonl").read_text().splitlines() if line
-    ]
-    posts = [
-        RawPost.model_validate({**{k: v for k, v in row.items() if k != "expected"}, "source": "sample"})
-        for row in rows
-    ]
+    posts, gold = sample_posts()
     mentions = enrich(posts, CustomerDirectory(), settings.brand, with_entities=False)
-    report = evaluate(mentions, [row["expected"] for row in rows])
+    report = evaluate(mentions, gold)
     for family, by_language in report.items():
         for language, score in by_language.items():
             print(

@@ -284,22 +284,42 @@ def nlp_train(
 
 @nlp_app.command("eval")
 def nlp_eval(
-    eval_file: Annotated[Path | None, typer.Option("--eval", help="labelled evaluation JSONL")] = None,
+    eval_files: Annotated[
+        list[Path] | None, typer.Option("--eval", help="labelled evaluation JSONL (repeatable)")
+    ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="model directory (default: config)")] = None,
     config: ConfigOption = Path("config.yaml"),
 ) -> None:
-    """Sentiment per language, intents per label and sentiment per phenomenon, beside the lexicon."""
+    """Sentiment per language, intents per label, sentiment per phenomenon beside the lexicon, and
+    customer linking on the bundled sample mentions and CRM."""
     from nlp.classifier import classifier_for, load_classifier
     from nlp.evaluate import evaluate_examples, format_reports
-    from nlp.train import DEFAULT_EVAL_FILE, load_examples
+    from nlp.train import DEFAULT_EVAL_FILES, load_examples
 
-    path = eval_file or DEFAULT_EVAL_FILE
-    examples = load_examples(path)
-    classifier = load_classifier(str(model.resolve())) if model else classifier_for(_settings(config))
+    settings = _settings(config)
+    paths = eval_files or list(DEFAULT_EVAL_FILES)
+    examples = [e for path in paths for e in load_examples(path)]
+    classifier = load_classifier(str(model.resolve())) if model else classifier_for(settings)
     report, baseline = evaluate_examples(classifier, examples)
-    typer.echo(f"{path}: {len(examples)} examples")
+    typer.echo(f"{', '.join(str(p) for p in paths)}: {len(examples)} examples")
     for line in format_reports(report, baseline):
         typer.echo(line)
+    typer.echo(_linking_line(settings, classifier))
+
+
+def _linking_line(settings: Settings, classifier: object) -> str:
+    """Linking precision/recall of the sample mentions against the sample CRM (authorship is known)."""
+    from ecoute.samples import sample_directory, sample_posts
+    from nlp.evaluate import score_links
+    from nlp.pipeline import enrich
+
+    posts, gold = sample_posts()
+    mentions = enrich(posts, sample_directory(), settings.brand, with_entities=False, classifier=classifier)
+    score = score_links([m.customer_id for m in mentions], [g.get("customer_id") for g in gold])
+    return (
+        f"linking   sample n={len(posts)} customer-authored={score.gold_links} "
+        f"linked={score.predicted_links} precision={score.precision:.3f} recall={score.recall:.3f}"
+    )
 
 
 @crm_app.command("import")

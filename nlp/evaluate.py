@@ -168,3 +168,30 @@ def format_reports(model: SystemReport, baseline: SystemReport) -> list[str]:
             f"  | lexicon accuracy={base.accuracy:.3f}"
         )
     return lines
+
+
+@dataclass
+class LinkScore:
+    """Customer linking against known authorship: a link is right only if it names the right customer."""
+
+    gold_links: int
+    predicted_links: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted_links if self.predicted_links else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold_links if self.gold_links else 0.0
+
+
+def score_links(predicted: list[str | None], gold: list[str | None]) -> LinkScore:
+    """Precision and recall of predicted customer ids against the gold ones (None: not a customer)."""
+    pairs = list(zip(predicted, gold, strict=True))
+    return LinkScore(
+        gold_links=sum(g is not None for _, g in pairs),
+        predicted_links=sum(p is not None for p, _ in pairs),
+        correct=sum(p is not None and p == g for p, g in pairs),
+    )

@@ -25,10 +25,14 @@ from nlp.language import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRAINING_FILES = (
-    ROOT / "nlp" / "data" / "train" / "train.jsonl",
+    ROOT / "nlp" / "data" / "train" / "train_fr.jsonl",
+    ROOT / "nlp" / "data" / "train" / "train_en.jsonl",
     ROOT / "samples" / "mentions.jsonl",
 )
-DEFAULT_EVAL_FILE = ROOT / "nlp" / "data" / "eval" / "eval.jsonl"
+DEFAULT_EVAL_FILES = (
+    ROOT / "nlp" / "data" / "eval" / "eval_fr.jsonl",
+    ROOT / "nlp" / "data" / "eval" / "eval_en.jsonl",
+)
 SEED = 13
 FOLDS = 5
 C_GRID = (1.0, 4.0, 16.0)
@@ -273,7 +277,7 @@ def train_files(paths: list[Path], out: Path, seed: int = SEED, lexicon: bool | 
 
     meta = {
         "training_data": {
-            "files": [str(p) for p in paths],
+            "files": [_shown(p) for p in paths],
             "sha256": data_hash(paths),
             "examples": len(examples),
             "by_language": {
@@ -286,6 +290,12 @@ def train_files(paths: list[Path], out: Path, seed: int = SEED, lexicon: bool | 
     }
     result.head.save(out, meta)
     return result
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it lies inside it, so model.json reads the same anywhere."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
 
 
 def describe(metrics: dict[str, Any]) -> list[str]:

@@ -1640,7 +1640,7 @@ def finalise(mentions: list[dict]) -> list[dict]:
             "thread": {"parent_id": m["parent"]["native_id"] if m["parent"] else None,
                        "root_id": m["root"]["native_id"] if m["root"] else None},
             "engagement": eng,
-            "expected": {"sentiment": m["sentiment"], "intent": m["intent"]},
+            "expected": {"sentiment": m["sentiment"], "intent": m["intent"], "customer_id": m["customer_id"]},
         })
     return rows
 
