@@ -4,13 +4,12 @@
 
 All steps are on by default: language, normalisation, spaCy entities, customer linking against the
 sample CRM, sentiment + intents (the bundled default model). Models are loaded before the clock starts.
-The USE encoder uses 2 BLAS threads (the target machine has 2 cores).
+The USE encoder uses 1 BLAS thread (see nlp/classifier.py for why).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from collectors.base import RawPost
 from crm.csv_import import read_customers_csv
 from ecoute.config import load_settings
+from ecoute.samples import sample_posts
 from nlp.classifier import embed, load_classifier
 from nlp.linking import CustomerDirectory
 from nlp.pipeline import enrich
@@ -26,17 +26,15 @@ from nlp.pipeline import enrich
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sample_posts(count: int) -> list[RawPost]:
-    rows = [
-        json.loads(line) for line in (ROOT / "samples" / "mentions.jsonl").read_text().splitlines() if line
-    ]
-    posts = []
-    for i in range(count):
-        row = {k: v for k, v in rows[i % len(rows)].items() if k != "expected"}
-        posts.append(
-            RawPost.model_validate({**row, "source": "bench", "native_id": f"{row['native_id']}-{i}"})
+def repeated_sample(count: int) -> list[RawPost]:
+    """`count` posts cycling through the bundled sample, each with its own id."""
+    posts, _ = sample_posts()
+    return [
+        posts[i % len(posts)].model_copy(
+            update={"source": "bench", "native_id": f"{posts[i % len(posts)].native_id}-{i}"}
         )
-    return posts
+        for i in range(count)
+    ]
 
 
 def main() -> None:
@@ -49,7 +47,7 @@ def main() -> None:
     settings = load_settings(ROOT / "config.yaml")
     customers = read_customers_csv(settings.resolve(settings.crm.customers_csv)).customers
     directory = CustomerDirectory(customers)
-    posts = sample_posts(args.mentions)
+    posts = repeated_sample(args.mentions)
     classifier = load_classifier()
     enrich(posts[:8], directory, settings.brand, classifier=classifier)  # load every model first
 

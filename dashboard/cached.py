@@ -11,14 +11,7 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.context import Index, _open, config_path
-from index.aggregations import (
-    AuthorReach,
-    SentimentBucket,
-    counts_by,
-    distinct_count,
-    sentiment_over_time,
-    top_authors,
-)
+from index.aggregations import AuthorReach, Overview, overview, top_authors
 from index.queries import MentionFilter
 
 TTL_SECONDS = 60
@@ -40,39 +33,19 @@ def _index(path: str) -> Index:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _counts(path: str, prefix: str, field: str, flt_key: str, _flt: MentionFilter | None) -> dict[str, int]:
+def _overview(
+    path: str, prefix: str, flt_key: str, fields: tuple[str, ...], interval: str | None, _flt: MentionFilter
+) -> Overview:
     index = _index(path)
-    return counts_by(index.es, index.names, field, _flt)
+    return overview(index.es, index.names, _flt, fields=fields, interval=interval)
 
 
-def facet_counts(index: Index, field: str, flt: MentionFilter | None = None) -> dict[str, int]:
-    """Mentions per value of `field`, at most TTL_SECONDS old."""
+def overview_of(
+    index: Index, flt: MentionFilter | None, fields: tuple[str, ...], interval: str | None = None
+) -> Overview:
+    """Counts per value of each field, distinct customers and sentiment over time, at most TTL old."""
     flt, key = _stable(flt)
-    return _counts(config_path(), index.names.prefix, field, key, flt)
-
-
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _distinct(path: str, prefix: str, field: str, flt_key: str, _flt: MentionFilter | None) -> int:
-    index = _index(path)
-    return distinct_count(index.es, index.names, field, _flt)
-
-
-def distinct(index: Index, field: str, flt: MentionFilter | None = None) -> int:
-    flt, key = _stable(flt)
-    return _distinct(config_path(), index.names.prefix, field, key, flt)
-
-
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _over_time(
-    path: str, prefix: str, flt_key: str, interval: str, _flt: MentionFilter
-) -> list[SentimentBucket]:
-    index = _index(path)
-    return sentiment_over_time(index.es, index.names, _flt, interval=interval)
-
-
-def sentiment_by_period(index: Index, flt: MentionFilter, interval: str = "day") -> list[SentimentBucket]:
-    flt, key = _stable(flt)
-    return _over_time(config_path(), index.names.prefix, key, interval, flt)
+    return _overview(config_path(), index.names.prefix, key, fields, interval, flt)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

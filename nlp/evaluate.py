@@ -90,6 +90,7 @@ class SystemReport:
     sentiment: dict[str, LabelScore]
     intents: dict[str, IntentScore]
     phenomena: dict[str, LabelScore]
+    calibration_error: float | None = None
 
 
 def report_for(
@@ -134,6 +135,10 @@ def evaluate_examples(classifier: Any, examples: list[Any]) -> tuple[SystemRepor
         [[i.label for i in p.intents] for p in predictions],
         list(INTENTS),
     )
+    model.calibration_error = expected_calibration_error(
+        [p.sentiment.confidence for p in predictions],
+        [p.sentiment.label == e.sentiment for p, e in zip(predictions, examples, strict=True)],
+    )
     baseline_intents = [label.label for label in classify_intent(texts)]
     baseline = report_for(
         "lexicon",
@@ -154,6 +159,11 @@ def format_reports(model: SystemReport, baseline: SystemReport) -> list[str]:
             f"sentiment {language:<3} n={score.total:<4} accuracy={score.accuracy:.3f} "
             f"macro-F1={score.macro_f1:.3f}  | lexicon accuracy={base.accuracy:.3f} "
             f"macro-F1={base.macro_f1:.3f}"
+        )
+    if model.calibration_error is not None:
+        lines.append(
+            f"sentiment calibration: expected calibration error {model.calibration_error:.3f} "
+            "(10 confidence bins; 0 = confidence matches accuracy)"
         )
     for label, score in model.intents.items():
         base = baseline.intents[label]
@@ -195,3 +205,23 @@ def score_links(predicted: list[str | None], gold: list[str | None]) -> LinkScor
         predicted_links=sum(p is not None for p, _ in pairs),
         correct=sum(p is not None and p == g for p, g in pairs),
     )
+
+
+def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    """Mean gap between stated confidence and observed accuracy, over equal-width confidence bins,
+    weighted by how many predictions fall in each bin."""
+    if not confidences:
+        return 0.0
+    total = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [
+            (c, ok)
+            for c, ok in zip(confidences, correct, strict=True)
+            if low < c <= high or (b == 0 and c == 0)
+        ]
+        if members:
+            accuracy = sum(ok for _, ok in members) / len(members)
+            confidence = sum(c for c, _ in members) / len(members)
+            total += len(members) * abs(accuracy - confidence)
+    return round(total / len(confidences), 4)

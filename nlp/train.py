@@ -24,11 +24,8 @@ from nlp.classifier import INTENTS, SENTIMENTS, Head, embed, lexicon_scores, sof
 from nlp.language import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TRAINING_FILES = (
-    ROOT / "nlp" / "data" / "train" / "train_fr.jsonl",
-    ROOT / "nlp" / "data" / "train" / "train_en.jsonl",
-    ROOT / "samples" / "mentions.jsonl",
-)
+TRAINING_DIR = ROOT / "nlp" / "data" / "train"
+SAMPLE_FILE = ROOT / "samples" / "mentions.jsonl"
 DEFAULT_EVAL_FILES = (
     ROOT / "nlp" / "data" / "eval" / "eval_fr.jsonl",
     ROOT / "nlp" / "data" / "eval" / "eval_en.jsonl",
@@ -55,6 +52,11 @@ class Example:
     intents: list[str]
     phenomena: list[str] = field(default_factory=list)
     kind: str | None = None
+
+
+def default_training_files() -> list[Path]:
+    """Every JSONL file under nlp/data/train (sorted, so the model is reproducible) and the sample."""
+    return [*sorted(TRAINING_DIR.glob("*.jsonl")), SAMPLE_FILE]
 
 
 def parse_example(row: dict[str, Any]) -> Example:

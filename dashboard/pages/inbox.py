@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard.auth import User, require_page
-from dashboard.cached import facet_counts
+from dashboard.cached import overview_of
 from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
 from dashboard.export import csv_bytes, mentions_frame
 from dashboard.render import mention_card
@@ -30,6 +30,7 @@ from index.writes import delete_saved_search, save_search
 PAGE_SIZE = 50
 
 
+FACETS = ("source", "platform", "language", "intent.label", "topics")
 FILTER_KEYS = (
     "inbox_query",
     "inbox_source",
@@ -117,25 +118,26 @@ def filters(index: Index, user: User) -> MentionFilter:
     bar = st.sidebar
     bar.header(t("filters"))
     saved_search_bar(index, user)
+    facets = overview_of(index, None, FACETS).counts
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
     sources = bar.multiselect(
-        t("source"), _kept("inbox_source", sorted(facet_counts(index, "source"))), key="inbox_source"
+        t("source"), _kept("inbox_source", sorted(facets["source"])), key="inbox_source"
     )
     platforms = bar.multiselect(
-        t("platform"), _kept("inbox_platform", sorted(facet_counts(index, "platform"))), key="inbox_platform"
+        t("platform"), _kept("inbox_platform", sorted(facets["platform"])), key="inbox_platform"
     )
     languages = bar.multiselect(
-        t("language"), _kept("inbox_language", sorted(facet_counts(index, "language"))), key="inbox_language"
+        t("language"), _kept("inbox_language", sorted(facets["language"])), key="inbox_language"
     )
     sentiments = bar.multiselect(t("sentiment"), list(SENTIMENTS), key="inbox_sentiment")
     intents = bar.multiselect(
         t("intent"),
-        _kept("inbox_intent", _union(typing.get_args(Intent), facet_counts(index, "intent.label"))),
+        _kept("inbox_intent", _union(typing.get_args(Intent), facets["intent.label"])),
         key="inbox_intent",
     )
     topics = bar.multiselect(
         t("topic"),
-        _kept("inbox_topic", _union([brand.name, *brand.competitors], facet_counts(index, "topics"))),
+        _kept("inbox_topic", _union([brand.name, *brand.competitors], facets["topics"])),
         key="inbox_topic",
     )
     statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")

@@ -7,12 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.cached import authors_by_reach, distinct, facet_counts, sentiment_by_period
+from dashboard.cached import authors_by_reach, overview_of
 from dashboard.context import PERIODS, Index, open_index, period_picker, settings_or_stop, shown_errors, since
 from dashboard.export import Report, counts_frame, csv_bytes, html_report
 from dashboard.render import CHART_COLORS
 from dashboard.text import t
-from index.aggregations import SENTIMENTS, Spike, find_spikes
+from index.aggregations import SENTIMENTS, Overview, Spike, find_spikes
 from index.queries import MentionFilter
 
 
@@ -120,16 +120,19 @@ def small_bars(title: str, counts: dict[str, int], highlight: set[str] | None = 
         st.caption(t("insights_empty"))
 
 
-def summary(index: Index, flt: MentionFilter) -> dict[str, float]:
+FIELDS = ("sentiment.label", "source", "language", "intent.label", "topics", "entities.text", "hashtags")
+
+
+def summary(found: Overview) -> dict[str, float]:
     """Headline numbers of one period: volume, negative share, net sentiment, customers who spoke."""
-    by_sentiment = facet_counts(index, "sentiment.label", flt)
+    by_sentiment = found.counts["sentiment.label"]
     total = sum(by_sentiment.values())
     negative = by_sentiment.get("negative", 0)
     return {
         "total": total,
         "negative_share": negative / total if total else 0.0,
         "net": (by_sentiment.get("positive", 0) - negative) / total if total else 0.0,
-        "customers": distinct(index, "customer_id", flt),
+        "customers": found.customers,
         **{s: by_sentiment.get(s, 0) for s in SENTIMENTS},
     }
 
@@ -171,11 +174,12 @@ def insights(index: Index) -> None:
     previous = previous_period(period)
     compare = previous is not None and right.toggle(t("compare_previous"), key="insights_compare")
     flt = MentionFilter(since=since(period))
-    now = summary(index, flt)
+    found = overview_of(index, flt, FIELDS, interval="day")
+    now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
         return
-    before = summary(index, previous) if compare and previous else None
+    before = summary(overview_of(index, previous, ("sentiment.label",))) if compare and previous else None
     headline(now, before)
     if before is not None:
         st.caption(
@@ -183,7 +187,7 @@ def insights(index: Index) -> None:
         )
 
     st.subheader(t("sentiment_over_time"))
-    buckets = sentiment_by_period(index, flt, interval="day")
+    buckets = found.over_time
     spikes = find_spikes(buckets)
     chart = sentiment_chart(buckets, spikes)
     if chart is not None:
@@ -199,12 +203,12 @@ def insights(index: Index) -> None:
         col.metric(t(sentiment), f"{now[sentiment]:,.0f}")
 
     tables = {
-        t("by_source"): facet_counts(index, "source", flt),
-        t("by_language"): facet_counts(index, "language", flt),
-        t("by_intent"): facet_counts(index, "intent.label", flt),
-        t("share_of_voice"): facet_counts(index, "topics", flt),
-        t("top_entities"): facet_counts(index, "entities.text", flt),
-        t("top_hashtags"): facet_counts(index, "hashtags", flt),
+        t("by_source"): found.counts["source"],
+        t("by_language"): found.counts["language"],
+        t("by_intent"): found.counts["intent.label"],
+        t("share_of_voice"): found.counts["topics"],
+        t("top_entities"): found.counts["entities.text"],
+        t("top_hashtags"): found.counts["hashtags"],
     }
     left, right = st.columns(2)
     for i, (title, counts) in enumerate(tables.items()):
