@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from collectors.base import RawPost
-from crm.csv_import import read_customers_csv
+from crm.files import read_contacts_csv
 from ecoute.config import load_settings
 from ecoute.samples import sample_posts
 from nlp.classifier import embed, load_classifier
@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings(ROOT / "config.yaml")
-    customers = read_customers_csv(settings.resolve(settings.crm.customers_csv)).customers
+    customers = read_contacts_csv(settings.resolve(settings.crm.customers_csv)).customers
     directory = CustomerDirectory(customers)
     posts = repeated_sample(args.mentions)
     classifier = load_classifier()

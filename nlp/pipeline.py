@@ -11,7 +11,7 @@ from nlp.classifier import TextClassifier, load_classifier
 from nlp.entities import extract_entities
 from nlp.intent import switching_to_brand
 from nlp.language import detect_language, normalise
-from nlp.linking import CustomerDirectory, link_customer
+from nlp.linking import CustomerDirectory, resolve_customer
 
 
 def mention_id(source: str, native_id: str) -> str:
@@ -31,10 +31,20 @@ def topics_of(text: str, brand: BrandConfig) -> list[str]:
 
 def brand_aware_intents(intents: list[Label], text: str, brand_terms: list[str]) -> list[Label]:
     """A "churn" that is someone switching *to* the brand is a purchase: the model cannot know the brand."""
-    if not intents or intents[0].label != "churn_risk" or not switching_to_brand(text, brand_terms):
+    churn = next((i for i in intents if i.label == "churn_risk"), None)
+    if churn is None or not switching_to_brand(text, brand_terms):
         return intents
     rest = [i for i in intents if i.label not in ("churn_risk", "purchase")]
-    return [Label(label="purchase", confidence=intents[0].confidence), *rest]
+    return sorted([Label(label="purchase", confidence=churn.confidence), *rest], key=lambda i: -i.confidence)
+
+
+def headline_intent(intents: list[Label]) -> Label | None:
+    """The intent a person should act on first: churn risk whenever it applies, else the most confident.
+
+    A customer who says they are leaving usually complains too; losing the account costs more than
+    a late answer to the complaint, so churn heads the mention.
+    """
+    return next((i for i in intents if i.label == "churn_risk"), intents[0] if intents else None)
 
 
 def enrich(
@@ -70,7 +80,7 @@ def enrich(
     now = datetime.now(UTC)
     mentions = []
     for i, post in enumerate(posts):
-        link = link_customer(post, normalised[i], directory)
+        link, proposal = resolve_customer(post, normalised[i], entities[i], directory)
         mentions.append(
             Mention(
                 id=mention_id(post.source, post.native_id),
@@ -91,10 +101,11 @@ def enrich(
                 hashtags=normalised[i].hashtags,
                 entities=entities[i],
                 sentiment=predictions[i].sentiment,
-                intent=intents[i][0] if intents[i] else predictions[i].top_intent,
+                intent=headline_intent(intents[i]) or predictions[i].top_intent,
                 intents=intents[i],
                 link=link,
                 customer_id=link.customer_id if link else None,
+                link_proposal=proposal,
                 raw=post.raw,
             )
         )

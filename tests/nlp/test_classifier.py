@@ -43,7 +43,7 @@ def test_default_model_gives_calibrated_sentiment_and_thresholded_intents():
         assert [i.confidence for i in p.intents] == sorted((i.confidence for i in p.intents), reverse=True)
     labels = [p.sentiment.label for p in predictions]
     assert labels == ["positive", "negative", "neutral", "positive", "negative", "neutral"]
-    assert predictions[1].top_intent.label == "churn_risk"
+    assert {"complaint", "churn_risk"} <= {i.label for i in predictions[1].intents}
     assert predictions[2].top_intent.label == "question" and predictions[5].top_intent.label == "question"
 
 
