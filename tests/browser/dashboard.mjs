@@ -39,14 +39,16 @@ try {
   await shot("inbox");
 
   step("triage the newest mention");
-  const triage = page.getByTestId("stExpander").first();
+  // The sidebar has expanders too (saving a search): the triage ones are named "Triage · status".
+  const triageExpanders = () => page.getByTestId("stExpander").filter({ hasText: "Triage ·" });
+  const triage = triageExpanders().first();
   await triage.locator("summary").click();
   await triage.getByTestId("stSelectbox").first().click();
   await page.getByRole("option", { name: "answered", exact: true }).click();
   await triage.getByRole("button", { name: "Save" }).click();
   await page.getByText("Saved.").waitFor();
   step("see it change");
-  await page.getByTestId("stExpander").first().locator("summary", { hasText: "answered" }).waitFor();
+  await triageExpanders().first().locator("summary", { hasText: "answered" }).waitFor();
   await page.getByText("Status: answered").first().waitFor();
   await shot("inbox-triaged");
 
