@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of torch lies on this machine's disk; never let pip reach for a CUDA build.
 WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install install-browser run test lint format clean
+.PHONY: install install-browser install-postgres run test lint format clean
 
 $(STAMP): pyproject.toml requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 	command -v npm || (apt-get update && apt-get install -y nodejs npm)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
+# The CRM connector tests start a throwaway PostgreSQL cluster from Debian's packages.
+install-postgres:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
 run: install
 	$(BIN)/ecoute run
 
-test: install install-browser lint
+test: install install-browser install-postgres lint
 	$(BIN)/python -m pytest
 
 lint: install

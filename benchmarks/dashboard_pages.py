@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from crm.csv_import import read_customers_csv
+from crm.files import read_contacts_csv
 from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.documents import Alert, CustomerLink, Label, Mention, document_id
@@ -104,7 +104,7 @@ def main() -> None:
         es = connect(server.url, ElasticsearchConfig())
         names = IndexNames("bench")
         ensure_indices(es, names)
-        customers = read_customers_csv(ROOT / "samples" / "crm_customers.csv").customers
+        customers = read_contacts_csv(ROOT / "samples" / "crm_customers.csv").customers
         upsert_customers(es, names, customers)
         now = datetime.now(UTC)
         started = time.perf_counter()

@@ -14,6 +14,7 @@ PAGES = [
     ("customers", "pages/customers.py", "nav_customers", ":material/person_search:"),
     ("alerts", "pages/alerts.py", "nav_alerts", ":material/notifications:"),
     ("admin", "pages/admin.py", "nav_admin", ":material/admin_panel_settings:"),
+    ("review", "pages/review.py", "nav_review", ":material/fact_check:"),
 ]
 st.set_page_config(page_title="Écoute", layout="wide")
 

@@ -19,6 +19,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "customers": frozenset({"sales", "community_manager", "marketer", "admin"}),
     "alerts": frozenset({"community_manager", "marketer", "sales", "admin"}),
     "admin": frozenset({"admin"}),
+    "review": frozenset({"community_manager", "marketer", "admin"}),
 }
 TRIAGE_ROLES = frozenset({"community_manager", "admin"})
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.

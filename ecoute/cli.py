@@ -85,8 +85,12 @@ def run(
     server = _embedded(settings) if settings.elasticsearch.url is None else None
     started_here = server is not None and not server.answers()
     engine = _engine(config)
-    written, rejected = engine.import_customers()
-    typer.echo(f"crm: {written} customers mirrored, {len(rejected)} rows rejected")
+    results = engine.mirror_crm()  # a CRM source that fails is one line; the listening still starts
+    for failure in (r for r in results if isinstance(r, str)):
+        typer.echo(f"failed: {failure}", err=True)
+    reports = [r for r in results if not isinstance(r, str)]
+    written, rejected = sum(r.customers for r in reports), sum(len(r.rejected) for r in reports)
+    typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = _start_dashboard(config, engine.settings) if dashboard else None
     scheduler = schedule_jobs(engine)
     # `kill` (SIGTERM) stops as cleanly as Ctrl-C: leases released, children stopped.
@@ -323,13 +327,57 @@ def _linking_line(settings: Settings, classifier: object) -> str:
 
 
 @crm_app.command("import")
-def crm_import(config: ConfigOption = Path("config.yaml")) -> None:
-    """Mirror the CRM CSV into the customer index now; rejected rows are listed."""
+def crm_import(
+    config: ConfigOption = Path("config.yaml"),
+    source: Annotated[str | None, typer.Option(help="only this CRM source")] = None,
+    full: Annotated[bool, typer.Option(help="ignore the updated-at cursor and read everything")] = False,
+) -> None:
+    """Mirror the CRM sources into Écoute's index now; every rejected row is listed with its reason."""
     engine = _engine(config)
-    written, rejected = engine.import_customers()
-    for line in rejected:
-        typer.echo(f"rejected: {line}", err=True)
-    typer.echo(f"crm: {written} customers mirrored, {len(rejected)} rows rejected")
+    written, rejected, failed = 0, 0, 0
+    for result in engine.mirror_crm(full=full, only=source):
+        if isinstance(result, str):
+            typer.echo(f"failed: {result}", err=True)
+            failed += 1
+            continue
+        for row in result.rejected:
+            typer.echo(f"rejected: {result.source}: {row.line()}", err=True)
+        typer.echo(result.line())
+        written += result.customers
+        rejected += len(result.rejected)
+    typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
+    if failed:
+        raise typer.Exit(1)
+
+
+@crm_app.command("quality")
+def crm_quality_report(config: ConfigOption = Path("config.yaml")) -> None:
+    """Duplicates, invalid emails and phones, missing owners, bad handles, unlinked mentions, rejections."""
+    from index.crm import crm_quality
+
+    engine = _engine(config)
+    report = crm_quality(engine.es, engine.names)
+    typer.echo(f"customers: {report.customers}")
+    typer.echo(f"duplicates: {len(report.duplicates)}")
+    for dup in report.duplicates:
+        what = "email" if dup.field == "emails" else "handle"
+        typer.echo(f"  {what} {dup.value} is on {', '.join(dup.customer_ids)}")
+    for kind in ("invalid_email", "invalid_phone", "missing_owner", "bad_handle"):
+        typer.echo(f"{kind.replace('_', ' ')}: {report.problem_counts.get(kind, 0)}")
+        for problem in (p for p in report.problems if p.kind == kind):
+            typer.echo(f"  {problem.customer_id} {problem.full_name}: {problem.detail}")
+    typer.echo(
+        f"mentions not linked to a customer: {report.unlinked_mentions} of {report.mentions} "
+        f"({report.pending_reviews} proposed links waiting for review)"
+    )
+    typer.echo(f"rejected rows: {report.rejected_rows}")
+    for source in report.rejections:
+        for row in source.rows:
+            typer.echo(f"  {source.source}: {row}")
+        if source.count > len(source.rows):
+            typer.echo(
+                f"  {source.source}: … and {source.count - len(source.rows)} more (see ecoute crm import)"
+            )
 
 
 @users_app.command("hash-password")

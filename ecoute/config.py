@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collectors.registry import AnySourceConfig
+from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
 from ecoute.passwords import check_hash_format
 
@@ -43,9 +44,32 @@ class ElasticsearchConfig(Strict):
     embedded_port: int = Field(default=9200, ge=1, le=65535)
 
 
+class LinkingConfig(Strict):
+    """Fuzzy name + company linking: at or above `apply_above` the link is applied, from `review_above` it is
+    proposed in the review queue, below it nothing is proposed."""
+
+    apply_above: float = Field(default=0.95, ge=0.0, le=1.0)
+    review_above: float = Field(default=0.6, ge=0.0, le=1.0)
+
+
 class CrmConfig(Strict):
-    customers_csv: Path | None = None
+    customers_csv: Path | None = Field(
+        default=None, description="shorthand for a csv source named crm-csv with the fields' own column names"
+    )
     refresh_seconds: int = Field(default=3600, ge=60)
+    sources: list[AnyCrmSource] = Field(default_factory=list)
+    phone_region: str = Field(
+        default="FR", pattern=r"^[A-Z]{2}$", description="country of phone numbers written without +"
+    )
+    linking: LinkingConfig = Field(default_factory=LinkingConfig)
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> CrmConfig:
+        names = [s.name for s in self.sources] + (["crm-csv"] if self.customers_csv else [])
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"crm.sources: duplicate name {twice[0]!r}")
+        return self
 
 
 class NlpConfig(Strict):
@@ -180,7 +204,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # pydantic puts the discriminator tag inside the path; users never wrote it
-        loc = [p for p in loc if p not in {"rss", "file"}]
+        loc = [p for p in loc if p not in {"rss", "file", "csv", "xlsx", "sql", "espocrm"}]
         key = ".".join(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"

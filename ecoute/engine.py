@@ -14,12 +14,15 @@ from elasticsearch import Elasticsearch
 from alerts.rules import raise_alerts
 from collectors.base import CollectorError, RawPost
 from collectors.registry import build_collector
-from crm.csv_import import read_customers_csv
+from crm.mirror import MirrorReport, mirror_source
+from crm.registry import legacy_csv_source
+from crm.sources import AnyCrmSource
 from ecoute.config import Settings
 from ecoute.errors import ConfigError, EcouteError
 from index.client import IndexNames
 from index.documents import SourceState
 from index.queries import all_customers
+from index.reviews import customers_with_confirmed_handles, queue_link_reviews, rejected_pairs
 from index.writes import (
     acquire_lock,
     ensure_indices,
@@ -27,13 +30,16 @@ from index.writes import (
     index_mentions,
     put_state,
     release_lock,
-    upsert_customers,
     write_alerts,
 )
-from nlp.linking import CustomerDirectory
+from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
 from nlp.pipeline import enrich
 
 log = logging.getLogger("ecoute")
+
+
+class CrmSourceFailed(EcouteError):
+    """A CRM source could not be mirrored (its own message says which and why)."""
 
 
 @dataclass
@@ -79,24 +85,59 @@ class Engine:
         self.reload_directory()
 
     def reload_directory(self) -> None:
-        self.directory = CustomerDirectory(all_customers(self.es, self.names))
+        linking = self.settings.crm.linking
+        self.directory = CustomerDirectory(
+            all_customers(self.es, self.names),
+            rejected=rejected_pairs(self.es, self.names),
+            settings=LinkSettings(apply_above=linking.apply_above, review_above=linking.review_above),
+        )
+
+    def crm_sources(self) -> list[AnyCrmSource]:
+        """The enabled CRM sources, `crm.customers_csv` first as the source `crm-csv`."""
+        crm = self.settings.crm
+        legacy = [legacy_csv_source(crm.customers_csv)] if crm.customers_csv else []
+        return [*legacy, *(s for s in crm.sources if s.enabled)]
+
+    def mirror_crm(self, full: bool = False, only: str | None = None) -> list[MirrorReport | str]:
+        """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on."""
+        sources = [s for s in self.crm_sources() if only is None or s.name == only]
+        if only and not sources:
+            known = ", ".join(s.name for s in self.crm_sources()) or "none"
+            raise ConfigError(f"no CRM source named {only!r} in config.yaml (known: {known})")
+        results: list[MirrorReport | str] = []
+        for source in sources:
+            try:
+                report = mirror_source(
+                    self.es, self.names, source, self.settings.base_dir, self.settings.crm.phone_region, full
+                )
+            except ConfigError:
+                raise
+            except EcouteError as exc:
+                log.error("%s", exc)
+                results.append(str(exc))
+                continue
+            for rejected in report.rejected:
+                log.warning("crm %s: %s", source.name, rejected.line())
+            results.append(report)
+        self.reload_directory()
+        return results
+
+    def refresh_decisions(self) -> None:
+        """Decisions taken in the review queue since the directory was loaded apply from now on."""
+        for customer in customers_with_confirmed_handles(self.es, self.names):
+            for handle in customer.confirmed_handles:
+                self.directory.by_confirmed[normalise_handle(handle)] = customer
+        self.directory.rejected = rejected_pairs(self.es, self.names)
 
     def import_customers(self) -> tuple[int, list[str]]:
-        """Mirror the configured CRM CSV into the customer index; returns (written, rejected rows)."""
-        path = self.settings.crm.customers_csv
-        if path is None:
-            return 0, []
-        try:
-            result = read_customers_csv(self.settings.resolve(path))
-        except OSError as exc:
-            raise ConfigError(f"crm.customers_csv: cannot read {path} ({exc.strerror})") from exc
-        except ValueError as exc:
-            raise ConfigError(f"crm.customers_csv: {exc}") from exc
-        for line in result.rejected:
-            log.warning("crm: %s", line)
-        written = upsert_customers(self.es, self.names, result.customers)
-        self.reload_directory()
-        return written, result.rejected
+        """Mirror every CRM source into the index; returns (customers written, rejected rows)."""
+        written, rejected = 0, []
+        for result in self.mirror_crm():
+            if isinstance(result, str):
+                raise CrmSourceFailed(result)
+            written += result.customers
+            rejected += [r.line() for r in result.rejected]
+        return written, rejected
 
     def process(self, posts: list[RawPost], report: RunReport) -> bool:
         """Enrich, index and alert; True when every mention is safely stored."""
@@ -110,6 +151,8 @@ class Engine:
                 batch_size=batch,
             )
             result = index_mentions(self.es, self.names, mentions)
+            # Proposed links wait for a person in the review queue; nothing is applied from them.
+            queue_link_reviews(self.es, self.names, mentions)
             report.indexed += result.created
             report.duplicates += result.duplicates
             report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
@@ -135,6 +178,7 @@ class Engine:
             report.skipped = "another ecoute process holds this source"
             return report
         started = time.perf_counter()
+        self.refresh_decisions()
         cursor_id = f"cursor:{source_name}"
         cursor_state = get_state(self.es, self.names, cursor_id)
         cursor = {} if since else dict((cursor_state.data if cursor_state else {}) or {})

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import RawPost
-from crm.csv_import import read_customers_csv
+from crm.files import read_contacts_csv
 from nlp.linking import CustomerDirectory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,4 +27,4 @@ def sample_posts() -> tuple[list[RawPost], list[dict[str, Any]]]:
 
 def sample_directory() -> CustomerDirectory:
     """The sample CRM as the linker sees it."""
-    return CustomerDirectory(read_customers_csv(SAMPLE_CRM).customers)
+    return CustomerDirectory(read_contacts_csv(SAMPLE_CRM).customers)

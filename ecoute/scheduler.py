@@ -32,7 +32,7 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
             coalesce=True,
             misfire_grace_time=source.interval_seconds,
         )
-    if engine.settings.crm.customers_csv is not None:
+    if engine.crm_sources():
         scheduler.add_job(
             _import_customers,
             "interval",
@@ -57,7 +57,7 @@ def _collect(engine: Engine, source: str) -> None:
 
 def _import_customers(engine: Engine) -> None:
     try:
-        written, rejected = engine.import_customers()
-        log.info("crm: %d customers mirrored, %d rows rejected", written, len(rejected))
+        for result in engine.mirror_crm():
+            log.info("%s", result if isinstance(result, str) else result.line())
     except EcouteError as exc:
         log.error("crm: %s", exc)

@@ -44,6 +44,14 @@ class IndexNames:
     def saved_searches(self) -> str:
         return f"{self.prefix}-saved-searches"
 
+    @property
+    def crm(self) -> str:
+        return f"{self.prefix}-crm"
+
+    @property
+    def reviews(self) -> str:
+        return f"{self.prefix}-reviews"
+
 
 def connect(url: str, config: ElasticsearchConfig, secrets: Secrets | None = None) -> Elasticsearch:
     """A client for `url`, with credentials from the environment and TLS verification on."""

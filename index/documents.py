@@ -85,10 +85,25 @@ class Mention(BaseModel):
     intents: list[Label] = Field(default_factory=list, description="every intent above its threshold")
     link: CustomerLink | None = None
     customer_id: str | None = None
+    link_proposal: CustomerLink | None = Field(
+        default=None, description="a fuzzy match below the apply threshold, waiting in the review queue"
+    )
     status: Literal["new", "in_progress", "answered", "closed", "ignored"] = "new"
     triage: Triage | None = None
     history: list[TriageChange] = Field(default_factory=list)
     raw: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
+
+
+class SocialHandle(BaseModel):
+    network: str
+    handle: str
+
+
+class QualityIssue(BaseModel):
+    """A data-quality problem found in a CRM record; the record is kept and the problem shown."""
+
+    kind: Literal["invalid_email", "invalid_phone", "missing_owner", "bad_handle"]
+    detail: str
 
 
 class Customer(BaseModel):
@@ -107,6 +122,62 @@ class Customer(BaseModel):
     owner_name: str | None = None
     owner_email: str | None = None
     language: str | None = None
+    updated_at: datetime
+    source: str | None = Field(default=None, description="the CRM source it is mirrored from")
+    account_id: str | None = None
+    emails: list[str] = Field(default_factory=list, description="every address, normalised")
+    phones: list[str] = Field(default_factory=list, description="every number, E.164 when valid")
+    profiles: list[SocialHandle] = Field(default_factory=list)
+    confirmed_handles: list[str] = Field(
+        default_factory=list,
+        description="handles a person confirmed in the review queue; kept across imports",
+    )
+    quality: list[QualityIssue] = Field(default_factory=list)
+
+
+class CrmRecord(BaseModel):
+    """An account, open or closed opportunity, or interaction (ticket, call, order) in `ecoute-crm`."""
+
+    id: str
+    kind: Literal["account", "opportunity", "interaction"]
+    source: str
+    native_id: str
+    account_id: str | None = None
+    customer_id: str | None = None
+    title: Annotated[str | None, Text()] = Field(default=None, description="company, deal or subject")
+    segment: str | None = None
+    owner_name: str | None = None
+    owner_email: str | None = None
+    stage: str | None = Field(default=None, description="opportunity stage or interaction status")
+    channel: str | None = Field(default=None, description="ticket, call, order...")
+    amount: float | None = None
+    is_open: bool | None = None
+    occurred_at: datetime | None = Field(default=None, description="close date or when it happened")
+    updated_at: datetime | None = None
+
+
+class LinkReview(BaseModel):
+    """A proposed link (mention author <-> customer) a person confirms or rejects, in `ecoute-reviews`.
+
+    One per author and customer; the decision holds for every later mention by that author.
+    """
+
+    id: str
+    author_key: str = Field(description="platform:handle, lower-cased")
+    platform: str
+    author_handle: str
+    author_name: str | None = None
+    customer_id: str
+    customer_name: str
+    company: str | None = None
+    confidence: float
+    reason: str
+    evidence: list[str] = Field(default_factory=list)
+    mention_ids: list[str] = Field(default_factory=list)
+    status: Literal["pending", "confirmed", "rejected"] = "pending"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    created_at: datetime
     updated_at: datetime
 
 
@@ -140,7 +211,7 @@ class SourceState(BaseModel):
     """Cursor, lock and health of one source, in `ecoute-state`."""
 
     id: str
-    kind: Literal["cursor", "lock", "health"]
+    kind: Literal["cursor", "lock", "health", "crm"]
     source: str
     data: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
     owner: str | None = None

@@ -145,7 +145,9 @@ def search_customers(es: Elasticsearch, names: IndexNames, text: str = "", size:
                         }
                     },
                     {"term": {"email": needle}},
+                    {"term": {"emails": needle}},
                     {"term": {"handles": needle}},
+                    {"term": {"confirmed_handles": needle}},
                     {"prefix": {"handles": needle}},
                 ],
                 "minimum_should_match": 1,

@@ -15,7 +15,9 @@ from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.documents import (
     Alert,
+    CrmRecord,
     Customer,
+    LinkReview,
     Mention,
     SavedSearch,
     SourceState,
@@ -35,6 +37,8 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
         (names.alerts, Alert),
         (names.state, SourceState),
         (names.saved_searches, SavedSearch),
+        (names.crm, CrmRecord),
+        (names.reviews, LinkReview),
     ]
 
 
@@ -57,6 +61,8 @@ def ensure_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
                 index = f"{alias}-v{SCHEMA_VERSION}"
                 es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
                 created.append(index)
+            else:  # fields added to a model since the index was made reach it (additive changes only)
+                es.indices.put_mapping(index=alias, properties=mapping_for(model)["properties"])
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot create Écoute's indices: {exc}") from exc
     return created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -9,8 +10,9 @@ from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
-from index.aggregations import SENTIMENTS, counts_by
-from index.documents import Customer
+from index.aggregations import SENTIMENTS, counts_by, sentiment_over_time
+from index.crm import CustomerRecords, records_of_customer
+from index.documents import Alert, CrmRecord, Customer, Mention
 from index.queries import (
     MentionFilter,
     customers_of_owner,
@@ -95,18 +97,122 @@ def crm_record(customer: Customer) -> None:
         v for v in (customer.owner_name, f"<{customer.owner_email}>" if customer.owner_email else None) if v
     )
     value = f"{customer.account_value:,.2f}" if customer.account_value is not None else None
+    other_emails = [e for e in customer.emails if e != customer.email]
+    other_phones = [p for p in customer.phones if p != customer.phone]
+    handles = [f"{p.network}: {p.handle}" for p in customer.profiles] or customer.handles
     fields = [
         (t("company"), customer.company),
-        (t("email"), customer.email),
-        (t("phone"), customer.phone),
-        (t("handles"), ", ".join(customer.handles)),
+        (t("email"), ", ".join([customer.email or "", *other_emails]).strip(", ")),
+        (t("phone"), ", ".join([customer.phone or "", *other_phones]).strip(", ")),
+        (t("handles"), ", ".join(handles)),
+        (t("confirmed_handles"), ", ".join(customer.confirmed_handles)),
         (t("segment"), customer.segment),
         (t("account_value"), value),
         (t("owner"), owner),
         (t("customer_id"), customer.customer_id),
+        (t("crm_source"), customer.source),
         (t("updated"), when(customer.updated_at)),
     ]
     st.markdown("  \n".join(f"**{literal(name)}**\\: {literal(v or '—')}" for name, v in fields))
+    for issue in customer.quality:
+        st.warning(literal(issue.detail), icon=":material/report:")
+
+
+def opportunities_and_interactions(records: CustomerRecords) -> None:
+    """What sales and service know: open deals and the latest tickets, calls and orders."""
+    st.subheader(t("open_opportunities"))
+    if records.opportunities:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        t("opportunity"): o.title,
+                        t("stage"): o.stage,
+                        t("amount"): o.amount,
+                        t("close_date"): o.occurred_at.date() if o.occurred_at else None,
+                    }
+                    for o in records.opportunities
+                ]
+            ),
+            hide_index=True,
+        )
+    else:
+        st.caption(t("open_opportunities_none"))
+    st.subheader(t("interactions"))
+    if records.interactions:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        t("interaction_when"): when(i.occurred_at) if i.occurred_at else None,
+                        t("interaction_kind"): i.channel,
+                        t("interaction_subject"): i.title,
+                        t("interaction_status"): i.stage,
+                    }
+                    for i in records.interactions
+                ]
+            ),
+            hide_index=True,
+        )
+    else:
+        st.caption(t("interactions_none"))
+
+
+def timeline_chart(
+    mentions: list[Mention], interactions: list[CrmRecord], alerts: list[Alert]
+) -> alt.Chart | None:
+    """Mentions (coloured by sentiment), CRM interactions and alerts on one time axis."""
+    rows = [
+        {"when": m.created_at, "lane": t("lane_mentions"), "what": m.sentiment.label, "detail": m.text[:120]}
+        for m in mentions
+    ]
+    rows += [
+        {
+            "when": i.occurred_at,
+            "lane": t("lane_interactions"),
+            "what": i.channel or "crm",
+            "detail": i.title or "",
+        }
+        for i in interactions
+        if i.occurred_at
+    ]
+    rows += [{"when": a.created_at, "lane": t("alerts"), "what": "alert", "detail": a.rule} for a in alerts]
+    if not rows:
+        return None
+    data = pd.DataFrame(rows)
+    data["when"] = pd.to_datetime(data["when"], utc=True)
+    colors = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545", "alert": "#f28e2b"}
+    domain = list(colors) + sorted({r["what"] for r in rows} - set(colors))
+    palette = list(colors.values()) + ["#4c78a8"] * (len(domain) - len(colors))
+    return (
+        alt.Chart(data)
+        .mark_circle(size=90, opacity=0.85)
+        .encode(
+            x=alt.X("when:T", title=None),
+            y=alt.Y("lane:N", title=None),
+            color=alt.Color("what:N", title=None, scale=alt.Scale(domain=domain, range=palette)),
+            tooltip=[alt.Tooltip("when:T", format="%Y-%m-%d %H:%M"), "what:N", "detail:N"],
+        )
+        .properties(height=160)
+    )
+
+
+def sentiment_trend(index: Index, flt: MentionFilter) -> alt.Chart | None:
+    """Net sentiment of the customer's mentions per week."""
+    buckets = [b for b in sentiment_over_time(index.es, index.names, flt, interval="week") if b.total]
+    if not buckets:
+        return None
+    data = pd.DataFrame([{"week": b.start, "net": b.net_sentiment, "mentions": b.total} for b in buckets])
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title=None),
+            y=alt.Y("net:Q", title=t("net_sentiment"), scale=alt.Scale(domain=[-1, 1])),
+            tooltip=[alt.Tooltip("week:T"), alt.Tooltip("net:Q", format="+.2f"), "mentions:Q"],
+        )
+        .properties(height=160)
+    )
 
 
 def customer_activity(index: Index, user: User, customer: Customer) -> None:
@@ -118,6 +224,33 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
 
     recipient = user.email if user.role == "sales" else None  # sales: the alerts sent to them
     alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id, recipient=recipient)
+    records = records_of_customer(index.es, index.names, customer)
+    page = search_mentions(index.es, index.names, flt, size=MENTIONS_SHOWN)
+
+    st.subheader(t("timeline"))
+    chart = timeline_chart([h.mention for h in page.hits], records.interactions, alerts)
+    if chart is None:
+        st.caption(t("timeline_empty"))
+    else:
+        st.altair_chart(chart, width="stretch")
+    trend, intents = st.columns(2)
+    with trend:
+        st.subheader(t("sentiment_trend"))
+        chart = sentiment_trend(index, flt)
+        if chart is None:
+            st.caption(t("customer_mentions_none"))
+        else:
+            st.altair_chart(chart, width="stretch")
+    with intents:
+        st.subheader(t("top_intents"))
+        top = counts_by(index.es, index.names, "intent.label", flt, size=5)
+        if top:
+            st.dataframe(
+                pd.DataFrame([{t("intent"): k, t("count"): v} for k, v in top.items()]), hide_index=True
+            )
+        else:
+            st.caption(t("customer_mentions_none"))
+    opportunities_and_interactions(records)
     st.subheader(t("alerts"))
     if not alerts:
         st.caption(t("alerts_none"))
@@ -140,7 +273,6 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
             if url:
                 st.link_button(t("open_original"), url)
 
-    page = search_mentions(index.es, index.names, flt, size=MENTIONS_SHOWN)
     st.subheader(f"{literal(t('customer_mentions'))} \\({page.total:,}\\)")
     if not page.hits:
         st.caption(t("customer_mentions_none"))

@@ -1,0 +1,76 @@
+"""config.yaml blocks of CRM sources: where the records are and how their columns map to Écoute's fields.
+
+Kept free of I/O and of other Écoute imports so `ecoute.config` can use them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Entity = Literal["accounts", "contacts", "opportunities", "interactions"]
+ENTITIES: tuple[Entity, ...] = ("accounts", "contacts", "opportunities", "interactions")
+
+
+class EntityMapping(BaseModel):
+    """One kind of record in the source: its table (file, sheet, SQL table, CRM entity) and its columns.
+
+    `columns` maps an Écoute field (`email`, `handles.mastodon`...) to the source's column; a column
+    named here must exist in the source, or the import stops with a ConfigError naming it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class CrmSourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    enabled: bool = True
+    mapping: dict[Entity, EntityMapping] = Field(
+        description="contacts is required; accounts, opportunities and interactions when the source has them"
+    )
+
+
+class CsvSourceConfig(CrmSourceConfig):
+    """CSV files, one per kind of record; `table` is the file's path, relative to config.yaml."""
+
+    type: Literal["csv"]
+    encoding: str = "utf-8-sig"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+
+
+class XlsxSourceConfig(CrmSourceConfig):
+    """One Excel workbook; `table` is a sheet name."""
+
+    type: Literal["xlsx"]
+    path: Path
+
+
+class SqlSourceConfig(CrmSourceConfig):
+    """Any database SQLAlchemy reaches; the password comes from the environment variable named here."""
+
+    type: Literal["sql"]
+    url: str = Field(description="SQLAlchemy URL without password, e.g. postgresql+psycopg://crm@db/crm")
+    password_env: str | None = None
+    batch_size: int = Field(default=5000, ge=1)
+
+
+class EspoCrmSourceConfig(CrmSourceConfig):
+    """The REST API of EspoCRM (an API user's key, from the environment)."""
+
+    type: Literal["espocrm"]
+    url: str = Field(description="site address, e.g. https://crm.example.org")
+    api_key_env: str = "ESPOCRM_API_KEY"
+    page_size: int = Field(default=200, ge=1, le=200)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+AnyCrmSource = Annotated[
+    CsvSourceConfig | XlsxSourceConfig | SqlSourceConfig | EspoCrmSourceConfig, Field(discriminator="type")
+]

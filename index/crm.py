@@ -1,0 +1,303 @@
+"""Every read and write of mirrored CRM records: customers, accounts, opportunities, interactions.
+
+The CRM connectors never touch Elasticsearch; crm/mirror.py hands their records to these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import Elasticsearch, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+from ecoute.errors import IndexUnavailableError
+from index.client import IndexNames
+from index.documents import CrmRecord, Customer
+
+# Written by a person in the review queue, never by an import: an import must not wipe it.
+KEPT_ON_IMPORT = {"confirmed_handles"}
+
+
+def _bulk(es: Elasticsearch, index: str, actions: Iterable[dict[str, Any]], what: str) -> int:
+    done = 0
+    try:
+        for ok, item in streaming_bulk(
+            es, actions, raise_on_error=False, raise_on_exception=False, chunk_size=1000
+        ):
+            result = next(iter(item.values()))
+            if not ok and result.get("status") != 404:  # deleting what is already gone is fine
+                raise IndexUnavailableError(f"{what} {result.get('_id')}: {result.get('error')}")
+            done += ok
+        es.indices.refresh(index=index)
+    except TransportError as exc:
+        raise IndexUnavailableError(f"cannot write {what}: {exc}") from exc
+    return done
+
+
+def mirror_customers(es: Elasticsearch, names: IndexNames, customers: Iterable[Customer]) -> int:
+    """Write each customer's CRM fields, keeping what people confirmed (handles) from earlier imports."""
+    actions = (
+        {
+            "_op_type": "update",
+            "_index": names.customers,
+            "_id": c.customer_id,
+            "doc": c.model_dump(mode="json", exclude=KEPT_ON_IMPORT),
+            "doc_as_upsert": True,
+        }
+        for c in customers
+    )
+    return _bulk(es, names.customers, actions, "customer")
+
+
+def put_crm_records(es: Elasticsearch, names: IndexNames, records: Iterable[CrmRecord]) -> int:
+    actions = (
+        {"_op_type": "index", "_index": names.crm, "_id": r.id, "_source": r.model_dump(mode="json")}
+        for r in records
+    )
+    return _bulk(es, names.crm, actions, "CRM record")
+
+
+def _scan(
+    es: Elasticsearch, index: str, query: dict[str, Any], sort: str, page: int = 2000
+) -> Iterator[dict]:
+    """Every hit of `query`, paged with point-in-time + search_after."""
+    pit = es.open_point_in_time(index=index, keep_alive="1m")["id"]
+    search_after = None
+    try:
+        while True:
+            kwargs: dict[str, Any] = {
+                "pit": {"id": pit, "keep_alive": "1m"},
+                "size": page,
+                "query": query,
+                "sort": [{sort: "asc"}],
+            }
+            if search_after:
+                kwargs["search_after"] = search_after
+            hits = es.search(**kwargs)["hits"]["hits"]
+            if not hits:
+                return
+            yield from hits
+            search_after = hits[-1]["sort"]
+    finally:
+        es.close_point_in_time(id=pit)
+
+
+def customer_ids_of_source(es: Elasticsearch, names: IndexNames, source: str) -> set[str]:
+    hits = _scan(es, names.customers, {"term": {"source": source}}, "customer_id")
+    return {h["_source"]["customer_id"] for h in hits}
+
+
+def crm_native_ids(es: Elasticsearch, names: IndexNames, source: str, kind: str) -> dict[str, str]:
+    """native id -> document id of the source's records of one kind."""
+    query = {"bool": {"filter": [{"term": {"source": source}}, {"term": {"kind": kind}}]}}
+    return {h["_source"]["native_id"]: h["_source"]["id"] for h in _scan(es, names.crm, query, "id")}
+
+
+def delete_customers(es: Elasticsearch, names: IndexNames, customer_ids: Iterable[str]) -> int:
+    actions = ({"_op_type": "delete", "_index": names.customers, "_id": i} for i in customer_ids)
+    return _bulk(es, names.customers, actions, "customer")
+
+
+def delete_crm_records(es: Elasticsearch, names: IndexNames, record_ids: Iterable[str]) -> int:
+    actions = ({"_op_type": "delete", "_index": names.crm, "_id": i} for i in record_ids)
+    return _bulk(es, names.crm, actions, "CRM record")
+
+
+def get_crm_records(es: Elasticsearch, names: IndexNames, record_ids: list[str]) -> dict[str, CrmRecord]:
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        return {}
+    docs = es.mget(index=names.crm, ids=ids)["docs"]
+    return {d["_id"]: CrmRecord.model_validate(d["_source"]) for d in docs if d.get("found")}
+
+
+def customers_of_accounts(
+    es: Elasticsearch, names: IndexNames, source: str, account_ids: list[str]
+) -> list[Customer]:
+    """The source's contacts that belong to these accounts (to follow an account's change)."""
+    found: list[Customer] = []
+    for start in range(0, len(account_ids), 1000):
+        query = {
+            "bool": {
+                "filter": [
+                    {"term": {"source": source}},
+                    {"terms": {"account_id": account_ids[start : start + 1000]}},
+                ]
+            }
+        }
+        found += [
+            Customer.model_validate(h["_source"]) for h in _scan(es, names.customers, query, "customer_id")
+        ]
+    return found
+
+
+@dataclass
+class CustomerRecords:
+    """What the CRM says about one customer beside the contact itself."""
+
+    account: CrmRecord | None = None
+    opportunities: list[CrmRecord] = field(default_factory=list)
+    interactions: list[CrmRecord] = field(default_factory=list)
+
+
+def records_of_customer(
+    es: Elasticsearch, names: IndexNames, customer: Customer, size: int = 50
+) -> CustomerRecords:
+    """The customer's account, open opportunities (theirs or their account's) and recent interactions."""
+    about: list[dict[str, Any]] = [{"term": {"customer_id": customer.customer_id}}]
+    if customer.account_id:
+        about.append({"term": {"account_id": customer.account_id}})
+    source = [{"term": {"source": customer.source}}] if customer.source else []
+    result = CustomerRecords()
+    if customer.account_id:
+        hits = es.search(
+            index=names.crm,
+            query={
+                "bool": {
+                    "filter": [
+                        *source,
+                        {"term": {"kind": "account"}},
+                        {"term": {"native_id": customer.account_id}},
+                    ]
+                }
+            },
+            size=1,
+        )["hits"]["hits"]
+        result.account = CrmRecord.model_validate(hits[0]["_source"]) if hits else None
+    for kind, extra, order in (
+        ("opportunity", [{"term": {"is_open": True}}], "asc"),
+        ("interaction", [], "desc"),
+    ):
+        hits = es.search(
+            index=names.crm,
+            query={
+                "bool": {
+                    "filter": [*source, {"term": {"kind": kind}}, *extra],
+                    "should": about,
+                    "minimum_should_match": 1,
+                }
+            },
+            sort=[{"occurred_at": {"order": order, "missing": "_last"}}, {"id": "asc"}],
+            size=size,
+        )["hits"]["hits"]
+        records = [CrmRecord.model_validate(h["_source"]) for h in hits]
+        if kind == "opportunity":
+            result.opportunities = records
+        else:
+            result.interactions = records
+    return result
+
+
+@dataclass
+class Duplicate:
+    """One email or handle found on several contacts."""
+
+    field: str
+    value: str
+    customer_ids: list[str]
+
+
+@dataclass
+class Problem:
+    customer_id: str
+    full_name: str
+    kind: str
+    detail: str
+
+
+@dataclass
+class SourceRejections:
+    source: str
+    last_run: str | None
+    summary: str | None
+    count: int
+    rows: list[str]
+
+
+@dataclass
+class QualityReport:
+    """How good the mirrored customer data is, and how much of the conversation it explains."""
+
+    customers: int
+    duplicates: list[Duplicate]
+    problems: list[Problem]
+    problem_counts: dict[str, int]
+    mentions: int
+    unlinked_mentions: int
+    pending_reviews: int
+    rejections: list[SourceRejections]
+
+    @property
+    def rejected_rows(self) -> int:
+        return sum(r.count for r in self.rejections)
+
+
+def _duplicates(es: Elasticsearch, names: IndexNames, field_name: str, size: int) -> list[Duplicate]:
+    result = es.search(
+        index=names.customers,
+        size=0,
+        aggs={"values": {"terms": {"field": field_name, "min_doc_count": 2, "size": size}}},
+    )
+    values = [b["key"] for b in result["aggregations"]["values"]["buckets"] if b["doc_count"] >= 2]
+    found = []
+    for value in values:
+        hits = es.search(
+            index=names.customers, query={"term": {field_name: value}}, sort=[{"customer_id": "asc"}], size=50
+        )["hits"]["hits"]
+        found.append(Duplicate(field_name, str(value), [h["_source"]["customer_id"] for h in hits]))
+    return found
+
+
+def crm_quality(es: Elasticsearch, names: IndexNames, examples: int = 200) -> QualityReport:
+    """Duplicates, bad emails/phones/handles, missing owners, unlinked mentions and rejected rows."""
+    customers = es.count(index=names.customers)["count"]
+    duplicates = _duplicates(es, names, "emails", 500) + _duplicates(es, names, "handles", 500)
+    counts = es.search(
+        index=names.customers, size=0, aggs={"kinds": {"terms": {"field": "quality.kind", "size": 10}}}
+    )["aggregations"]["kinds"]["buckets"]
+    hits = es.search(
+        index=names.customers,
+        query={"exists": {"field": "quality.kind"}},
+        sort=[{"customer_id": "asc"}],
+        size=examples,
+    )["hits"]["hits"]
+    problems = [
+        Problem(c.customer_id, c.full_name, q.kind, q.detail)
+        for c in (Customer.model_validate(h["_source"]) for h in hits)
+        for q in c.quality
+    ]
+    mentions = es.count(index=names.mentions)["count"]
+    # Only mentions with an author can be linked at all (news articles and feeds without one cannot).
+    unlinked = es.count(
+        index=names.mentions,
+        query={
+            "bool": {
+                "filter": [{"exists": {"field": "author.handle"}}],
+                "must_not": [{"exists": {"field": "customer_id"}}],
+            }
+        },
+    )["count"]
+    pending = es.count(index=names.reviews, query={"term": {"status": "pending"}})["count"]
+    states = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
+    rejections = [
+        SourceRejections(
+            source=s["source"],
+            last_run=s["data"].get("last_run"),
+            summary=s["data"].get("summary"),
+            count=int(s["data"].get("rejected_count", 0)),
+            rows=list(s["data"].get("rejected", [])),
+        )
+        for s in (h["_source"] for h in states["hits"]["hits"])
+    ]
+    return QualityReport(
+        customers=customers,
+        duplicates=duplicates,
+        problems=problems,
+        problem_counts={b["key"]: b["doc_count"] for b in counts},
+        mentions=mentions,
+        unlinked_mentions=unlinked,
+        pending_reviews=pending,
+        rejections=rejections,
+    )
