@@ -79,6 +79,7 @@ def mention_card(
             f":{sentiment_color}-badge[{literal(label_text(mention.sentiment))}] "
             + " ".join(f":blue-badge[{literal(label_text(i))}]" for i in intents)
             + f" :gray-badge[{literal(t('status'))}\\: {literal(mention.status)}]"
+            + "".join(f" :orange-badge[{literal(t('flag_' + f))}]" for f in mention.flags)
         )
         if show_customer and mention.customer_id:
             _customer_line(mention, customer)

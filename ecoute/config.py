@@ -21,6 +21,7 @@ from collectors.registry import AnySourceConfig
 from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
 from ecoute.passwords import check_hash_format
+from nlp.dedup import DedupSettings
 
 
 class Strict(BaseModel):
@@ -79,6 +80,7 @@ class NlpConfig(Strict):
     model_dir: Path | None = None
     # A Hugging Face sequence-classification model (local directory or hub name) for sentiment.
     sentiment_model: str | None = None
+    duplicates: DedupSettings = Field(default_factory=DedupSettings)
 
 
 Sentiment = Literal["positive", "neutral", "negative"]

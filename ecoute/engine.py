@@ -32,6 +32,8 @@ from index.writes import (
     release_lock,
     write_alerts,
 )
+from nlp.classifier import classifier_for
+from nlp.dedup import StreamDeduplicator
 from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
 from nlp.pipeline import enrich
 
@@ -78,6 +80,7 @@ class Engine:
         self.names = names or IndexNames(settings.elasticsearch.index_prefix)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.directory = CustomerDirectory()
+        self.deduplicator = StreamDeduplicator(settings.nlp.duplicates)
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
@@ -149,6 +152,8 @@ class Engine:
                 self.settings.brand,
                 with_entities=self.settings.nlp.entities,
                 batch_size=batch,
+                classifier=classifier_for(self.settings),
+                deduplicator=self.deduplicator,
             )
             result = index_mentions(self.es, self.names, mentions)
             # Proposed links wait for a person in the review queue; nothing is applied from them.

@@ -88,6 +88,11 @@ class Mention(BaseModel):
     link_proposal: CustomerLink | None = Field(
         default=None, description="a fuzzy match below the apply threshold, waiting in the review queue"
     )
+    flags: list[Literal["near_duplicate", "coordinated", "repeated_link"]] = Field(
+        default_factory=list, description="near-duplicate and spam/bot signals (nlp/dedup.py)"
+    )
+    duplicate_of: str | None = Field(default=None, description="the first mention seen with this text")
+    flag_reasons: list[str] = Field(default_factory=list)
     status: Literal["new", "in_progress", "answered", "closed", "ignored"] = "new"
     triage: Triage | None = None
     history: list[TriageChange] = Field(default_factory=list)

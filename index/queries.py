@@ -27,6 +27,7 @@ class MentionFilter:
     topics: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     customers_only: bool = False
+    hide_noise: bool = False  # near-duplicates, coordinated copies, pushed links and spam
     customer_id: str | None = None
     assignee: str | None = None
     since: datetime | None = None
@@ -58,6 +59,10 @@ class MentionFilter:
                 filters.append({"terms": {field_name: values}})
         if self.customers_only:
             filters.append({"exists": {"field": "customer_id"}})
+        if self.hide_noise:
+            filters.append(
+                {"bool": {"must_not": [{"exists": {"field": "flags"}}, {"term": {"intent.label": "spam"}}]}}
+            )
         if self.customer_id:
             filters.append({"term": {"customer_id": self.customer_id}})
         if self.assignee:

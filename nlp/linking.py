@@ -13,6 +13,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
@@ -180,11 +181,14 @@ def fuzzy_link(
     if company:
         evidence.append(company)
         confidence += 0.17
-    email_domains = {e.split("@")[1] for e in text.emails}
     own_domain = (customer.email or "@").split("@")[1]
-    if own_domain and own_domain not in FREE_MAIL and own_domain in email_domains:
-        evidence.append(f"an address at {own_domain} is in the post")
-        confidence += 0.1
+    if own_domain and own_domain not in FREE_MAIL:
+        if own_domain in {e.split("@")[1] for e in text.emails}:
+            evidence.append(f"an address at {own_domain} is in the post")
+            confidence += 0.1
+        elif own_domain in {_domain(u) for u in text.urls}:
+            evidence.append(f"the post links to {own_domain}, the domain of the customer's email")
+            confidence += 0.1
     rivals = [c for s, _, c in scored[1:] if s >= score - 0.02]
     if rivals:
         evidence.append(f"{len(rivals)} other customer(s) have the same name")
@@ -213,6 +217,11 @@ def resolve_customer(
     if fuzzy.confidence >= directory.settings.apply_above:
         return fuzzy, None
     return None, fuzzy
+
+
+def _domain(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def _who(customer: Customer) -> str:

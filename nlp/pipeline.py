@@ -8,6 +8,7 @@ from collectors.base import RawPost
 from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
 from nlp.classifier import TextClassifier, load_classifier
+from nlp.dedup import PostFlags, PostToCheck, StreamDeduplicator
 from nlp.entities import extract_entities
 from nlp.intent import switching_to_brand
 from nlp.language import detect_language, normalise
@@ -54,10 +55,12 @@ def enrich(
     with_entities: bool = True,
     batch_size: int = 64,
     classifier: TextClassifier | None = None,
+    deduplicator: StreamDeduplicator | None = None,
 ) -> list[Mention]:
-    """Language, entities, customer link, sentiment and intents for a batch of posts.
+    """Language, entities, customer link, sentiment, intents and spam/duplicate flags for a batch of posts.
 
-    `classifier` defaults to the trained model bundled in nlp/models/default, loaded once per process.
+    `classifier` defaults to the trained model bundled in nlp/models/default, loaded once per process;
+    `deduplicator` remembers earlier batches (without one, posts are compared within this batch only).
     """
     if not posts:
         return []
@@ -77,13 +80,20 @@ def enrich(
     intents = [
         brand_aware_intents(p.intents, t, brand_terms) for p, t in zip(predictions, model_texts, strict=True)
     ]
+    ids = [mention_id(p.source, p.native_id) for p in posts]
+    flags = (deduplicator or StreamDeduplicator()).flag(
+        [
+            PostToCheck(id=i, text=t, author=_author_key(p), urls=n.urls)
+            for i, t, p, n in zip(ids, full_texts, posts, normalised, strict=True)
+        ]
+    )
     now = datetime.now(UTC)
     mentions = []
     for i, post in enumerate(posts):
         link, proposal = resolve_customer(post, normalised[i], entities[i], directory)
         mentions.append(
             Mention(
-                id=mention_id(post.source, post.native_id),
+                id=ids[i],
                 source=post.source,
                 platform=post.platform,
                 native_id=post.native_id,
@@ -106,7 +116,17 @@ def enrich(
                 link=link,
                 customer_id=link.customer_id if link else None,
                 link_proposal=proposal,
+                **_flag_fields(flags[i]),
                 raw=post.raw,
             )
         )
     return mentions
+
+
+def _author_key(post: RawPost) -> str | None:
+    who = post.author.id or post.author.handle
+    return f"{post.platform}:{who}" if who else None
+
+
+def _flag_fields(flags: PostFlags) -> dict[str, object]:
+    return {"flags": flags.flags, "duplicate_of": flags.duplicate_of, "flag_reasons": flags.reasons}

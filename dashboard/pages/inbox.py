@@ -42,6 +42,7 @@ FILTER_KEYS = (
     "inbox_status",
     "inbox_mine",
     "inbox_customers_only",
+    "inbox_hide_noise",
     "inbox_period",
 )
 
@@ -143,6 +144,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
     mine = bar.checkbox(t("assigned_to_me"), key="inbox_mine")
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
+    hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
     period = period_picker("inbox_period", default="all")
     return MentionFilter(
         query=query,
@@ -155,6 +157,7 @@ def filters(index: Index, user: User) -> MentionFilter:
         statuses=statuses,
         assignee=user.email if mine else None,
         customers_only=customers_only,
+        hide_noise=hide_noise,
         since=since(period),
     )
 

@@ -101,3 +101,24 @@ def test_an_exact_handle_wins_over_any_name():
     customer = make_customer("C9", handles=["jm74@mastodon.example"], full_name="Someone Else")
     link, proposal = resolve(post("Julie Martin", "Lumio"), CustomerDirectory([JULIE, customer]))
     assert proposal is None and link is not None and (link.customer_id, link.method) == ("C9", "handle")
+
+
+def test_a_link_to_the_customers_own_domain_strengthens_a_name_match():
+    julie = make_customer(
+        "C1", first_name="Julie", last_name="Martin", full_name="Julie Martin", company=None, handles=[],
+        email="julie@boulangerie-martin.example",
+    )  # fmt: skip
+    directory = CustomerDirectory([julie])
+    text = "Notre site est en panne depuis la coupure Lumio"
+    _, plain = resolve(post("Julie Martin", text), directory)
+    _, linked = resolve(
+        post("Julie Martin", f"{text} https://www.boulangerie-martin.example/horaires"), directory
+    )
+    assert plain is not None and linked is not None
+    assert linked.confidence == round(plain.confidence + 0.1, 2)
+    assert "links to boulangerie-martin.example" in linked.reason
+    _, free_mail = resolve(
+        post("Julie Martin", f"{text} https://gmail.com/x"),
+        CustomerDirectory([julie.model_copy(update={"email": "julie@gmail.com"})]),
+    )
+    assert free_mail is not None and free_mail.confidence == plain.confidence

@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from elasticsearch import Elasticsearch
 
+from collectors.base import RawPost
+from ecoute.config import Settings
+from ecoute.engine import Engine, RunReport
+from index.client import IndexNames
 from index.documents import Label
+from index.queries import MentionFilter, search_mentions
 from nlp.classifier import (
     SENTIMENTS,
     ModelError,
@@ -166,3 +173,30 @@ def test_classify_reads_stdin_and_answers_line_by_line_in_order(tmp_path: Path):
     file.write_text("\n".join(reversed(lines)) + "\n")
     from_file = classify("--input", str(file))
     assert [r["text"] for r in from_file] == list(reversed(lines))
+
+
+def test_the_engine_enriches_with_the_model_config_yaml_names(
+    tmp_path: Path, es: Elasticsearch, names: IndexNames, settings: Settings
+):
+    path = tiny_bert(tmp_path / "tiny", {0: "negative", 1: "neutral", 2: "positive"})
+    configured = settings.model_copy(
+        update={
+            "nlp": settings.nlp.model_copy(update={"sentiment_model": str(path)}),
+            "alerts": settings.alerts.model_copy(update={"rules": []}),
+        }
+    )
+    engine = Engine(configured, es, names)
+    engine.prepare()
+    text = "Merci Lumio, la box marche du tonnerre depuis hier soir !"
+    post = RawPost(
+        source="test",
+        platform="mastodon",
+        native_id="m1",
+        text=text,
+        created_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    assert engine.process([post], RunReport("test"))
+    (hit,) = search_mentions(es, names, MentionFilter(), size=5).hits
+    (expected,) = load_classifier(None, str(path)).predict([text], ["fr"])
+    (default,) = load_classifier().predict([text], ["fr"])
+    assert hit.mention.sentiment == expected.sentiment != default.sentiment
