@@ -20,7 +20,10 @@ from crm.files import read_contacts_csv
 from ecoute.config import load_settings
 from ecoute.samples import sample_posts
 from nlp.classifier import embed, load_classifier
-from nlp.linking import CustomerDirectory
+from nlp.dedup import PostToCheck, StreamDeduplicator
+from nlp.entities import extract_entities
+from nlp.language import detect_language, normalise
+from nlp.linking import CustomerDirectory, resolve_customer
 from nlp.pipeline import enrich
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,50 @@ def repeated_sample(count: int) -> list[RawPost]:
         )
         for i in range(count)
     ]
+
+
+def stage_times(
+    posts: list[RawPost], directory: CustomerDirectory, classifier, batch: int, entities: bool
+) -> dict[str, float]:
+    """Seconds each pipeline stage takes on its own over `posts`, in batches."""
+    times: dict[str, float] = {}
+
+    def timed(stage: str, work) -> list:
+        start = time.perf_counter()
+        out = [work(i) for i in range(0, len(posts), batch)]
+        times[stage] = time.perf_counter() - start
+        return [x for chunk in out for x in chunk]
+
+    normalised = timed("normalise", lambda i: [normalise(p.text) for p in posts[i : i + batch]])
+    texts = [n.for_models for n in normalised]
+    languages = timed("language", lambda i: [detect_language(t) for t in texts[i : i + batch]])
+    if entities:
+        found = timed(
+            "entities (spaCy NER)", lambda i: extract_entities(texts[i : i + batch], languages[i : i + batch])
+        )
+    else:
+        found = [[] for _ in posts]
+    timed("sentiment + intents", lambda i: classifier.predict(texts[i : i + batch], languages[i : i + batch]))
+    timed(
+        "customer linking",
+        lambda i: [
+            resolve_customer(p, n, e, directory)
+            for p, n, e in zip(
+                posts[i : i + batch], normalised[i : i + batch], found[i : i + batch], strict=True
+            )
+        ],
+    )
+    detector = StreamDeduplicator()
+    timed(
+        "duplicate / spam flags",
+        lambda i: detector.flag(
+            [
+                PostToCheck(id=p.native_id, text=p.text, author=p.author.handle, urls=[])
+                for p in posts[i : i + batch]
+            ]
+        ),
+    )
+    return times
 
 
 def main() -> None:
@@ -68,6 +115,7 @@ def main() -> None:
     for i in range(0, len(texts), args.batch):
         embed(texts[i : i + args.batch], args.batch)
     embed_elapsed = time.perf_counter() - start
+    stages = stage_times(posts, directory, classifier, args.batch, not args.no_entities)
 
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"cpus available: {len(os.sched_getaffinity(0))}")
@@ -76,6 +124,9 @@ def main() -> None:
         f"{len(posts) / elapsed:.0f} mentions/s ({elapsed:.2f} s)"
     )
     print(f"of which sentence embeddings alone: {len(texts) / embed_elapsed:.0f} texts/s")
+    print("each stage alone, one after the other (enrich overlaps entities with the classifier):")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<28} {1000 * seconds / len(posts):6.2f} ms/mention  {len(posts) / seconds:7.0f} /s")
     print(f"peak RSS: {peak_mib:.0f} MiB")
 
 

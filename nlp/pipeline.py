@@ -9,7 +9,7 @@ from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
 from nlp.classifier import TextClassifier, load_classifier
 from nlp.dedup import PostFlags, PostToCheck, StreamDeduplicator
-from nlp.entities import extract_entities
+from nlp.entities import EntityJob
 from nlp.intent import switching_to_brand
 from nlp.language import detect_language, normalise
 from nlp.linking import CustomerDirectory, resolve_customer
@@ -70,12 +70,9 @@ def enrich(
         detect_language(n.for_models, p.language_hint) for n, p in zip(normalised, posts, strict=True)
     ]
     model_texts = [n.for_models for n in normalised]
-    entities = (
-        extract_entities(model_texts, languages, batch_size=batch_size)
-        if with_entities
-        else [[] for _ in posts]
-    )
+    entity_job = EntityJob(model_texts, languages, batch_size) if with_entities else None
     predictions = (classifier or load_classifier()).predict(model_texts, languages)
+    entities = entity_job.result() if entity_job else [[] for _ in posts]
     brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]
     intents = [
         brand_aware_intents(p.intents, t, brand_terms) for p, t in zip(predictions, model_texts, strict=True)
