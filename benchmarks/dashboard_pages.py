@@ -10,78 +10,29 @@ mentions, the sample CRM and alerts, signs in with AppTest and times every page:
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
-import random
+import pstats
 import statistics
+import sys
 import tempfile
+import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from streamlit.testing.v1 import AppTest
+from synthetic import synthetic_mentions
 
 from crm.files import read_contacts_csv
 from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Alert, CustomerLink, Label, Mention, document_id
+from index.documents import Alert, document_id
 from index.writes import create_documents, ensure_indices, upsert_customers, write_alerts
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
-WORDS = [
-    "box",
-    "fibre",
-    "panne",
-    "réseau",
-    "forfait",
-    "facture",
-    "support",
-    "merci",
-    "lent",
-    "coupure",
-    "mobile",
-    "router",
-    "outage",
-    "bill",
-]
-
-
-def synthetic_mentions(count: int, customer_ids: list[str], now: datetime) -> list[Mention]:
-    rng = random.Random(7)
-    mentions = []
-    for i in range(count):
-        customer = rng.choice(customer_ids) if rng.random() < 0.1 else None
-        created = now - timedelta(minutes=rng.randrange(0, 90 * 24 * 60))
-        mentions.append(
-            Mention(
-                id=document_id("bench", str(i)),
-                source=rng.choice(["sample", "reddit", "mastodon-fr", "bluesky", "reviews"]),
-                platform=rng.choice(["reddit", "mastodon", "bluesky", "trustpilot"]),
-                native_id=str(i),
-                url=f"https://example.org/post/{i}",
-                author={
-                    "handle": f"user{i % 5000}",
-                    "display_name": f"User {i % 5000}",
-                    "followers": i % 9000,
-                },
-                text=f"Lumio {' '.join(rng.sample(WORDS, 6))} #{i}",
-                language=rng.choice(["fr", "en"]),
-                created_at=created,
-                collected_at=created,
-                enriched_at=created,
-                thread={},
-                engagement={},
-                topics=rng.sample(["Lumio", "Zéphyr Télécom", "Arcadia Mobile"], rng.randint(1, 2)),
-                sentiment=Label(label=rng.choice(["positive", "neutral", "negative"]), confidence=0.8),
-                intent=Label(label=rng.choice(["complaint", "praise", "question", "other"]), confidence=0.7),
-                customer_id=customer,
-                link=CustomerLink(customer_id=customer, method="handle", confidence=1.0, reason="bench")
-                if customer
-                else None,
-            )
-        )
-    return mentions
 
 
 def timed(at: AppTest) -> float:
@@ -92,10 +43,33 @@ def timed(at: AppTest) -> float:
     return elapsed
 
 
+def profile(at: AppTest) -> None:
+    """The project's own functions that took longest in one more warm run (cumulative seconds)."""
+    profiler = cProfile.Profile()
+
+    def in_script_thread(*_: object) -> None:  # AppTest runs the page in a thread of its own
+        sys.setprofile(None)
+        profiler.enable()
+
+    threading.setprofile(in_script_thread)
+    try:
+        at.run(timeout=120)
+    finally:
+        threading.setprofile(None)  # type: ignore[arg-type]
+    profiler.create_stats()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    ours = [(v[3], k) for k, v in stats.items() if str(ROOT) in k[0] and ".venv" not in k[0]]
+    for seconds, (path, line, name) in sorted(ours, reverse=True)[:10]:
+        print(f"    {seconds * 1000:8.0f}ms  {Path(path).relative_to(ROOT)}:{line} {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mentions", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--profile", action="store_true", help="also print where each warm run spends its time"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ecoute-bench-"))
     server = EmbeddedServer(work / "es", free_port())
@@ -154,6 +128,8 @@ def main() -> None:
             warm = statistics.median(timed(at) for _ in range(args.repeat))
             label = page + (f"?customer={params['customer']}" if params else "")
             print(f"{label:<34} {first * 1000:>8.0f}ms {warm * 1000:>10.0f}ms")
+            if args.profile:
+                profile(at)
     finally:
         server.stop()
 

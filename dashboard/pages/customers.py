@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import User, require_page
+from dashboard.cached import overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
-from index.aggregations import SENTIMENTS, counts_by, sentiment_over_time
+from index.aggregations import SENTIMENTS, SentimentBucket
 from index.crm import CustomerRecords, records_of_customer
 from index.documents import Alert, CrmRecord, Customer, Mention
 from index.queries import (
@@ -197,9 +198,9 @@ def timeline_chart(
     )
 
 
-def sentiment_trend(index: Index, flt: MentionFilter) -> alt.Chart | None:
+def sentiment_trend(weeks: list[SentimentBucket]) -> alt.Chart | None:
     """Net sentiment of the customer's mentions per week."""
-    buckets = [b for b in sentiment_over_time(index.es, index.names, flt, interval="week") if b.total]
+    buckets = [b for b in weeks if b.total]
     if not buckets:
         return None
     data = pd.DataFrame([{"week": b.start, "net": b.net_sentiment, "mentions": b.total} for b in buckets])
@@ -217,7 +218,9 @@ def sentiment_trend(index: Index, flt: MentionFilter) -> alt.Chart | None:
 
 def customer_activity(index: Index, user: User, customer: Customer) -> None:
     flt = MentionFilter(customer_id=customer.customer_id)
-    by_sentiment = counts_by(index.es, index.names, "sentiment.label", flt)
+    # One request for the counts, the intents and the weekly trend: each request is a pass over the index.
+    summary = overview_of(index, flt, fields=("sentiment.label", "intent.label"), interval="week")
+    by_sentiment = summary.counts["sentiment.label"]
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
         col.metric(t(sentiment), f"{by_sentiment.get(sentiment, 0):,}")
@@ -236,14 +239,14 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
     trend, intents = st.columns(2)
     with trend:
         st.subheader(t("sentiment_trend"))
-        chart = sentiment_trend(index, flt)
+        chart = sentiment_trend(summary.over_time)
         if chart is None:
             st.caption(t("customer_mentions_none"))
         else:
             st.altair_chart(chart, width="stretch")
     with intents:
         st.subheader(t("top_intents"))
-        top = counts_by(index.es, index.names, "intent.label", flt, size=5)
+        top = dict(list(summary.counts["intent.label"].items())[:5])
         if top:
             st.dataframe(
                 pd.DataFrame([{t("intent"): k, t("count"): v} for k, v in top.items()]), hide_index=True
