@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from datetime import UTC, datetime
 
 import pytest
 
 from collectors.base import RawPost
 from ecoute.config import BrandConfig
-from nlp import entities as entities_module
 from nlp.entities import EntityJob, extract_entities
 from nlp.intent import classify_intent
 from nlp.language import detect_language, normalise
@@ -64,18 +61,13 @@ def test_entities_come_from_the_pipeline_of_each_language():
     assert any(e.label == "person" and "Tom Baker" in e.text for e in en)
 
 
-def test_entities_from_the_worker_process_match_and_survive_its_death():
+def test_entities_from_the_worker_thread_match_the_direct_call_in_order():
     texts = ["Marie Dupont habite à Lyon et travaille chez Airbus.", "Tom Baker moved to London last year."]
-    expected = extract_entities(texts, ["fr", "en"])
-    assert EntityJob(texts, ["fr", "en"]).result() == expected
-    killed = {p.pid for p in entities_module._worker()._processes.values()}
-    assert killed and os.getpid() not in killed
-    for pid in killed:
-        os.kill(pid, signal.SIGKILL)
-    assert EntityJob(texts, ["fr", "en"]).result() == expected  # computed here while the worker is gone
-    assert EntityJob(texts, ["fr", "en"]).result() == expected  # and a new worker takes over
-    alive = {p.pid for p in entities_module._worker()._processes.values()}
-    assert alive and not alive & killed
+    jobs = [EntityJob(texts[::step], ["fr", "en"][::step]) for step in (1, -1)]
+    assert [job.result() for job in jobs] == [
+        extract_entities(texts, ["fr", "en"]),
+        extract_entities(texts[::-1], ["en", "fr"]),
+    ]
 
 
 def test_sentiment_reads_clear_praise_and_clear_anger_in_both_languages():
