@@ -8,11 +8,11 @@ from collectors.base import RawPost
 from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
 from nlp.classifier import TextClassifier, load_classifier
-from nlp.dedup import PostFlags, PostToCheck, StreamDeduplicator
+from nlp.dedup import PostToCheck, StreamDeduplicator
 from nlp.entities import EntityJob
 from nlp.intent import switching_to_brand
 from nlp.language import detect_language, normalise
-from nlp.linking import CustomerDirectory, resolve_customer
+from nlp.linking import CustomerDirectory, author_key, resolve_customer
 
 
 def mention_id(source: str, native_id: str) -> str:
@@ -113,7 +113,9 @@ def enrich(
                 link=link,
                 customer_id=link.customer_id if link else None,
                 link_proposal=proposal,
-                **_flag_fields(flags[i]),
+                flags=flags[i].flags,
+                duplicate_of=flags[i].duplicate_of,
+                flag_reasons=flags[i].reasons,
                 raw=post.raw,
             )
         )
@@ -122,8 +124,4 @@ def enrich(
 
 def _author_key(post: RawPost) -> str | None:
     who = post.author.id or post.author.handle
-    return f"{post.platform}:{who}" if who else None
-
-
-def _flag_fields(flags: PostFlags) -> dict[str, object]:
-    return {"flags": flags.flags, "duplicate_of": flags.duplicate_of, "flag_reasons": flags.reasons}
+    return author_key(post.platform, who) if who else None
