@@ -122,8 +122,10 @@ class StreamDeduplicator:
         candidates = self._lsh.query(minhash)
         self._lsh.insert(post.id, minhash)
         self._hashes[post.id] = minhash
-        best = max(candidates, key=lambda c: (minhash.jaccard(self._hashes[c]), c), default=None)
-        if best is None or minhash.jaccard(self._hashes[best]) < self.settings.similarity:
+        similarity, best = max(
+            ((minhash.jaccard(self._hashes[c]), c) for c in candidates), default=(0.0, None)
+        )
+        if best is None or similarity < self.settings.similarity:
             return None
         return self._root.get(best, best)
 

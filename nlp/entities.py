@@ -50,22 +50,17 @@ def extract_entities(texts: list[str], languages: list[str], batch_size: int = 6
     return results
 
 
-class EntityJob:
-    """`extract_entities` running in a worker thread while the caller classifies the same batch.
+def entities_in_background(
+    texts: list[str], languages: list[str], batch_size: int = 64
+) -> Future[list[list[Entity]]]:
+    """`extract_entities` in a worker thread, so the caller can classify the same batch meanwhile.
 
     spaCy and the sentence encoder both spend most of their time in numpy and release the GIL there:
-    overlapping them measured 1.5x the serial rate on two cores. A worker process measured a little more
-    (1.7x) but must re-import the parent's main module to start, which fails under Streamlit and test
-    runners that replace it, so it was not kept. One thread per process: spaCy is never used by two at once.
+    overlapping them measured 1.3x the serial rate on two cores (BENCHMARKS.md). One thread per process:
+    spaCy is never used by two at once. A worker process measured more but its workers died at start in
+    the full test suite, so it was not kept.
     """
-
-    def __init__(self, texts: list[str], languages: list[str], batch_size: int = 64) -> None:
-        self._future: Future[list[list[Entity]]] = _worker().submit(
-            extract_entities, texts, languages, batch_size
-        )
-
-    def result(self) -> list[list[Entity]]:
-        return self._future.result()
+    return _worker().submit(extract_entities, texts, languages, batch_size)
 
 
 @cache

@@ -9,7 +9,7 @@ from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
 from nlp.classifier import TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
-from nlp.entities import EntityJob
+from nlp.entities import entities_in_background
 from nlp.intent import switching_to_brand
 from nlp.language import detect_language, normalise
 from nlp.linking import CustomerDirectory, author_key, resolve_customer
@@ -70,7 +70,7 @@ def enrich(
         detect_language(n.for_models, p.language_hint) for n, p in zip(normalised, posts, strict=True)
     ]
     model_texts = [n.for_models for n in normalised]
-    entity_job = EntityJob(model_texts, languages, batch_size) if with_entities else None
+    entity_job = entities_in_background(model_texts, languages, batch_size) if with_entities else None
     predictions = (classifier or load_classifier()).predict(model_texts, languages)
     entities = entity_job.result() if entity_job else [[] for _ in posts]
     brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]

@@ -8,7 +8,7 @@ import pytest
 
 from collectors.base import RawPost
 from ecoute.config import BrandConfig
-from nlp.entities import EntityJob, extract_entities
+from nlp.entities import entities_in_background, extract_entities
 from nlp.intent import classify_intent
 from nlp.language import detect_language, normalise
 from nlp.linking import CustomerDirectory, link_customer
@@ -63,7 +63,7 @@ def test_entities_come_from_the_pipeline_of_each_language():
 
 def test_entities_from_the_worker_thread_match_the_direct_call_in_order():
     texts = ["Marie Dupont habite à Lyon et travaille chez Airbus.", "Tom Baker moved to London last year."]
-    jobs = [EntityJob(texts[::step], ["fr", "en"][::step]) for step in (1, -1)]
+    jobs = [entities_in_background(texts[::step], ["fr", "en"][::step]) for step in (1, -1)]
     assert [job.result() for job in jobs] == [
         extract_entities(texts, ["fr", "en"]),
         extract_entities(texts[::-1], ["en", "fr"]),
