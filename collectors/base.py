@@ -66,12 +66,14 @@ class FetchResult:
     """What one run of a collector produced.
 
     `cursor` is stored only after `posts` are safely indexed; `problems` lists each
-    item that was skipped, one line each, so nothing is dropped silently.
+    item that was skipped, one line each, so nothing is dropped silently. `deletions` are the
+    native ids of posts the platform reported deleted: their mentions must be removed.
     """
 
     posts: list[RawPost] = field(default_factory=list)
     cursor: Cursor = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    deletions: list[str] = field(default_factory=list)
 
 
 class SourceConfig(BaseModel):
