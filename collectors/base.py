@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
+from bs4 import BeautifulSoup
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecoute.errors import EcouteError
@@ -124,3 +125,10 @@ def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
     return nested
+
+
+def plain_text(html: str | None) -> str:
+    """The visible text of an HTML fragment (feed and API fields often carry markup)."""
+    if not html:
+        return ""
+    return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
