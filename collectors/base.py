@@ -26,6 +26,7 @@ class Author(BaseModel):
     handle: str | None = None
     display_name: str | None = None
     followers: int | None = None
+    created_at: datetime | None = Field(default=None, description="when the account was opened, if known")
 
 
 class Thread(BaseModel):
