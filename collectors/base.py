@@ -96,8 +96,12 @@ class Collector(Protocol):
 
     type: ClassVar[str]
 
-    def fetch(self, cursor: Cursor) -> FetchResult:
-        """Return the posts newer than `cursor`, the next cursor and per-item problems."""
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
+        """Return the posts newer than `cursor`, the next cursor and per-item problems.
+
+        `since` (from `ecoute collect --since`) asks for history from that time where the API
+        allows it; the engine then passes an empty cursor.
+        """
         ...
 
 
