@@ -105,11 +105,15 @@ class Collector(Protocol):
         ...
 
 
-def mentions_keyword(post: RawPost, keywords: list[str]) -> bool:
-    """True when no keyword filter is set or the title/text contains one (case-insensitive)."""
+def mentions_keyword(post: RawPost, keywords: list[str], thread_title: str | None = None) -> bool:
+    """True when no keyword filter is set or the title/text contains one (case-insensitive).
+
+    A reply in a forum or comment thread also counts when `thread_title` (the title of the
+    post that opened the thread) contains one: the conversation is about the keyword.
+    """
     if not keywords:
         return True
-    haystack = f"{post.title or ''}\n{post.text}".casefold()
+    haystack = f"{post.title or ''}\n{thread_title or ''}\n{post.text}".casefold()
     return any(k.casefold() in haystack for k in keywords)
 
 

@@ -9,13 +9,16 @@ from pydantic import Field
 
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
+from collectors.reddit import RedditCollector, RedditConfig
 from collectors.rss import RssCollector, RssConfig
 
-AnySourceConfig = Annotated[RssConfig | FileConfig, Field(discriminator="type")]
+AnySourceConfig = Annotated[RssConfig | FileConfig | RedditConfig, Field(discriminator="type")]
 
 
 def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
     """Make the collector a config block describes; relative paths resolve against base_dir."""
     if isinstance(config, FileConfig):
         return FileCollector(config, base_dir=base_dir)
+    if isinstance(config, RedditConfig):
+        return RedditCollector(config)
     return RssCollector(config)
