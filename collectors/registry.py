@@ -9,10 +9,13 @@ from pydantic import Field
 
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
+from collectors.hackernews import HackerNewsCollector, HackerNewsConfig
 from collectors.reddit import RedditCollector, RedditConfig
 from collectors.rss import RssCollector, RssConfig
 
-AnySourceConfig = Annotated[RssConfig | FileConfig | RedditConfig, Field(discriminator="type")]
+AnySourceConfig = Annotated[
+    RssConfig | FileConfig | RedditConfig | HackerNewsConfig, Field(discriminator="type")
+]
 
 
 def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
@@ -21,4 +24,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return FileCollector(config, base_dir=base_dir)
     if isinstance(config, RedditConfig):
         return RedditCollector(config)
+    if isinstance(config, HackerNewsConfig):
+        return HackerNewsCollector(config)
     return RssCollector(config)
