@@ -140,4 +140,8 @@ def plain_text(html: str | None) -> str:
     """The visible text of an HTML fragment (feed and API fields often carry markup)."""
     if not html:
         return ""
-    return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    soup = BeautifulSoup(html, "html.parser")
+    # script and style bodies are code, not words anyone reads on the page
+    for hidden in soup(["script", "style", "template"]):
+        hidden.decompose()
+    return soup.get_text(" ", strip=True)

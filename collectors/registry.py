@@ -12,9 +12,11 @@ from collectors.files import FileCollector, FileConfig
 from collectors.hackernews import HackerNewsCollector, HackerNewsConfig
 from collectors.reddit import RedditCollector, RedditConfig
 from collectors.rss import RssCollector, RssConfig
+from collectors.stackexchange import StackExchangeCollector, StackExchangeConfig
 
 AnySourceConfig = Annotated[
-    RssConfig | FileConfig | RedditConfig | HackerNewsConfig, Field(discriminator="type")
+    RssConfig | FileConfig | RedditConfig | HackerNewsConfig | StackExchangeConfig,
+    Field(discriminator="type"),
 ]
 
 
@@ -26,4 +28,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return RedditCollector(config)
     if isinstance(config, HackerNewsConfig):
         return HackerNewsCollector(config)
+    if isinstance(config, StackExchangeConfig):
+        return StackExchangeCollector(config)
     return RssCollector(config)

@@ -201,7 +201,9 @@ def load_settings(path: Path | str) -> Settings:
 
 
 # The `type` values of sources and CRM sources (pydantic discriminator tags).
-TYPE_TAGS = frozenset({"rss", "file", "csv", "xlsx", "sql", "espocrm", "reddit", "hackernews"})
+TYPE_TAGS = frozenset(
+    {"rss", "file", "csv", "xlsx", "sql", "espocrm", "reddit", "hackernews", "stackexchange"}
+)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
