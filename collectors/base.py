@@ -96,16 +96,24 @@ class Collector(Protocol):
 
     type: ClassVar[str]
 
-    def fetch(self, cursor: Cursor) -> FetchResult:
-        """Return the posts newer than `cursor`, the next cursor and per-item problems."""
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
+        """Return the posts newer than `cursor`, the next cursor and per-item problems.
+
+        `since` (from `ecoute collect --since`) asks for history from that time where the API
+        allows it; the engine then passes an empty cursor.
+        """
         ...
 
 
-def mentions_keyword(post: RawPost, keywords: list[str]) -> bool:
-    """True when no keyword filter is set or the title/text contains one (case-insensitive)."""
+def mentions_keyword(post: RawPost, keywords: list[str], thread_title: str | None = None) -> bool:
+    """True when no keyword filter is set or the title/text contains one (case-insensitive).
+
+    A reply in a forum or comment thread also counts when `thread_title` (the title of the
+    post that opened the thread) contains one: the conversation is about the keyword.
+    """
     if not keywords:
         return True
-    haystack = f"{post.title or ''}\n{post.text}".casefold()
+    haystack = f"{post.title or ''}\n{thread_title or ''}\n{post.text}".casefold()
     return any(k.casefold() in haystack for k in keywords)
 
 
@@ -132,4 +140,8 @@ def plain_text(html: str | None) -> str:
     """The visible text of an HTML fragment (feed and API fields often carry markup)."""
     if not html:
         return ""
-    return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    soup = BeautifulSoup(html, "html.parser")
+    # script and style bodies are code, not words anyone reads on the page
+    for hidden in soup(["script", "style", "template"]):
+        hidden.decompose()
+    return soup.get_text(" ", strip=True)

@@ -137,6 +137,23 @@ class SourceHttp:
         self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         """GET with pacing and retries; the answer's body is read (up to max_body_bytes)."""
+        return self.request("GET", url, params=params, headers=headers)
+
+    def post(
+        self, url: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST a form (an OAuth token request) with the same guard, pacing, retries and limits."""
+        return self.request("POST", url, data=data, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request with pacing and retries; the answer's body is read (up to max_body_bytes)."""
         retrying = Retrying(
             stop=stop_after_attempt(self.config.attempts),
             wait=self._wait,
@@ -147,7 +164,7 @@ class SourceHttp:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._get_once(url, params, headers)
+                    return self._send_once(method, url, params, headers, data)
         except RetryableHttpError as exc:
             raise CollectorError(
                 self.config.name, where, f"{exc} after {self.config.attempts} attempts"
@@ -171,12 +188,17 @@ class SourceHttp:
             raise CollectorError(self.config.name, url, f"HTTP {response.status_code}")
         return parse_json(self.config.name, url, response.content)
 
-    def _get_once(
-        self, url: str, params: dict[str, Any] | None, headers: dict[str, str] | None
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        data: dict[str, str] | None,
     ) -> httpx.Response:
         host = urlsplit(url).hostname or ""
         host_limiter(host, self.config.requests_per_second).try_acquire(host)
-        request = self.client.build_request("GET", url, params=params, headers=headers)
+        request = self.client.build_request(method, url, params=params, headers=headers, data=data)
         response = self.client.send(request, stream=True)
         try:
             declared = response.headers.get("Content-Length")

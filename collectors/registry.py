@@ -9,13 +9,25 @@ from pydantic import Field
 
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
+from collectors.hackernews import HackerNewsCollector, HackerNewsConfig
+from collectors.reddit import RedditCollector, RedditConfig
 from collectors.rss import RssCollector, RssConfig
+from collectors.stackexchange import StackExchangeCollector, StackExchangeConfig
 
-AnySourceConfig = Annotated[RssConfig | FileConfig, Field(discriminator="type")]
+AnySourceConfig = Annotated[
+    RssConfig | FileConfig | RedditConfig | HackerNewsConfig | StackExchangeConfig,
+    Field(discriminator="type"),
+]
 
 
 def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
     """Make the collector a config block describes; relative paths resolve against base_dir."""
     if isinstance(config, FileConfig):
         return FileCollector(config, base_dir=base_dir)
+    if isinstance(config, RedditConfig):
+        return RedditCollector(config)
+    if isinstance(config, HackerNewsConfig):
+        return HackerNewsCollector(config)
+    if isinstance(config, StackExchangeConfig):
+        return StackExchangeCollector(config)
     return RssCollector(config)

@@ -33,7 +33,11 @@ class RssCollector:
         self.config = config
         self.http = SourceHttp(config)
 
-    def fetch(self, cursor: Cursor) -> FetchResult:
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
+        """The feed's items, or nothing new when the server answers 304 to the stored validators.
+
+        A feed has no history beyond what it lists, so `since` only filters (the engine does that).
+        """
         url = str(self.config.url)
         headers = {}
         if cursor.get("etag"):
@@ -54,12 +58,18 @@ class RssCollector:
             if v
         }
         feed = feedparser.parse(response.content)
-        if feed.bozo and not feed.entries:
-            reason = getattr(feed.get("bozo_exception"), "getMessage", lambda: None)() or str(
-                feed.get("bozo_exception", "unreadable")
+        reason = _bozo_reason(feed)
+        if not feed.entries and (reason or not feed.get("version")):
+            raise CollectorError(
+                self.config.name, url, f"not an RSS/Atom feed ({reason or 'no feed element'})"
             )
-            raise CollectorError(self.config.name, url, f"not an RSS/Atom feed ({reason})")
         result = FetchResult(cursor=next_cursor)
+        if reason:
+            # feedparser keeps the items it read before the document broke off
+            result.problems.append(
+                f"{self.config.name}: {url}: malformed feed ({reason}), "
+                f"{len(feed.entries)} items read before it"
+            )
         for position, entry in enumerate(feed.entries, start=1):
             try:
                 post = self._to_post(entry, feed)
@@ -96,3 +106,15 @@ class RssCollector:
             created_at=created,
             raw={k: entry.get(k) for k in ("id", "link", "title", "summary", "published", "author")},
         )
+
+
+# Documents feedparser flags but reads completely (a wrong encoding declaration, an odd content type).
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+def _bozo_reason(feed: Any) -> str | None:
+    """Why feedparser found the document malformed, or None when it was well-formed."""
+    exc = feed.get("bozo_exception")
+    if not feed.bozo or isinstance(exc, _HARMLESS):
+        return None
+    return getattr(exc, "getMessage", lambda: None)() or str(exc or "unreadable")

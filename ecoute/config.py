@@ -200,13 +200,19 @@ def load_settings(path: Path | str) -> Settings:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
 
 
+# The `type` values of sources and CRM sources (pydantic discriminator tags).
+TYPE_TAGS = frozenset(
+    {"rss", "file", "csv", "xlsx", "sql", "espocrm", "reddit", "hackernews", "stackexchange"}
+)
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """One line per problem: the dotted key, then what was expected."""
     lines = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # pydantic puts the discriminator tag inside the path; users never wrote it
-        loc = [p for p in loc if p not in {"rss", "file", "csv", "xlsx", "sql", "espocrm"}]
+        loc = [p for p in loc if p not in TYPE_TAGS]
         key = ".".join(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
