@@ -10,12 +10,18 @@ from pydantic import Field
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
 from collectors.rss import RssCollector, RssConfig
+from collectors.youtube import YoutubeCollector, YoutubeConfig
 
-AnySourceConfig = Annotated[RssConfig | FileConfig, Field(discriminator="type")]
+AnySourceConfig = Annotated[
+    RssConfig | FileConfig | YoutubeConfig,
+    Field(discriminator="type"),
+]
 
 
 def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
     """Make the collector a config block describes; relative paths resolve against base_dir."""
     if isinstance(config, FileConfig):
         return FileCollector(config, base_dir=base_dir)
+    if isinstance(config, YoutubeConfig):
+        return YoutubeCollector(config)
     return RssCollector(config)
