@@ -7,13 +7,14 @@ from typing import Annotated
 
 from pydantic import Field
 
+from collectors.appstore import AppStoreCollector, AppStoreConfig
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
 from collectors.rss import RssCollector, RssConfig
 from collectors.youtube import YoutubeCollector, YoutubeConfig
 
 AnySourceConfig = Annotated[
-    RssConfig | FileConfig | YoutubeConfig,
+    RssConfig | FileConfig | YoutubeConfig | AppStoreConfig,
     Field(discriminator="type"),
 ]
 
@@ -24,4 +25,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return FileCollector(config, base_dir=base_dir)
     if isinstance(config, YoutubeConfig):
         return YoutubeCollector(config)
+    if isinstance(config, AppStoreConfig):
+        return AppStoreCollector(config)
     return RssCollector(config)
