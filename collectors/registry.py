@@ -10,11 +10,12 @@ from pydantic import Field
 from collectors.appstore import AppStoreCollector, AppStoreConfig
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
+from collectors.googleplay import GooglePlayCollector, GooglePlayConfig
 from collectors.rss import RssCollector, RssConfig
 from collectors.youtube import YoutubeCollector, YoutubeConfig
 
 AnySourceConfig = Annotated[
-    RssConfig | FileConfig | YoutubeConfig | AppStoreConfig,
+    RssConfig | FileConfig | YoutubeConfig | AppStoreConfig | GooglePlayConfig,
     Field(discriminator="type"),
 ]
 
@@ -27,4 +28,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return YoutubeCollector(config)
     if isinstance(config, AppStoreConfig):
         return AppStoreCollector(config)
+    if isinstance(config, GooglePlayConfig):
+        return GooglePlayCollector(config)
     return RssCollector(config)
