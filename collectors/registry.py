@@ -11,11 +11,12 @@ from collectors.appstore import AppStoreCollector, AppStoreConfig
 from collectors.base import Collector
 from collectors.files import FileCollector, FileConfig
 from collectors.googleplay import GooglePlayCollector, GooglePlayConfig
+from collectors.reviewpage import ReviewPageCollector, ReviewPageConfig
 from collectors.rss import RssCollector, RssConfig
 from collectors.youtube import YoutubeCollector, YoutubeConfig
 
 AnySourceConfig = Annotated[
-    RssConfig | FileConfig | YoutubeConfig | AppStoreConfig | GooglePlayConfig,
+    RssConfig | FileConfig | YoutubeConfig | AppStoreConfig | GooglePlayConfig | ReviewPageConfig,
     Field(discriminator="type"),
 ]
 
@@ -30,4 +31,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return AppStoreCollector(config)
     if isinstance(config, GooglePlayConfig):
         return GooglePlayCollector(config)
+    if isinstance(config, ReviewPageConfig):
+        return ReviewPageCollector(config)
     return RssCollector(config)
