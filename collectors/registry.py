@@ -13,16 +13,26 @@ from collectors.files import FileCollector, FileConfig
 from collectors.googleplay import GooglePlayCollector, GooglePlayConfig
 from collectors.reviewpage import ReviewPageCollector, ReviewPageConfig
 from collectors.rss import RssCollector, RssConfig
+from collectors.webhook import WebhookCollector, WebhookConfig
 from collectors.youtube import YoutubeCollector, YoutubeConfig
 
 AnySourceConfig = Annotated[
-    RssConfig | FileConfig | YoutubeConfig | AppStoreConfig | GooglePlayConfig | ReviewPageConfig,
+    RssConfig
+    | FileConfig
+    | YoutubeConfig
+    | AppStoreConfig
+    | GooglePlayConfig
+    | ReviewPageConfig
+    | WebhookConfig,
     Field(discriminator="type"),
 ]
 
 
-def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
-    """Make the collector a config block describes; relative paths resolve against base_dir."""
+def build_collector(config: AnySourceConfig, base_dir: Path, state_dir: Path | None = None) -> Collector:
+    """Make the collector a config block describes; relative paths resolve against base_dir.
+
+    `state_dir` is settings.state_dir resolved (webhook spools live there); default base_dir/.state.
+    """
     if isinstance(config, FileConfig):
         return FileCollector(config, base_dir=base_dir)
     if isinstance(config, YoutubeConfig):
@@ -33,4 +43,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return GooglePlayCollector(config)
     if isinstance(config, ReviewPageConfig):
         return ReviewPageCollector(config)
+    if isinstance(config, WebhookConfig):
+        return WebhookCollector(config, state_dir or base_dir / ".state")
     return RssCollector(config)

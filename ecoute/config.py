@@ -207,7 +207,7 @@ def describe_validation_error(exc: ValidationError) -> str:
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # pydantic puts the discriminator tag inside the path; users never wrote it
         tags = {"rss", "file", "csv", "xlsx", "sql", "espocrm"}
-        tags |= {"youtube", "appstore", "googleplay", "reviewpage"}
+        tags |= {"youtube", "appstore", "googleplay", "reviewpage", "webhook"}
         loc = [p for p in loc if p not in tags]
         key = ".".join(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
