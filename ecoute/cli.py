@@ -28,6 +28,8 @@ app.add_typer(nlp_app, name="nlp")
 app.add_typer(crm_app, name="crm")
 users_app = typer.Typer(help="Dashboard users (auth.users in config.yaml).")
 app.add_typer(users_app, name="users")
+webhook_app = typer.Typer(help="Receive posts pushed by systems you already have (webhook sources).")
+app.add_typer(webhook_app, name="webhook")
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="ECOUTE_CONFIG", help="path to config.yaml")
@@ -142,12 +144,12 @@ def sources(config: ConfigOption = Path("config.yaml")) -> None:
         s.source: s.data for s in source_states(engine_es, IndexNames(settings.elasticsearch.index_prefix))
     }
     typer.echo(
-        f"{'source':<16} {'type':<6} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
+        f"{'source':<16} {'type':<10} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
     )
     for src in settings.sources:
         h = health.get(src.name, {})
         typer.echo(
-            f"{src.name:<16} {src.type:<6} {'yes' if src.enabled else 'no':<3} "
+            f"{src.name:<16} {src.type:<10} {'yes' if src.enabled else 'no':<3} "
             f"{h.get('last_success', '-'):<26} {h.get('items_last_run', '-')!s:>5} "
             f"{h.get('consecutive_failures', 0)!s:>5}  {h.get('last_error', '')}"
         )
@@ -390,6 +392,48 @@ def users_hash_password(
     from ecoute.passwords import hash_password
 
     typer.echo(hash_password(password))
+
+
+@webhook_app.command("serve")
+def webhook_serve(
+    config: ConfigOption = Path("config.yaml"),
+    host: Annotated[
+        str, typer.Option(help="address to listen on (put TLS in front if not local)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8787,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="only this webhook source (repeatable)")
+    ] = None,
+) -> None:
+    """Accept signed POSTs at /webhooks/<source> and spool them for `ecoute collect` / `ecoute run`."""
+    from collectors.webhook import WebhookConfig, WebhookReceiver, make_server
+
+    settings = _settings(config)
+    hooks = [s for s in settings.sources if isinstance(s, WebhookConfig) and s.enabled]
+    if source:
+        unknown = sorted(set(source) - {s.name for s in hooks})
+        if unknown:
+            known = ", ".join(s.name for s in hooks) or "none"
+            raise EcouteError(f"no enabled webhook source named {unknown[0]!r} (known: {known})")
+        hooks = [s for s in hooks if s.name in source]
+    if not hooks:
+        raise EcouteError("no enabled source of type webhook in config.yaml")
+    receiver = WebhookReceiver(hooks, settings.resolve(settings.state_dir))
+    try:
+        server = make_server(receiver, host, port)
+    except OSError as exc:
+        raise EcouteError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    bound = server.server_address[1]
+    for hook in hooks:
+        typer.echo(f"webhook {hook.name}: POST http://{host}:{bound}/webhooks/{hook.name}")
+    typer.echo("receiving (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import (
@@ -200,10 +200,13 @@ def load_settings(path: Path | str) -> Settings:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
 
 
-# The `type` values of sources and CRM sources (pydantic discriminator tags).
-TYPE_TAGS = frozenset(
-    {"rss", "file", "csv", "xlsx", "sql", "espocrm", "reddit", "hackernews", "stackexchange"}
-)
+def _type_tags(*unions: object) -> frozenset[str]:
+    """The `type` values of every source and CRM source model (pydantic's discriminator tags)."""
+    models = [m for union in unions for m in get_args(get_args(union)[0])]
+    return frozenset(tag for m in models for tag in get_args(m.model_fields["type"].annotation))
+
+
+TYPE_TAGS = _type_tags(AnySourceConfig, AnyCrmSource)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -188,7 +188,10 @@ class Engine:
         cursor_state = get_state(self.es, self.names, cursor_id)
         cursor = {} if since else dict((cursor_state.data if cursor_state else {}) or {})
         try:
-            result = build_collector(config, self.settings.base_dir).fetch(cursor, since=since)
+            collector = build_collector(
+                config, self.settings.base_dir, self.settings.resolve(self.settings.state_dir)
+            )
+            result = collector.fetch(cursor, since=since)
             report.fetched = len(result.posts)
             report.problems = result.problems
             posts = [p for p in result.posts if since is None or p.created_at >= since]
