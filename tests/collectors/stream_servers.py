@@ -184,10 +184,12 @@ class JetstreamServer:
         query = {k: v[-1] for k, v in parse_qs(urlsplit(connection.request.path).query).items()}
         self.connections.append(query)
         start = int(query.get("cursor", "0") or 0)
-        sent_here = 0
+        sent_here, time_us = 0, 0
         try:
             for event in self.events:
-                if int(event.get("time_us", 0)) < start:
+                # A raw string (a malformed event) shares the time of the event before it.
+                time_us = int(event.get("time_us", 0)) if isinstance(event, dict) else time_us
+                if time_us < start:
                     continue
                 if self.drop_after is not None and sent_here >= self.drop_after:
                     connection.close()
