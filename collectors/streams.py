@@ -26,6 +26,11 @@ class StreamSourceConfig(HttpSourceConfig):
     batch_max_seconds: float = Field(default=5.0, gt=0, le=3600, description="longest wait before indexing")
     reconnect_initial_seconds: float = Field(default=1.0, gt=0)
     reconnect_max_seconds: float = Field(default=300.0, gt=0)
+    lease_seconds: float = Field(
+        default=60.0,
+        ge=2,
+        description="the stream's lease; after a crash another process takes over this late",
+    )
     idle_timeout_seconds: float = Field(
         default=90.0, gt=0, description="a connection silent this long (no data, no heartbeat) is reopened"
     )

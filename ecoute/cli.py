@@ -79,7 +79,10 @@ def run(
     dashboard: Annotated[bool, typer.Option(help="also serve the dashboard")] = True,
 ) -> None:
     """Start everything: index, CRM import, scheduled collectors + NLP + alerts, and the dashboard."""
+    import threading
+
     from ecoute.scheduler import schedule_jobs
+    from ecoute.streams import start_streams
 
     settings = _settings(config)
     server = _embedded(settings) if settings.elasticsearch.url is None else None
@@ -93,6 +96,11 @@ def run(
     typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = _start_dashboard(config, engine.settings) if dashboard else None
     scheduler = schedule_jobs(engine)
+    # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
+    stop_streams = threading.Event()
+    streams = start_streams(engine, stop_streams)
+    for runner in streams:
+        typer.echo(f"{runner.source}: following the live stream")
     # `kill` (SIGTERM) stops as cleanly as Ctrl-C: leases released, children stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     typer.echo("scheduler running (Ctrl-C stops)")
@@ -101,6 +109,9 @@ def run(
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        stop_streams.set()
+        for runner in streams:
+            runner.shutdown()  # what was read is indexed and its cursor stored
         engine.release()
         if viewer:
             viewer.terminate()
@@ -142,12 +153,12 @@ def sources(config: ConfigOption = Path("config.yaml")) -> None:
         s.source: s.data for s in source_states(engine_es, IndexNames(settings.elasticsearch.index_prefix))
     }
     typer.echo(
-        f"{'source':<16} {'type':<6} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
+        f"{'source':<16} {'type':<8} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
     )
     for src in settings.sources:
         h = health.get(src.name, {})
         typer.echo(
-            f"{src.name:<16} {src.type:<6} {'yes' if src.enabled else 'no':<3} "
+            f"{src.name:<16} {src.type:<8} {'yes' if src.enabled else 'no':<3} "
             f"{h.get('last_success', '-'):<26} {h.get('items_last_run', '-')!s:>5} "
             f"{h.get('consecutive_failures', 0)!s:>5}  {h.get('last_error', '')}"
         )

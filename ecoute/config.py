@@ -206,7 +206,9 @@ def describe_validation_error(exc: ValidationError) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # pydantic puts the discriminator tag inside the path; users never wrote it
-        loc = [p for p in loc if p not in {"rss", "file", "csv", "xlsx", "sql", "espocrm", "mastodon", "bluesky"}]
+        loc = [
+            p for p in loc if p not in {"rss", "file", "csv", "xlsx", "sql", "espocrm", "mastodon", "bluesky"}
+        ]
         key = ".".join(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
