@@ -86,9 +86,20 @@ class SourceConfig(BaseModel):
     name: str
     enabled: bool = True
     interval_seconds: int = Field(default=900, ge=5)
+    jitter_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        description="random delay added to each run (default: a tenth of the interval, 60 s at most)",
+    )
     keywords: list[str] = Field(
         default_factory=list, description="keep only items mentioning one of these (empty: keep all)"
     )
+
+    def jitter(self) -> int:
+        """Seconds of random delay per run, so many processes and sources do not all start at once."""
+        return (
+            self.jitter_seconds if self.jitter_seconds is not None else min(self.interval_seconds // 10, 60)
+        )
 
 
 class Collector(Protocol):

@@ -9,9 +9,11 @@ from pydantic import Field
 
 from collectors.appstore import AppStoreCollector, AppStoreConfig
 from collectors.base import Collector
+from collectors.bluesky import BlueskyCollector, BlueskyConfig
 from collectors.files import FileCollector, FileConfig
 from collectors.googleplay import GooglePlayCollector, GooglePlayConfig
 from collectors.hackernews import HackerNewsCollector, HackerNewsConfig
+from collectors.mastodon import MastodonCollector, MastodonConfig
 from collectors.reddit import RedditCollector, RedditConfig
 from collectors.reviewpage import ReviewPageCollector, ReviewPageConfig
 from collectors.rss import RssCollector, RssConfig
@@ -29,7 +31,9 @@ AnySourceConfig = Annotated[
     | AppStoreConfig
     | GooglePlayConfig
     | ReviewPageConfig
-    | WebhookConfig,
+    | WebhookConfig
+    | MastodonConfig
+    | BlueskyConfig,
     Field(discriminator="type"),
 ]
 
@@ -43,6 +47,8 @@ _BY_CONFIG: dict[type, type] = {
     AppStoreConfig: AppStoreCollector,
     GooglePlayConfig: GooglePlayCollector,
     ReviewPageConfig: ReviewPageCollector,
+    MastodonConfig: MastodonCollector,
+    BlueskyConfig: BlueskyCollector,
 }
 
 

@@ -81,7 +81,10 @@ def run(
     dashboard: Annotated[bool, typer.Option(help="also serve the dashboard")] = True,
 ) -> None:
     """Start everything: index, CRM import, scheduled collectors + NLP + alerts, and the dashboard."""
+    import threading
+
     from ecoute.scheduler import schedule_jobs
+    from ecoute.streams import start_streams
 
     settings = _settings(config)
     server = _embedded(settings) if settings.elasticsearch.url is None else None
@@ -95,6 +98,11 @@ def run(
     typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = _start_dashboard(config, engine.settings) if dashboard else None
     scheduler = schedule_jobs(engine)
+    # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
+    stop_streams = threading.Event()
+    streams = start_streams(engine, stop_streams)
+    for runner in streams:
+        typer.echo(f"{runner.source}: following the live stream")
     # `kill` (SIGTERM) stops as cleanly as Ctrl-C: leases released, children stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     typer.echo("scheduler running (Ctrl-C stops)")
@@ -103,6 +111,9 @@ def run(
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        stop_streams.set()
+        for runner in streams:
+            runner.shutdown()  # what was read is indexed and its cursor stored
         engine.release()
         if viewer:
             viewer.terminate()

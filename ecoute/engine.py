@@ -24,7 +24,9 @@ from index.documents import SourceState
 from index.queries import all_customers
 from index.reviews import customers_with_confirmed_handles, queue_link_reviews, rejected_pairs
 from index.writes import (
+    LeaseKeeper,
     acquire_lock,
+    delete_mentions,
     ensure_indices,
     get_state,
     index_mentions,
@@ -35,7 +37,7 @@ from index.writes import (
 from nlp.classifier import classifier_for
 from nlp.dedup import StreamDeduplicator
 from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
-from nlp.pipeline import enrich
+from nlp.pipeline import enrich, mention_id
 
 log = logging.getLogger("ecoute")
 
@@ -173,13 +175,8 @@ class Engine:
         """One run of one source; the cursor advances only once the batch is stored."""
         config = self.settings.source(source_name)
         report = RunReport(source=source_name)
-        if use_lock and not acquire_lock(
-            self.es,
-            self.names,
-            f"source:{source_name}",
-            self.owner,
-            timedelta(seconds=max(config.interval_seconds - 1, 5)),
-        ):
+        lease = timedelta(seconds=max(config.interval_seconds - 1, 5))
+        if use_lock and not acquire_lock(self.es, self.names, f"source:{source_name}", self.owner, lease):
             report.skipped = "another ecoute process holds this source"
             return report
         started = time.perf_counter()
@@ -187,6 +184,12 @@ class Engine:
         cursor_id = f"cursor:{source_name}"
         cursor_state = get_state(self.es, self.names, cursor_id)
         cursor = {} if since else dict((cursor_state.data if cursor_state else {}) or {})
+        # A run slower than the lease's ttl keeps its lease: no second process starts the source meanwhile.
+        keeper = (
+            LeaseKeeper(self.es, self.names, f"source:{source_name}", self.owner, lease).start()
+            if use_lock
+            else None
+        )
         try:
             collector = build_collector(
                 config, self.settings.base_dir, self.settings.resolve(self.settings.state_dir)
@@ -208,11 +211,22 @@ class Engine:
             report.error = str(exc)
         except EcouteError as exc:
             report.error = str(exc)
+        finally:
+            if keeper is not None:
+                keeper.stop()
         report.seconds = time.perf_counter() - started
         self._record_health(report)
         for problem in report.problems:
             log.warning("%s", problem)
         return report
+
+    def delete_native(self, source: str, native_ids: list[str]) -> int:
+        """Remove the mentions of posts the platform reported deleted; returns how many were indexed."""
+        return delete_mentions(self.es, self.names, [mention_id(source, n) for n in native_ids])
+
+    def record_health(self, report: RunReport) -> None:
+        """Store a run's health record (a stream records each micro-batch as a run)."""
+        self._record_health(report)
 
     def release(self) -> None:
         """Give up this process's source leases (on shutdown) so another process can take over."""
