@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from collectors.base import Collector
+from collectors.discourse import DiscourseCollector, DiscourseConfig
 from collectors.files import FileCollector, FileConfig
 from collectors.hackernews import HackerNewsCollector, HackerNewsConfig
 from collectors.reddit import RedditCollector, RedditConfig
@@ -15,7 +16,7 @@ from collectors.rss import RssCollector, RssConfig
 from collectors.stackexchange import StackExchangeCollector, StackExchangeConfig
 
 AnySourceConfig = Annotated[
-    RssConfig | FileConfig | RedditConfig | HackerNewsConfig | StackExchangeConfig,
+    RssConfig | FileConfig | RedditConfig | HackerNewsConfig | StackExchangeConfig | DiscourseConfig,
     Field(discriminator="type"),
 ]
 
@@ -30,4 +31,6 @@ def build_collector(config: AnySourceConfig, base_dir: Path) -> Collector:
         return HackerNewsCollector(config)
     if isinstance(config, StackExchangeConfig):
         return StackExchangeCollector(config)
+    if isinstance(config, DiscourseConfig):
+        return DiscourseCollector(config)
     return RssCollector(config)

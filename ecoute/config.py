@@ -202,7 +202,7 @@ def load_settings(path: Path | str) -> Settings:
 
 # The `type` values of sources and CRM sources (pydantic discriminator tags).
 TYPE_TAGS = frozenset(
-    {"rss", "file", "csv", "xlsx", "sql", "espocrm", "reddit", "hackernews", "stackexchange"}
+    {"rss", "file", "csv", "xlsx", "sql", "espocrm", "reddit", "hackernews", "stackexchange", "discourse"}
 )
 
 
