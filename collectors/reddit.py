@@ -72,11 +72,12 @@ class RedditCollector:
         self._token: str | None = None
         self._token_expires = 0.0
         self._quota_spent = False
+        self._seen: set[str] = set()
 
     def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
         """Posts (and their comments) newer than the cursor of each listing; `since` backfills."""
         result = FetchResult(cursor=dict(cursor))
-        self._seen: set[str] = set()
+        self._seen, self._quota_spent = set(), False
         threads: list[RawPost] = []
         for key, path, params in self._listings():
             if self._quota_spent:
@@ -166,7 +167,7 @@ class RedditCollector:
                     "older posts not read"
                 )
         if newest and newest[0] >= seen_created:
-            result.cursor[f"{key}|created"] = f"{newest[0]:.0f}"
+            result.cursor[f"{key}|created"] = repr(newest[0])
             result.cursor[f"{key}|name"] = newest[1]
         return kept
 

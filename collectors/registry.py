@@ -10,6 +10,7 @@ from pydantic import Field
 from collectors.appstore import AppStoreCollector, AppStoreConfig
 from collectors.base import Collector
 from collectors.bluesky import BlueskyCollector, BlueskyConfig
+from collectors.discourse import DiscourseCollector, DiscourseConfig
 from collectors.files import FileCollector, FileConfig
 from collectors.googleplay import GooglePlayCollector, GooglePlayConfig
 from collectors.hackernews import HackerNewsCollector, HackerNewsConfig
@@ -33,7 +34,8 @@ AnySourceConfig = Annotated[
     | ReviewPageConfig
     | WebhookConfig
     | MastodonConfig
-    | BlueskyConfig,
+    | BlueskyConfig
+    | DiscourseConfig,
     Field(discriminator="type"),
 ]
 
@@ -49,6 +51,7 @@ _BY_CONFIG: dict[type, type] = {
     ReviewPageConfig: ReviewPageCollector,
     MastodonConfig: MastodonCollector,
     BlueskyConfig: BlueskyCollector,
+    DiscourseConfig: DiscourseCollector,
 }
 
 

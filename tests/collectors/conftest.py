@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import defaultdict, deque
@@ -65,18 +66,21 @@ class ScriptedServer:
     A path with nothing scripted answers 404, so a collector asking for the wrong URL fails its test.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[SeenRequest] = []
+        self.scheme = "https" if tls else "http"
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
+        if tls:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def script(self, path: str, *replies: Reply) -> None:
         """Queue answers for `path` (matched without its query string)."""

@@ -12,7 +12,7 @@ from ecoute.config import load_settings
 from ecoute.errors import ConfigError
 from tests.conftest import ROOT
 
-FORUM_TYPES = {"stackexchange", "hackernews", "reddit"}
+FORUM_TYPES = {"discourse", "stackexchange", "hackernews", "reddit"}
 
 
 def test_shipped_examples_validate_and_build_their_collectors():

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
@@ -158,13 +162,53 @@ def test_requests_to_one_host_are_paced(http_server: ScriptedServer):
     assert seen[2].at - seen[0].at >= 0.25
 
 
-def test_sent_headers_name_ecoute_and_tls_verification_is_on(http_server: ScriptedServer):
+def test_sent_headers_name_ecoute(http_server: ScriptedServer):
     http_server.script("/ua", Reply(200, {}))
-    http = http_for()
-    http.get(f"{http_server.url}/ua")
+    http_for().get(f"{http_server.url}/ua")
     assert http_server.seen("/ua")[0].header("User-Agent").startswith("Ecoute/")
-    # httpx keeps the verify setting on the transport's SSL context
-    assert http.client._transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
+
+
+@pytest.fixture
+def self_signed_server(tmp_path: Path) -> Iterator[ScriptedServer]:
+    """An HTTPS server whose certificate no trusted authority signed (made with the openssl tool)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ScriptedServer(tls=context)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_tls_certificates_are_verified(self_signed_server: ScriptedServer):
+    self_signed_server.script("/feed", Reply(200, {"ok": True}))
+    assert self_signed_server.url.startswith("https://")
+    with pytest.raises(CollectorError, match="CERTIFICATE_VERIFY_FAILED"):
+        http_for(attempts=1).get(f"{self_signed_server.url}/feed")
+    # the handshake failed before any request was sent
+    assert self_signed_server.seen() == []
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

@@ -95,7 +95,7 @@ def test_second_run_returns_only_new_posts(http_server: ScriptedServer):
     collector = reddit(http_server, queries=[], subreddits=["telecomFR"], comments=False)
     first = collector.fetch({})
     assert len(first.posts) == 3
-    assert first.cursor == {"r/telecomFR|created": "1764673200", "r/telecomFR|name": "t3_1h5a001"}
+    assert first.cursor == {"r/telecomFR|created": "1764673200.0", "r/telecomFR|name": "t3_1h5a001"}
     assert collector.fetch(first.cursor).posts == []
 
     newer = copy.deepcopy(listing["data"]["children"][0])
