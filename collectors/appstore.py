@@ -2,7 +2,8 @@
 
 The star rating has no field of its own in RawPost: it is kept as `raw["rating"]` (an int, 1-5)
 beside the app version and helpful votes. The feed lists the 500 most recent reviews at most
-(10 pages of 50) per country; each country keeps the newest `updated` it has seen as its cursor.
+(10 pages of 50) per country; each app + country keeps the newest `updated` it has seen, and the
+ids at that instant, as its cursor.
 """
 
 from __future__ import annotations
@@ -53,14 +54,15 @@ class AppStoreCollector:
         result = FetchResult(cursor=dict(cursor))
         for country in self.config.countries:
             country = country.lower()
-            floor = as_utc(since) if since else _parse_time(cursor.get(f"{country}:updated"))
-            floor_ids = set() if since else set(filter(None, cursor.get(f"{country}:ids", "").split(",")))
+            key = f"{self.config.app_id}:{country}"  # a changed app_id starts afresh
+            floor = as_utc(since) if since else _parse_time(cursor.get(f"{key}:updated"))
+            floor_ids = set() if since else set(filter(None, cursor.get(f"{key}:ids", "").split(",")))
             newest, newest_ids = self._read_country(country, floor, floor_ids, result)
             if newest and (floor is None or newest >= floor):
                 if floor is not None and newest == floor:
                     newest_ids |= floor_ids
-                result.cursor[f"{country}:updated"] = newest.isoformat()
-                result.cursor[f"{country}:ids"] = ",".join(sorted(newest_ids))
+                result.cursor[f"{key}:updated"] = newest.isoformat()
+                result.cursor[f"{key}:ids"] = ",".join(sorted(newest_ids))
         return result
 
     def _read_country(

@@ -81,13 +81,16 @@ def test_second_run_returns_only_new_reviews_and_stops_at_known_ones(server: Rep
     serve_pages(server)
     source = collector(server)
     first = source.fetch({})
-    assert first.cursor == {"fr:updated": "2026-11-20T16:12:00+00:00", "fr:ids": "10987654321"}
+    assert first.cursor == {
+        f"{APP}:fr:updated": "2026-11-20T16:12:00+00:00",
+        f"{APP}:fr:ids": "10987654321",
+    }
     server.queue(page_path(1), Reply(200, fixture_json("appstore", "page1_newer.json")))
     before = len(server.requests)
     second = source.fetch(first.cursor)
     assert [p.native_id for p in second.posts] == ["10987654330"]
     assert len(server.requests) == before + 1  # page 2 not read again
-    assert second.cursor["fr:updated"] == "2026-11-21T08:00:00+00:00"
+    assert second.cursor[f"{APP}:fr:updated"] == "2026-11-21T08:00:00+00:00"
 
 
 def test_each_country_is_its_own_feed_and_cursor(server: ReplayServer):
@@ -95,7 +98,7 @@ def test_each_country_is_its_own_feed_and_cursor(server: ReplayServer):
     serve_pages(server, "be")
     result = collector(server, countries=["fr", "BE"]).fetch({})
     assert len(result.posts) == 8 and {p.raw["country"] for p in result.posts} == {"fr", "be"}
-    assert {"fr:updated", "be:updated"} <= result.cursor.keys()
+    assert {f"{APP}:fr:updated", f"{APP}:be:updated"} <= result.cursor.keys()
 
 
 def test_429_with_retry_after_then_success(server: ReplayServer):
