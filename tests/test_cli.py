@@ -59,8 +59,8 @@ def test_collect_sample_then_import_crm_from_the_command_line(tmp_path: Path):
         unknown = run("collect", "nowhere", "--config", config, cwd=tmp_path)
         assert unknown.returncode == 2
         assert (
-            unknown.stderr.strip()
-            == "ecoute: no source named 'nowhere' in config.yaml (known: sample, lumio-news)"
+            unknown.stderr.strip() == "ecoute: no source named 'nowhere' in config.yaml "
+            "(known: sample, lumio-news, lumio-mastodon, lumio-bluesky)"
         )
     finally:
         run("es", "down", "--config", config, cwd=tmp_path)
