@@ -42,7 +42,7 @@ def kill_when(process: subprocess.Popen, ready: Any, timeout: float = 180.0) -> 
 def test_a_collect_killed_mid_batch_loses_and_duplicates_nothing_when_rerun(
     tmp_path: Path, es_server: Any, es: Elasticsearch, names: IndexNames
 ):
-    statuses = [status(n) for n in range(1, 401)]
+    statuses = [status(n) for n in range(1, 201)]
     with LocalHttpServer() as server:
         server.route(TAG_PATH, Timeline(server, TAG_PATH, statuses))
         source = {
@@ -50,26 +50,24 @@ def test_a_collect_killed_mid_batch_loses_and_duplicates_nothing_when_rerun(
             "page_size": 40, "max_pages": 10, "requests_per_second": 1000,
         }  # fmt: skip
         config = write_config(
-            tmp_path, es_server.url, names.prefix, sources=[source], nlp={"batch_size": 16, "entities": True}
+            tmp_path, es_server.url, names.prefix, sources=[source], nlp={"batch_size": 8, "entities": False}
         )
         command = [*ECOUTE, "collect", "masto", "--config", str(config)]
         first = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        kill_when(first, lambda: count_mentions(es, names) >= 16)
+        kill_when(first, lambda: count_mentions(es, names) >= 8)
         at_kill = count_mentions(es, names)
         assert 0 < at_kill < len(statuses)  # killed in the middle of the batch
         assert get_state(es, names, "cursor:masto") is None  # the cursor waits for the whole batch
 
         again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stderr
-        assert f"masto: 400 fetched, {400 - at_kill} new, {at_kill} already indexed" in again.stdout
-        after = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        assert "masto: 0 fetched" in after.stdout
+        assert f"masto: 200 fetched, {200 - at_kill} new, {at_kill} already indexed" in again.stdout
 
     native_ids = indexed_native_ids(es, names)
     assert count_mentions(es, names) == len(native_ids) == len(set(native_ids)) == len(statuses)
     assert set(native_ids) == {s["id"] for s in statuses}
     state = get_state(es, names, "cursor:masto")
-    assert state is not None and state.data == {"tag:lumio": status(400)["id"]}
+    assert state is not None and state.data == {"tag:lumio": status(200)["id"]}
 
 
 def test_a_stream_killed_mid_stream_resumes_from_its_cursor_without_loss_or_duplicates(
@@ -79,7 +77,9 @@ def test_a_stream_killed_mid_stream_resumes_from_its_cursor_without_loss_or_dupl
     expected = lumio_uris(events)
     with JetstreamServer(events, pause=0.01) as jetstream:
         source = bluesky_source(jetstream.url, lease_seconds=3)
-        config = write_config(tmp_path, es_server.url, names.prefix, sources=[source])
+        config = write_config(
+            tmp_path, es_server.url, names.prefix, sources=[source], nlp={"batch_size": 16, "entities": False}
+        )
         command = [*ECOUTE, "run", "--no-dashboard", "--config", str(config)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         first = subprocess.Popen(
