@@ -308,7 +308,7 @@ class MastodonCollector:
         name: str | None = None
         data: list[str] = []
         try:
-            for line in response.iter_lines():
+            for line in self._lines(response, url):
                 if line.startswith(":"):
                     yield None, ""
                 elif line.startswith("event:"):
@@ -326,6 +326,19 @@ class MastodonCollector:
         except (httpx.HTTPError, httpx.StreamError) as exc:
             raise CollectorError(self.config.name, url, f"stream broke ({exc})") from exc
         raise CollectorError(self.config.name, url, "stream closed by the server")
+
+    def _lines(self, response: httpx.Response, url: str) -> Iterator[str]:
+        """The stream's lines, none longer than max_body_bytes (a line that never ends is refused)."""
+        pending = b""
+        for chunk in response.iter_bytes():
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.removesuffix(b"\r").decode("utf-8", errors="replace")
+            if len(pending) > self.config.max_body_bytes:
+                raise CollectorError(
+                    self.config.name, url, f"stream line longer than {self.config.max_body_bytes} bytes"
+                )
 
     def _update(self, data: str, url: str, position: Cursor) -> StreamEvent:
         try:

@@ -274,3 +274,12 @@ def test_a_stream_that_cannot_open_is_a_collector_error(server: LocalHttpServer)
 def test_the_config_needs_a_hashtag_or_a_query():
     with pytest.raises(ValueError, match="set hashtags or search"):
         MastodonConfig(name="m")
+
+
+def test_a_stream_line_that_never_ends_is_refused(server: LocalHttpServer):
+    server.route(TAG_PATH, lambda seen: Reply(body=[]))
+    endless = (b"data: " + b"x" * 1024 for _ in range(200))  # 200 KB without a newline
+    server.route("/api/v1/streaming/hashtag", lambda seen: Reply(stream=endless))
+    collector = MastodonCollector(config(server, max_body_bytes=64 * 1024))
+    with pytest.raises(CollectorError, match="stream line longer than 65536 bytes"):
+        list(collector.stream({}))
