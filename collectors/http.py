@@ -226,7 +226,7 @@ class SourceHttp:
         return CollectorError(self.config.name, url, f"body larger than {size}, not read")
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=0.5, max=self.config.max_wait_seconds)(state)
+        backoff = wait_exponential_jitter(multiplier=0.5, max=self.config.max_wait_seconds)(state)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RetryableHttpError) and exc.retry_after is not None:
             return min(max(exc.retry_after, backoff), self.config.max_wait_seconds)
