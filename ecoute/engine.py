@@ -187,7 +187,11 @@ class Engine:
             # Alerts have ids of their own (rule + mention), so re-processing never alerts twice.
             alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
             if alerts:
-                report.alerts += write_alerts(self.es, self.names, alerts).created
+                try:
+                    report.alerts += write_alerts(self.es, self.names, alerts).created
+                except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
+                    self._index_down = True
+                    self.spool.append([self._spooled(m) for m in stored])
             crash_point("alerted")
         # Refused mentions wait in the dead-letter file, unreachable-index ones in the spool: all are kept.
         return True
@@ -219,13 +223,7 @@ class Engine:
                     "index unavailable (%s): spooling to %s", result.deferred_reason, self.spool.directory
                 )
             self._index_down = True  # the rest of this run goes straight to the spool
-            self.spool.append(
-                [
-                    SpooledOp(op="create", id=m.id, source=m.source, doc=m.model_dump(mode="json"))
-                    for m in mentions
-                    if m.id in deferred
-                ]
-            )
+            self.spool.append([self._spooled(m) for m in mentions if m.id in deferred])
             report.spooled += len(deferred)
             crash_point("spooled")
         if result.failed:
@@ -238,6 +236,12 @@ class Engine:
                 ]
             )
         return result
+
+    @staticmethod
+    def _spooled(mention: Mention) -> SpooledOp:
+        return SpooledOp(
+            op="create", id=mention.id, source=mention.source, doc=mention.model_dump(mode="json")
+        )
 
     def _queue_reviews(self, mentions: list[Mention]) -> None:
         try:

@@ -99,6 +99,17 @@ class BulkReport:
         return not self.failed and not self.deferred
 
 
+def _reason(error: object) -> str:
+    """The index's reason for refusing a document, with its cause ("out of range for a long")."""
+    if not isinstance(error, dict):
+        return str(error)
+    reason = str(error.get("reason", error))
+    cause = error.get("caused_by")
+    if isinstance(cause, dict) and cause.get("reason") and cause["reason"] not in reason:
+        reason += f" ({cause['reason']})"
+    return reason
+
+
 def _bulk_pass(
     es: Elasticsearch, alias: str, pending: dict[str, dict[str, Any]], report: BulkReport
 ) -> dict[str, dict[str, Any]]:
@@ -122,8 +133,7 @@ def _bulk_pass(
             elif status == 409:
                 report.duplicates += 1
             else:
-                error = result.get("error")
-                reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
+                reason = _reason(result.get("error"))
                 if status in RETRYABLE_STATUS and doc_id in pending:
                     again[doc_id] = pending[doc_id]
                     report.deferred_reason = f"HTTP {status}: {reason}"
@@ -159,8 +169,13 @@ def create_documents(
         retry=retry_if_result(bool),
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else {},
     )
-    pending = retrying(_bulk_pass, es, alias, pending, report)
-    report.deferred = list(pending)
+    left = {"pending": pending}
+
+    def one_pass() -> dict[str, dict[str, Any]]:
+        left["pending"] = _bulk_pass(es, alias, left["pending"], report)
+        return left["pending"]
+
+    report.deferred = list(retrying(one_pass))
     if report.deferred and not defer:
         raise IndexUnavailableError(
             f"cannot write to {alias}: {len(report.deferred)} documents not taken ({report.deferred_reason})"
