@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
+from bs4 import BeautifulSoup
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecoute.errors import EcouteError
@@ -25,6 +26,7 @@ class Author(BaseModel):
     handle: str | None = None
     display_name: str | None = None
     followers: int | None = None
+    created_at: datetime | None = Field(default=None, description="when the account was opened, if known")
 
 
 class Thread(BaseModel):
@@ -84,9 +86,20 @@ class SourceConfig(BaseModel):
     name: str
     enabled: bool = True
     interval_seconds: int = Field(default=900, ge=5)
+    jitter_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        description="random delay added to each run (default: a tenth of the interval, 60 s at most)",
+    )
     keywords: list[str] = Field(
         default_factory=list, description="keep only items mentioning one of these (empty: keep all)"
     )
+
+    def jitter(self) -> int:
+        """Seconds of random delay per run, so many processes and sources do not all start at once."""
+        return (
+            self.jitter_seconds if self.jitter_seconds is not None else min(self.interval_seconds // 10, 60)
+        )
 
 
 class Collector(Protocol):
@@ -94,16 +107,24 @@ class Collector(Protocol):
 
     type: ClassVar[str]
 
-    def fetch(self, cursor: Cursor) -> FetchResult:
-        """Return the posts newer than `cursor`, the next cursor and per-item problems."""
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
+        """Return the posts newer than `cursor`, the next cursor and per-item problems.
+
+        `since` (from `ecoute collect --since`) asks for history from that time where the API
+        allows it; the engine then passes an empty cursor.
+        """
         ...
 
 
-def mentions_keyword(post: RawPost, keywords: list[str]) -> bool:
-    """True when no keyword filter is set or the title/text contains one (case-insensitive)."""
+def mentions_keyword(post: RawPost, keywords: list[str], thread_title: str | None = None) -> bool:
+    """True when no keyword filter is set or the title/text contains one (case-insensitive).
+
+    A reply in a forum or comment thread also counts when `thread_title` (the title of the
+    post that opened the thread) contains one: the conversation is about the keyword.
+    """
     if not keywords:
         return True
-    haystack = f"{post.title or ''}\n{post.text}".casefold()
+    haystack = f"{post.title or ''}\n{thread_title or ''}\n{post.text}".casefold()
     return any(k.casefold() in haystack for k in keywords)
 
 
@@ -124,3 +145,14 @@ def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
             target = target.setdefault(part, {})
         target[parts[-1]] = value
     return nested
+
+
+def plain_text(html: str | None) -> str:
+    """The visible text of an HTML fragment (feed and API fields often carry markup)."""
+    if not html:
+        return ""
+    soup = BeautifulSoup(html, "html.parser")
+    # script and style bodies are code, not words anyone reads on the page
+    for hidden in soup(["script", "style", "template"]):
+        hidden.decompose()
+    return soup.get_text(" ", strip=True)

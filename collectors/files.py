@@ -41,7 +41,7 @@ class FileCollector:
         path = config.path
         self.path = path if path.is_absolute() or base_dir is None else base_dir / path
 
-    def fetch(self, cursor: Cursor) -> FetchResult:
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
         name = self.config.name
         try:
             stat = self.path.stat()

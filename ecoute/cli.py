@@ -28,6 +28,8 @@ app.add_typer(nlp_app, name="nlp")
 app.add_typer(crm_app, name="crm")
 users_app = typer.Typer(help="Dashboard users (auth.users in config.yaml).")
 app.add_typer(users_app, name="users")
+webhook_app = typer.Typer(help="Receive posts pushed by systems you already have (webhook sources).")
+app.add_typer(webhook_app, name="webhook")
 dlq_app = typer.Typer(help="Mentions the index refused (the dead-letter file under state_dir).")
 app.add_typer(dlq_app, name="dlq")
 gdpr_app = typer.Typer(help="Personal data: erase or export everything about one person, apply retention.")
@@ -83,7 +85,10 @@ def run(
     dashboard: Annotated[bool, typer.Option(help="also serve the dashboard")] = True,
 ) -> None:
     """Start everything: index, CRM import, scheduled collectors + NLP + alerts, and the dashboard."""
+    import threading
+
     from ecoute.scheduler import schedule_jobs
+    from ecoute.streams import start_streams
 
     settings = _settings(config)
     server = _embedded(settings) if settings.elasticsearch.url is None else None
@@ -97,6 +102,11 @@ def run(
     typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = _start_dashboard(config, engine.settings) if dashboard else None
     scheduler = schedule_jobs(engine)
+    # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
+    stop_streams = threading.Event()
+    streams = start_streams(engine, stop_streams)
+    for runner in streams:
+        typer.echo(f"{runner.source}: following the live stream")
     # `kill` (SIGTERM) stops as cleanly as Ctrl-C: leases released, children stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     typer.echo("scheduler running (Ctrl-C stops)")
@@ -105,6 +115,9 @@ def run(
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        stop_streams.set()
+        for runner in streams:
+            runner.shutdown()  # what was read is indexed and its cursor stored
         engine.release()
         if viewer:
             viewer.terminate()
@@ -146,12 +159,12 @@ def sources(config: ConfigOption = Path("config.yaml")) -> None:
         s.source: s.data for s in source_states(engine_es, IndexNames(settings.elasticsearch.index_prefix))
     }
     typer.echo(
-        f"{'source':<16} {'type':<6} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
+        f"{'source':<16} {'type':<10} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
     )
     for src in settings.sources:
         h = health.get(src.name, {})
         typer.echo(
-            f"{src.name:<16} {src.type:<6} {'yes' if src.enabled else 'no':<3} "
+            f"{src.name:<16} {src.type:<10} {'yes' if src.enabled else 'no':<3} "
             f"{h.get('last_success', '-'):<26} {h.get('items_last_run', '-')!s:>5} "
             f"{h.get('consecutive_failures', 0)!s:>5}  {h.get('last_error', '')}"
         )
@@ -394,6 +407,48 @@ def users_hash_password(
     from ecoute.passwords import hash_password
 
     typer.echo(hash_password(password))
+
+
+@webhook_app.command("serve")
+def webhook_serve(
+    config: ConfigOption = Path("config.yaml"),
+    host: Annotated[
+        str, typer.Option(help="address to listen on (put TLS in front if not local)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8787,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="only this webhook source (repeatable)")
+    ] = None,
+) -> None:
+    """Accept signed POSTs at /webhooks/<source> and spool them for `ecoute collect` / `ecoute run`."""
+    from collectors.webhook import WebhookConfig, WebhookReceiver, make_server
+
+    settings = _settings(config)
+    hooks = [s for s in settings.sources if isinstance(s, WebhookConfig) and s.enabled]
+    if source:
+        unknown = sorted(set(source) - {s.name for s in hooks})
+        if unknown:
+            known = ", ".join(s.name for s in hooks) or "none"
+            raise EcouteError(f"no enabled webhook source named {unknown[0]!r} (known: {known})")
+        hooks = [s for s in hooks if s.name in source]
+    if not hooks:
+        raise EcouteError("no enabled source of type webhook in config.yaml")
+    receiver = WebhookReceiver(hooks, settings.resolve(settings.state_dir))
+    try:
+        server = make_server(receiver, host, port)
+    except OSError as exc:
+        raise EcouteError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    bound = server.server_address[1]
+    for hook in hooks:
+        typer.echo(f"webhook {hook.name}: POST http://{host}:{bound}/webhooks/{hook.name}")
+    typer.echo("receiving (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
 
 
 @dlq_app.command("list")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import (
@@ -206,13 +206,22 @@ def load_settings(path: Path | str) -> Settings:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
 
 
+def _type_tags(*unions: object) -> frozenset[str]:
+    """The `type` values of every source and CRM source model (pydantic's discriminator tags)."""
+    models = [m for union in unions for m in get_args(get_args(union)[0])]
+    return frozenset(tag for m in models for tag in get_args(m.model_fields["type"].annotation))
+
+
+TYPE_TAGS = _type_tags(AnySourceConfig, AnyCrmSource)
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """One line per problem: the dotted key, then what was expected."""
     lines = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # pydantic puts the discriminator tag inside the path; users never wrote it
-        loc = [p for p in loc if p not in {"rss", "file", "csv", "xlsx", "sql", "espocrm"}]
+        loc = [p for p in loc if p not in TYPE_TAGS]
         key = ".".join(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             msg = "unknown key"

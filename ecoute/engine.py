@@ -25,11 +25,12 @@ from ecoute.privacy import Gdpr, pseudonymise
 from ecoute.spool import DeadLetters, LocalCursors, Spool, SpooledOp
 from index.client import IndexNames
 from index.documents import Mention, SourceState
-from index.privacy import delete_mentions
+from index.privacy import delete_mentions_and_alerts
 from index.queries import all_customers
 from index.reviews import customers_with_confirmed_handles, queue_link_reviews, rejected_pairs
 from index.writes import (
     BulkReport,
+    LeaseKeeper,
     acquire_lock,
     ensure_indices,
     get_state,
@@ -163,6 +164,7 @@ class Engine:
     def process(self, posts: list[RawPost], report: RunReport) -> bool:
         """Enrich, index and alert; True when every mention is safely stored."""
         batch = self.settings.nlp.batch_size
+        self._index_down = False  # tried again on every run; within a run, once away means spool the rest
         for start in range(0, len(posts), batch):
             mentions = enrich(
                 posts[start : start + batch],
@@ -280,7 +282,7 @@ class Engine:
         deletes = [op.id for op in ops if op.op == "delete"]
         mentions = [Mention.model_validate(op.doc) for op in ops if op.op == "create" and op.doc]
         if deletes:
-            delete_mentions(self.es, self.names, deletes)
+            delete_mentions_and_alerts(self.es, self.names, deletes)
         reliability = self.settings.reliability
         result = index_mentions(
             self.es,
@@ -354,7 +356,7 @@ class Engine:
         try:
             if self._index_down:
                 raise IndexUnavailableError("index unavailable in this run")
-            report.deleted += delete_mentions(self.es, self.names, ids)["mentions"]
+            report.deleted += delete_mentions_and_alerts(self.es, self.names, ids)["mentions"]
         except INDEX_DOWN:
             self.spool.append([SpooledOp(op="delete", id=i, source=source) for i in ids])
 
@@ -363,14 +365,9 @@ class Engine:
         config = self.settings.source(source_name)
         report = RunReport(source=source_name)
         self._index_down = False
+        lease = timedelta(seconds=max(config.interval_seconds - 1, 5))
         try:
-            if use_lock and not acquire_lock(
-                self.es,
-                self.names,
-                f"source:{source_name}",
-                self.owner,
-                timedelta(seconds=max(config.interval_seconds - 1, 5)),
-            ):
+            if use_lock and not acquire_lock(self.es, self.names, f"source:{source_name}", self.owner, lease):
                 report.skipped = "another ecoute process holds this source"
                 return report
         except INDEX_DOWN as exc:  # no lease without the index; writes by id keep a second runner harmless
@@ -385,8 +382,17 @@ class Engine:
             )
         cursor_id = f"cursor:{source_name}"
         cursor = {} if since else self._cursor(source_name, cursor_id)
+        # A run slower than the lease's ttl keeps its lease: no second process starts the source meanwhile.
+        keeper = (
+            LeaseKeeper(self.es, self.names, f"source:{source_name}", self.owner, lease).start()
+            if use_lock
+            else None
+        )
         try:
-            result = build_collector(config, self.settings.base_dir).fetch(cursor)
+            collector = build_collector(
+                config, self.settings.base_dir, self.settings.resolve(self.settings.state_dir)
+            )
+            result = collector.fetch(cursor, since=since)
             crash_point("fetched")
             report.fetched = len(result.posts)
             report.problems = result.problems
@@ -413,6 +419,9 @@ class Engine:
             report.error = str(exc)
         except EcouteError as exc:
             report.error = str(exc)
+        finally:
+            if keeper is not None:
+                keeper.stop()
         report.seconds = time.perf_counter() - started
         try:
             self._record_health(report)
@@ -421,6 +430,16 @@ class Engine:
         for problem in report.problems:
             log.warning("%s", problem)
         return report
+
+    def delete_native(self, source: str, native_ids: list[str]) -> int:
+        """Remove the mentions of posts the platform reported deleted; returns how many were indexed."""
+        report = RunReport(source=source)
+        self._apply_deletions(source, native_ids, report)  # their alerts go too; spooled if the index is away
+        return report.deleted
+
+    def record_health(self, report: RunReport) -> None:
+        """Store a run's health record (a stream records each micro-batch as a run)."""
+        self._record_health(report)
 
     def _cursor(self, source_name: str, cursor_id: str) -> dict:
         """The newer of the index's cursor and the local copy (the local one when the index is away)."""

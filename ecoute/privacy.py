@@ -5,10 +5,14 @@ from __future__ import annotations
 import getpass
 import hashlib
 import hmac
+import json
+import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -21,7 +25,7 @@ from index.client import IndexNames
 from index.documents import AuditRecord, Mention
 from index.privacy import (
     PersonRecords,
-    delete_mentions,
+    delete_mentions_and_alerts,
     erase_person,
     expired_mention_ids,
     find_person,
@@ -108,9 +112,15 @@ class PersonData:
     records: PersonRecords
     spooled: list[dict[str, Any]]
     dead_letters: list[dict[str, Any]]
+    received: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {**self.records.counts(), "spooled": len(self.spooled), "dead_letters": len(self.dead_letters)}
+        return {
+            **self.records.counts(),
+            "spooled": len(self.spooled),
+            "dead_letters": len(self.dead_letters),
+            "webhook_copies": len(self.received),
+        }
 
     def as_json(self) -> dict[str, Any]:
         r = self.records
@@ -122,6 +132,7 @@ class PersonData:
             "alerts": r.alerts,
             "spooled_mentions": self.spooled,
             "dead_letters": self.dead_letters,
+            "received_by_webhook": self.received,
         }
 
 
@@ -149,6 +160,7 @@ class Gdpr:
         self, es: Elasticsearch, names: IndexNames, state_dir: Any, config: PrivacyConfig, key: str | None
     ) -> None:
         self.es, self.names, self.config, self.key = es, names, config, key
+        self.state_dir = Path(state_dir)
         self.spool, self.dead_letters = Spool(state_dir), DeadLetters(state_dir)
 
     def _search(self, person: Person) -> tuple[PersonData, _Matcher]:
@@ -175,7 +187,34 @@ class Gdpr:
             if matcher(op.id, op.doc)
         ]
         letters = [letter.doc for letter in self.dead_letters.all() if matcher(letter.id, letter.doc)]
-        return PersonData(records, spooled, letters), matcher
+        received = [post for _, _, _, post in self._webhook_lines(matcher)]
+        return PersonData(records, spooled, letters, received), matcher
+
+    def _webhook_lines(self, matcher: _Matcher) -> Iterator[tuple[Path, int, int, dict[str, Any]]]:
+        """(file, byte offset, length, post) of the posts about the person still in the webhook spools."""
+        for path in sorted((self.state_dir / "webhooks").glob("*.jsonl")):
+            offset = 0
+            with path.open("rb") as handle:
+                for line in handle:
+                    at, offset = offset, offset + len(line)
+                    try:
+                        post = json.loads(line)["post"]
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                    if isinstance(post, dict) and matcher("", post):
+                        yield path, at, len(line), post
+
+    def _erase_webhook_copies(self, matcher: _Matcher) -> int:
+        """Blank the matching lines in place: the webhook collector reads these files by byte offset."""
+        found = list(self._webhook_lines(matcher))
+        for path, at, length, _ in found:
+            blank = b'{"erased":true}'
+            with path.open("r+b") as handle:
+                handle.seek(at)
+                handle.write(blank + b" " * (length - len(blank) - 1) + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        return len(found)
 
     def export(self, person: Person) -> PersonData:
         """Everything held about the person (GDPR art. 15); the export itself is audited."""
@@ -193,6 +232,7 @@ class Gdpr:
         counts = erase_person(self.es, self.names, data.records)
         counts["spooled"] = self.spool.erase(lambda op: matcher(op.id, op.doc))
         counts["dead_letters"] = self.dead_letters.erase(lambda letter: matcher(letter.id, letter.doc))
+        counts["webhook_copies"] = self._erase_webhook_copies(matcher)
         write_audit(
             self.es,
             self.names,
@@ -209,7 +249,7 @@ class Gdpr:
             if days is None:
                 continue
             before = now - timedelta(days=days)
-            counts = delete_mentions(
+            counts = delete_mentions_and_alerts(
                 self.es, self.names, expired_mention_ids(self.es, self.names, source, before)
             )
             counts["dead_letters"] = self.dead_letters.erase(

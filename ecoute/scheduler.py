@@ -10,22 +10,28 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ecoute.engine import Engine
 from ecoute.errors import EcouteError
+from ecoute.streams import stream_sources
 
 log = logging.getLogger("ecoute")
 
 
 def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> BaseScheduler:
-    """Add one job per enabled source (first run now) and the CRM refresh to `scheduler`."""
+    """Add one job per enabled polled source (first run now) and the CRM refresh to `scheduler`.
+
+    Sources with `stream: true` are not polled: ecoute/streams.py follows them in threads of their own.
+    """
     scheduler = scheduler or BlockingScheduler(timezone=UTC)
     now = datetime.now(UTC)
+    streamed = set(stream_sources(engine))
     for source in engine.settings.sources:
-        if not source.enabled:
+        if not source.enabled or source.name in streamed:
             continue
         scheduler.add_job(
             _collect,
             "interval",
             args=[engine, source.name],
             seconds=source.interval_seconds,
+            jitter=source.jitter() or None,
             id=f"source:{source.name}",
             next_run_time=now,
             max_instances=1,

@@ -112,7 +112,9 @@ def erase_person(es: Elasticsearch, names: IndexNames, records: PersonRecords) -
     }
 
 
-def delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]) -> dict[str, int]:
+def delete_mentions_and_alerts(
+    es: Elasticsearch, names: IndexNames, mention_ids: list[str]
+) -> dict[str, int]:
     """Delete mentions by id and the alerts raised about them (platform deletions, retention)."""
     if not mention_ids:
         return {"mentions": 0, "alerts": 0}

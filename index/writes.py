@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -425,3 +426,55 @@ def save_search(es: Elasticsearch, names: IndexNames, search: SavedSearch) -> No
 
 def delete_saved_search(es: Elasticsearch, names: IndexNames, search_id: str) -> None:
     es.delete(index=names.saved_searches, id=search_id, refresh=True)
+
+
+def delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]) -> int:
+    """Delete these mentions (the platform reported the posts deleted); returns how many were there."""
+    if not mention_ids:
+        return 0
+    actions = ({"_op_type": "delete", "_index": names.mentions, "_id": i} for i in dict.fromkeys(mention_ids))
+    deleted = 0
+    try:
+        for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
+            result = item["delete"]
+            if ok:
+                deleted += 1
+            elif result.get("status") != 404:
+                raise IndexUnavailableError(
+                    f"cannot delete mention {result.get('_id')}: {result.get('error')}"
+                )
+        es.indices.refresh(index=names.mentions)
+    except TransportError as exc:
+        raise IndexUnavailableError(f"cannot delete mentions: {exc}") from exc
+    return deleted
+
+
+class LeaseKeeper:
+    """Renews a lease taken with acquire_lock every third of its ttl while a long job runs.
+
+    Without it a run slower than the lease's ttl would let another process take the lease, and
+    the source, while the first run is still going.
+    """
+
+    def __init__(self, es: Elasticsearch, names: IndexNames, name: str, owner: str, ttl: timedelta) -> None:
+        self.es, self.names, self.name, self.owner, self.ttl = es, names, name, owner, ttl
+        self.lost = False
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease:{name}", daemon=True)
+
+    def start(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=self.ttl.total_seconds())
+
+    def _renew(self) -> None:
+        while not self._stopped.wait(self.ttl.total_seconds() / 3):
+            try:
+                if not acquire_lock(self.es, self.names, self.name, self.owner, self.ttl):
+                    self.lost = True
+                    return
+            except (ApiError, TransportError):
+                continue  # the index is briefly unreachable: the lease still has two thirds to run

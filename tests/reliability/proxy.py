@@ -87,7 +87,13 @@ class FaultProxy:
         if not path.split("?")[0].endswith("/_bulk"):
             return self._forward(method, path, headers, body)
         lines = [line for line in body.split(b"\n") if line.strip()]
-        pairs = [(json.loads(lines[i]), lines[i], lines[i + 1]) for i in range(0, len(lines), 2)]
+        pairs: list[tuple[dict, bytes, bytes | None]] = []
+        position = 0
+        while position < len(lines):
+            action = json.loads(lines[position])
+            has_source = next(iter(action)) != "delete"
+            pairs.append((action, lines[position], lines[position + 1] if has_source else None))
+            position += 2 if has_source else 1
         ids = [next(iter(action.values())).get("_id") for action, _, _ in pairs]
         index = next(iter(pairs[0][0].values())).get("_index") if pairs else None
         with self._lock:
@@ -117,7 +123,12 @@ class FaultProxy:
         status, out_headers = 200, {"Content-Type": "application/json", "X-Elastic-Product": "Elasticsearch"}
         if kept:
             status, out_headers, content = self._forward(
-                method, path, headers, b"".join(raw + b"\n" + source + b"\n" for _, raw, source in kept)
+                method,
+                path,
+                headers,
+                b"".join(
+                    raw + b"\n" + (source + b"\n" if source is not None else b"") for _, raw, source in kept
+                ),
             )
             forwarded = json.loads(content)["items"]
         answered = iter(forwarded)

@@ -1,0 +1,382 @@
+"""Mastodon: hashtag timelines and status search over the REST API, and the live streaming API.
+
+REST reads `/api/v1/timelines/tag/{tag}` (paged with max_id / min_id through Link headers) and
+`/api/v2/search?type=statuses`; the cursor keeps the newest status id per hashtag and per query.
+A first run reads back from the newest status; later runs walk forward from the stored id with
+`min_id`, so a run bounded by max_pages leaves no gap. Boosts are read as the boosted status (one
+post, whoever boosted it). The stream (`stream: true`) first catches up over REST from the cursor,
+then follows `/api/v1/streaming/hashtag` (one hashtag) or `/api/v1/streaming/public` (filtered
+here) as server-sent events: `update` carries a status, `delete` the id of a deleted one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote, urlsplit
+
+import httpx
+from dateutil.parser import isoparse
+from pydantic import Field, HttpUrl, model_validator
+
+from collectors.base import (
+    Author,
+    CollectorError,
+    Cursor,
+    Engagement,
+    FetchResult,
+    RawPost,
+    Thread,
+    as_utc,
+    mentions_keyword,
+    plain_text,
+)
+from collectors.http import SourceHttp, parse_json, safe_link
+from collectors.streams import StreamEvent, StreamSourceConfig
+
+
+class MastodonConfig(StreamSourceConfig):
+    type: Literal["mastodon"] = "mastodon"
+    instance: HttpUrl = HttpUrl("https://mastodon.social")
+    streaming_url: HttpUrl | None = Field(
+        default=None, description="streaming server if not the instance itself (see /api/v2/instance)"
+    )
+    hashtags: list[str] = Field(default_factory=list, description="without the #")
+    search: list[str] = Field(default_factory=list, description="status search queries (needs a token)")
+    token_env: str = "MASTODON_TOKEN"
+    page_size: int = Field(default=40, ge=1, le=40)
+    local_only: bool = Field(default=False, description="only statuses of this instance")
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> MastodonConfig:
+        if not (self.hashtags or self.search):
+            raise ValueError("set hashtags or search (or both)")
+        self.hashtags = [t.lstrip("#") for t in self.hashtags]
+        return self
+
+
+def newer_id(a: str | None, b: str | None) -> str | None:
+    """The more recent of two status ids (Mastodon ids are numbers that grow with time)."""
+    if not a or not b:
+        return a or b
+    if a.isdigit() and b.isdigit():
+        return a if int(a) >= int(b) else b
+    return max(a, b)
+
+
+def is_newer(candidate: str, than: str | None) -> bool:
+    return than is None or (candidate != than and newer_id(candidate, than) == candidate)
+
+
+class MastodonCollector:
+    type: ClassVar[str] = "mastodon"
+
+    def __init__(self, config: MastodonConfig) -> None:
+        self.config = config
+        self.http = SourceHttp(config)
+        self.base = str(config.instance).rstrip("/")
+        self._open: httpx.Response | None = None
+        self._lock = threading.Lock()
+
+    def _headers(self) -> dict[str, str]:
+        token = os.environ.get(self.config.token_env)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    # --- REST ---------------------------------------------------------------------------------
+
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
+        """Statuses newer than the cursor for every hashtag and query; `since` backfills from a date."""
+        result = FetchResult(cursor=dict(cursor))
+        seen: set[str] = set()
+        for tag in self.config.hashtags:
+            key = f"tag:{tag}"
+            url = f"{self.base}/api/v1/timelines/tag/{quote(tag, safe='')}"
+            params: dict[str, Any] = {"limit": self.config.page_size}
+            if self.config.local_only:
+                params["local"] = "true"
+            self._read_timeline(
+                url, params, key, cursor.get(key) if since is None else None, since, result, seen
+            )
+        for query in self.config.search:
+            key = f"search:{query}"
+            self._read_search(query, key, cursor.get(key) if since is None else None, since, result, seen)
+        return result
+
+    def _read_timeline(
+        self,
+        url: str,
+        params: dict[str, Any],
+        key: str,
+        after: str | None,
+        since: datetime | None,
+        result: FetchResult,
+        seen: set[str],
+    ) -> None:
+        # With a stored id, walk forward (min_id, then rel="prev" links); without, walk back (rel="next").
+        direction = "prev" if after else "next"
+        if after:
+            params = {**params, "min_id": after}
+        next_url: str | None = url
+        page_params: dict[str, Any] | None = params
+        for _ in range(self.config.max_pages):
+            if next_url is None:
+                break
+            response = self.http.get(next_url, params=page_params, headers=self._headers())
+            page_params = None  # the Link header URLs carry every parameter
+            statuses = self._statuses(next_url, response)
+            if not statuses:
+                break
+            reached_since = self._take(statuses, next_url, key, after, since, result, seen)
+            link = response.links.get(direction, {}).get("url")
+            next_url = self._same_host(link, result) if link else None
+            if reached_since:
+                break
+
+    def _read_search(
+        self,
+        query: str,
+        key: str,
+        after: str | None,
+        since: datetime | None,
+        result: FetchResult,
+        seen: set[str],
+    ) -> None:
+        url = f"{self.base}/api/v2/search"
+        offset = 0
+        for _ in range(self.config.max_pages):
+            params: dict[str, Any] = {"q": query, "type": "statuses", "limit": self.config.page_size}
+            if after:
+                params["min_id"] = after
+            if offset:
+                params["offset"] = offset
+            response = self.http.get(url, params=params, headers=self._headers())
+            if response.status_code >= 400:
+                raise CollectorError(self.config.name, url, f"HTTP {response.status_code}")
+            body = parse_json(self.config.name, url, response.content)
+            statuses = body.get("statuses") if isinstance(body, dict) else None
+            if not isinstance(statuses, list):
+                raise CollectorError(self.config.name, url, "no `statuses` list in the search answer")
+            if not statuses:
+                break
+            if self._take(statuses, url, key, after, since, result, seen):
+                break
+            offset += len(statuses)
+
+    def _statuses(self, url: str, response: httpx.Response) -> list[Any]:
+        if response.status_code >= 400:
+            raise CollectorError(self.config.name, url, f"HTTP {response.status_code}")
+        body = parse_json(self.config.name, url, response.content)
+        if not isinstance(body, list):
+            raise CollectorError(self.config.name, url, "expected a list of statuses")
+        return body
+
+    def _take(
+        self,
+        statuses: list[Any],
+        url: str,
+        key: str,
+        after: str | None,
+        since: datetime | None,
+        result: FetchResult,
+        seen: set[str],
+    ) -> bool:
+        """Add a page's statuses to `result`; True once statuses older than `since` were reached."""
+        reached_since = False
+        for position, status in enumerate(statuses, start=1):
+            try:
+                post = self.to_post(status)
+            except ValueError as exc:
+                where = status.get("id") if isinstance(status, dict) and status.get("id") else position
+                result.problems.append(f"{self.config.name}: {url}: status {where}: {exc}")
+                continue
+            # Page ids move the cursor even for boosts and statuses filtered out below.
+            page_id = str(status["id"])
+            result.cursor[key] = newer_id(result.cursor.get(key), page_id) or page_id
+            if after and not is_newer(page_id, after):
+                continue
+            if since and post.created_at < since:
+                reached_since = True
+                continue
+            if post.native_id in seen or not mentions_keyword(post, self.config.keywords):
+                continue
+            seen.add(post.native_id)
+            result.posts.append(post)
+        return reached_since
+
+    def _same_host(self, link: str, result: FetchResult) -> str | None:
+        if urlsplit(link).hostname != urlsplit(self.base).hostname:
+            result.problems.append(f"{self.config.name}: next page {link} is on another host: not followed")
+            return None
+        return link
+
+    def to_post(self, status: Any) -> RawPost:
+        """A Mastodon status (or, for a boost, the boosted status) as a RawPost."""
+        if not isinstance(status, dict) or not status.get("id"):
+            raise ValueError("no id")
+        original = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
+        if not original.get("id"):
+            raise ValueError("boost of a status without id")
+        text = plain_text(original.get("content"))
+        if not text:
+            raise ValueError("no text")
+        try:
+            created = as_utc(isoparse(str(original.get("created_at"))))
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"created_at {original.get('created_at')!r} is not a date") from exc
+        account = original.get("account") if isinstance(original.get("account"), dict) else {}
+        return RawPost(
+            source=self.config.name,
+            platform="mastodon",
+            native_id=str(original["id"]),
+            url=safe_link(original.get("url")) or safe_link(original.get("uri")),
+            author=Author(
+                id=_text(account.get("id")),
+                handle=_text(account.get("acct")),
+                display_name=_text(account.get("display_name")) or None,
+                followers=_count(account.get("followers_count")),
+                created_at=_date(account.get("created_at")),
+            ),
+            title=plain_text(original.get("spoiler_text")) or None,
+            text=text,
+            language_hint=_text(original.get("language")),
+            created_at=created,
+            thread=Thread(parent_id=_text(original.get("in_reply_to_id"))),
+            engagement=Engagement(
+                likes=_count(original.get("favourites_count")) or 0,
+                replies=_count(original.get("replies_count")) or 0,
+                shares=_count(original.get("reblogs_count")) or 0,
+            ),
+            raw=original,
+        )
+
+    # --- streaming ----------------------------------------------------------------------------
+
+    def stream(self, cursor: Cursor) -> Iterator[StreamEvent]:
+        """Catch up over REST from `cursor`, then follow the streaming API until it drops."""
+        position = dict(cursor)
+        caught_up = self.fetch(position)
+        for problem in caught_up.problems:
+            yield StreamEvent(cursor=dict(position), problem=problem)
+        for post in caught_up.posts:
+            yield StreamEvent(cursor=dict(position), post=post)
+        position = caught_up.cursor
+        yield StreamEvent(cursor=dict(position))
+        url, params = self._stream_address()
+        timeout = httpx.Timeout(self.config.timeout_seconds, read=self.config.idle_timeout_seconds)
+        try:
+            request = self.http.client.build_request(
+                "GET",
+                url,
+                params=params,
+                headers={**self._headers(), "Accept": "text/event-stream"},
+                timeout=timeout,
+            )
+            response = self.http.client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise CollectorError(self.config.name, url, f"cannot open the stream ({exc})") from exc
+        with self._lock:
+            self._open = response
+        try:
+            if response.status_code != 200:
+                raise CollectorError(self.config.name, url, f"stream refused: HTTP {response.status_code}")
+            for name, data in self._server_sent_events(response, url):
+                if name is None:
+                    yield StreamEvent(cursor=dict(position))
+                elif name == "update":
+                    yield self._update(data, url, position)
+                elif name == "delete" and data.strip():
+                    yield StreamEvent(cursor=dict(position), deletion=data.strip())
+                else:  # status.update, notification...: of no interest here
+                    yield StreamEvent(cursor=dict(position))
+        finally:
+            with self._lock:
+                self._open = None
+            response.close()
+
+    def _stream_address(self) -> tuple[str, dict[str, str]]:
+        base = str(self.config.streaming_url or self.config.instance).rstrip("/")
+        if len(self.config.hashtags) == 1 and not self.config.search:
+            kind = "hashtag/local" if self.config.local_only else "hashtag"
+            return f"{base}/api/v1/streaming/{kind}", {"tag": self.config.hashtags[0]}
+        return f"{base}/api/v1/streaming/{'public/local' if self.config.local_only else 'public'}", {}
+
+    def _server_sent_events(self, response: httpx.Response, url: str) -> Iterator[tuple[str | None, str]]:
+        """(event name, data) per event; (None, "") for each heartbeat comment."""
+        name: str | None = None
+        data: list[str] = []
+        try:
+            for line in response.iter_lines():
+                if line.startswith(":"):
+                    yield None, ""
+                elif line.startswith("event:"):
+                    name = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                elif line == "":
+                    if name or data:
+                        yield name or "message", "\n".join(data)
+                    name, data = None, []
+        except httpx.ReadTimeout as exc:
+            raise CollectorError(
+                self.config.name, url, f"stream silent for {self.config.idle_timeout_seconds:g}s"
+            ) from exc
+        except (httpx.HTTPError, httpx.StreamError) as exc:
+            raise CollectorError(self.config.name, url, f"stream broke ({exc})") from exc
+        raise CollectorError(self.config.name, url, "stream closed by the server")
+
+    def _update(self, data: str, url: str, position: Cursor) -> StreamEvent:
+        try:
+            status = parse_json(self.config.name, url, data.encode("utf-8"))
+            post = self.to_post(status)
+        except (CollectorError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, CollectorError) else str(exc)
+            return StreamEvent(cursor=dict(position), problem=f"{self.config.name}: stream update: {reason}")
+        wanted = self._wanted(post, status)
+        for key in self._cursor_keys(post, status):
+            position[key] = newer_id(position.get(key), str(status["id"])) or str(status["id"])
+        return StreamEvent(cursor=dict(position), post=post if wanted else None)
+
+    def _tags(self, status: dict[str, Any]) -> set[str]:
+        original = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
+        tags = original.get("tags") if isinstance(original.get("tags"), list) else []
+        return {str(t.get("name", "")).casefold() for t in tags if isinstance(t, dict)}
+
+    def _cursor_keys(self, post: RawPost, status: dict[str, Any]) -> list[str]:
+        tags = self._tags(status)
+        keys = [f"tag:{t}" for t in self.config.hashtags if t.casefold() in tags]
+        text = f"{post.title or ''}\n{post.text}".casefold()
+        keys += [f"search:{q}" for q in self.config.search if q.casefold() in text]
+        return keys
+
+    def _wanted(self, post: RawPost, status: dict[str, Any]) -> bool:
+        """A status from the public stream must match a hashtag or query; then the keywords apply."""
+        on_topic = bool(self._cursor_keys(post, status))
+        if len(self.config.hashtags) == 1 and not self.config.search:
+            on_topic = True  # the hashtag stream only carries that hashtag
+        return on_topic and mentions_keyword(post, self.config.keywords)
+
+    def close(self) -> None:
+        with self._lock:
+            response = self._open
+        if response is not None:
+            response.close()
+
+
+def _text(value: object) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _date(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return as_utc(isoparse(value))
+    except (ValueError, OverflowError):
+        return None

@@ -1,0 +1,332 @@
+"""Posts pushed to Écoute by systems a company already has (a help desk, a chat tool, a review vendor).
+
+`ecoute webhook serve` runs a small HTTP receiver: a sender POSTs JSON (one RawPost-shaped object or a
+list of them) to `/webhooks/<source name>`, signed as ecoute/signing.py describes (headers
+`X-Ecoute-Timestamp` and `X-Ecoute-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`).
+Accepted items are appended, fsync'd, to the spool `<state_dir>/webhooks/<source>.jsonl`; the
+collector reads that spool from its cursor (a byte offset), so pushed posts take the engine's normal
+path and the cursor moves only once they are indexed. Answers:
+200 all accepted; 400 some or all items invalid (the valid ones are still accepted, the body says
+which failed and why); 401 bad or missing signature; 409 timestamp older than `max_age_seconds` (or
+too far ahead) or a signature already received; 411 no Content-Length; 413 body over the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, ValidationError
+
+from collectors.base import CollectorError, Cursor, FetchResult, RawPost, SourceConfig, mentions_keyword
+from ecoute.errors import ConfigError
+from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+
+log = logging.getLogger("ecoute.webhook")
+MEGABYTE = 1024 * 1024
+REPLAY_SEED_BYTES = 4 * MEGABYTE  # the spool's tail read at start to remember recent signatures
+
+
+class WebhookConfig(SourceConfig):
+    type: Literal["webhook"] = "webhook"
+    secret_env: str = Field(default="ECOUTE_WEBHOOK_SECRET", description="variable holding the HMAC secret")
+    platform: str = Field(default="webhook", description="platform of pushed items that do not name one")
+    max_body_bytes: int = Field(default=MEGABYTE, ge=1024, le=100 * MEGABYTE)
+    max_age_seconds: int = Field(default=300, ge=10, le=3600, description="oldest signed timestamp accepted")
+    max_items_per_run: int = Field(
+        default=5000, ge=1, description="spooled posts handed over per run at most"
+    )
+
+
+def spool_path(state_dir: Path, source: str) -> Path:
+    """Where a webhook source's accepted posts wait for the collector."""
+    return state_dir / "webhooks" / f"{source}.jsonl"
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """A pydantic error as `field: what is wrong; ...`."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "item"
+        parts.append(f"{loc}: {'required' if err['type'] == 'missing' else err['msg'].lower()}")
+    return "; ".join(parts)
+
+
+def validate_item(item: Any, config: WebhookConfig, received_at: datetime) -> RawPost:
+    """One pushed item as a RawPost of this source, or ValueError saying precisely what is wrong."""
+    if not isinstance(item, dict):
+        raise ValueError(f"not a JSON object (got {type(item).__name__})")
+    data = {k: v for k, v in item.items() if k != "source"}
+    data["source"] = config.name  # the source is where it arrived, whatever the sender wrote
+    data.setdefault("platform", config.platform)
+    data.setdefault("collected_at", received_at)
+    data.setdefault("raw", {k: v for k, v in item.items() if k != "raw"})
+    try:
+        post = RawPost.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(describe_invalid(exc)) from None
+    if not post.native_id.strip():
+        raise ValueError("native_id: empty")
+    if not post.text.strip():
+        raise ValueError("text: empty")
+    return post
+
+
+class WebhookSpool:
+    """The append-only JSONL file of one source; every append is fsync'd before it is acknowledged."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def append(self, posts: list[RawPost], delivery: str, received_at: datetime) -> None:
+        lines = b"".join(
+            json.dumps(
+                {
+                    "received_at": received_at.isoformat(),
+                    "delivery": delivery,
+                    "post": p.model_dump(mode="json"),
+                },
+                ensure_ascii=False,
+            ).encode("utf-8")
+            + b"\n"
+            for p in posts
+        )
+        with self._lock:
+            created = not self.path.exists()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("ab") as handle:
+                handle.write(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if created:  # the new file's name must survive a crash too
+                directory = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
+
+    def recent_deliveries(self, newer_than: float) -> dict[str, float]:
+        """Signatures of deliveries received after `newer_than` (epoch seconds), from the spool's tail."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return {}
+        seen: dict[str, float] = {}
+        with self.path.open("rb") as handle:
+            handle.seek(max(0, size - REPLAY_SEED_BYTES))
+            if handle.tell():
+                handle.readline()  # a partial line
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                    when = datetime.fromisoformat(entry["received_at"]).timestamp()
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if when > newer_than and isinstance(entry.get("delivery"), str):
+                    seen[entry["delivery"]] = when
+        return seen
+
+
+class WebhookReceiver:
+    """Checks, validates and spools what is posted to each webhook source; shared by the server threads."""
+
+    def __init__(
+        self,
+        sources: list[WebhookConfig],
+        state_dir: Path,
+        secrets: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        env = os.environ if secrets is None else secrets
+        self.sources = {s.name: s for s in sources}
+        self.secrets: dict[str, bytes] = {}
+        for source in sources:
+            secret = env.get(source.secret_env)
+            if not secret:
+                raise ConfigError(
+                    f"webhook source {source.name!r}: set the {source.secret_env} environment variable "
+                    "to the secret senders sign with"
+                )
+            self.secrets[source.name] = secret.encode("utf-8")
+        self.spools = {s.name: WebhookSpool(spool_path(state_dir, s.name)) for s in sources}
+        self.clock = clock
+        self._seen_lock = threading.Lock()
+        now = clock()
+        self._seen: dict[str, dict[str, float]] = {
+            name: spool.recent_deliveries(now - self.sources[name].max_age_seconds)
+            for name, spool in self.spools.items()
+        }
+
+    def limit_for(self, path: str) -> int | None:
+        """The body size limit of the source a path names (None: no such source)."""
+        source = self.sources.get(_source_from_path(path) or "")
+        return source.max_body_bytes if source else None
+
+    def receive(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        """Handle one POST: (HTTP status, JSON answer)."""
+        name = _source_from_path(path)
+        source = self.sources.get(name or "")
+        if source is None:
+            return 404, {"error": f"no webhook source at {path}; use /webhooks/<source name>"}
+        timestamp, signature = headers.get(TIMESTAMP_HEADER), headers.get(SIGNATURE_HEADER)
+        now = self.clock()
+        secret = self.secrets[source.name]
+        try:  # the signature alone first: a forged request learns nothing about timing
+            verify(secret, timestamp, body, signature, max_age=float("inf"), now=now)
+        except SignatureError as exc:
+            return 401, {"error": str(exc)}
+        try:
+            verify(secret, timestamp, body, signature, max_age=source.max_age_seconds, now=now)
+        except SignatureError as exc:
+            return 409, {"error": str(exc)}
+        delivery = str(signature).strip()
+        with self._seen_lock:
+            seen = self._seen[source.name]
+            for old in [d for d, t in seen.items() if now - t > source.max_age_seconds]:
+                del seen[old]
+            if delivery in seen:
+                return 409, {"error": "this signed request was already received: replay refused"}
+            seen[delivery] = now
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            return 400, {"error": "body is not UTF-8", "accepted": 0}
+        except json.JSONDecodeError as exc:
+            return 400, {
+                "error": f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+                "accepted": 0,
+            }
+        items = payload if isinstance(payload, list) else [payload]
+        if not items:
+            return 400, {"error": "no items", "accepted": 0}
+        received_at = datetime.fromtimestamp(now, UTC)
+        accepted: list[RawPost] = []
+        problems: list[str] = []
+        ids: set[str] = set()
+        for position, item in enumerate(items, start=1):
+            try:
+                post = validate_item(item, source, received_at)
+            except ValueError as exc:
+                problems.append(f"item {position}: {exc}")
+                continue
+            if post.native_id in ids:
+                problems.append(f"item {position}: native_id {post.native_id!r} appears twice in this batch")
+                continue
+            ids.add(post.native_id)
+            accepted.append(post)
+        if accepted:
+            self.spools[source.name].append(accepted, delivery, received_at)
+        for problem in problems:
+            log.warning("webhook %s: %s", source.name, problem)
+        answer: dict[str, Any] = {"accepted": len(accepted), "rejected": len(problems)}
+        if problems:
+            answer["problems"] = problems
+            return 400, answer
+        return 200, answer
+
+
+def _source_from_path(path: str) -> str | None:
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    return parts[1] if len(parts) == 2 and parts[0] == "webhooks" and parts[1] else None
+
+
+def make_server(receiver: WebhookReceiver, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) that hands POSTs to `receiver`; port 0 picks a free one."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "EcouteWebhook/1"
+        sys_version = ""
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            limit = receiver.limit_for(self.path)
+            if limit is None:
+                self._answer(404, {"error": f"no webhook source at {self.path}; use /webhooks/<source name>"})
+                return
+            declared = self.headers.get("Content-Length")
+            if declared is None or not declared.isdigit():
+                self._answer(411, {"error": "Content-Length required"})
+                return
+            if int(declared) > limit:
+                self.close_connection = True  # the unread body must not be taken for the next request
+                self._answer(413, {"error": f"body of {declared} bytes is over the {limit} byte limit"})
+                return
+            body = self.rfile.read(int(declared))
+            status, answer = receiver.receive(self.path, self.headers, body)
+            self._answer(status, answer)
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/healthz":
+                self._answer(200, {"ok": True, "sources": sorted(receiver.sources)})
+                return
+            self._answer(405, {"error": "POST signed JSON to /webhooks/<source name>"}, {"Allow": "POST"})
+
+        def _answer(self, status: int, answer: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+            log.info("webhook %s %s", self.address_string(), format % args)
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+class WebhookCollector:
+    """Hands over the posts spooled by the receiver, from the byte offset in its cursor."""
+
+    type: ClassVar[str] = "webhook"
+
+    def __init__(self, config: WebhookConfig, state_dir: Path) -> None:
+        self.config = config
+        self.path = spool_path(state_dir, config.name)
+
+    def fetch(self, cursor: Cursor, since: datetime | None = None) -> FetchResult:
+        name = self.config.name
+        offset = int(cursor.get("offset", "0") or 0)
+        result = FetchResult(cursor={"offset": str(offset)})
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return result  # nothing received yet
+        except OSError as exc:
+            raise CollectorError(name, str(self.path), f"cannot read the spool ({exc.strerror})") from exc
+        if size < offset:
+            result.problems.append(
+                f"{name}: {self.path.name}: shorter than the cursor (replaced?): read again"
+            )
+            offset = 0
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            while len(result.posts) < self.config.max_items_per_run:
+                line = handle.readline()
+                if not line.endswith(b"\n"):
+                    break  # end of file, or a line still being written: read it next run
+                at = offset
+                offset += len(line)
+                try:
+                    entry = json.loads(line)
+                    post = RawPost.model_validate({**entry["post"], "source": name})
+                except (ValueError, KeyError, TypeError) as exc:
+                    reason = (
+                        describe_invalid(exc) if isinstance(exc, ValidationError) else "not a spooled post"
+                    )
+                    result.problems.append(f"{name}: {self.path.name} byte {at}: {reason}")
+                    continue
+                if mentions_keyword(post, self.config.keywords):
+                    result.posts.append(post)
+        result.cursor = {"offset": str(offset)}
+        return result

@@ -1,0 +1,275 @@
+"""The webhook receiver over real HTTP, its spool, and spooled posts through the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from elasticsearch import Elasticsearch
+
+from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, make_server, spool_path
+from ecoute.config import load_settings
+from ecoute.engine import Engine
+from ecoute.errors import ConfigError
+from ecoute.signing import sign, signed_headers
+from index.client import EmbeddedServer, IndexNames, free_port
+from index.queries import count_mentions
+from tests.conftest import write_config
+
+SECRET = "whsec-test-0123456789abcdef"
+ENV = {"ECOUTE_WEBHOOK_SECRET": SECRET}
+
+
+def post_item(
+    native_id: str, text: str = "Le support Lumio a résolu mon souci en 5 minutes", **extra
+) -> dict:
+    return {
+        "native_id": native_id,
+        "platform": "zendesk",
+        "text": text,
+        "created_at": "2026-11-20T10:00:00Z",
+        "author": {"handle": "marie_l", "display_name": "Marie L."},
+        **extra,
+    }
+
+
+class Receiver:
+    """A running receiver on a free port, with a client that signs what it sends."""
+
+    def __init__(self, state_dir: Path, **config) -> None:
+        self.state_dir = state_dir
+        self.config = WebhookConfig(name="helpdesk", **config)
+        self.receiver = WebhookReceiver([self.config], state_dir, secrets=ENV)
+        self.server = make_server(self.receiver, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/helpdesk"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.client = httpx.Client(timeout=10)
+
+    def send(self, payload: object, secret: str = SECRET, at: float | None = None) -> httpx.Response:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
+        headers = {"Content-Type": "application/json", **signed_headers(secret, body, now=at)}
+        return self.client.post(self.url, content=body, headers=headers)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def collector(self, **config) -> WebhookCollector:
+        return WebhookCollector(self.config.model_copy(update=config), self.state_dir)
+
+
+@pytest.fixture
+def hook(tmp_path: Path) -> Iterator[Receiver]:
+    receiver = Receiver(tmp_path / "state")
+    yield receiver
+    receiver.stop()
+
+
+def test_a_signed_post_is_spooled_and_collected(hook: Receiver):
+    answer = hook.send(post_item("ticket-1"))
+    assert answer.status_code == 200 and answer.json() == {"accepted": 1, "rejected": 0}
+    result = hook.collector().fetch({})
+    assert [p.native_id for p in result.posts] == ["ticket-1"]
+    post = result.posts[0]
+    assert post.source == "helpdesk" and post.platform == "zendesk" and post.author.handle == "marie_l"
+    assert result.cursor == {"offset": str(spool_path(hook.state_dir, "helpdesk").stat().st_size)}
+
+
+def test_invalid_items_are_400_with_the_reason_and_valid_ones_still_accepted(hook: Receiver):
+    batch = [
+        post_item("ticket-2"),
+        {"native_id": "ticket-3", "created_at": "2026-11-20T10:00:00Z"},
+        post_item("ticket-4", created_at="last tuesday"),
+        "just a string",
+        post_item("ticket-2", text="same id again"),
+        post_item("ticket-5", source="someone-else"),
+    ]
+    answer = hook.send(batch)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "accepted": 2,
+        "rejected": 4,
+        "problems": [
+            "item 2: text: required",
+            "item 3: created_at: input should be a valid datetime or date, invalid character in year",
+            "item 4: not a JSON object (got str)",
+            "item 5: native_id 'ticket-2' appears twice in this batch",
+        ],
+    }
+    posts = hook.collector().fetch({}).posts
+    assert [p.native_id for p in posts] == ["ticket-2", "ticket-5"]
+    assert posts[1].source == "helpdesk"  # the source is where it arrived
+
+
+def test_a_bad_or_missing_signature_is_401_and_nothing_is_kept(hook: Receiver):
+    assert hook.send(post_item("forged"), secret="not-the-secret").status_code == 401
+    unsigned = hook.client.post(hook.url, content=json.dumps(post_item("unsigned")).encode())
+    assert unsigned.status_code == 401 and "unsigned request" in unsigned.json()["error"]
+    body = json.dumps(post_item("tampered")).encode()
+    headers = signed_headers(SECRET, body)
+    tampered = hook.client.post(hook.url, content=body.replace(b"tampered", b"tampere2"), headers=headers)
+    assert tampered.status_code == 401 and tampered.json()["error"] == "signature does not match the body"
+    assert not spool_path(hook.state_dir, "helpdesk").exists()
+
+
+def test_stale_timestamps_and_replays_are_409(hook: Receiver):
+    stale = hook.send(post_item("old"), at=time.time() - 6 * 60)
+    assert stale.status_code == 409 and "away from now" in stale.json()["error"]
+    body = json.dumps(post_item("once")).encode()
+    headers = signed_headers(SECRET, body)
+    assert hook.client.post(hook.url, content=body, headers=headers).status_code == 200
+    replay = hook.client.post(hook.url, content=body, headers=headers)
+    assert replay.status_code == 409 and "replay refused" in replay.json()["error"]
+    # a restarted receiver still remembers the deliveries of the last minutes, from its spool
+    restarted = WebhookReceiver([hook.config], hook.state_dir, secrets=ENV)
+    status, answer = restarted.receive("/webhooks/helpdesk", headers, body)
+    assert status == 409
+    assert [p.native_id for p in hook.collector().fetch({}).posts] == ["once"]
+
+
+def test_a_body_over_the_limit_is_413_unread(tmp_path: Path):
+    small = Receiver(tmp_path / "state", max_body_bytes=2048)
+    try:
+        answer = small.send([post_item(f"t{i}") for i in range(40)])
+        assert answer.status_code == 413 and "over the 2048 byte limit" in answer.json()["error"]
+        assert small.send(post_item("fits")).status_code == 200  # the server still answers
+    finally:
+        small.stop()
+
+
+def test_not_json_wrong_path_and_wrong_method(hook: Receiver):
+    broken = hook.send(b'{"native_id": "x", ')
+    assert broken.status_code == 400 and broken.json()["error"].startswith("not JSON (")
+    assert hook.send(b"\xff\xfe not utf-8").json()["error"] == "body is not UTF-8"
+    assert hook.send([]).json()["error"] == "no items"
+    other = hook.client.post(hook.url.replace("helpdesk", "nobody"), content=b"{}")
+    assert other.status_code == 404
+    assert hook.client.get(hook.url).status_code == 405
+
+
+def test_the_collector_reads_on_from_its_cursor_and_never_half_lines(hook: Receiver):
+    hook.send([post_item("a"), post_item("b")])
+    first = hook.collector().fetch({})
+    hook.send(post_item("c"))
+    spool = spool_path(hook.state_dir, "helpdesk")
+    whole = json.dumps({"received_at": "2026-11-20T10:00:00+00:00", "post": post_item("d")}).encode() + b"\n"
+    with spool.open("ab") as handle:
+        handle.write(b"not json at all\n")
+        handle.write(whole[:30])  # a line the receiver is still writing
+    second = hook.collector().fetch(first.cursor)
+    assert [p.native_id for p in second.posts] == ["c"]
+    assert second.problems == [
+        f"helpdesk: helpdesk.jsonl byte {_offset_of(spool, b'not json')}: not a spooled post"
+    ]
+    assert second.cursor == {"offset": str(spool.stat().st_size - 30)}
+    with spool.open("ab") as handle:
+        handle.write(whole[30:])
+    third = hook.collector().fetch(second.cursor)
+    assert [p.native_id for p in third.posts] == ["d"] and third.problems == []
+
+
+def _offset_of(path: Path, needle: bytes) -> int:
+    return path.read_bytes().index(needle)
+
+
+def test_max_items_per_run_bounds_a_run_and_the_rest_follows(hook: Receiver):
+    hook.send([post_item(f"n{i}") for i in range(5)])
+    collector = hook.collector(max_items_per_run=3)
+    first = collector.fetch({})
+    second = collector.fetch(first.cursor)
+    assert [p.native_id for p in first.posts] == ["n0", "n1", "n2"]
+    assert [p.native_id for p in second.posts] == ["n3", "n4"]
+
+
+def test_missing_secret_refuses_to_start(tmp_path: Path):
+    with pytest.raises(ConfigError, match="set the ECOUTE_WEBHOOK_SECRET environment variable"):
+        WebhookReceiver([WebhookConfig(name="helpdesk")], tmp_path, secrets={})
+
+
+def test_pushed_posts_are_indexed_once_through_the_engine(
+    tmp_path: Path, es: Elasticsearch, es_server: EmbeddedServer, names: IndexNames
+):
+    state = tmp_path / "state"
+    config = write_config(
+        tmp_path,
+        es_server.url,
+        names.prefix,
+        sources=[{"name": "helpdesk", "type": "webhook"}],
+        nlp={"entities": False},
+    )
+    settings = load_settings(config)
+    assert settings.resolve(settings.state_dir) == state
+    hook = Receiver(state)
+    try:
+        hook.send([post_item("e1"), post_item("e2", text="Lumio me facture deux fois ce mois-ci")])
+        engine = Engine(settings, es, names)
+        engine.prepare()
+        report = engine.collect("helpdesk")
+        assert report.error is None and report.fetched == 2 and report.indexed == 2
+        again = engine.collect("helpdesk")
+        assert again.fetched == 0  # the cursor moved past what was indexed
+        hook.send(post_item("e3"))
+        assert engine.collect("helpdesk").indexed == 1
+        assert count_mentions(es, names) == 3
+    finally:
+        hook.stop()
+
+
+def test_ecoute_webhook_serve_from_the_command_line(tmp_path: Path):
+    port = free_port()
+    data = {
+        "brand": {"name": "Lumio"},
+        "state_dir": str(tmp_path / "state"),
+        "sources": [{"name": "helpdesk", "type": "webhook"}],
+    }
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "ecoute",
+        "webhook",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        assert first_line.strip() == f"webhook helpdesk: POST http://127.0.0.1:{port}/webhooks/helpdesk"
+        body = json.dumps(post_item("cli-1")).encode()
+        timestamp = int(time.time())
+        headers = {"X-Ecoute-Timestamp": str(timestamp), "X-Ecoute-Signature": sign(SECRET, timestamp, body)}
+        answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/helpdesk", content=body, headers=headers)
+        assert answer.status_code == 200 and answer.json()["accepted"] == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    spooled = spool_path(tmp_path / "state", "helpdesk").read_text(encoding="utf-8").splitlines()
+    assert json.loads(spooled[0])["post"]["native_id"] == "cli-1"
+    missing = subprocess.run(
+        [*command[:-2], "--port", str(free_port())],
+        env={k: v for k, v in os.environ.items() if k != "ECOUTE_WEBHOOK_SECRET"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith(
+        "set the ECOUTE_WEBHOOK_SECRET environment variable to the secret senders sign with"
+    )
