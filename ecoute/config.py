@@ -21,6 +21,7 @@ from collectors.registry import AnySourceConfig
 from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
 from ecoute.passwords import check_hash_format
+from ecoute.safeguards import PrivacyConfig, ReliabilityConfig
 from nlp.dedup import DedupSettings
 
 
@@ -130,6 +131,8 @@ class UserConfig(Strict):
 
 class AuthConfig(Strict):
     session_minutes: int = Field(default=480, ge=1, description="a sign-in lasts this long")
+    max_failed_sign_ins: int = Field(default=5, ge=1, description="wrong passwords before an email is locked")
+    lockout_minutes: int = Field(default=15, ge=1, description="how long the lock lasts")
     users: list[UserConfig] = Field(default_factory=list)
 
 
@@ -143,6 +146,8 @@ class Settings(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
 
     @model_validator(mode="after")
@@ -178,6 +183,7 @@ class Secrets(BaseSettings):
     es_password: SecretStr | None = None
     es_api_key: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    ecoute_pseudonym_key: SecretStr | None = None
 
 
 def load_settings(path: Path | str) -> Settings:

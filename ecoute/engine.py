@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -9,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from alerts.rules import raise_alerts
 from collectors.base import CollectorError, RawPost
@@ -17,16 +18,20 @@ from collectors.registry import build_collector
 from crm.mirror import MirrorReport, mirror_source
 from crm.registry import legacy_csv_source
 from crm.sources import AnyCrmSource
-from ecoute.config import Settings
-from ecoute.errors import ConfigError, EcouteError
+from ecoute.config import Secrets, Settings
+from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
+from ecoute.faults import crash_point
+from ecoute.privacy import Gdpr, pseudonymise
+from ecoute.spool import DeadLetters, LocalCursors, Spool, SpooledOp
 from index.client import IndexNames
-from index.documents import SourceState
+from index.documents import Mention, SourceState
+from index.privacy import delete_mentions_and_alerts
 from index.queries import all_customers
 from index.reviews import customers_with_confirmed_handles, queue_link_reviews, rejected_pairs
 from index.writes import (
+    BulkReport,
     LeaseKeeper,
     acquire_lock,
-    delete_mentions,
     ensure_indices,
     get_state,
     index_mentions,
@@ -40,6 +45,8 @@ from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
 from nlp.pipeline import enrich, mention_id
 
 log = logging.getLogger("ecoute")
+# What the client raises when the index is away or refuses the request as a whole.
+INDEX_DOWN = (ApiError, TransportError, IndexUnavailableError)
 
 
 class CrmSourceFailed(EcouteError):
@@ -55,6 +62,8 @@ class RunReport:
     indexed: int = 0
     duplicates: int = 0
     alerts: int = 0
+    spooled: int = 0
+    deleted: int = 0
     problems: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     error: str | None = None
@@ -66,10 +75,13 @@ class RunReport:
             return f"{self.source}: skipped ({self.skipped})"
         if self.error:
             return f"{self.source}: failed: {self.error}"
+        extra = f", {self.spooled} spooled until the index is back" if self.spooled else ""
+        extra += f", {self.deleted} deleted on the platform" if self.deleted else ""
+        extra += " (see `ecoute dlq list`)" if self.failed else ""
         return (
             f"{self.source}: {self.fetched} fetched, {self.indexed} new, {self.duplicates} already indexed, "
-            f"{self.alerts} alerts, {len(self.problems)} items skipped, {len(self.failed)} not indexed "
-            f"({self.seconds:.1f}s)"
+            f"{self.alerts} alerts, {len(self.problems)} items skipped, {len(self.failed)} not indexed"
+            f"{extra} ({self.seconds:.1f}s)"
         )
 
 
@@ -83,6 +95,11 @@ class Engine:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.directory = CustomerDirectory()
         self.deduplicator = StreamDeduplicator(settings.nlp.duplicates)
+        state_dir = settings.resolve(settings.state_dir)
+        self.spool, self.dead_letters = Spool(state_dir), DeadLetters(state_dir)
+        self.local_cursors = LocalCursors(state_dir)
+        self.secrets = Secrets()
+        self._index_down = False
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
@@ -147,6 +164,7 @@ class Engine:
     def process(self, posts: list[RawPost], report: RunReport) -> bool:
         """Enrich, index and alert; True when every mention is safely stored."""
         batch = self.settings.nlp.batch_size
+        self._index_down = False  # tried again on every run; within a run, once away means spool the rest
         for start in range(0, len(posts), batch):
             mentions = enrich(
                 posts[start : start + batch],
@@ -157,33 +175,213 @@ class Engine:
                 classifier=classifier_for(self.settings),
                 deduplicator=self.deduplicator,
             )
-            result = index_mentions(self.es, self.names, mentions)
+            mentions = pseudonymise(mentions, self.settings.privacy, self._pseudonym_key())
+            crash_point("enriched")
+            result = self._store(mentions, report)
+            crash_point("indexed")
             # Proposed links wait for a person in the review queue; nothing is applied from them.
-            queue_link_reviews(self.es, self.names, mentions)
+            self._queue_reviews([m for m in mentions if m.id not in result.deferred])
             report.indexed += result.created
             report.duplicates += result.duplicates
             report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
-            failed_ids = {doc_id for doc_id, _ in result.failed}
+            failed_ids = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
             stored = [m for m in mentions if m.id not in failed_ids]
             # Alerts have ids of their own (rule + mention), so re-processing never alerts twice.
             alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
             if alerts:
-                report.alerts += write_alerts(self.es, self.names, alerts).created
-        return not report.failed
+                try:
+                    report.alerts += write_alerts(self.es, self.names, alerts).created
+                except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
+                    self._index_down = True
+                    self.spool.append([self._spooled(m) for m in stored])
+            crash_point("alerted")
+        # Refused mentions wait in the dead-letter file, unreachable-index ones in the spool: all are kept.
+        return True
+
+    def _pseudonym_key(self) -> str | None:
+        key = self.secrets.ecoute_pseudonym_key
+        return key.get_secret_value() if key else None
+
+    def _store(self, mentions: list[Mention], report: RunReport) -> BulkReport:
+        """Index a batch; what the index cannot take now is spooled, what it refuses is dead-lettered."""
+        reliability = self.settings.reliability
+        result = BulkReport(deferred=[m.id for m in mentions])
+        if not self._index_down:
+            try:
+                result = index_mentions(
+                    self.es,
+                    self.names,
+                    mentions,
+                    attempts=reliability.bulk_attempts,
+                    backoff_seconds=reliability.bulk_backoff_seconds,
+                    defer=True,
+                )
+            except IndexUnavailableError as exc:  # stored, perhaps, but not acknowledged: spool it all
+                result = BulkReport(deferred=[m.id for m in mentions], deferred_reason=str(exc))
+        if result.deferred:
+            deferred = set(result.deferred)
+            if not self._index_down:
+                log.warning(
+                    "index unavailable (%s): spooling to %s", result.deferred_reason, self.spool.directory
+                )
+            self._index_down = True  # the rest of this run goes straight to the spool
+            self.spool.append([self._spooled(m) for m in mentions if m.id in deferred])
+            report.spooled += len(deferred)
+            crash_point("spooled")
+        if result.failed:
+            by_id = {m.id: m for m in mentions}
+            self.dead_letters.add(
+                [
+                    (doc_id, by_id[doc_id].source, reason, by_id[doc_id].model_dump(mode="json"))
+                    for doc_id, reason in result.failed
+                    if doc_id in by_id
+                ]
+            )
+        return result
+
+    @staticmethod
+    def _spooled(mention: Mention) -> SpooledOp:
+        return SpooledOp(
+            op="create", id=mention.id, source=mention.source, doc=mention.model_dump(mode="json")
+        )
+
+    def _queue_reviews(self, mentions: list[Mention]) -> None:
+        try:
+            queue_link_reviews(self.es, self.names, mentions)
+        except INDEX_DOWN as exc:  # proposals are made again when the spooled mentions are replayed
+            log.warning("link proposals not queued now: %s", exc)
+
+    def replay_spool(self) -> int:
+        """Write what was spooled while the index was away, oldest first; returns the writes acknowledged.
+
+        A segment is removed only once the index acknowledged every write in it; replay stops at the
+        first segment the index cannot take, so nothing overtakes what was spooled before it.
+        """
+        done = 0
+        with self.spool.exclusive() as mine:
+            if not mine:
+                return 0
+            for segment in self.spool.segments():
+                ops = self.spool.read(segment)
+                try:
+                    left = self._replay(ops)
+                except INDEX_DOWN as exc:
+                    log.warning("spool replay paused, index unavailable: %s", exc)
+                    return done
+                done += len(ops) - len(left)
+                self.spool.replace(segment, left)
+                crash_point("replayed")
+                if left:
+                    return done
+        if done:
+            log.info("spool: %d writes replayed into the index", done)
+        return done
+
+    def _replay(self, ops: list[SpooledOp]) -> list[SpooledOp]:
+        """Apply one segment; returns the ops still waiting (the index could not take them yet)."""
+        deletes = [op.id for op in ops if op.op == "delete"]
+        mentions = [Mention.model_validate(op.doc) for op in ops if op.op == "create" and op.doc]
+        if deletes:
+            delete_mentions_and_alerts(self.es, self.names, deletes)
+        reliability = self.settings.reliability
+        result = index_mentions(
+            self.es,
+            self.names,
+            mentions,
+            attempts=reliability.bulk_attempts,
+            backoff_seconds=reliability.bulk_backoff_seconds,
+            defer=True,
+        )
+        if result.failed:
+            by_id = {m.id: m for m in mentions}
+            self.dead_letters.add(
+                [
+                    (i, by_id[i].source, reason, by_id[i].model_dump(mode="json"))
+                    for i, reason in result.failed
+                ]
+            )
+        unstored = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
+        stored = [m for m in mentions if m.id not in unstored]
+        queue_link_reviews(self.es, self.names, stored)
+        alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
+        if alerts:
+            write_alerts(self.es, self.names, alerts)
+        waiting = set(result.deferred)
+        return [op for op in ops if op.op == "create" and op.id in waiting]
+
+    def retry_dead_letters(self, ids: set[str] | None = None) -> tuple[int, int]:
+        """Index the dead letters again (all, or `ids`); returns (stored now, still refused)."""
+        letters = [letter for letter in self.dead_letters.all() if ids is None or letter.id in ids]
+        if not letters:
+            return 0, 0
+        mentions = [Mention.model_validate(letter.doc) for letter in letters]
+        result = index_mentions(
+            self.es, self.names, mentions, attempts=self.settings.reliability.bulk_attempts
+        )
+        unstored = {doc_id for doc_id, _ in result.failed}
+        stored = [m for m in mentions if m.id not in unstored]
+        self.dead_letters.remove({m.id for m in stored})
+        self.dead_letters.add(
+            [
+                (i, letter.source, reason, letter.doc)
+                for letter in letters
+                for i, reason in result.failed
+                if i == letter.id
+            ]
+        )
+        queue_link_reviews(self.es, self.names, stored)
+        alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
+        if alerts:
+            write_alerts(self.es, self.names, alerts)
+        return len(stored), len(unstored)
+
+    def gdpr(self) -> Gdpr:
+        return Gdpr(
+            self.es,
+            self.names,
+            self.settings.resolve(self.settings.state_dir),
+            self.settings.privacy,
+            self._pseudonym_key(),
+        )
+
+    def apply_retention(self) -> dict[str, int]:
+        """Delete mentions older than each source's retention (privacy.retention_days)."""
+        return self.gdpr().apply_retention([s.name for s in self.settings.sources])
+
+    def _apply_deletions(self, source: str, native_ids: list[str], report: RunReport) -> None:
+        """Remove the mentions of posts the platform reported deleted (spooled when the index is away)."""
+        ids = [mention_id(source, native_id) for native_id in native_ids]
+        if not ids:
+            return
+        try:
+            if self._index_down:
+                raise IndexUnavailableError("index unavailable in this run")
+            report.deleted += delete_mentions_and_alerts(self.es, self.names, ids)["mentions"]
+        except INDEX_DOWN:
+            self.spool.append([SpooledOp(op="delete", id=i, source=source) for i in ids])
 
     def collect(self, source_name: str, since: datetime | None = None, use_lock: bool = False) -> RunReport:
         """One run of one source; the cursor advances only once the batch is stored."""
         config = self.settings.source(source_name)
         report = RunReport(source=source_name)
+        self._index_down = False
         lease = timedelta(seconds=max(config.interval_seconds - 1, 5))
-        if use_lock and not acquire_lock(self.es, self.names, f"source:{source_name}", self.owner, lease):
-            report.skipped = "another ecoute process holds this source"
-            return report
+        try:
+            if use_lock and not acquire_lock(self.es, self.names, f"source:{source_name}", self.owner, lease):
+                report.skipped = "another ecoute process holds this source"
+                return report
+        except INDEX_DOWN as exc:  # no lease without the index; writes by id keep a second runner harmless
+            log.warning("%s: running without the lease, index unavailable: %s", source_name, exc)
         started = time.perf_counter()
-        self.refresh_decisions()
+        try:
+            self.replay_spool()
+            self.refresh_decisions()
+        except INDEX_DOWN as exc:
+            log.warning(
+                "%s: index unavailable, collecting with the customers known so far: %s", source_name, exc
+            )
         cursor_id = f"cursor:{source_name}"
-        cursor_state = get_state(self.es, self.names, cursor_id)
-        cursor = {} if since else dict((cursor_state.data if cursor_state else {}) or {})
+        cursor = {} if since else self._cursor(source_name, cursor_id)
         # A run slower than the lease's ttl keeps its lease: no second process starts the source meanwhile.
         keeper = (
             LeaseKeeper(self.es, self.names, f"source:{source_name}", self.owner, lease).start()
@@ -195,18 +393,28 @@ class Engine:
                 config, self.settings.base_dir, self.settings.resolve(self.settings.state_dir)
             )
             result = collector.fetch(cursor, since=since)
+            crash_point("fetched")
             report.fetched = len(result.posts)
             report.problems = result.problems
             posts = [p for p in result.posts if since is None or p.created_at >= since]
             if self.process(posts, report):
+                self._apply_deletions(source_name, result.deletions, report)
                 now = datetime.now(UTC)
-                put_state(
-                    self.es,
-                    self.names,
-                    SourceState(
-                        id=cursor_id, kind="cursor", source=source_name, data=result.cursor, updated_at=now
-                    ),
-                )
+                self.local_cursors.put(source_name, result.cursor, now)
+                try:
+                    put_state(
+                        self.es,
+                        self.names,
+                        SourceState(
+                            id=cursor_id,
+                            kind="cursor",
+                            source=source_name,
+                            data=result.cursor,
+                            updated_at=now,
+                        ),
+                    )
+                except INDEX_DOWN as exc:
+                    log.warning("%s: cursor kept on local disk only: %s", source_name, exc)
         except CollectorError as exc:
             report.error = str(exc)
         except EcouteError as exc:
@@ -215,23 +423,40 @@ class Engine:
             if keeper is not None:
                 keeper.stop()
         report.seconds = time.perf_counter() - started
-        self._record_health(report)
+        try:
+            self._record_health(report)
+        except INDEX_DOWN as exc:
+            log.warning("%s: health not recorded: %s", source_name, exc)
         for problem in report.problems:
             log.warning("%s", problem)
         return report
 
     def delete_native(self, source: str, native_ids: list[str]) -> int:
         """Remove the mentions of posts the platform reported deleted; returns how many were indexed."""
-        return delete_mentions(self.es, self.names, [mention_id(source, n) for n in native_ids])
+        report = RunReport(source=source)
+        self._apply_deletions(source, native_ids, report)  # their alerts go too; spooled if the index is away
+        return report.deleted
 
     def record_health(self, report: RunReport) -> None:
         """Store a run's health record (a stream records each micro-batch as a run)."""
         self._record_health(report)
 
+    def _cursor(self, source_name: str, cursor_id: str) -> dict:
+        """The newer of the index's cursor and the local copy (the local one when the index is away)."""
+        local = self.local_cursors.get(source_name)
+        try:
+            stored = get_state(self.es, self.names, cursor_id)
+        except INDEX_DOWN:
+            stored = None
+        if stored and (local is None or stored.updated_at >= local[1]):
+            return dict(stored.data or {})
+        return dict(local[0]) if local else {}
+
     def release(self) -> None:
         """Give up this process's source leases (on shutdown) so another process can take over."""
         for source in self.settings.sources:
-            release_lock(self.es, self.names, f"source:{source.name}", self.owner)
+            with contextlib.suppress(*INDEX_DOWN):  # a lease the index never hears about expires by itself
+                release_lock(self.es, self.names, f"source:{source.name}", self.owner)
 
     def _record_health(self, report: RunReport) -> None:
         state_id = f"health:{report.source}"

@@ -48,7 +48,47 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        _replay_spool,
+        "interval",
+        args=[engine],
+        seconds=engine.settings.reliability.replay_seconds,
+        id="spool:replay",
+        max_instances=1,
+        coalesce=True,
+    )
+    privacy = engine.settings.privacy
+    if privacy.retention_days or privacy.default_retention_days:
+        scheduler.add_job(
+            _apply_retention,
+            "interval",
+            args=[engine],
+            hours=privacy.retention_check_hours,
+            id="gdpr:retention",
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler
+
+
+def _replay_spool(engine: Engine) -> None:
+    """Drain the local buffer once the index is back, even when no source is due."""
+    try:
+        engine.replay_spool()
+    except EcouteError as exc:
+        log.error("spool: %s", exc)
+    except Exception:
+        log.exception("spool: unexpected failure")
+
+
+def _apply_retention(engine: Engine) -> None:
+    try:
+        for source, deleted in engine.apply_retention().items():
+            if deleted:
+                log.info("retention: %s: %d mentions past their retention deleted", source, deleted)
+    except EcouteError as exc:
+        log.error("retention: %s", exc)
 
 
 def _collect(engine: Engine, source: str) -> None:

@@ -52,6 +52,10 @@ class IndexNames:
     def reviews(self) -> str:
         return f"{self.prefix}-reviews"
 
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}-audit"
+
 
 def connect(url: str, config: ElasticsearchConfig, secrets: Secrets | None = None) -> Elasticsearch:
     """A client for `url`, with credentials from the environment and TLS verification on."""

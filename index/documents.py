@@ -224,6 +224,22 @@ class SourceState(BaseModel):
     updated_at: datetime
 
 
+class AuditRecord(BaseModel):
+    """One GDPR operation (erasure, export, retention, platform deletion), in `ecoute-audit`.
+
+    The person concerned is kept only as a keyed digest: the audit trail proves a request was
+    carried out without holding again what was erased.
+    """
+
+    id: str
+    action: Literal["erase", "export", "retention", "platform_deletion"]
+    at: datetime
+    by: str = Field(description="operating-system user and host that ran it")
+    subject_digest: str | None = None
+    scope: str = Field(default="", description="source, or which identifiers were asked (never their values)")
+    counts: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
+
+
 def document_id(*parts: str) -> str:
     """Stable id from its parts, so writing the same thing twice never duplicates it."""
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()

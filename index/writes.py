@@ -7,15 +7,18 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 from pydantic import BaseModel, ValidationError
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.documents import (
     Alert,
+    AuditRecord,
     CrmRecord,
     Customer,
     LinkReview,
@@ -40,6 +43,7 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
         (names.saved_searches, SavedSearch),
         (names.crm, CrmRecord),
         (names.reviews, LinkReview),
+        (names.audit, AuditRecord),
     ]
 
 
@@ -78,48 +82,129 @@ def drop_indices(es: Elasticsearch, names: IndexNames) -> None:
         es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}-template")
 
 
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+"""Answers that mean "not now" (busy, restarting): the document is tried again, never dead-lettered."""
+
+
 @dataclass
 class BulkReport:
     created: int = 0
     duplicates: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    """Ids the index could not take now (unreachable, 429, 5xx) after every attempt: the caller keeps them."""
+    deferred_reason: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.deferred
 
 
-def create_documents(
-    es: Elasticsearch, alias: str, docs: Iterable[tuple[str, BaseModel]], refresh: bool = True
-) -> BulkReport:
-    """Bulk `create` by id: an id already there counts as a duplicate, never a second copy."""
+def _reason(error: object) -> str:
+    """The index's reason for refusing a document, with its cause ("out of range for a long")."""
+    if not isinstance(error, dict):
+        return str(error)
+    reason = str(error.get("reason", error))
+    cause = error.get("caused_by")
+    if isinstance(cause, dict) and cause.get("reason") and cause["reason"] not in reason:
+        reason += f" ({cause['reason']})"
+    return reason
+
+
+def _bulk_pass(
+    es: Elasticsearch, alias: str, pending: dict[str, dict[str, Any]], report: BulkReport
+) -> dict[str, dict[str, Any]]:
+    """One bulk `create` of `pending`; returns the documents worth another try (and why, in the report)."""
     actions = (
-        {"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc.model_dump(mode="json")}
-        for doc_id, doc in docs
+        {"_op_type": "create", "_index": alias, "_id": doc_id, "_source": source}
+        for doc_id, source in pending.items()
     )
-    report = BulkReport()
+    answered: set[str] = set()
+    again: dict[str, dict[str, Any]] = {}
     try:
         for ok, item in streaming_bulk(
             es, actions, raise_on_error=False, raise_on_exception=False, chunk_size=500
         ):
             result = item["create"]
+            doc_id = str(result.get("_id", "?"))
+            answered.add(doc_id)
+            status = result.get("status")
             if ok:
                 report.created += 1
-            elif result.get("status") == 409:
+            elif status == 409:
                 report.duplicates += 1
             else:
-                error = result.get("error")
-                reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
-                report.failed.append((result.get("_id", "?"), reason))
-        if refresh and (report.created or report.duplicates):
+                reason = _reason(result.get("error"))
+                if status in RETRYABLE_STATUS and doc_id in pending:
+                    again[doc_id] = pending[doc_id]
+                    report.deferred_reason = f"HTTP {status}: {reason}"
+                else:
+                    report.failed.append((doc_id, reason))
+    except TransportError as exc:  # unreachable mid-bulk: whatever was not answered is tried again
+        again.update({doc_id: s for doc_id, s in pending.items() if doc_id not in answered})
+        report.deferred_reason = str(exc)
+    return again
+
+
+def create_documents(
+    es: Elasticsearch,
+    alias: str,
+    docs: Iterable[tuple[str, BaseModel]],
+    refresh: bool = True,
+    attempts: int = 1,
+    backoff_seconds: float = 0.5,
+    defer: bool = False,
+) -> BulkReport:
+    """Bulk `create` by id: an id already there counts as a duplicate, never a second copy.
+
+    Only the documents a pass could not store for a passing reason (429, 5xx, connection lost) are
+    sent again, up to `attempts` passes in all. What is left is `deferred` when `defer` is set (the
+    caller keeps it), otherwise IndexUnavailableError. A document refused for what it is (mapping,
+    bad value) is in `failed` with the index's reason and is never retried here.
+    """
+    pending = {doc_id: doc.model_dump(mode="json") for doc_id, doc in docs}
+    report = BulkReport()
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=backoff_seconds, max=max(backoff_seconds * 8, 0.001)),
+        retry=retry_if_result(bool),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else {},
+    )
+    left = {"pending": pending}
+
+    def one_pass() -> dict[str, dict[str, Any]]:
+        left["pending"] = _bulk_pass(es, alias, left["pending"], report)
+        return left["pending"]
+
+    report.deferred = list(retrying(one_pass))
+    if report.deferred and not defer:
+        raise IndexUnavailableError(
+            f"cannot write to {alias}: {len(report.deferred)} documents not taken ({report.deferred_reason})"
+        )
+    if refresh and (report.created or report.duplicates):
+        try:
             es.indices.refresh(index=alias)
-    except TransportError as exc:
-        raise IndexUnavailableError(f"cannot write to {alias}: {exc}") from exc
+        except (ApiError, TransportError) as exc:
+            raise IndexUnavailableError(f"cannot refresh {alias}: {exc}") from exc
     return report
 
 
-def index_mentions(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> BulkReport:
-    return create_documents(es, names.mentions, ((m.id, m) for m in mentions))
+def index_mentions(
+    es: Elasticsearch,
+    names: IndexNames,
+    mentions: list[Mention],
+    attempts: int = 1,
+    backoff_seconds: float = 0.5,
+    defer: bool = False,
+) -> BulkReport:
+    return create_documents(
+        es,
+        names.mentions,
+        ((m.id, m) for m in mentions),
+        attempts=attempts,
+        backoff_seconds=backoff_seconds,
+        defer=defer,
+    )
 
 
 def write_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> BulkReport:
