@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
-from alerts.rules import raise_alerts
+from alerts.delivery import Alerter
 from collectors.base import CollectorError, RawPost
 from collectors.registry import build_collector
 from crm.mirror import MirrorReport, mirror_source
@@ -19,6 +19,7 @@ from crm.registry import legacy_csv_source
 from crm.sources import AnyCrmSource
 from ecoute.config import Settings
 from ecoute.errors import ConfigError, EcouteError
+from index.capabilities import detect_capabilities
 from index.client import IndexNames
 from index.documents import SourceState
 from index.queries import all_customers
@@ -30,7 +31,6 @@ from index.writes import (
     index_mentions,
     put_state,
     release_lock,
-    write_alerts,
 )
 from nlp.classifier import classifier_for
 from nlp.dedup import StreamDeduplicator
@@ -81,11 +81,14 @@ class Engine:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.directory = CustomerDirectory()
         self.deduplicator = StreamDeduplicator(settings.nlp.duplicates)
+        self.alerter = Alerter(settings.alerts, es, self.names)
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
         ensure_indices(self.es, self.names)
         self.reload_directory()
+        if self.settings.alerts.percolator:
+            self.alerter.percolator = detect_capabilities(self.es, self.names.prefix).percolator
 
     def reload_directory(self) -> None:
         linking = self.settings.crm.linking
@@ -163,10 +166,8 @@ class Engine:
             report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
             failed_ids = {doc_id for doc_id, _ in result.failed}
             stored = [m for m in mentions if m.id not in failed_ids]
-            # Alerts have ids of their own (rule + mention), so re-processing never alerts twice.
-            alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
-            if alerts:
-                report.alerts += write_alerts(self.es, self.names, alerts).created
+            # Alerts are deduplicated per rule + customer + thread, so re-processing never alerts twice.
+            report.alerts += self.alerter.handle(stored, self.directory)
         return not report.failed
 
     def collect(self, source_name: str, since: datetime | None = None, use_lock: bool = False) -> RunReport:

@@ -17,10 +17,12 @@ from index.documents import (
     Alert,
     CrmRecord,
     Customer,
+    Delivery,
     LinkReview,
     Mention,
     SavedSearch,
     SourceState,
+    StoredRule,
     Triage,
     TriageChange,
     mapping_for,
@@ -39,6 +41,8 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
         (names.saved_searches, SavedSearch),
         (names.crm, CrmRecord),
         (names.reviews, LinkReview),
+        (names.deliveries, Delivery),
+        (names.rules, StoredRule),
     ]
 
 
