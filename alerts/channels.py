@@ -98,7 +98,7 @@ def send_email(
     message = EmailMessage()
     message["From"] = config.sender
     message["To"] = recipient
-    message["Subject"] = f"[Écoute] {alert.rule}: {alert.summary[:120]}"
+    message["Subject"] = f"[Écoute] {' '.join(alert.summary.split())[:150]}"
     message["Message-ID"] = make_msgid(domain="ecoute.local")
     message["X-Ecoute-Alert"] = alert.id
     message.set_content(alert_text(alert, links))
@@ -121,12 +121,23 @@ def send_email(
 
 
 def send_webhook(
-    config: WebhookChannel, alert: Alert, links: Links, client: httpx.Client | None = None
+    config: WebhookChannel,
+    alert: Alert,
+    links: Links,
+    client: httpx.Client | None = None,
+    delivery_id: str = "",
 ) -> None:
-    """POST one alert; the generic format is HMAC-signed when its secret is set. Any 2xx is success."""
+    """POST one alert; the generic format must be HMAC-signed. Any 2xx is success.
+
+    `X-Ecoute-Delivery` is the same on every retry of one delivery: a receiver can drop a repeat.
+    """
     payload = slack_payload(alert, links) if config.format == "slack" else alert_payload(alert, links)
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json", "User-Agent": "ecoute-alerts"}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ecoute-alerts",
+        "X-Ecoute-Delivery": delivery_id,
+    }
     secret = config.secret()
     if secret is not None:
         headers |= signed_headers(secret.get_secret_value(), body)

@@ -252,7 +252,7 @@ class Alerter:
         hook = next((w for w in channels.webhooks if w.name == name), None)
         if hook is None:
             raise ChannelError(f"webhook {name}: not in alerts.channels.webhooks")
-        send_webhook(hook, alert, links, self.client if hook.verify_tls else None)
+        send_webhook(hook, alert, links, self.client if hook.verify_tls else None, delivery.id)
 
     def retry_due(self) -> DeliveryReport:
         """The scheduled job: send every delivery whose next attempt is due (and claims left by a crash)."""
