@@ -91,17 +91,27 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def alert_subject(alert: Alert) -> str:
+    return f"[Écoute] {' '.join(alert.summary.split())[:150]}"
+
+
 def send_email(
-    config: EmailChannel, password: str | None, recipient: str, alert: Alert, links: Links
+    config: EmailChannel,
+    password: str | None,
+    recipient: str,
+    subject: str,
+    body: str,
+    reference: str = "",
 ) -> None:
-    """Send one alert by SMTP (STARTTLS or TLS with certificate checks unless `security: none`)."""
+    """Send one plain-text message by SMTP: STARTTLS or TLS with certificate checks, unless `none`."""
     message = EmailMessage()
     message["From"] = config.sender
     message["To"] = recipient
-    message["Subject"] = f"[Écoute] {' '.join(alert.summary.split())[:150]}"
+    message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="ecoute.local")
-    message["X-Ecoute-Alert"] = alert.id
-    message.set_content(alert_text(alert, links))
+    if reference:
+        message["X-Ecoute-Alert"] = reference
+    message.set_content(body)
     context = ssl.create_default_context(cafile=str(config.ca_certs) if config.ca_certs else None)
     try:
         if config.security == "tls":

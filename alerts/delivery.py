@@ -12,18 +12,29 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from elasticsearch import Elasticsearch
 from tenacity import RetryCallState, wait_exponential
 
-from alerts.channels import ChannelError, Links, links_for, send_email, send_webhook
+from alerts.channels import (
+    ChannelError,
+    Links,
+    alert_subject,
+    alert_text,
+    links_for,
+    send_email,
+    send_webhook,
+)
+from alerts.digest import build_digests, digest_period
 from alerts.rules import CompiledRule, compile_rule, find_matches, plan_alerts
 from alerts.settings import AlertRule, AlertsConfig
+from alerts.spikes import find_spikes, spike_alerts
 from ecoute.config import Secrets
 from index.alerting import (
     add_to_alert,
+    alerts_for,
     alerts_touching,
     claim_delivery,
     create_alerts,
@@ -43,6 +54,7 @@ log = logging.getLogger("ecoute.alerts")
 
 RULES_REFRESH_SECONDS = 30.0
 STALE_CLAIM = timedelta(minutes=5)
+ALERT_GONE = "its alert no longer exists"
 
 
 def rules_from_index(stored: list[StoredRule]) -> list[AlertRule]:
@@ -200,14 +212,7 @@ class Alerter:
             if claimed is None:
                 continue
             current: Delivery = claimed.doc
-            alert = alerts.get(current.alert_id) or get_alert(self.es, self.names, current.alert_id)
-            if alert is None:
-                reason = "its alert no longer exists"
-            elif current.channel in down:
-                reason = f"not tried: {down[current.channel]}"
-            else:
-                alerts[alert.id] = alert
-                reason = self._attempt(current, alert)
+            reason = self._try(current, alerts, down)
             attempts = current.attempts + (0 if reason and reason.startswith("not tried") else 1)
             if reason is None:
                 outcome = current.model_copy(
@@ -218,7 +223,8 @@ class Alerter:
             else:
                 if not reason.startswith("not tried"):
                     down[current.channel] = reason
-                retry = None if alert is None else next_attempt(self.config, attempts, now)
+                lost = reason == ALERT_GONE
+                retry = None if lost else next_attempt(self.config, attempts, now)
                 if retry is None:
                     reason = f"gave up after {attempts} attempts: {reason}"
                 outcome = current.model_copy(
@@ -231,6 +237,18 @@ class Alerter:
                 )
             save_delivery(self.es, self.names, claimed, outcome)
         return report
+
+    def _try(self, delivery: Delivery, alerts: dict[str, Alert], down: dict[str, str]) -> str | None:
+        """One attempt; None when it was sent, else why not."""
+        if delivery.channel == "digest":
+            return self._send_digest(delivery)
+        alert = alerts.get(delivery.alert_id) or get_alert(self.es, self.names, delivery.alert_id)
+        if alert is None:
+            return ALERT_GONE
+        if delivery.channel in down:
+            return f"not tried: {down[delivery.channel]}"
+        alerts[alert.id] = alert
+        return self._attempt(delivery, alert)
 
     def _attempt(self, delivery: Delivery, alert: Alert) -> str | None:
         links = links_for(alert, self.config.dashboard_url)
@@ -245,14 +263,72 @@ class Alerter:
         if delivery.channel == "email":
             if channels.email is None:
                 raise ChannelError("email: alerts.channels.email is not configured")
-            password = self.secrets.smtp_password.get_secret_value() if self.secrets.smtp_password else None
-            send_email(channels.email, password, delivery.recipient, alert, links)
+            send_email(
+                channels.email, self._smtp_password(), delivery.recipient, alert_subject(alert),
+                alert_text(alert, links), alert.id,
+            )  # fmt: skip
             return
         name = delivery.channel.split(":", 1)[1]
         hook = next((w for w in channels.webhooks if w.name == name), None)
         if hook is None:
             raise ChannelError(f"webhook {name}: not in alerts.channels.webhooks")
         send_webhook(hook, alert, links, self.client if hook.verify_tls else None, delivery.id)
+
+    def _smtp_password(self) -> str | None:
+        return self.secrets.smtp_password.get_secret_value() if self.secrets.smtp_password else None
+
+    def _send_digest(self, delivery: Delivery) -> str | None:
+        email = self.config.channels.email
+        if email is None:
+            return "email: alerts.channels.email is not configured"
+        day = date.fromisoformat(delivery.alert_id.removeprefix("digest:"))
+        since, until = digest_period(day)
+        alerts = alerts_for(
+            self.es, self.names, recipients=[delivery.recipient], since=since, until=until, size=1000
+        )
+        (digest,) = build_digests(alerts, day, {delivery.recipient}) or [None]
+        if digest is None:
+            return None  # nothing to say that day (the alerts were removed since)
+        try:
+            send_email(email, self._smtp_password(), delivery.recipient, digest.subject,
+                       digest.text(self.config.dashboard_url))  # fmt: skip
+        except ChannelError as exc:
+            return str(exc)
+        return None
+
+    def send_digests(self, day: date) -> DeliveryReport:
+        """The daily digest of `day` to every recipient of its alerts who wants one (once per person)."""
+        since, until = digest_period(day)
+        alerts = alerts_for(self.es, self.names, since=since, until=until, size=5000)
+        people = {r for a in alerts for r in a.recipients if self.config.preferences(r).digest}
+        now = self.clock()
+        deliveries = [
+            Delivery(
+                id=document_id("digest", d.recipient, day.isoformat()),
+                alert_id=f"digest:{day.isoformat()}",
+                recipient=d.recipient,
+                channel="digest",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            for d in build_digests(alerts, day, people)
+        ]
+        new = create_deliveries(self.es, self.names, deliveries)
+        return self.send([d for d in deliveries if d.id in new])
+
+    def check_spikes(self) -> list[Alert]:
+        """The spike job: every enabled spike rule over the window ending now; returns new alerts."""
+        now = self.clock()
+        raised: list[Alert] = []
+        for compiled in self.rules():
+            rule = compiled.rule
+            if rule.kind != "spike":
+                continue
+            spikes = find_spikes(self.es, self.names, self.config.spikes, now)
+            recipients = rule.recipients or self.config.default_recipients
+            raised += self.raise_alerts(spike_alerts(self.es, self.names, rule, spikes, recipients, now))
+        return raised
 
     def retry_due(self) -> DeliveryReport:
         """The scheduled job: send every delivery whose next attempt is due (and claims left by a crash)."""

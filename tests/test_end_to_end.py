@@ -123,7 +123,8 @@ def test_a_second_process_does_not_run_the_same_source(
 def test_scheduler_runs_each_enabled_source_on_its_own_interval(engine: Engine):
     scheduler = schedule_jobs(engine, BackgroundScheduler())
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"source:sample", "crm:import"}  # lumio-news is disabled in config.yaml
+    # lumio-news is disabled in config.yaml
+    assert set(jobs) == {"source:sample", "crm:import", "alerts:deliver", "alerts:spikes", "alerts:digest"}
     assert jobs["source:sample"].trigger.interval == timedelta(seconds=3600)
 
 
