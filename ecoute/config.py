@@ -17,8 +17,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from alerts.settings import AlertRule as AlertRule  # re-exported for older imports
+from alerts.settings import AlertRule as AlertRule  # re-exported: the alert models live in alerts/
 from alerts.settings import AlertsConfig
+from alerts.settings import Intent as Intent
+from alerts.settings import Sentiment as Sentiment
 from collectors.registry import AnySourceConfig
 from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
