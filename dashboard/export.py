@@ -12,7 +12,7 @@ from html import escape
 import pandas as pd
 
 from index.aggregations import AuthorReach, Spike
-from index.documents import Mention
+from index.documents import Alert, Mention
 
 # Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
 EXCLUDED = {"raw", "history", "entities", "intents", "triage"}
@@ -25,6 +25,17 @@ def mentions_frame(mentions: list[Mention]) -> pd.DataFrame:
     if not frame.empty:
         frame["intents"] = [", ".join(i.label for i in m.intents) for m in mentions]
         frame["entities"] = [", ".join(e.text for e in m.entities) for m in mentions]
+    return frame
+
+
+ALERT_EXCLUDED = {"details", "dedup_keys", "group_key", "mention_ids"}
+
+
+def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
+    """One row per alert, one column per field of the Alert model (grouping bookkeeping left out)."""
+    frame = pd.DataFrame([a.model_dump(mode="json", exclude=ALERT_EXCLUDED) for a in alerts])
+    if not frame.empty:
+        frame["recipients"] = [", ".join(a.recipients) for a in alerts]
     return frame
 
 

@@ -35,6 +35,10 @@ app.add_typer(dlq_app, name="dlq")
 gdpr_app = typer.Typer(help="Personal data: erase or export everything about one person, apply retention.")
 app.add_typer(gdpr_app, name="gdpr")
 
+
+alerts_app = typer.Typer(help="Alert rules, deliveries, spikes and digests.")
+app.add_typer(alerts_app, name="alerts")
+
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="ECOUTE_CONFIG", help="path to config.yaml")
 ]
@@ -524,6 +528,97 @@ def gdpr_retention(config: ConfigOption = Path("config.yaml")) -> None:
     engine = _engine(config)
     for source, deleted in engine.apply_retention().items():
         typer.echo(f"{source}: {deleted} mentions past retention deleted")
+
+
+@alerts_app.command("rules")
+def alerts_rules(config: ConfigOption = Path("config.yaml")) -> None:
+    """Every rule in effect (built-in, config.yaml, dashboard) and what it matches."""
+    from alerts.delivery import rules_from_index
+    from index.alerting import stored_rules
+
+    engine = _engine(config)
+    saved = {r.name for r in rules_from_index(stored_rules(engine.es, engine.names))}
+    seeded = {r.name for r in engine.settings.alerts.rules}
+    for compiled in engine.alerter.rules(refresh=True):
+        rule = compiled.rule
+        origin = "dashboard" if rule.name in saved else "config.yaml" if rule.name in seeded else "built-in"
+        conditions = rule.model_dump(exclude_defaults=True, exclude={"name", "description", "kind"})
+        typer.echo(
+            f"{rule.name} ({rule.kind}, {origin}{'' if rule.enabled else ', off'}): {rule.description}"
+        )
+        if conditions:
+            typer.echo(f"  {json.dumps(conditions, ensure_ascii=False)}")
+
+
+@alerts_app.command("test-query")
+def alerts_test_query(
+    query: Annotated[str, typer.Argument(help="e.g. '\"service client\" AND (panne OR coupure)'")],
+    config: ConfigOption = Path("config.yaml"),
+    days: Annotated[int, typer.Option(help="count matching mentions of the last N days (0: do not)")] = 0,
+) -> None:
+    """Check a rule query: its reading, its Elasticsearch DSL and, with --days, what it finds."""
+    from alerts.query import QuerySyntaxError, describe, parse_query, to_dsl
+
+    try:
+        tree = parse_query(query)
+    except QuerySyntaxError as exc:
+        typer.echo(exc.pointer(), err=True)
+        raise EcouteError(str(exc)) from exc
+    typer.echo(f"reads as: {describe(tree)}")
+    typer.echo(f"dsl: {json.dumps(to_dsl(tree), ensure_ascii=False)}")
+    if days > 0:
+        from datetime import UTC, timedelta
+
+        from alerts.rules import compile_rule
+        from alerts.settings import AlertRule
+        from index.alerting import mentions_matching
+
+        engine = _engine(config)
+        compiled = compile_rule(AlertRule(name="test-query", query=query))
+        since = datetime.now(UTC) - timedelta(days=days)
+        total, found = mentions_matching(
+            engine.es, engine.names, compiled.to_dsl(engine.directory), since, size=5
+        )
+        typer.echo(f"{total} mentions in the last {days} days")
+        for mention in found:
+            typer.echo(
+                f"  {mention.created_at:%Y-%m-%d %H:%M} @{mention.author.handle}: {mention.text[:100]}"
+            )
+
+
+@alerts_app.command("deliver")
+def alerts_deliver(config: ConfigOption = Path("config.yaml")) -> None:
+    """Send every delivery that is due now (what the scheduler does every few seconds)."""
+    report = _engine(config).alerter.retry_due()
+    for failure in report.failed:
+        typer.echo(f"failed: {failure}", err=True)
+    typer.echo(f"alerts: {report.sent} delivered, {len(report.failed)} failed")
+
+
+@alerts_app.command("spikes")
+def alerts_spikes(config: ConfigOption = Path("config.yaml")) -> None:
+    """Look for spikes now and raise their alerts."""
+    raised = _engine(config).alerter.check_spikes()
+    for alert in raised:
+        typer.echo(alert.summary)
+        for line in alert.details.get("explanation", []):
+            typer.echo(f"  {line}")
+    typer.echo(f"spikes: {len(raised)} new alerts")
+
+
+@alerts_app.command("digest")
+def alerts_digest(
+    config: ConfigOption = Path("config.yaml"),
+    day: Annotated[datetime | None, typer.Option(help="the UTC day (default: yesterday)")] = None,
+) -> None:
+    """Send the daily digest of a day to everyone who had alerts (once per person and day)."""
+    from datetime import UTC, timedelta
+
+    wanted = day.date() if day else (datetime.now(UTC) - timedelta(days=1)).date()
+    report = _engine(config).alerter.send_digests(wanted)
+    for failure in report.failed:
+        typer.echo(f"failed: {failure}", err=True)
+    typer.echo(f"digest {wanted}: {report.sent} sent, {len(report.failed)} failed")
 
 
 def main() -> None:

@@ -17,6 +17,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.settings import AlertRule as AlertRule  # re-exported: the alert models live in alerts/
+from alerts.settings import AlertsConfig
+from alerts.settings import Intent as Intent
+from alerts.settings import Sentiment as Sentiment
 from collectors.registry import AnySourceConfig
 from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
@@ -82,29 +86,6 @@ class NlpConfig(Strict):
     # A Hugging Face sequence-classification model (local directory or hub name) for sentiment.
     sentiment_model: str | None = None
     duplicates: DedupSettings = Field(default_factory=DedupSettings)
-
-
-Sentiment = Literal["positive", "neutral", "negative"]
-Intent = Literal["complaint", "praise", "question", "purchase", "churn_risk", "spam", "other"]
-
-
-class AlertRule(Strict):
-    """A mention matches when every condition that is set holds."""
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    description: str = ""
-    sentiment: list[Sentiment] = Field(default_factory=list)
-    intent: list[Intent] = Field(default_factory=list)
-    linked_customer: bool | None = None
-    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
-    sources: list[str] = Field(default_factory=list)
-    recipients: list[str] = Field(
-        default_factory=list, description="who hears about mentions with no account owner"
-    )
-
-
-class AlertsConfig(Strict):
-    rules: list[AlertRule] = Field(default_factory=list)
 
 
 class DashboardConfig(Strict):

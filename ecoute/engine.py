@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from alerts.rules import raise_alerts
+from alerts.delivery import Alerter
 from collectors.base import CollectorError, RawPost
 from collectors.registry import build_collector
 from crm.mirror import MirrorReport, mirror_source
@@ -23,6 +23,7 @@ from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
 from ecoute.faults import crash_point
 from ecoute.privacy import Gdpr, pseudonymise
 from ecoute.spool import DeadLetters, LocalCursors, Spool, SpooledOp
+from index.capabilities import detect_capabilities
 from index.client import IndexNames
 from index.documents import Mention, SourceState
 from index.privacy import delete_mentions_and_alerts
@@ -37,7 +38,6 @@ from index.writes import (
     index_mentions,
     put_state,
     release_lock,
-    write_alerts,
 )
 from nlp.classifier import classifier_for
 from nlp.dedup import StreamDeduplicator
@@ -100,11 +100,14 @@ class Engine:
         self.local_cursors = LocalCursors(state_dir)
         self.secrets = Secrets()
         self._index_down = False
+        self.alerter = Alerter(settings.alerts, es, self.names)
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
         ensure_indices(self.es, self.names)
         self.reload_directory()
+        if self.settings.alerts.percolator:
+            self.alerter.percolator = detect_capabilities(self.es, self.names.prefix).percolator
 
     def reload_directory(self) -> None:
         linking = self.settings.crm.linking
@@ -186,11 +189,10 @@ class Engine:
             report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
             failed_ids = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
             stored = [m for m in mentions if m.id not in failed_ids]
-            # Alerts have ids of their own (rule + mention), so re-processing never alerts twice.
-            alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
-            if alerts:
+            # Alerts are deduplicated per rule + customer + thread, so re-processing never alerts twice.
+            if stored:
                 try:
-                    report.alerts += write_alerts(self.es, self.names, alerts).created
+                    report.alerts += self.alerter.handle(stored, self.directory)
                 except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
                     self._index_down = True
                     self.spool.append([self._spooled(m) for m in stored])
@@ -303,9 +305,7 @@ class Engine:
         unstored = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
         stored = [m for m in mentions if m.id not in unstored]
         queue_link_reviews(self.es, self.names, stored)
-        alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
-        if alerts:
-            write_alerts(self.es, self.names, alerts)
+        self.alerter.handle(stored, self.directory)
         waiting = set(result.deferred)
         return [op for op in ops if op.op == "create" and op.id in waiting]
 
@@ -330,9 +330,7 @@ class Engine:
             ]
         )
         queue_link_reviews(self.es, self.names, stored)
-        alerts = raise_alerts(stored, self.settings.alerts.rules, self.directory)
-        if alerts:
-            write_alerts(self.es, self.names, alerts)
+        self.alerter.handle(stored, self.directory)
         return len(stored), len(unstored)
 
     def gdpr(self) -> Gdpr:

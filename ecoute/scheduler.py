@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -69,7 +69,47 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
             max_instances=1,
             coalesce=True,
         )
+    _schedule_alert_jobs(engine, scheduler)
     return scheduler
+
+
+def _schedule_alert_jobs(engine: Engine, scheduler: BaseScheduler) -> None:
+    """Delivery retries, the spike check (when a spike rule is on) and the daily digest."""
+    alerts = engine.settings.alerts
+    common = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(
+        _alert_job, "interval", args=[engine, "deliver"], seconds=alerts.delivery.retry_job_seconds,
+        id="alerts:deliver", **common,
+    )  # fmt: skip
+    if any(r.kind == "spike" and r.enabled for r in alerts.effective_rules()):
+        scheduler.add_job(
+            _alert_job, "interval", args=[engine, "spikes"], minutes=alerts.spikes.check_minutes,
+            id="alerts:spikes", **common,
+        )  # fmt: skip
+    scheduler.add_job(
+        _alert_job, "cron", args=[engine, "digest"], hour=alerts.digest_hour_utc, minute=0,
+        id="alerts:digest", **common,
+    )  # fmt: skip
+
+
+def _alert_job(engine: Engine, job: str) -> None:
+    try:
+        alerter = engine.alerter
+        if job == "deliver":
+            report = alerter.retry_due()
+            if report.sent or report.failed:
+                log.info("alerts: %d delivered, %d failed", report.sent, len(report.failed))
+        elif job == "spikes":
+            for alert in alerter.check_spikes():
+                log.info("alerts: spike: %s", alert.summary)
+        else:
+            yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+            report = alerter.send_digests(yesterday)
+            log.info("alerts: digest of %s: %d sent, %d failed", yesterday, report.sent, len(report.failed))
+    except EcouteError as exc:
+        log.error("alerts %s: %s", job, exc)
+    except Exception:
+        log.exception("alerts %s: unexpected failure", job)
 
 
 def _replay_spool(engine: Engine) -> None:

@@ -56,6 +56,14 @@ class IndexNames:
     def audit(self) -> str:
         return f"{self.prefix}-audit"
 
+    @property
+    def deliveries(self) -> str:
+        return f"{self.prefix}-deliveries"
+
+    @property
+    def rules(self) -> str:
+        return f"{self.prefix}-rules"
+
 
 def connect(url: str, config: ElasticsearchConfig, secrets: Secrets | None = None) -> Elasticsearch:
     """A client for `url`, with credentials from the environment and TLS verification on."""

@@ -187,7 +187,11 @@ class LinkReview(BaseModel):
 
 
 class Alert(BaseModel):
-    """One alert raised by a rule about one mention, in `ecoute-alerts`."""
+    """One alert raised by a rule, in `ecoute-alerts`: about one mention, or a burst of them, or a spike.
+
+    `dedup_keys` (rule + customer + thread) are never alerted twice; later matches within the rule's
+    cooldown for the same `group_key` (rule + customer, or rule + recipients) join the alert instead.
+    """
 
     id: str
     rule: str
@@ -196,10 +200,52 @@ class Alert(BaseModel):
     recipients: list[str]
     created_at: datetime
     summary: Annotated[str, Text()]
-    sentiment: str
-    intent: str
+    sentiment: str = ""
+    intent: str = ""
     url: str | None = None
     status: Literal["new", "acknowledged"] = "new"
+    kind: Literal["mention", "spike"] = "mention"
+    mention_ids: list[str] = Field(default_factory=list, description="every mention grouped into it")
+    count: int = 1
+    dedup_keys: list[str] = Field(default_factory=list)
+    group_key: str | None = None
+    updated_at: datetime | None = None
+    topic: str | None = None
+    details: Annotated[dict[str, Any], Stored()] = Field(
+        default_factory=dict, description="what drives a spike: numbers, posts, terms, authors"
+    )
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+class Delivery(BaseModel):
+    """One alert sent (or to send) to one recipient on one channel, in `ecoute-deliveries`.
+
+    Its id is alert + recipient + channel, so an alert is delivered at most once per channel; a failed
+    one keeps its reason and is retried with backoff until `max_attempts`.
+    """
+
+    id: str
+    alert_id: str
+    recipient: str
+    channel: str = Field(description="email or webhook:<name>")
+    status: Literal["pending", "sending", "sent", "failed"] = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None = None
+
+
+class StoredRule(BaseModel):
+    """A rule created or edited in the dashboard, in `ecoute-rules`; it wins over config.yaml by name."""
+
+    id: str
+    name: str
+    rule: Annotated[dict[str, Any], Stored()]
+    updated_by: str
+    updated_at: datetime
 
 
 class SavedSearch(BaseModel):

@@ -21,10 +21,12 @@ from index.documents import (
     AuditRecord,
     CrmRecord,
     Customer,
+    Delivery,
     LinkReview,
     Mention,
     SavedSearch,
     SourceState,
+    StoredRule,
     Triage,
     TriageChange,
     mapping_for,
@@ -44,6 +46,8 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
         (names.crm, CrmRecord),
         (names.reviews, LinkReview),
         (names.audit, AuditRecord),
+        (names.deliveries, Delivery),
+        (names.rules, StoredRule),
     ]
 
 

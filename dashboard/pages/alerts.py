@@ -1,55 +1,126 @@
-"""Alerts: the alerts sent to the signed-in person, newest first, each one acknowledged with a click."""
+"""Alerts: the signed-in person's alerts (a sales person's accounts by default), each linked to its
+mention, customer and rule and acknowledged with a click; CSV export; and the rule editor with a live
+preview of what a rule would have matched over the last 7 days."""
 
 from __future__ import annotations
 
-import streamlit as st
+from datetime import UTC, datetime, timedelta
 
+import streamlit as st
+from pydantic import ValidationError
+
+from alerts.delivery import rules_from_index
+from alerts.query import QuerySyntaxError, parse_query
+from alerts.rules import compile_rule
+from alerts.settings import BUILTIN_RULES, AlertRule
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
-from dashboard.render import literal, safe_url, when
+from dashboard.export import alerts_frame, csv_bytes
+from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
-from index.documents import Alert
-from index.queries import list_alerts
-from index.writes import set_alert_status
+from index.alerting import (
+    acknowledge_alert,
+    alerts_for,
+    delete_rule,
+    deliveries_of,
+    get_alert,
+    mentions_matching,
+    save_rule,
+    stored_rules,
+)
+from index.documents import Alert, StoredRule
+from index.queries import all_customers, customers_of_owner, get_customers, get_mentions_versioned
+from nlp.linking import CustomerDirectory
 
 SCOPES = ("mine", "everyone")
+VIEWS = ("alerts", "rules")
+RULE_EDITORS = frozenset({"community_manager", "marketer", "admin"})
+SENTIMENTS = ["positive", "neutral", "negative"]
+INTENTS = ["complaint", "praise", "question", "purchase", "churn_risk", "spam", "other"]
+PREVIEW_DAYS = 7
 
 
 def may_acknowledge(user: User, alert: Alert) -> bool:
     return user.email in alert.recipients or user.role == "admin"
 
 
-def alert_card(index: Index, user: User, alert: Alert) -> None:
+def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str]) -> None:
     with st.container(border=True):
         line = t(
             "alert_line",
             rule=alert.rule,
             created=when(alert.created_at),
-            sentiment=alert.sentiment,
-            intent=alert.intent,
+            sentiment=alert.sentiment or "-",
+            intent=alert.intent or "-",
             status=t(f"alert_status_{alert.status}"),
         )
         st.markdown(literal(line))
         st.text(alert.summary)
-        cols = st.columns([1, 1, 4])
+        for explanation in alert.details.get("explanation", []):
+            st.text(f"· {explanation}")
+        notes = []
+        if alert.count > 1:
+            notes.append(t("alert_grouped", n=alert.count))
+        if alert.acknowledged_by and alert.acknowledged_at:
+            notes.append(
+                t("alert_acknowledged_by", who=alert.acknowledged_by, at=when(alert.acknowledged_at))
+            )
+        if deliveries:
+            notes.append(t("alert_deliveries", lines=", ".join(deliveries)))
+        if notes:
+            st.caption(literal(" · ".join(notes)))
+        cols = st.columns([1, 1, 1, 1, 2])
+        cols[0].page_link(
+            "pages/alerts.py", label=literal(t("alert_open")), icon=":material/open_in_full:",
+            query_params={"alert": alert.id},
+        )  # fmt: skip
         url = safe_url(alert.url)
         if url:
-            cols[0].link_button(t("open_original"), url)
+            cols[1].link_button(t("open_original"), url)
         if alert.customer_id:
-            cols[1].page_link(
+            cols[2].page_link(
                 "pages/customers.py",
                 label=literal(t("customer")),
                 icon=":material/person:",
                 query_params={"customer": alert.customer_id},
             )
+        cols[3].page_link(
+            "pages/alerts.py", label=literal(t("alert_rule_link", rule=alert.rule)), icon=":material/rule:",
+            query_params={"rule": alert.rule},
+        )  # fmt: skip
         can_ack = alert.status == "new" and may_acknowledge(user, alert)
-        if can_ack and cols[2].button(t("acknowledge"), key=f"ack_{alert.id}"):
-            set_alert_status(index.es, index.names, alert.id, "acknowledged")
+        if can_ack and cols[4].button(t("acknowledge"), key=f"ack_{alert.id}"):
+            acknowledge_alert(index.es, index.names, alert.id, user.email, datetime.now(UTC))
             st.rerun()
 
 
-def alerts(index: Index, user: User) -> None:
-    st.title(t("alerts_title"))
+def delivery_lines(index: Index, alerts: list[Alert]) -> dict[str, list[str]]:
+    lines: dict[str, list[str]] = {}
+    for delivery in deliveries_of(index.es, index.names, [a.id for a in alerts]):
+        text = f"{delivery.channel} {delivery.status}"
+        if delivery.status == "failed" and delivery.last_error:
+            text += f" ({delivery.last_error[:80]})"
+        lines.setdefault(delivery.alert_id, []).append(text)
+    return lines
+
+
+def one_alert(index: Index, user: User, alert_id: str) -> None:
+    """The alert a link pointed at, with every mention grouped in it."""
+    alert = get_alert(index.es, index.names, alert_id)
+    if alert is None or not (may_acknowledge(user, alert) or user.role != "sales"):
+        st.info(t("alert_not_found"))
+        return
+    alert_card(index, user, alert, delivery_lines(index, [alert]).get(alert.id, []))
+    ids = list(dict.fromkeys([alert.mention_id, *alert.mention_ids]))
+    mentions = get_mentions_versioned(index.es, index.names, ids[:50])
+    customers = get_customers(index.es, index.names, [m.mention.customer_id or "" for m in mentions.values()])
+    st.subheader(t("alert_mentions"))
+    for found in mentions.values():
+        mention = found.mention
+        mention_card(mention, customer=customers.get(mention.customer_id or ""))
+
+
+def alert_list(index: Index, user: User) -> None:
     scope = "mine"
     if user.role != "sales":  # a sales person sees the alerts about their own accounts only
         scope = st.segmented_control(
@@ -60,19 +131,179 @@ def alerts(index: Index, user: User) -> None:
             key="alerts_scope",
         )
     open_only = st.checkbox(t("alerts_open_only"), value=True, key="alerts_open_only")
-    found = list_alerts(
+    accounts = []
+    if user.role == "sales":
+        accounts = [c.customer_id for c in customers_of_owner(index.es, index.names, user.email)]
+    found = alerts_for(
         index.es,
         index.names,
-        recipient=user.email if scope != "everyone" else None,
+        recipients=[user.email] if scope != "everyone" else None,
+        customer_ids=accounts or None,
         status="new" if open_only else None,
     )
+    if user.role == "sales":  # never another team's alerts, even about an account that changed hands
+        found = [a for a in found if user.email in a.recipients or a.customer_id in accounts]
     if not found:
         st.info(t("alerts_mine_none"))
+        return
+    st.download_button(
+        t("alerts_export"),
+        csv_bytes(alerts_frame(found)),
+        file_name="ecoute-alerts.csv",
+        mime="text/csv",
+        key="alerts_export",
+    )
+    deliveries = delivery_lines(index, found)
     for alert in found:
-        alert_card(index, user, alert)
+        alert_card(index, user, alert, deliveries.get(alert.id, []))
+
+
+# ---- the rule editor ----------------------------------------------------------------------------
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def rule_form(index: Index, rule: AlertRule, key: str) -> tuple[AlertRule | str, str]:
+    """The editor's fields for `rule`; returns (the rule as edited or why it is invalid, the query)."""
+    settings = index.settings
+    hooks = ["email", *(f"webhook:{w.name}" for w in settings.alerts.channels.webhooks)]
+    linked_options = ["any", "yes", "no"]
+    linked_now = {None: "any", True: "yes", False: "no"}[rule.linked_customer]
+    name = st.text_input(t("rule_name"), rule.name, key=f"{key}_name")
+    description = st.text_input(t("rule_description"), rule.description, key=f"{key}_description")
+    query = st.text_input(t("rule_query"), rule.query, key=f"{key}_query")
+    left, right = st.columns(2)
+    sentiment = left.multiselect(t("rule_sentiment"), SENTIMENTS, rule.sentiment, key=f"{key}_sentiment")
+    intent = right.multiselect(t("rule_intent"), INTENTS, rule.intent, key=f"{key}_intent")
+    either = left.checkbox(t("rule_either"), rule.sentiment_or_intent, key=f"{key}_either")
+    linked = right.selectbox(
+        t("rule_linked"), linked_options, index=linked_options.index(linked_now),
+        format_func=lambda o: t(f"rule_linked_{o}"), key=f"{key}_linked",
+    )  # fmt: skip
+    confidence = left.slider(t("rule_min_confidence"), 0.0, 1.0, rule.min_confidence, 0.05, key=f"{key}_conf")
+    source_names = [s.name for s in settings.sources]
+    sources = right.multiselect(
+        t("rule_sources"), sorted({*source_names, *rule.sources}), rule.sources, key=f"{key}_sources"
+    )
+    languages = left.multiselect(
+        t("rule_languages"), sorted({"fr", "en", *rule.languages}), rule.languages, key=f"{key}_languages"
+    )
+    segments = right.text_input(t("rule_segments"), ", ".join(rule.segments), key=f"{key}_segments")
+    min_value = left.number_input(
+        t("rule_min_value"), min_value=0.0, value=float(rule.min_account_value or 0), key=f"{key}_value"
+    )
+    min_followers = right.number_input(
+        t("rule_min_followers"), min_value=0, value=int(rule.min_followers or 0), key=f"{key}_followers"
+    )
+    recipients = st.text_input(t("rule_recipients"), ", ".join(rule.recipients), key=f"{key}_recipients")
+    channels = st.multiselect(
+        t("rule_channels"),
+        sorted({*hooks, *(rule.channels or [])}),
+        rule.channels or [],
+        key=f"{key}_channels",
+    )
+    cooldown = left.number_input(t("rule_cooldown"), 0, 10_000, rule.cooldown_minutes, key=f"{key}_cooldown")
+    group = right.number_input(t("rule_group"), 0, 86_400, rule.group_seconds, key=f"{key}_group")
+    enabled = st.checkbox(t("rule_enabled"), rule.enabled, key=f"{key}_enabled")
+    edited = {
+        **rule.model_dump(),
+        "name": name.strip(), "description": description.strip(), "query": query, "sentiment": sentiment,
+        "intent": intent, "sentiment_or_intent": either, "min_confidence": confidence, "sources": sources,
+        "languages": languages, "segments": _split(segments), "min_account_value": min_value or None,
+        "min_followers": int(min_followers) or None, "recipients": _split(recipients),
+        "channels": channels or None, "cooldown_minutes": int(cooldown), "group_seconds": int(group),
+        "enabled": enabled, "linked_customer": {"any": None, "yes": True, "no": False}[linked],
+    }  # fmt: skip
+    try:
+        return AlertRule.model_validate(edited), query
+    except ValidationError as exc:
+        return "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()), query
+
+
+def preview(index: Index, rule: AlertRule) -> None:
+    """What the rule would have matched over the last 7 days (compiled query, run as a search)."""
+    if rule.kind == "spike":
+        st.caption(t("rule_preview_spike"))
+        return
+    directory = CustomerDirectory()
+    if rule.segments or rule.min_account_value is not None:
+        directory = CustomerDirectory(all_customers(index.es, index.names))
+    since = datetime.now(UTC) - timedelta(days=PREVIEW_DAYS)
+    total, found = mentions_matching(
+        index.es, index.names, compile_rule(rule).to_dsl(directory), since, size=10
+    )
+    st.markdown(literal(t("rule_preview", n=total)))
+    for mention in found:
+        st.text(f"{when(mention.created_at)} · @{mention.author.handle or '?'} · {mention.text[:200]}")
+
+
+def rule_editor(index: Index, user: User) -> None:
+    alerts = index.settings.alerts
+    saved = {r.name: r for r in stored_rules(index.es, index.names)}
+    effective = {r.name: r for r in alerts.effective_rules(rules_from_index(list(saved.values())))}
+    names = [*sorted(effective), ""]
+    wanted = st.query_params.get("rule")
+    chosen = st.selectbox(
+        t("rule_pick"), names, index=names.index(wanted) if wanted in names else 0,
+        format_func=lambda n: n or t("rule_new"), key="rule_pick",
+    )  # fmt: skip
+    rule = effective.get(chosen) or AlertRule(name="new-rule")
+    origin = (
+        "dashboard" if chosen in saved
+        else "config" if chosen in {r.name for r in alerts.rules}
+        else "builtin" if chosen in {r.name for r in BUILTIN_RULES} else "dashboard"
+    )  # fmt: skip
+    if chosen:
+        st.caption(literal(t("rule_origin", origin=t(f"rule_origin_{origin}"))))
+    edited, query = rule_form(index, rule, f"rule_{chosen}")
+    try:
+        if query.strip():
+            parse_query(query)
+    except QuerySyntaxError as exc:
+        st.error(literal(t("rule_query_error", position=exc.position + 1, message=exc.message)))
+        st.code(exc.pointer(), language=None)
+        return
+    if isinstance(edited, str):
+        st.error(literal(t("rule_invalid", reason=edited)))
+        return
+    preview(index, edited)
+    if user.role not in RULE_EDITORS:
+        st.caption(t("rule_read_only"))
+        return
+    left, right = st.columns(2)
+    if left.button(t("rule_save"), key="rule_save", type="primary"):
+        document = StoredRule(
+            id=edited.name, name=edited.name, rule=edited.model_dump(mode="json"),
+            updated_by=user.email, updated_at=datetime.now(UTC),
+        )  # fmt: skip
+        save_rule(index.es, index.names, document)
+        st.success(literal(t("rule_saved", name=edited.name)))
+    if chosen in saved and right.button(t("rule_reset"), key="rule_reset"):
+        delete_rule(index.es, index.names, saved[chosen].id)
+        st.rerun()
+
+
+def page(index: Index, user: User) -> None:
+    st.title(t("alerts_title"))
+    alert_id = st.query_params.get("alert")
+    if alert_id:
+        one_alert(index, user, alert_id)
+        return
+    view = "alerts"
+    if user.role in RULE_EDITORS:
+        view = st.segmented_control(
+            t("alerts_view"), VIEWS, default="rules" if st.query_params.get("rule") else "alerts",
+            format_func=lambda v: t(f"alerts_view_{v}"), key="alerts_view",
+        ) or "alerts"  # fmt: skip
+    if view == "rules":
+        rule_editor(index, user)
+    else:
+        alert_list(index, user)
 
 
 user = require_page("alerts", settings_or_stop())
 index = open_index()
 with shown_errors(index):
-    alerts(index, user)
+    page(index, user)

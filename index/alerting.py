@@ -1,0 +1,427 @@
+"""Reads and writes of the alerting side: alerts, their deliveries, dashboard rules, rule previews,
+spike windows and the optional percolator. Nothing else in alerts/ talks to Elasticsearch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+from ecoute.errors import IndexUnavailableError
+from index.client import IndexNames
+from index.documents import Alert, Delivery, Mention, StoredRule, mapping_for
+
+MAX_TERMS = 1000
+
+
+@dataclass
+class Versioned:
+    """A document with the version a conditional write needs."""
+
+    doc: Any
+    seq_no: int
+    primary_term: int
+
+
+# ---- alerts -------------------------------------------------------------------------------------
+
+
+def alerts_touching(
+    es: Elasticsearch,
+    names: IndexNames,
+    mention_ids: list[str],
+    dedup_keys: list[str],
+    open_groups: dict[str, datetime],
+) -> list[Alert]:
+    """Alerts that already hold one of these mentions or dedup keys, or whose group is still open
+    (created since the time given for its group key), in one request."""
+    should: list[dict[str, Any]] = []
+    if mention_ids:
+        should.append({"terms": {"mention_ids": mention_ids[:MAX_TERMS]}})
+    if dedup_keys:
+        should.append({"terms": {"dedup_keys": dedup_keys[:MAX_TERMS]}})
+    for key, since in open_groups.items():
+        should.append(
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"group_key": key}},
+                        {"range": {"created_at": {"gte": since.isoformat()}}},
+                    ]
+                }
+            }
+        )
+    if not should:
+        return []
+    result = es.search(
+        index=names.alerts,
+        query={"bool": {"should": should, "minimum_should_match": 1}},
+        sort=[{"created_at": "desc"}],
+        size=500,
+    )
+    return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def create_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> set[str]:
+    """Create alerts by id; returns the ids created now (an id already there was raised before)."""
+    return _create_by_id(es, names.alerts, [(a.id, a.model_dump(mode="json")) for a in alerts])
+
+
+def _create_by_id(es: Elasticsearch, alias: str, docs: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    if not docs:
+        return set()
+    actions = ({"_op_type": "create", "_index": alias, "_id": i, "_source": d} for i, d in docs)
+    created: set[str] = set()
+    try:
+        for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
+            result = item["create"]
+            if ok:
+                created.add(result["_id"])
+            elif result.get("status") != 409:
+                raise IndexUnavailableError(
+                    f"cannot write {alias} {result.get('_id')}: {result.get('error')}"
+                )
+        es.indices.refresh(index=alias)
+    except TransportError as exc:
+        raise IndexUnavailableError(f"cannot write to {alias}: {exc}") from exc
+    return created
+
+
+def add_to_alert(
+    es: Elasticsearch,
+    names: IndexNames,
+    alert_id: str,
+    mention_ids: list[str],
+    dedup_keys: list[str],
+    now: datetime,
+) -> Alert | None:
+    """Group more mentions into an alert (conditional write, retried when someone else wrote first)."""
+    for _ in range(5):
+        try:
+            hit = es.get(index=names.alerts, id=alert_id)
+        except NotFoundError:
+            return None
+        alert = Alert.model_validate(hit["_source"])
+        ids = list(dict.fromkeys([*alert.mention_ids, *mention_ids]))
+        keys = list(dict.fromkeys([*alert.dedup_keys, *dedup_keys]))
+        if ids == alert.mention_ids and keys == alert.dedup_keys:
+            return alert
+        alert = alert.model_copy(
+            update={"mention_ids": ids, "dedup_keys": keys, "count": len(ids), "updated_at": now}
+        )
+        try:
+            es.index(
+                index=names.alerts,
+                id=alert_id,
+                document=alert.model_dump(mode="json"),
+                if_seq_no=hit["_seq_no"],
+                if_primary_term=hit["_primary_term"],
+                refresh=True,
+            )
+            return alert
+        except ConflictError:
+            continue
+    raise IndexUnavailableError(f"alert {alert_id}: too many concurrent changes")
+
+
+def get_alert(es: Elasticsearch, names: IndexNames, alert_id: str) -> Alert | None:
+    try:
+        return Alert.model_validate(es.get(index=names.alerts, id=alert_id)["_source"])
+    except NotFoundError:
+        return None
+
+
+def acknowledge_alert(es: Elasticsearch, names: IndexNames, alert_id: str, by: str, at: datetime) -> None:
+    es.update(
+        index=names.alerts,
+        id=alert_id,
+        doc={"status": "acknowledged", "acknowledged_by": by, "acknowledged_at": at.isoformat()},
+        refresh=True,
+    )
+
+
+def alerts_for(
+    es: Elasticsearch,
+    names: IndexNames,
+    recipients: list[str] | None = None,
+    customer_ids: list[str] | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    size: int = 200,
+) -> list[Alert]:
+    """Alerts newest first, to any of these recipients or about any of these customers."""
+    filters: list[dict[str, Any]] = []
+    who: list[dict[str, Any]] = []
+    if recipients:
+        who.append({"terms": {"recipients": recipients}})
+    if customer_ids:
+        who.append({"terms": {"customer_id": customer_ids[:MAX_TERMS]}})
+    if who:
+        filters.append({"bool": {"should": who, "minimum_should_match": 1}})
+    if status:
+        filters.append({"term": {"status": status}})
+    if since or until:
+        bounds = {"gte": since.isoformat()} if since else {}
+        if until:
+            bounds["lt"] = until.isoformat()
+        filters.append({"range": {"created_at": bounds}})
+    result = es.search(
+        index=names.alerts, query={"bool": {"filter": filters}}, sort=[{"created_at": "desc"}], size=size
+    )
+    return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+# ---- deliveries ---------------------------------------------------------------------------------
+
+
+def create_deliveries(es: Elasticsearch, names: IndexNames, deliveries: list[Delivery]) -> set[str]:
+    """Record deliveries to make; an id already recorded is never sent a second time. Returns new ids."""
+    return _create_by_id(es, names.deliveries, [(d.id, d.model_dump(mode="json")) for d in deliveries])
+
+
+def claim_delivery(es: Elasticsearch, names: IndexNames, delivery_id: str, now: datetime) -> Versioned | None:
+    """Mark a delivery as being sent by us, unless it is sent or someone else claimed it first."""
+    try:
+        hit = es.get(index=names.deliveries, id=delivery_id)
+    except NotFoundError:
+        return None
+    delivery = Delivery.model_validate(hit["_source"])
+    if delivery.status == "sent":
+        return None
+    claimed = delivery.model_copy(update={"status": "sending", "updated_at": now})
+    try:
+        result = es.index(
+            index=names.deliveries,
+            id=delivery_id,
+            document=claimed.model_dump(mode="json"),
+            if_seq_no=hit["_seq_no"],
+            if_primary_term=hit["_primary_term"],
+            refresh=True,
+        )
+    except ConflictError:
+        return None
+    return Versioned(claimed, result["_seq_no"], result["_primary_term"])
+
+
+def save_delivery(es: Elasticsearch, names: IndexNames, claimed: Versioned, delivery: Delivery) -> None:
+    """Record the outcome of an attempt on the delivery we claimed."""
+    es.index(
+        index=names.deliveries,
+        id=delivery.id,
+        document=delivery.model_dump(mode="json"),
+        if_seq_no=claimed.seq_no,
+        if_primary_term=claimed.primary_term,
+        refresh=True,
+    )
+
+
+def due_deliveries(
+    es: Elasticsearch, names: IndexNames, now: datetime, stale_before: datetime, size: int = 200
+) -> list[Delivery]:
+    """Pending or failed deliveries whose next attempt is due, and claims left by a process that died."""
+    result = es.search(
+        index=names.deliveries,
+        query={
+            "bool": {
+                "should": [
+                    {
+                        "bool": {
+                            "filter": [
+                                {"terms": {"status": ["pending", "failed"]}},
+                                {"range": {"next_attempt_at": {"lte": now.isoformat()}}},
+                            ]
+                        }
+                    },
+                    {
+                        "bool": {
+                            "filter": [
+                                {"term": {"status": "sending"}},
+                                {"range": {"updated_at": {"lt": stale_before.isoformat()}}},
+                            ]
+                        }
+                    },
+                ],
+                "minimum_should_match": 1,
+            }
+        },
+        sort=[{"created_at": "asc"}],
+        size=size,
+    )
+    return [Delivery.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def deliveries_of(es: Elasticsearch, names: IndexNames, alert_ids: Iterable[str]) -> list[Delivery]:
+    ids = list(dict.fromkeys(alert_ids))
+    if not ids:
+        return []
+    result = es.search(
+        index=names.deliveries,
+        query={"terms": {"alert_id": ids[:MAX_TERMS]}},
+        sort=[{"created_at": "asc"}],
+        size=1000,
+    )
+    return [Delivery.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+# ---- rules edited in the dashboard --------------------------------------------------------------
+
+
+def stored_rules(es: Elasticsearch, names: IndexNames) -> list[StoredRule]:
+    result = es.search(index=names.rules, query={"match_all": {}}, sort=[{"name": "asc"}], size=500)
+    return [StoredRule.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def save_rule(es: Elasticsearch, names: IndexNames, rule: StoredRule) -> None:
+    es.index(index=names.rules, id=rule.id, document=rule.model_dump(mode="json"), refresh=True)
+
+
+def delete_rule(es: Elasticsearch, names: IndexNames, rule_id: str) -> None:
+    es.options(ignore_status=404).delete(index=names.rules, id=rule_id, refresh=True)
+
+
+# ---- mentions for previews, explanations and spikes ---------------------------------------------
+
+
+def mentions_matching(
+    es: Elasticsearch,
+    names: IndexNames,
+    query: dict[str, Any],
+    since: datetime | None = None,
+    until: datetime | None = None,
+    size: int = 50,
+) -> tuple[int, list[Mention]]:
+    """(how many, the newest `size`) mentions a compiled rule query finds, optionally in a period."""
+    filters: list[dict[str, Any]] = [query]
+    if since or until:
+        bounds = {"gte": since.isoformat()} if since else {}
+        if until:
+            bounds["lt"] = until.isoformat()
+        filters.append({"range": {"created_at": bounds}})
+    result = es.search(
+        index=names.mentions,
+        query={"bool": {"filter": filters}},
+        sort=[{"created_at": "desc"}, {"id": "asc"}],
+        size=size,
+        track_total_hits=True,
+    )
+    mentions = [Mention.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+    return result["hits"]["total"]["value"], mentions
+
+
+@dataclass
+class WindowCounts:
+    """Mentions and negative mentions per topic in one time window."""
+
+    start: datetime
+    end: datetime
+    total: dict[str, int]
+    negative: dict[str, int]
+
+
+def topic_counts_in_windows(
+    es: Elasticsearch, names: IndexNames, windows: list[tuple[datetime, datetime]], size: int = 50
+) -> list[WindowCounts]:
+    """Per window, mentions and negatives per topic, from one request (a filters aggregation)."""
+    aggs = {
+        "windows": {
+            "filters": {
+                "filters": {
+                    str(i): {"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}}
+                    for i, (s, e) in enumerate(windows)
+                }
+            },
+            "aggs": {
+                "topics": {
+                    "terms": {"field": "topics", "size": size},
+                    "aggs": {"negative": {"filter": {"term": {"sentiment.label": "negative"}}}},
+                }
+            },
+        }
+    }
+    result = es.search(index=names.mentions, size=0, aggs=aggs)
+    buckets = result["aggregations"]["windows"]["buckets"]
+    found = []
+    for i, (start, end) in enumerate(windows):
+        topics = buckets.get(str(i), {}).get("topics", {}).get("buckets", [])
+        found.append(
+            WindowCounts(
+                start,
+                end,
+                {str(b["key"]): b["doc_count"] for b in topics},
+                {str(b["key"]): b["negative"]["doc_count"] for b in topics},
+            )
+        )
+    return found
+
+
+def mentions_about(
+    es: Elasticsearch,
+    names: IndexNames,
+    topic: str,
+    windows: list[tuple[datetime, datetime]],
+    size: int = 500,
+) -> list[Mention]:
+    """Mentions of a topic in any of the windows (for explaining a spike), without raw payloads."""
+    ranges = [{"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}} for s, e in windows]
+    result = es.search(
+        index=names.mentions,
+        query={
+            "bool": {
+                "filter": [
+                    {"term": {"topics": topic}},
+                    {"bool": {"should": ranges, "minimum_should_match": 1}},
+                ]
+            }
+        },
+        sort=[{"created_at": "desc"}],
+        size=size,
+        source_excludes=["raw", "history"],
+    )
+    return [Mention.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+# ---- the percolator (real Elasticsearch only) ---------------------------------------------------
+
+
+def rule_queries_index(names: IndexNames) -> str:
+    return f"{names.prefix}-rule-queries"
+
+
+def register_rule_queries(es: Elasticsearch, names: IndexNames, queries: dict[str, dict[str, Any]]) -> None:
+    """Replace the stored rule queries of the percolator index (created with the mentions mapping)."""
+    index = rule_queries_index(names)
+    if not es.indices.exists(index=index):
+        properties = mapping_for(Mention)["properties"]
+        properties = {**properties, "rule_query": {"type": "percolator"}, "rule": {"type": "keyword"}}
+        es.indices.create(
+            index=index,
+            mappings={"properties": properties},
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+        )
+    es.delete_by_query(index=index, query={"match_all": {}}, refresh=True)
+    for name, query in queries.items():
+        es.index(index=index, id=name, document={"rule": name, "rule_query": query})
+    es.indices.refresh(index=index)
+
+
+def percolate(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> dict[str, set[str]]:
+    """For each mention id, the names of the stored rule queries it matches (one request)."""
+    if not mentions:
+        return {}
+    documents = [m.model_dump(mode="json", exclude={"raw"}) for m in mentions]
+    result = es.search(
+        index=rule_queries_index(names),
+        query={"percolate": {"field": "rule_query", "documents": documents}},
+        size=1000,
+        source=False,
+    )
+    matched: dict[str, set[str]] = {m.id: set() for m in mentions}
+    for hit in result["hits"]["hits"]:
+        for slot in hit.get("fields", {}).get("_percolator_document_slot", []):
+            matched[mentions[slot].id].add(hit["_id"])
+    return matched
