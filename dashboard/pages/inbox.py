@@ -18,6 +18,7 @@ from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
 from index.documents import SavedSearch, document_id
 from index.queries import (
+    ORDERS,
     MentionFilter,
     get_customers,
     get_mentions_versioned,
@@ -44,6 +45,7 @@ FILTER_KEYS = (
     "inbox_customers_only",
     "inbox_hide_noise",
     "inbox_period",
+    "inbox_order",
 )
 
 
@@ -121,6 +123,13 @@ def filters(index: Index, user: User) -> MentionFilter:
     saved_search_bar(index, user)
     facets = overview_of(index, None, FACETS).counts
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
+    bar.radio(
+        t("inbox_order"),
+        ORDERS,
+        format_func=lambda o: t(f"order_{o}"),
+        key="inbox_order",
+        help=t("order_attention_help"),
+    )
     sources = bar.multiselect(
         t("source"), _kept("inbox_source", sorted(facets["source"])), key="inbox_source"
     )
@@ -173,12 +182,14 @@ def inbox(index: Index, user: User) -> None:
         st.success(flash)
     flt = filters(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
-    page = search_mentions(index.es, index.names, flt, size=limit)
+    order = st.session_state.get("inbox_order", ORDERS[0])
+    page = search_mentions(index.es, index.names, flt, size=limit, order=order)
     st.metric(t("inbox_total"), f"{page.total:,}")
     if not page.hits:
         st.info(t("inbox_empty"))
         return
-    st.caption(t("inbox_shown", shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
+    shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
+    st.caption(t(shown, shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
     st.download_button(
         t("export_mentions"),
         csv_bytes(mentions_frame([h.mention for h in page.hits])),
