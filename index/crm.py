@@ -191,6 +191,46 @@ def records_of_customer(
 
 
 @dataclass
+class CrmImportStatus:
+    """What the last import of one CRM source did, as crm/mirror.py recorded it."""
+
+    source: str
+    last_run: str | None = None
+    last_success: str | None = None
+    rows_read: int | None = None
+    customers: int | None = None
+    records: int | None = None
+    deleted: int | None = None
+    rejected: int = 0
+    seconds: float | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+
+
+def crm_import_statuses(es: Elasticsearch, names: IndexNames) -> dict[str, CrmImportStatus]:
+    """Per CRM source name, the status its last import recorded (sources never imported are absent)."""
+    result = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
+    statuses = {}
+    for hit in result["hits"]["hits"]:
+        state, data = hit["_source"], hit["_source"]["data"]
+        failures = int(data.get("consecutive_failures", 0))
+        statuses[state["source"]] = CrmImportStatus(
+            source=state["source"],
+            last_run=data.get("last_run"),
+            last_success=data.get("last_success", data.get("last_run") if not failures else None),
+            rows_read=data.get("rows_read"),
+            customers=data.get("customers"),
+            records=data.get("records"),
+            deleted=data.get("deleted"),
+            rejected=int(data.get("rejected_count", 0)),
+            seconds=data.get("seconds"),
+            consecutive_failures=failures,
+            last_error=data.get("last_error") if failures else None,
+        )
+    return statuses
+
+
+@dataclass
 class Duplicate:
     """One email or handle found on several contacts."""
 
