@@ -11,7 +11,7 @@ from html import escape
 
 import pandas as pd
 
-from index.aggregations import AuthorReach, Spike
+from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
 from index.documents import Mention
 
 # Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
@@ -31,6 +31,39 @@ def mentions_frame(mentions: list[Mention]) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
     return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def over_time_frame(buckets: list[SentimentBucket]) -> pd.DataFrame:
+    """The chart's numbers: one row per day, a column per sentiment, and the net sentiment."""
+    return pd.DataFrame(
+        [
+            {
+                "day": b.start.strftime("%Y-%m-%d"),
+                **{s: getattr(b, s) for s in SENTIMENTS},
+                "net": round(b.net_sentiment, 3),
+            }
+            for b in buckets
+        ],
+        columns=["day", *SENTIMENTS, "net"],
+    )
+
+
+def comparison_frame(now: Overview, before: Overview, titles: dict[str, str]) -> pd.DataFrame:
+    """Per dimension and value: mentions in period A, in period B, and the change."""
+    rows = []
+    for name, title in titles.items():
+        a, b = now.counts[name], before.counts[name]
+        for value in dict.fromkeys([*a, *b]):
+            rows.append(
+                {
+                    "dimension": title,
+                    "value": value,
+                    "period_a": a.get(value, 0),
+                    "period_b": b.get(value, 0),
+                    "change": a.get(value, 0) - b.get(value, 0),
+                }
+            )
+    return pd.DataFrame(rows, columns=["dimension", "value", "period_a", "period_b", "change"])
 
 
 def counts_frame(counts: dict[str, int], column: str) -> pd.DataFrame:

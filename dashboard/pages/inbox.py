@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
 from dashboard.auth import User, require_page
 from dashboard.cached import overview_of
-from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
+from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame
 from dashboard.render import mention_card
 from dashboard.text import t
@@ -45,6 +45,7 @@ FILTER_KEYS = (
     "inbox_customers_only",
     "inbox_hide_noise",
     "inbox_period",
+    "inbox_period_range",
     "inbox_order",
 )
 
@@ -56,7 +57,9 @@ def _apply_saved(by_id: dict[str, SavedSearch]) -> None:
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
     for key, value in chosen.filters.items():
-        if key in FILTER_KEYS:
+        if key == "inbox_period_range":  # stored as ISO dates
+            st.session_state[key] = tuple(date.fromisoformat(str(d)) for d in value)
+        elif key in FILTER_KEYS:
             st.session_state[key] = value
 
 
@@ -154,7 +157,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     mine = bar.checkbox(t("assigned_to_me"), key="inbox_mine")
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
-    period = period_picker("inbox_period", default="all")
+    window = window_picker("inbox_period", default="all")
     return MentionFilter(
         query=query,
         sources=sources,
@@ -167,7 +170,8 @@ def filters(index: Index, user: User) -> MentionFilter:
         assignee=user.email if mine else None,
         customers_only=customers_only,
         hide_noise=hide_noise,
-        since=since(period),
+        since=window.since,
+        until=window.until,
     )
 
 
