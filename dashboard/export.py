@@ -12,7 +12,7 @@ from html import escape
 import pandas as pd
 
 from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
-from index.documents import Mention
+from index.documents import Customer, Mention
 
 # Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
 EXCLUDED = {"raw", "history", "entities", "intents", "triage"}
@@ -26,6 +26,36 @@ def mentions_frame(mentions: list[Mention]) -> pd.DataFrame:
         frame["intents"] = [", ".join(i.label for i in m.intents) for m in mentions]
         frame["entities"] = [", ".join(e.text for e in m.entities) for m in mentions]
     return frame
+
+
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "full_name",
+    "company",
+    "email",
+    "phone",
+    "segment",
+    "account_value",
+    "owner_name",
+    "owner_email",
+    "language",
+    "source",
+    "account_id",
+    "updated_at",
+)
+
+
+def customers_frame(customers: list[Customer]) -> pd.DataFrame:
+    """One row per customer: the CRM fields, every email, phone and handle, and the problems found."""
+    rows = []
+    for c in customers:
+        row = {k: v for k, v in c.model_dump(mode="json").items() if k in CUSTOMER_COLUMNS}
+        row["emails"] = ", ".join(c.emails)
+        row["phones"] = ", ".join(c.phones)
+        row["handles"] = ", ".join([*c.handles, *(h for h in c.confirmed_handles if h not in c.handles)])
+        row["quality"] = "; ".join(q.detail for q in c.quality)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*CUSTOMER_COLUMNS, "emails", "phones", "handles", "quality"])
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -199,6 +199,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_report": "Download the report (HTML)",
         "export_report_help": "One self-contained page; print it to PDF from the browser.",
         "export_mentions": "Download these mentions (CSV)",
+        "export_customers": "Download these customers (CSV)",
         # admin
         "nav_admin": "Admin",
         "admin_title": "Admin",
@@ -490,6 +491,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_report": "Télécharger le rapport (HTML)",
         "export_report_help": "Une page autonome ; l'imprimer en PDF depuis le navigateur.",
         "export_mentions": "Télécharger ces mentions (CSV)",
+        "export_customers": "Télécharger ces clients (CSV)",
         # admin
         "nav_admin": "Administration",
         "admin_title": "Administration",
