@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -11,7 +12,7 @@ from crm.registry import legacy_csv_source
 from dashboard.auth import PAGE_ROLES, require_page
 from dashboard.cached import crm_quality_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
-from dashboard.render import literal
+from dashboard.render import literal, when
 from dashboard.text import t
 from index.capabilities import detect_capabilities
 from index.crm import QualityReport, crm_import_statuses
@@ -29,6 +30,23 @@ def red_rows(frame: pd.DataFrame, failures: list[int], threshold: int):
     return frame.style.apply(
         lambda _: pd.DataFrame(shade, index=frame.index, columns=frame.columns), axis=None
     )
+
+
+def moment(iso: str | None) -> str:
+    """A stored ISO timestamp as the dashboard writes times ('2026-12-02 18:44 UTC'); '' when absent."""
+    if not iso:
+        return ""
+    try:
+        return when(datetime.fromisoformat(str(iso)).astimezone(UTC))
+    except ValueError:
+        return str(iso)
+
+
+def _whole(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Counts as whole numbers even where some rows have none (pandas would make them 342.000000)."""
+    for column in columns:
+        frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def _state(enabled: bool, ran: bool, failures: int) -> str:
@@ -49,14 +67,15 @@ def sources_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
                 t("source_type"): source.type,
                 t("source_state"): t(f"source_state_{_state(source.enabled, bool(data), failed)}"),
                 t("failures_in_a_row"): failed,
-                t("last_run"): data.get("last_run", ""),
-                t("last_success"): data.get("last_success", ""),
+                t("last_run"): moment(data.get("last_run")),
+                t("last_success"): moment(data.get("last_success")),
                 t("items_last_run"): data.get("items_last_run"),
                 t("skipped_last_run"): data.get("skipped_items_last_run"),
                 t("last_error"): data.get("last_error", "") if failed else "",
             }
         )
-    return pd.DataFrame(rows), failures
+    frame = pd.DataFrame(rows)
+    return _whole(frame, [t("items_last_run"), t("skipped_last_run")]) if rows else frame, failures
 
 
 def crm_sources(index: Index) -> list[tuple[str, str, bool]]:
@@ -86,8 +105,8 @@ def crm_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
                 t("source_type"): kind,
                 t("source_state"): t(f"source_state_{_state(enabled, status is not None, failed)}"),
                 t("failures_in_a_row"): failed,
-                t("last_run"): status.last_run if status else "",
-                t("last_success"): (status.last_success or "") if status else "",
+                t("last_run"): moment(status.last_run) if status else "",
+                t("last_success"): moment(status.last_success) if status else "",
                 t("crm_rows_read"): status.rows_read if status else None,
                 t("crm_customers_written"): status.customers if status else None,
                 t("crm_records_written"): status.records if status else None,
@@ -97,7 +116,9 @@ def crm_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
                 t("last_error"): (status.last_error or "") if status else "",
             }
         )
-    return pd.DataFrame(rows), failures
+    frame = pd.DataFrame(rows)
+    counts = ["crm_rows_read", "crm_customers_written", "crm_records_written", "crm_deleted", "crm_rejected"]
+    return _whole(frame, [t(c) for c in counts]) if rows else frame, failures
 
 
 def quality_summary(report: QualityReport) -> None:
