@@ -63,9 +63,10 @@ def authors_by_reach(index: Index, flt: MentionFilter, size: int = 10) -> list[A
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def _crm_quality(path: str, prefix: str) -> QualityReport:
     index = _index(path)
-    return crm_quality(index.es, index.names, examples=0)
+    return crm_quality(index.es, index.names, examples=0, with_mentions=False)
 
 
 def crm_quality_of(index: Index) -> QualityReport:
-    """The CRM data-quality report without its examples (the review page lists them), at most TTL old."""
+    """The CRM data-quality counts without examples or mention counts (the review page has those),
+    at most TTL old: only the small customer, review and state indices are read."""
     return _crm_quality(config_path(), index.names.prefix)

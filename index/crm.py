@@ -264,8 +264,8 @@ class QualityReport:
     duplicates: list[Duplicate]
     problems: list[Problem]
     problem_counts: dict[str, int]
-    mentions: int
-    unlinked_mentions: int
+    mentions: int | None  # None when not counted (each count is a pass over every mention)
+    unlinked_mentions: int | None
     pending_reviews: int
     rejections: list[SourceRejections]
 
@@ -290,8 +290,14 @@ def _duplicates(es: Elasticsearch, names: IndexNames, field_name: str, size: int
     return found
 
 
-def crm_quality(es: Elasticsearch, names: IndexNames, examples: int = 200) -> QualityReport:
-    """Duplicates, bad emails/phones/handles, missing owners, unlinked mentions and rejected rows."""
+def crm_quality(
+    es: Elasticsearch, names: IndexNames, examples: int = 200, with_mentions: bool = True
+) -> QualityReport:
+    """Duplicates, bad emails/phones/handles, missing owners, unlinked mentions and rejected rows.
+
+    `with_mentions=False` leaves out the two mention counts, so only the small customer, review and
+    state indices are read.
+    """
     customers = es.count(index=names.customers)["count"]
     duplicates = _duplicates(es, names, "emails", 500) + _duplicates(es, names, "handles", 500)
     counts = es.search(
@@ -308,17 +314,19 @@ def crm_quality(es: Elasticsearch, names: IndexNames, examples: int = 200) -> Qu
         for c in (Customer.model_validate(h["_source"]) for h in hits)
         for q in c.quality
     ]
-    mentions = es.count(index=names.mentions)["count"]
-    # Only mentions with an author can be linked at all (news articles and feeds without one cannot).
-    unlinked = es.count(
-        index=names.mentions,
-        query={
-            "bool": {
-                "filter": [{"exists": {"field": "author.handle"}}],
-                "must_not": [{"exists": {"field": "customer_id"}}],
-            }
-        },
-    )["count"]
+    mentions = unlinked = None
+    if with_mentions:
+        mentions = es.count(index=names.mentions)["count"]
+        # Only mentions with an author can be linked at all (news articles and feeds without one cannot).
+        unlinked = es.count(
+            index=names.mentions,
+            query={
+                "bool": {
+                    "filter": [{"exists": {"field": "author.handle"}}],
+                    "must_not": [{"exists": {"field": "customer_id"}}],
+                }
+            },
+        )["count"]
     pending = es.count(index=names.reviews, query={"term": {"status": "pending"}})["count"]
     states = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
     rejections = [

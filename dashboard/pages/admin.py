@@ -123,14 +123,13 @@ def crm_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
 
 def quality_summary(report: QualityReport) -> None:
     """The headline numbers of the CRM data quality; the details are on the review page."""
-    cols = st.columns(5)
+    cols = st.columns(4)
     cols[0].metric(t("quality_customers"), f"{report.customers:,}")
     cols[1].metric(t("quality_duplicates"), f"{len(report.duplicates):,}")
-    cols[2].metric(t("quality_unlinked"), f"{report.unlinked_mentions:,}", help=t("quality_unlinked_help"))
-    cols[3].metric(t("quality_rejected"), f"{report.rejected_rows:,}")
-    cols[4].metric(t("quality_pending"), f"{report.pending_reviews:,}")
-    cols = st.columns(5)
-    for col, kind in zip(cols, PROBLEM_KINDS, strict=False):
+    cols[2].metric(t("quality_rejected"), f"{report.rejected_rows:,}")
+    cols[3].metric(t("quality_pending"), f"{report.pending_reviews:,}")
+    cols = st.columns(4)
+    for col, kind in zip(cols, PROBLEM_KINDS, strict=True):
         col.metric(t(f"quality_{kind}"), f"{report.problem_counts.get(kind, 0):,}")
     st.page_link("pages/review.py", label=t("quality_details"), icon=":material/fact_check:")
 
