@@ -183,7 +183,13 @@ def window_picker(key: str, default: str, container=st.sidebar, label: str | Non
         return preset(period)
     today = datetime.now(UTC).date()
     fallback = (today - timedelta(days=29), today)
-    value = container.date_input(
-        t("date_range"), value=fallback, max_value=today, format="YYYY-MM-DD", key=f"{key}_range"
-    )
+    value = date_range_input(container, t("date_range"), fallback, f"{key}_range")
     return days(*range_value(value, fallback))
+
+
+def date_range_input(container, label: str, fallback: tuple[date, date], key: str) -> object:
+    """A from-to calendar; the fallback only when nothing (a saved search, a click) set it before,
+    so Streamlit never sees a default and a session value for one widget."""
+    today = datetime.now(UTC).date()
+    default = {} if key in st.session_state else {"value": fallback}
+    return container.date_input(label, max_value=today, format="YYYY-MM-DD", key=key, **default)

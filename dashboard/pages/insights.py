@@ -13,6 +13,7 @@ from dashboard.cached import authors_by_reach, overview_of
 from dashboard.context import (
     Index,
     Window,
+    date_range_input,
     days,
     open_index,
     range_value,
@@ -168,9 +169,7 @@ def pick_comparison(window: Window, container) -> Window | None:
         return previous
     today = datetime.now(UTC).date()
     fallback = (today - timedelta(days=59), today - timedelta(days=30))
-    value = container.date_input(
-        t("period_b"), value=fallback, max_value=today, format="YYYY-MM-DD", key="insights_period_b"
-    )
+    value = date_range_input(container, t("period_b"), fallback, "insights_period_b")
     return days(*range_value(value, fallback))
 
 

@@ -98,6 +98,7 @@ def test_the_inbox_narrows_to_custom_dates_and_a_saved_search_keeps_them(
     assert metric(later, t("inbox_total")) == "3"
     later.sidebar.selectbox(key="inbox_saved").select("Semaine 47").run(timeout=30)
     assert texts(later) == ["Lumio la semaine dernière."]
+    assert not later.warning and not later.exception, [w.value for w in [*later.warning, *later.exception]]
     assert later.sidebar.date_input(key="inbox_period_range").value == (
         today - timedelta(days=10),
         today - timedelta(days=5),
