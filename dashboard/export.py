@@ -11,6 +11,7 @@ from html import escape
 
 import pandas as pd
 
+from dashboard.text import t
 from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
 from index.documents import Customer, Mention
 
@@ -120,7 +121,8 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 
 
 def html_report(report: Report) -> str:
-    """A single HTML page (no scripts, no external resources) to mail or print to PDF."""
+    """A single HTML page (no scripts, no external resources) to mail or print to PDF, in the
+    interface's language."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{escape(report.brand)} · {escape(report.period)}</title>",
@@ -133,20 +135,20 @@ def html_report(report: Report) -> str:
     ]
     for title, counts in report.tables.items():
         parts.append(f"<h2>{escape(title)}</h2>")
-        parts.append(_table(["", "mentions"], [[k, v] for k, v in counts.items()]))
+        parts.append(_table(["", t("mentions")], [[k, v] for k, v in counts.items()]))
     if report.spikes:
-        parts.append("<h2>Spikes</h2>")
+        parts.append(f"<h2>{escape(t('report_spikes'))}</h2>")
         parts.append(
             _table(
-                ["day", "mentions", "baseline", "ratio"],
+                [t("day"), t("mentions"), t("baseline"), t("report_ratio")],
                 [[s.start.strftime("%Y-%m-%d"), s.volume, s.baseline, f"×{s.ratio}"] for s in report.spikes],
             )
         )
     if report.authors:
-        parts.append("<h2>Top authors by reach</h2>")
+        parts.append(f"<h2>{escape(t('top_authors'))}</h2>")
         parts.append(
             _table(
-                ["author", "name", "followers", "mentions", "negative"],
+                [t("author"), t("name"), t("followers_column"), t("mentions"), t("negative")],
                 [
                     [a.handle, a.display_name or "", a.followers, a.mentions, a.negative]
                     for a in report.authors

@@ -281,7 +281,7 @@ def insights(index: Index) -> None:
                 {
                     t("author"): a.handle,
                     t("name"): a.display_name or "",
-                    t("followers"): a.followers,
+                    t("followers_column"): a.followers,
                     t("mentions"): a.mentions,
                     t("negative"): a.negative,
                 }

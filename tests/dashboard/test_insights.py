@@ -6,11 +6,12 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from elasticsearch import Elasticsearch
 
 from dashboard.context import days
 from dashboard.export import Report, comparison_frame, csv_bytes, html_report, mentions_frame, over_time_frame
-from dashboard.text import t
+from dashboard.text import STRINGS, t
 from index.aggregations import Overview, SentimentBucket, find_spikes, top_authors
 from index.client import IndexNames
 from index.documents import Label
@@ -207,3 +208,19 @@ def test_the_comparison_and_the_daily_numbers_export_as_csv():
     daily = [SentimentBucket(datetime(2026, 11, 3, tzinfo=UTC), positive=1, neutral=2, negative=1)]
     (row,) = list(csv.DictReader(io.StringIO(csv_bytes(over_time_frame(daily)).decode("utf-8-sig"))))
     assert row == {"day": "2026-11-03", "positive": "1", "neutral": "2", "negative": "1", "net": "0.0"}
+
+
+def test_the_insights_tables_and_report_speak_french(
+    es: Elasticsearch, names: IndexNames, dashboard, monkeypatch: pytest.MonkeyPatch
+):
+    index_mentions(es, names, posts_on_days({float(d): 2 for d in range(3, 12)} | {1.5: 25}))
+    at = dashboard("pages/insights.py")
+    at.session_state["language"] = "fr"
+    at.run(timeout=30)
+    assert not at.exception
+    (authors,) = [d.value for d in at.dataframe if STRINGS["fr"]["author"] in d.value.columns]
+    assert STRINGS["fr"]["followers_column"] in authors.columns  # a header, never "{n} abonnés"
+    monkeypatch.setattr("dashboard.text.current_language", lambda: "fr")  # as inside a French session
+    spikes = find_spikes([bucket(d, 5) for d in range(1, 11)] + [bucket(11, 30)])
+    page = html_report(Report(brand="Lumio", period="7 derniers jours", metrics={}, spikes=spikes))
+    assert "<h2>Pics</h2>" in page and "<th>Jour</th>" in page
