@@ -109,6 +109,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "order_attention_help": "Untriaged first; among them, complaints, churn risks and negative posts "
         "the model is sure of, then linked customers; newest first within each group.",
         "triage_open": "Open the triage form",
+        "attention_because": "Needs attention: {reasons}",
+        "attention_untriaged": "not triaged yet",
+        "attention_unhappy": "a sure complaint, churn risk or negative post",
+        "attention_customer": "a linked customer",
         "show_more": "Show more",
         "open_original": "Open original",
         "followers": "{n} followers",
@@ -406,6 +410,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "messages négatifs dont le modèle est sûr, puis les clients liés ; les plus récentes d'abord "
         "dans chaque groupe.",
         "triage_open": "Ouvrir le formulaire de traitement",
+        "attention_because": "À traiter : {reasons}",
+        "attention_untriaged": "pas encore traitée",
+        "attention_unhappy": "plainte, risque de départ ou message négatif, avec certitude",
+        "attention_customer": "un client lié",
         "show_more": "Afficher plus",
         "open_original": "Voir l'original",
         "followers": "{n} abonnés",

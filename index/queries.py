@@ -146,6 +146,16 @@ def attention_query(flt: MentionFilter) -> dict[str, Any]:
     }
 
 
+def attention_reasons(mention: Mention) -> list[str]:
+    """Which ATTENTION_WEIGHTS a mention earns, as `attention_query` scores it ("untriaged"...)."""
+    sure = ATTENTION_CONFIDENCE
+    unhappy = (mention.intent.label in ATTENTION_INTENTS and mention.intent.confidence >= sure) or (
+        mention.sentiment.label == "negative" and mention.sentiment.confidence >= sure
+    )
+    earned = {"untriaged": mention.status == "new", "unhappy": unhappy, "customer": bool(mention.customer_id)}
+    return [name for name in ATTENTION_WEIGHTS if earned[name]]
+
+
 def search_mentions(
     es: Elasticsearch,
     names: IndexNames,

@@ -20,6 +20,7 @@ from index.documents import SavedSearch, document_id
 from index.queries import (
     ORDERS,
     MentionFilter,
+    attention_reasons,
     get_customers,
     get_mentions_versioned,
     get_parents,
@@ -208,6 +209,9 @@ def inbox(index: Index, user: User) -> None:
     for hit in page.hits:
         customer = customers.get(hit.mention.customer_id or "")
         mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
+        reasons = attention_reasons(hit.mention) if order == "attention" else []
+        if reasons:
+            st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
         versioned = versions.get(hit.mention.id)
         if versioned is None:
             continue

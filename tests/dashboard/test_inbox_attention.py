@@ -7,7 +7,7 @@ from elasticsearch import Elasticsearch
 from dashboard.text import t
 from index.client import IndexNames
 from index.documents import CustomerLink, Label, document_id
-from index.queries import MentionFilter, get_mentions_versioned, search_mentions
+from index.queries import MentionFilter, attention_reasons, get_mentions_versioned, search_mentions
 from index.writes import index_mentions, update_triage
 from tests.dashboard.helpers import open_triage
 from tests.dashboard.test_pages import mention, texts
@@ -60,6 +60,15 @@ def test_needing_attention_puts_untriaged_unhappy_customers_first_then_newest(
         "answered",  # already answered: last, though the newest and a customer
     ]
     assert page.total == 6
+    # The reasons shown beside each card are the ones the query scored.
+    assert [attention_reasons(h.mention) for h in page.hits] == [
+        ["untriaged", "unhappy", "customer"],
+        ["untriaged", "unhappy"],
+        ["untriaged", "customer"],
+        ["untriaged"],
+        ["untriaged"],
+        ["unhappy", "customer"],
+    ]
     newest = search_mentions(es, names, MentionFilter())
     assert newest.hits[0].mention.native_id == "answered"
 
@@ -99,3 +108,5 @@ def test_the_inbox_order_can_be_switched_to_needing_attention(
         "Lumio, résilié, je pars.",
     ]
     assert t("inbox_shown_attention", shown=6, total=6) in [c.value for c in at.caption]
+    reasons = ", ".join(t(f"attention_{r}") for r in ("untriaged", "unhappy", "customer"))
+    assert t("attention_because", reasons=reasons) in [c.value for c in at.caption]
