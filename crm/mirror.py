@@ -25,6 +25,7 @@ from crm.base import (
 from crm.quality import customer_from
 from crm.registry import build_source
 from crm.sources import CrmSourceConfig
+from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.crm import (
     crm_native_ids,
@@ -192,6 +193,10 @@ def write_pull(
     return report
 
 
+def _status_id(source: str) -> str:
+    return f"crm:{source}"
+
+
 def mirror_source(
     es: Elasticsearch,
     names: IndexNames,
@@ -200,19 +205,28 @@ def mirror_source(
     region: str = "FR",
     full: bool = False,
 ) -> MirrorReport:
-    """One refresh of one CRM source; `full` ignores the cursor and reads everything again."""
+    """One refresh of one CRM source; `full` ignores the cursor and reads everything again.
+
+    Its status (numbers of the last success, or the error and how many runs failed in a row) is
+    stored for the Admin page; a failure is recorded, then raised again.
+    """
     started = time.perf_counter()
     cursor_id = f"crm-cursor:{config.name}"
     cursor_state = get_state(es, names, cursor_id)
     cursor = {} if full or cursor_state is None else dict(cursor_state.data)
-    source = build_source(config, base_dir)  # type: ignore[arg-type]
     try:
-        result = pull(config, source, cursor)
-    finally:
-        close = getattr(source, "close", None)
-        if close:
-            close()
-    report = write_pull(es, names, result, region, incremental=bool(cursor))
+        source = build_source(config, base_dir)  # type: ignore[arg-type]
+        try:
+            result = pull(config, source, cursor)
+        finally:
+            close = getattr(source, "close", None)
+            if close:
+                close()
+        report = write_pull(es, names, result, region, incremental=bool(cursor))
+    except EcouteError as exc:
+        if not isinstance(exc, IndexUnavailableError):  # with the index down, there is nowhere to write
+            _record_failure(es, names, config.name, str(exc))
+        raise
     now = datetime.now(UTC)
     put_state(
         es,
@@ -224,12 +238,19 @@ def mirror_source(
         es,
         names,
         SourceState(
-            id=f"crm:{config.name}",
+            id=_status_id(config.name),
             kind="crm",
             source=config.name,
             data={
                 "last_run": now.isoformat(),
+                "last_success": now.isoformat(),
                 "summary": report.line(),
+                "rows_read": report.rows_read,
+                "customers": report.customers,
+                "records": report.records,
+                "deleted": report.deleted,
+                "seconds": round(report.seconds, 3),
+                "consecutive_failures": 0,
                 "rejected_count": len(report.rejected),
                 "rejected": [r.line() for r in report.rejected[:REJECTED_KEPT]],
             },
@@ -237,3 +258,21 @@ def mirror_source(
         ),
     )
     return report
+
+
+def _record_failure(es: Elasticsearch, names: IndexNames, source: str, error: str) -> None:
+    """Keep the last success's numbers; add the error and count the failed runs in a row."""
+    previous = get_state(es, names, _status_id(source))
+    data = dict(previous.data) if previous else {}
+    now = datetime.now(UTC)
+    data.update(
+        last_run=now.isoformat(),
+        last_error=error,
+        last_error_at=now.isoformat(),
+        consecutive_failures=int(data.get("consecutive_failures", 0)) + 1,
+    )
+    put_state(
+        es,
+        names,
+        SourceState(id=_status_id(source), kind="crm", source=source, data=data, updated_at=now),
+    )

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.context import Index, _open, config_path
 from index.aggregations import AuthorReach, Overview, overview, top_authors
+from index.crm import QualityReport, crm_quality
 from index.queries import MentionFilter
 
 TTL_SECONDS = 60
@@ -57,3 +58,15 @@ def _authors(path: str, prefix: str, flt_key: str, size: int, _flt: MentionFilte
 def authors_by_reach(index: Index, flt: MentionFilter, size: int = 10) -> list[AuthorReach]:
     flt, key = _stable(flt)
     return _authors(config_path(), index.names.prefix, key, size, flt)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _crm_quality(path: str, prefix: str) -> QualityReport:
+    index = _index(path)
+    return crm_quality(index.es, index.names, examples=0, with_mentions=False)
+
+
+def crm_quality_of(index: Index) -> QualityReport:
+    """The CRM data-quality counts without examples or mention counts (the review page has those),
+    at most TTL old: only the small customer, review and state indices are read."""
+    return _crm_quality(config_path(), index.names.prefix)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -113,12 +113,83 @@ def since(period: str, now: datetime | None = None) -> datetime | None:
     return None if delta is None else (now or datetime.now(UTC)) - delta
 
 
-def period_picker(key: str, default: str, container=st.sidebar) -> str:
-    options = list(PERIODS)
-    return container.selectbox(
-        t("period"),
+CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of time a page shows: from `since` (None: the beginning) up to `until` (None: now)."""
+
+    since: datetime | None
+    until: datetime | None
+    label: str
+    slug: str  # for file names
+
+    def before(self, now: datetime | None = None) -> Window | None:
+        """The window of the same length just before this one; None for all time."""
+        if self.since is None:
+            return None
+        length = (self.until or now or datetime.now(UTC)) - self.since
+        start = self.since - length
+        return Window(start, self.since, span_label(start, self.since), span_slug(start, self.since))
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d" if moment.time() == time() else "%Y-%m-%d %H:%M")
+
+
+def span_label(start: datetime, end: datetime) -> str:
+    """'2026-11-01 → 2026-11-30' for whole days (the end shown as the last day included)."""
+    if start.time() == time() and end.time() == time():
+        return f"{_day(start)} → {_day(end - timedelta(days=1))}"
+    return f"{_day(start)} → {_day(end)}"
+
+
+def span_slug(start: datetime, end: datetime) -> str:
+    return span_label(start, end).replace(" → ", "_").replace(" ", "T").replace(":", "")
+
+
+def days(first: date, last: date) -> Window:
+    """From the start of `first` to the end of `last` (UTC), both days included; swapped if reversed."""
+    first, last = min(first, last), max(first, last)
+    start = datetime.combine(first, time(), UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), UTC)
+    return Window(start, end, span_label(start, end), span_slug(start, end))
+
+
+def preset(period: str, now: datetime | None = None) -> Window:
+    return Window(since(period, now), None, t(f"period_{period}"), period)
+
+
+def range_value(value: object, fallback: tuple[date, date]) -> tuple[date, date]:
+    """A date_input range as (first, last): a range still being picked has only its first day."""
+    picked = [d for d in (value if isinstance(value, tuple | list) else [value]) if isinstance(d, date)]
+    if not picked:
+        return fallback
+    return picked[0], picked[-1]
+
+
+def window_picker(key: str, default: str, container=st.sidebar, label: str | None = None) -> Window:
+    """A named period, or "custom dates" with a from-to calendar; the chosen window."""
+    options = [*PERIODS, CUSTOM]
+    period = container.selectbox(
+        label or t("period"),
         options,
         index=options.index(default),
         format_func=lambda p: t(f"period_{p}"),
         key=key,
     )
+    if period != CUSTOM:
+        return preset(period)
+    today = datetime.now(UTC).date()
+    fallback = (today - timedelta(days=29), today)
+    value = date_range_input(container, t("date_range"), fallback, f"{key}_range")
+    return days(*range_value(value, fallback))
+
+
+def date_range_input(container, label: str, fallback: tuple[date, date], key: str) -> object:
+    """A from-to calendar; the fallback only when nothing (a saved search, a click) set it before,
+    so Streamlit never sees a default and a session value for one widget."""
+    today = datetime.now(UTC).date()
+    default = {} if key in st.session_state else {"value": fallback}
+    return container.date_input(label, max_value=today, format="YYYY-MM-DD", key=key, **default)

@@ -11,8 +11,9 @@ from html import escape
 
 import pandas as pd
 
-from index.aggregations import AuthorReach, Spike
-from index.documents import Alert, Mention
+from dashboard.text import t
+from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
+from index.documents import Alert, Customer, Mention
 
 # Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
 EXCLUDED = {"raw", "history", "entities", "intents", "triage"}
@@ -39,9 +40,72 @@ def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
     return frame
 
 
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "full_name",
+    "company",
+    "email",
+    "phone",
+    "segment",
+    "account_value",
+    "owner_name",
+    "owner_email",
+    "language",
+    "source",
+    "account_id",
+    "updated_at",
+)
+
+
+def customers_frame(customers: list[Customer]) -> pd.DataFrame:
+    """One row per customer: the CRM fields, every email, phone and handle, and the problems found."""
+    rows = []
+    for c in customers:
+        row = {k: v for k, v in c.model_dump(mode="json").items() if k in CUSTOMER_COLUMNS}
+        row["emails"] = ", ".join(c.emails)
+        row["phones"] = ", ".join(c.phones)
+        row["handles"] = ", ".join([*c.handles, *(h for h in c.confirmed_handles if h not in c.handles)])
+        row["quality"] = "; ".join(q.detail for q in c.quality)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*CUSTOMER_COLUMNS, "emails", "phones", "handles", "quality"])
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
     return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def over_time_frame(buckets: list[SentimentBucket]) -> pd.DataFrame:
+    """The chart's numbers: one row per day, a column per sentiment, and the net sentiment."""
+    return pd.DataFrame(
+        [
+            {
+                "day": b.start.strftime("%Y-%m-%d"),
+                **{s: getattr(b, s) for s in SENTIMENTS},
+                "net": round(b.net_sentiment, 3),
+            }
+            for b in buckets
+        ],
+        columns=["day", *SENTIMENTS, "net"],
+    )
+
+
+def comparison_frame(now: Overview, before: Overview, titles: dict[str, str]) -> pd.DataFrame:
+    """Per dimension and value: mentions in period A, in period B, and the change."""
+    rows = []
+    for name, title in titles.items():
+        a, b = now.counts[name], before.counts[name]
+        for value in dict.fromkeys([*a, *b]):
+            rows.append(
+                {
+                    "dimension": title,
+                    "value": value,
+                    "period_a": a.get(value, 0),
+                    "period_b": b.get(value, 0),
+                    "change": a.get(value, 0) - b.get(value, 0),
+                }
+            )
+    return pd.DataFrame(rows, columns=["dimension", "value", "period_a", "period_b", "change"])
 
 
 def counts_frame(counts: dict[str, int], column: str) -> pd.DataFrame:
@@ -68,7 +132,8 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 
 
 def html_report(report: Report) -> str:
-    """A single HTML page (no scripts, no external resources) to mail or print to PDF."""
+    """A single HTML page (no scripts, no external resources) to mail or print to PDF, in the
+    interface's language."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{escape(report.brand)} · {escape(report.period)}</title>",
@@ -81,20 +146,20 @@ def html_report(report: Report) -> str:
     ]
     for title, counts in report.tables.items():
         parts.append(f"<h2>{escape(title)}</h2>")
-        parts.append(_table(["", "mentions"], [[k, v] for k, v in counts.items()]))
+        parts.append(_table(["", t("mentions")], [[k, v] for k, v in counts.items()]))
     if report.spikes:
-        parts.append("<h2>Spikes</h2>")
+        parts.append(f"<h2>{escape(t('report_spikes'))}</h2>")
         parts.append(
             _table(
-                ["day", "mentions", "baseline", "ratio"],
+                [t("day"), t("mentions"), t("baseline"), t("report_ratio")],
                 [[s.start.strftime("%Y-%m-%d"), s.volume, s.baseline, f"×{s.ratio}"] for s in report.spikes],
             )
         )
     if report.authors:
-        parts.append("<h2>Top authors by reach</h2>")
+        parts.append(f"<h2>{escape(t('top_authors'))}</h2>")
         parts.append(
             _table(
-                ["author", "name", "followers", "mentions", "negative"],
+                [t("author"), t("name"), t("followers_column"), t("mentions"), t("negative")],
                 [
                     [a.handle, a.display_name or "", a.followers, a.mentions, a.negative]
                     for a in report.authors

@@ -95,17 +95,45 @@ def status_text(status: str) -> str:
     return t(f"status_{status}")
 
 
+OPENED_KEY = "triage_opened"
+
+
+def toggle(mention_id: str) -> None:
+    """Open or close one mention's triage form (the button's callback)."""
+    opened: set[str] = st.session_state.setdefault(OPENED_KEY, set())
+    opened.symmetric_difference_update({mention_id})
+
+
+def is_open(mention_id: str) -> bool:
+    return mention_id in st.session_state.get(OPENED_KEY, set())
+
+
 def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
-    """One mention's triage form (for those allowed to triage) and its history."""
+    """One mention's triage button; once opened, its form (for those allowed to triage) and history.
+
+    Only opened forms are built: fifty forms of four widgets each made every inbox run slow.
+    """
     mention = versioned.mention
     mid = mention.id
     before = seen(versioned)
-    people = [u.email for u in index.settings.auth.users]
     summary = f"{t('triage')} · {status_text(mention.status)}"
     if mention.triage and mention.triage.assignee:
         summary += f" · {display_name(index.settings, mention.triage.assignee)}"
-    with st.expander(literal(summary)):
-        problem = st.session_state.get(f"triage_problem_{mid}")
+    problem = st.session_state.get(f"triage_problem_{mid}")
+    opened = is_open(mid) or bool(problem)
+    st.button(
+        literal(summary),
+        key=f"triage_toggle_{mid}",
+        on_click=toggle,
+        args=(mid,),
+        type="tertiary",
+        help=t("triage_open"),
+        icon=":material/expand_less:" if opened else ":material/expand_more:",
+    )
+    if not opened:
+        return
+    people = [u.email for u in index.settings.auth.users]
+    with st.container(border=True):
         if problem:
             st.warning(problem)
             if st.button(t("reload"), key=f"triage_reload_{mid}"):

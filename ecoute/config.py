@@ -91,6 +91,9 @@ class NlpConfig(Strict):
 class DashboardConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8501, ge=1, le=65535)
+    red_after_failures: int = Field(
+        default=3, ge=1, description="failed runs in a row after which a source's row turns red on Admin"
+    )
 
 
 Role = Literal["community_manager", "marketer", "sales", "admin"]

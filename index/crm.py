@@ -203,6 +203,46 @@ def records_of_customer(
 
 
 @dataclass
+class CrmImportStatus:
+    """What the last import of one CRM source did, as crm/mirror.py recorded it."""
+
+    source: str
+    last_run: str | None = None
+    last_success: str | None = None
+    rows_read: int | None = None
+    customers: int | None = None
+    records: int | None = None
+    deleted: int | None = None
+    rejected: int = 0
+    seconds: float | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+
+
+def crm_import_statuses(es: Elasticsearch, names: IndexNames) -> dict[str, CrmImportStatus]:
+    """Per CRM source name, the status its last import recorded (sources never imported are absent)."""
+    result = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
+    statuses = {}
+    for hit in result["hits"]["hits"]:
+        state, data = hit["_source"], hit["_source"]["data"]
+        failures = int(data.get("consecutive_failures", 0))
+        statuses[state["source"]] = CrmImportStatus(
+            source=state["source"],
+            last_run=data.get("last_run"),
+            last_success=data.get("last_success", data.get("last_run") if not failures else None),
+            rows_read=data.get("rows_read"),
+            customers=data.get("customers"),
+            records=data.get("records"),
+            deleted=data.get("deleted"),
+            rejected=int(data.get("rejected_count", 0)),
+            seconds=data.get("seconds"),
+            consecutive_failures=failures,
+            last_error=data.get("last_error") if failures else None,
+        )
+    return statuses
+
+
+@dataclass
 class Duplicate:
     """One email or handle found on several contacts."""
 
@@ -236,8 +276,8 @@ class QualityReport:
     duplicates: list[Duplicate]
     problems: list[Problem]
     problem_counts: dict[str, int]
-    mentions: int
-    unlinked_mentions: int
+    mentions: int | None  # None when not counted (each count is a pass over every mention)
+    unlinked_mentions: int | None
     pending_reviews: int
     rejections: list[SourceRejections]
 
@@ -262,8 +302,14 @@ def _duplicates(es: Elasticsearch, names: IndexNames, field_name: str, size: int
     return found
 
 
-def crm_quality(es: Elasticsearch, names: IndexNames, examples: int = 200) -> QualityReport:
-    """Duplicates, bad emails/phones/handles, missing owners, unlinked mentions and rejected rows."""
+def crm_quality(
+    es: Elasticsearch, names: IndexNames, examples: int = 200, with_mentions: bool = True
+) -> QualityReport:
+    """Duplicates, bad emails/phones/handles, missing owners, unlinked mentions and rejected rows.
+
+    `with_mentions=False` leaves out the two mention counts, so only the small customer, review and
+    state indices are read.
+    """
     customers = es.count(index=names.customers)["count"]
     duplicates = _duplicates(es, names, "emails", 500) + _duplicates(es, names, "handles", 500)
     counts = es.search(
@@ -280,17 +326,19 @@ def crm_quality(es: Elasticsearch, names: IndexNames, examples: int = 200) -> Qu
         for c in (Customer.model_validate(h["_source"]) for h in hits)
         for q in c.quality
     ]
-    mentions = es.count(index=names.mentions)["count"]
-    # Only mentions with an author can be linked at all (news articles and feeds without one cannot).
-    unlinked = es.count(
-        index=names.mentions,
-        query={
-            "bool": {
-                "filter": [{"exists": {"field": "author.handle"}}],
-                "must_not": [{"exists": {"field": "customer_id"}}],
-            }
-        },
-    )["count"]
+    mentions = unlinked = None
+    if with_mentions:
+        mentions = es.count(index=names.mentions)["count"]
+        # Only mentions with an author can be linked at all (news articles and feeds without one cannot).
+        unlinked = es.count(
+            index=names.mentions,
+            query={
+                "bool": {
+                    "filter": [{"exists": {"field": "author.handle"}}],
+                    "must_not": [{"exists": {"field": "customer_id"}}],
+                }
+            },
+        )["count"]
     pending = es.count(index=names.reviews, query={"term": {"status": "pending"}})["count"]
     states = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
     rejections = [

@@ -12,6 +12,12 @@ from index.client import IndexNames
 from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
+ORDERS = ("newest", "attention")
+# "Needing attention": what a community manager answers first. Weights add up, so a mention matching
+# more of them ranks higher; each weight is larger than all those below it together.
+ATTENTION_INTENTS = ["complaint", "churn_risk"]
+ATTENTION_CONFIDENCE = 0.7
+ATTENTION_WEIGHTS = {"untriaged": 8.0, "unhappy": 4.0, "customer": 2.0}
 
 
 @dataclass
@@ -91,13 +97,81 @@ class MentionPage:
     hits: list[MentionHit]
 
 
+def attention_query(flt: MentionFilter) -> dict[str, Any]:
+    """The mentions `flt` matches, scored by how much they need a person, highest first.
+
+    Untriaged (status new) outweighs everything else; then a complaint or churn risk, or a negative
+    sentiment, the model is sure of (confidence >= ATTENTION_CONFIDENCE); then a linked customer.
+    The text query only filters here, so relevance never reorders the tiers.
+    """
+    sure = {"gte": ATTENTION_CONFIDENCE}
+    unhappy = {
+        "bool": {
+            "should": [
+                {
+                    "bool": {
+                        "filter": [
+                            {"terms": {"intent.label": ATTENTION_INTENTS}},
+                            {"range": {"intent.confidence": sure}},
+                        ]
+                    }
+                },
+                {
+                    "bool": {
+                        "filter": [
+                            {"term": {"sentiment.label": "negative"}},
+                            {"range": {"sentiment.confidence": sure}},
+                        ]
+                    }
+                },
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    weights = ATTENTION_WEIGHTS
+    return {
+        "bool": {
+            "filter": [flt.to_query()],
+            "should": [
+                {"constant_score": {"filter": {"term": {"status": "new"}}, "boost": weights["untriaged"]}},
+                {"constant_score": {"filter": unhappy, "boost": weights["unhappy"]}},
+                {
+                    "constant_score": {
+                        "filter": {"exists": {"field": "customer_id"}},
+                        "boost": weights["customer"],
+                    }
+                },
+            ],
+        }
+    }
+
+
+def attention_reasons(mention: Mention) -> list[str]:
+    """Which ATTENTION_WEIGHTS a mention earns, as `attention_query` scores it ("untriaged"...)."""
+    sure = ATTENTION_CONFIDENCE
+    unhappy = (mention.intent.label in ATTENTION_INTENTS and mention.intent.confidence >= sure) or (
+        mention.sentiment.label == "negative" and mention.sentiment.confidence >= sure
+    )
+    earned = {"untriaged": mention.status == "new", "unhappy": unhappy, "customer": bool(mention.customer_id)}
+    return [name for name in ATTENTION_WEIGHTS if earned[name]]
+
+
 def search_mentions(
-    es: Elasticsearch, names: IndexNames, flt: MentionFilter, size: int = 50, offset: int = 0
+    es: Elasticsearch,
+    names: IndexNames,
+    flt: MentionFilter,
+    size: int = 50,
+    offset: int = 0,
+    order: str = "newest",
 ) -> MentionPage:
-    """Newest first, with highlighted fragments when a text query is given."""
+    """Newest first, or (order="attention") those needing attention first and newest within each tier,
+    with highlighted fragments when a text query is given."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r} (known: {', '.join(ORDERS)})")
+    newest: list[Any] = [{"created_at": "desc"}, {"id": "asc"}]
     body: dict[str, Any] = {
-        "query": flt.to_query(),
-        "sort": [{"created_at": "desc"}, {"id": "asc"}],
+        "query": attention_query(flt) if order == "attention" else flt.to_query(),
+        "sort": [{"_score": "desc"}, *newest] if order == "attention" else newest,
         "size": size,
         "from": offset,
         "track_total_hits": True,
@@ -107,6 +181,7 @@ def search_mentions(
             "fields": {"text": {}, "text.fr": {}, "text.en": {}},
             "pre_tags": ["«"],
             "post_tags": ["»"],
+            "highlight_query": flt.to_query(),
         }
     result = es.search(index=names.mentions, **body)
     hits = []

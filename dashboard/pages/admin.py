@@ -2,40 +2,136 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
 
+from crm.registry import legacy_csv_source
 from dashboard.auth import PAGE_ROLES, require_page
+from dashboard.cached import crm_quality_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
-from dashboard.render import literal
+from dashboard.render import literal, when
 from dashboard.text import t
 from index.capabilities import detect_capabilities
+from index.crm import QualityReport, crm_import_statuses
 from index.queries import count_customers, source_states
 
+PROBLEM_KINDS = ("invalid_email", "invalid_phone", "missing_owner", "bad_handle")
 
-def sources_table(index: Index) -> pd.DataFrame:
-    """One row per configured source, with the health its last run recorded."""
+
+RED = "background-color: #f8d7da; color: #842029"
+
+
+def red_rows(frame: pd.DataFrame, failures: list[int], threshold: int):
+    """The table with every row at `threshold` failed runs in a row or more shaded red."""
+    shade = [[RED] * len(frame.columns) if f >= threshold else [""] * len(frame.columns) for f in failures]
+    return frame.style.apply(
+        lambda _: pd.DataFrame(shade, index=frame.index, columns=frame.columns), axis=None
+    )
+
+
+def moment(iso: str | None) -> str:
+    """A stored ISO timestamp as the dashboard writes times ('2026-12-02 18:44 UTC'); '' when absent."""
+    if not iso:
+        return ""
+    try:
+        return when(datetime.fromisoformat(str(iso)).astimezone(UTC))
+    except ValueError:
+        return str(iso)
+
+
+def _whole(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Counts as whole numbers even where some rows have none (pandas would make them 342.000000)."""
+    for column in columns:
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _state(enabled: bool, ran: bool, failures: int) -> str:
+    return "off" if not enabled else "never_ran" if not ran else "failing" if failures else "ok"
+
+
+def sources_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
+    """One row per configured source, with the health its last run recorded, and its failures in a row."""
     health = {s.source: s.data for s in source_states(index.es, index.names)}
-    rows = []
+    rows, failures = [], []
     for source in index.settings.sources:
         data = health.get(source.name, {})
-        failures = int(data.get("consecutive_failures", 0))
-        state = "off" if not source.enabled else "never_ran" if not data else "failing" if failures else "ok"
+        failed = int(data.get("consecutive_failures", 0))
+        failures.append(failed)
         rows.append(
             {
                 t("source"): source.name,
                 t("source_type"): source.type,
-                t("source_state"): t(f"source_state_{state}"),
-                t("last_run"): data.get("last_run", ""),
-                t("last_success"): data.get("last_success", ""),
+                t("source_state"): t(f"source_state_{_state(source.enabled, bool(data), failed)}"),
+                t("failures_in_a_row"): failed,
+                t("last_run"): moment(data.get("last_run")),
+                t("last_success"): moment(data.get("last_success")),
                 t("items_last_run"): data.get("items_last_run"),
                 t("skipped_last_run"): data.get("skipped_items_last_run"),
-                t("last_error"): data.get("last_error", "") if failures else "",
+                t("last_error"): data.get("last_error", "") if failed else "",
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return _whole(frame, [t("items_last_run"), t("skipped_last_run")]) if rows else frame, failures
+
+
+def crm_sources(index: Index) -> list[tuple[str, str, bool]]:
+    """(name, type, enabled) of every CRM source in config.yaml, `crm.customers_csv` first."""
+    crm = index.settings.crm
+    legacy = [legacy_csv_source(crm.customers_csv)] if crm.customers_csv else []
+    return [(s.name, s.type, s.enabled) for s in [*legacy, *crm.sources]]
+
+
+def crm_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
+    """One row per CRM source: what its last import read, wrote and rejected, or why it failed.
+
+    Sources that were imported once but are no longer configured still show, so nothing vanishes.
+    """
+    statuses = crm_import_statuses(index.es, index.names)
+    configured = crm_sources(index)
+    known = {name for name, _, _ in configured}
+    configured += [(name, "—", False) for name in statuses if name not in known]
+    rows, failures = [], []
+    for name, kind, enabled in configured:
+        status = statuses.get(name)
+        failed = status.consecutive_failures if status else 0
+        failures.append(failed)
+        rows.append(
+            {
+                t("crm_source"): name,
+                t("source_type"): kind,
+                t("source_state"): t(f"source_state_{_state(enabled, status is not None, failed)}"),
+                t("failures_in_a_row"): failed,
+                t("last_run"): moment(status.last_run) if status else "",
+                t("last_success"): moment(status.last_success) if status else "",
+                t("crm_rows_read"): status.rows_read if status else None,
+                t("crm_customers_written"): status.customers if status else None,
+                t("crm_records_written"): status.records if status else None,
+                t("crm_deleted"): status.deleted if status else None,
+                t("crm_rejected"): status.rejected if status else None,
+                t("crm_seconds"): status.seconds if status else None,
+                t("last_error"): (status.last_error or "") if status else "",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    counts = ["crm_rows_read", "crm_customers_written", "crm_records_written", "crm_deleted", "crm_rejected"]
+    return _whole(frame, [t(c) for c in counts]) if rows else frame, failures
+
+
+def quality_summary(report: QualityReport) -> None:
+    """The headline numbers of the CRM data quality; the details are on the review page."""
+    cols = st.columns(4)
+    cols[0].metric(t("quality_customers"), f"{report.customers:,}")
+    cols[1].metric(t("quality_duplicates"), f"{len(report.duplicates):,}")
+    cols[2].metric(t("quality_rejected"), f"{report.rejected_rows:,}")
+    cols[3].metric(t("quality_pending"), f"{report.pending_reviews:,}")
+    cols = st.columns(4)
+    for col, kind in zip(cols, PROBLEM_KINDS, strict=True):
+        col.metric(t(f"quality_{kind}"), f"{report.problem_counts.get(kind, 0):,}")
+    st.page_link("pages/review.py", label=t("quality_details"), icon=":material/fact_check:")
 
 
 def cluster_address(url: str) -> str:
@@ -52,15 +148,22 @@ def _capabilities(url: str, prefix: str) -> str:
 
 def admin(index: Index) -> None:
     st.title(t("admin_title"))
+    threshold = index.settings.dashboard.red_after_failures
     st.subheader(t("admin_sources"))
-    st.dataframe(sources_table(index), hide_index=True, width="stretch")
+    frame, failures = sources_table(index)
+    st.dataframe(red_rows(frame, failures, threshold), hide_index=True, width="stretch")
+    st.caption(t("red_after", n=threshold))
 
     st.subheader(t("admin_crm"))
     crm = index.settings.crm
     cols = st.columns(2)
     cols[0].metric(t("customers_mirrored"), f"{count_customers(index.es, index.names):,}")
     cols[1].metric(t("crm_refresh"), f"{crm.refresh_seconds // 60} min")
-    st.markdown(literal(t("crm_file", path=crm.customers_csv)))
+    frame, failures = crm_table(index)
+    st.dataframe(red_rows(frame, failures, threshold), hide_index=True, width="stretch")
+
+    st.subheader(t("admin_quality"))
+    quality_summary(crm_quality_of(index))
 
     st.subheader(t("admin_index"))
     st.markdown(literal(t("index_at", url=cluster_address(index.url), prefix=index.names.prefix)))

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.auth import User, require_page
 from dashboard.cached import overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
+from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
 from index.aggregations import SENTIMENTS, SentimentBucket
@@ -46,11 +47,18 @@ def choose_customer(index: Index, user: User) -> Customer | None:
             st.info(t("my_accounts_none"))
     else:
         found = search_customers(index.es, index.names, text)
-    if text.strip():
+    if text.strip() or mine:
         if found:
             st.caption(t("customers_found", n=len(found)))
             st.dataframe(pd.DataFrame([_row(c) for c in found]), hide_index=True)
-        else:
+            st.download_button(
+                t("export_customers"),
+                csv_bytes(customers_frame(found)),
+                file_name="customers.csv",
+                mime="text/csv",
+                key="customers_csv",
+            )
+        elif text.strip():
             st.info(t("customers_none"))
     if wanted and wanted not in {c.customer_id for c in found}:
         opened = get_customer(index.es, index.names, wanted)
@@ -279,6 +287,16 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
     st.subheader(f"{literal(t('customer_mentions'))} \\({page.total:,}\\)")
     if not page.hits:
         st.caption(t("customer_mentions_none"))
+    else:
+        if page.total > len(page.hits):
+            st.caption(t("inbox_shown", shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
+        st.download_button(
+            t("export_mentions"),
+            csv_bytes(mentions_frame([h.mention for h in page.hits])),
+            file_name=f"mentions-{customer.customer_id}.csv",
+            mime="text/csv",
+            key="customer_mentions_csv",
+        )
     for hit in page.hits:
         mention_card(hit.mention, show_customer=False)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
 from dashboard.auth import User, require_page
 from dashboard.cached import overview_of
-from dashboard.context import Index, open_index, period_picker, settings_or_stop, shown_errors, since
+from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame
 from dashboard.render import mention_card
 from dashboard.text import t
@@ -18,7 +18,9 @@ from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
 from index.documents import SavedSearch, document_id
 from index.queries import (
+    ORDERS,
     MentionFilter,
+    attention_reasons,
     get_customers,
     get_mentions_versioned,
     get_parents,
@@ -44,6 +46,8 @@ FILTER_KEYS = (
     "inbox_customers_only",
     "inbox_hide_noise",
     "inbox_period",
+    "inbox_period_range",
+    "inbox_order",
 )
 
 
@@ -54,7 +58,9 @@ def _apply_saved(by_id: dict[str, SavedSearch]) -> None:
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
     for key, value in chosen.filters.items():
-        if key in FILTER_KEYS:
+        if key == "inbox_period_range":  # stored as ISO dates
+            st.session_state[key] = tuple(date.fromisoformat(str(d)) for d in value)
+        elif key in FILTER_KEYS:
             st.session_state[key] = value
 
 
@@ -121,6 +127,13 @@ def filters(index: Index, user: User) -> MentionFilter:
     saved_search_bar(index, user)
     facets = overview_of(index, None, FACETS).counts
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
+    bar.radio(
+        t("inbox_order"),
+        ORDERS,
+        format_func=lambda o: t(f"order_{o}"),
+        key="inbox_order",
+        help=t("order_attention_help"),
+    )
     sources = bar.multiselect(
         t("source"), _kept("inbox_source", sorted(facets["source"])), key="inbox_source"
     )
@@ -145,7 +158,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     mine = bar.checkbox(t("assigned_to_me"), key="inbox_mine")
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
-    period = period_picker("inbox_period", default="all")
+    window = window_picker("inbox_period", default="all")
     return MentionFilter(
         query=query,
         sources=sources,
@@ -158,7 +171,8 @@ def filters(index: Index, user: User) -> MentionFilter:
         assignee=user.email if mine else None,
         customers_only=customers_only,
         hide_noise=hide_noise,
-        since=since(period),
+        since=window.since,
+        until=window.until,
     )
 
 
@@ -173,12 +187,14 @@ def inbox(index: Index, user: User) -> None:
         st.success(flash)
     flt = filters(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
-    page = search_mentions(index.es, index.names, flt, size=limit)
+    order = st.session_state.get("inbox_order", ORDERS[0])
+    page = search_mentions(index.es, index.names, flt, size=limit, order=order)
     st.metric(t("inbox_total"), f"{page.total:,}")
     if not page.hits:
         st.info(t("inbox_empty"))
         return
-    st.caption(t("inbox_shown", shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
+    shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
+    st.caption(t(shown, shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
     st.download_button(
         t("export_mentions"),
         csv_bytes(mentions_frame([h.mention for h in page.hits])),
@@ -193,6 +209,9 @@ def inbox(index: Index, user: User) -> None:
     for hit in page.hits:
         customer = customers.get(hit.mention.customer_id or "")
         mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
+        reasons = attention_reasons(hit.mention) if order == "attention" else []
+        if reasons:
+            st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
         versioned = versions.get(hit.mention.id)
         if versioned is None:
             continue

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
 from dashboard.cached import authors_by_reach, overview_of
-from dashboard.context import PERIODS, Index, open_index, period_picker, settings_or_stop, shown_errors, since
-from dashboard.export import Report, counts_frame, csv_bytes, html_report
+from dashboard.context import (
+    Index,
+    Window,
+    date_range_input,
+    days,
+    open_index,
+    range_value,
+    settings_or_stop,
+    shown_errors,
+    window_picker,
+)
+from dashboard.export import Report, comparison_frame, counts_frame, csv_bytes, html_report, over_time_frame
 from dashboard.render import CHART_COLORS
 from dashboard.text import t
 from index.aggregations import SENTIMENTS, Overview, Spike, find_spikes
@@ -137,11 +149,28 @@ def summary(found: Overview) -> dict[str, float]:
     }
 
 
-def previous_period(period: str) -> MentionFilter | None:
-    """The period of the same length just before the chosen one; None for "all time"."""
-    start = since(period)
-    delta = PERIODS[period]
-    return None if start is None or delta is None else MentionFilter(since=start - delta, until=start)
+COMPARE_WITH = ("previous", "custom")
+
+
+def pick_comparison(window: Window, container) -> Window | None:
+    """Period B: the same length just before period A, or dates of one's own; None when not comparing."""
+    if not container.toggle(t("compare_periods"), key="insights_compare"):
+        return None
+    previous = window.before()
+    options = list(COMPARE_WITH) if previous is not None else [COMPARE_WITH[1]]
+    mode = container.radio(
+        t("compare_with"),
+        options,
+        format_func=lambda m: t(f"compare_with_{m}"),
+        key="insights_compare_with",
+        horizontal=True,
+    )
+    if mode == "previous" and previous is not None:
+        return previous
+    today = datetime.now(UTC).date()
+    fallback = (today - timedelta(days=59), today - timedelta(days=30))
+    value = date_range_input(container, t("period_b"), fallback, "insights_period_b")
+    return days(*range_value(value, fallback))
 
 
 def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
@@ -170,20 +199,28 @@ def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
 def insights(index: Index) -> None:
     st.title(t("insights_title"))
     left, right = st.columns([1, 2])
-    period = period_picker("insights_period", default="30d", container=left)
-    previous = previous_period(period)
-    compare = previous is not None and right.toggle(t("compare_previous"), key="insights_compare")
-    flt = MentionFilter(since=since(period))
+    window = window_picker("insights_period", default="30d", container=left, label=t("period_a"))
+    other = pick_comparison(window, right)
+    flt = MentionFilter(since=window.since, until=window.until)
     found = overview_of(index, flt, FIELDS, interval="day")
     now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
         return
-    before = summary(overview_of(index, previous, ("sentiment.label",))) if compare and previous else None
+    compared = (
+        overview_of(index, MentionFilter(since=other.since, until=other.until), FIELDS) if other else None
+    )
+    before = summary(compared) if compared else None
     headline(now, before)
-    if before is not None:
+    if other is not None and before is not None:
         st.caption(
-            t("compared_with", start=previous.since.strftime("%Y-%m-%d"), total=f"{before['total']:,.0f}")
+            t(
+                "compared_periods",
+                a=window.label,
+                a_total=f"{now['total']:,.0f}",
+                b=other.label,
+                b_total=f"{before['total']:,.0f}",
+            )
         )
 
     st.subheader(t("sentiment_over_time"))
@@ -192,6 +229,7 @@ def insights(index: Index) -> None:
     chart = sentiment_chart(buckets, spikes)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
+    download(over_time_frame(buckets), f"sentiment-{window.slug}.csv", "insights_csv_over_time")
     for spike in spikes:
         st.caption(
             t("spike_line", day=spike.start.strftime("%Y-%m-%d"), volume=spike.volume, ratio=spike.ratio,
@@ -202,39 +240,56 @@ def insights(index: Index) -> None:
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
         col.metric(t(sentiment), f"{now[sentiment]:,.0f}")
 
-    tables = {
-        t("by_source"): found.counts["source"],
-        t("by_language"): found.counts["language"],
-        t("by_intent"): found.counts["intent.label"],
-        t("share_of_voice"): found.counts["topics"],
-        t("top_entities"): found.counts["entities.text"],
-        t("top_hashtags"): found.counts["hashtags"],
+    titles = {
+        "source": t("by_source"),
+        "language": t("by_language"),
+        "intent.label": t("by_intent"),
+        "topics": t("share_of_voice"),
+        "entities.text": t("top_entities"),
+        "hashtags": t("top_hashtags"),
     }
+    tables = {title: found.counts[field] for field, title in titles.items()}
     left, right = st.columns(2)
     for i, (title, counts) in enumerate(tables.items()):
         with left if i % 2 == 0 else right:
             highlight = {index.settings.brand.name} if title == t("share_of_voice") else None
             small_bars(title, counts, highlight)
 
-    st.subheader(t("top_authors"))
-    authors = authors_by_reach(index, flt)
-    if authors:
+    compare = comparison_frame(found, compared, titles) if other is not None and compared else None
+    if compare is not None and other is not None:
+        st.subheader(t("comparison_title", a=window.label, b=other.label))
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        t("author"): a.handle,
-                        t("name"): a.display_name or "",
-                        t("followers"): a.followers,
-                        t("mentions"): a.mentions,
-                        t("negative"): a.negative,
-                    }
-                    for a in authors
-                ]  # fmt: skip
+            compare.rename(
+                columns={
+                    "dimension": t("dimension"),
+                    "value": t("value"),
+                    "period_a": t("period_a"),
+                    "period_b": t("period_b"),
+                    "change": t("change"),
+                }
             ),
             hide_index=True,
             width="stretch",
         )
+        download(compare, f"comparison-{window.slug}-vs-{other.slug}.csv", "insights_csv_compare")
+
+    st.subheader(t("top_authors"))
+    authors = authors_by_reach(index, flt)
+    if authors:
+        frame = pd.DataFrame(
+            [
+                {
+                    t("author"): a.handle,
+                    t("name"): a.display_name or "",
+                    t("followers_column"): a.followers,
+                    t("mentions"): a.mentions,
+                    t("negative"): a.negative,
+                }
+                for a in authors
+            ]
+        )
+        st.dataframe(frame, hide_index=True, width="stretch")
+        download(frame, f"authors-{window.slug}.csv", "insights_csv_authors")
     else:
         st.caption(t("insights_empty"))
 
@@ -242,15 +297,23 @@ def insights(index: Index) -> None:
     dims = pd.concat(
         [counts_frame(c, "value").assign(dimension=title) for title, c in tables.items()], ignore_index=True
     )[["dimension", "value", "mentions"]]
+    metrics = {
+        t("mentions"): f"{now['total']:,.0f}",
+        t("negative_share"): f"{now['negative_share']:.0%}",
+        t("net_sentiment"): f"{now['net']:+.2f}",
+        t("linked_customers"): f"{now['customers']:,.0f}",
+    }
+    if other is not None and before is not None:
+        metrics[t("compared_with_period", b=other.label)] = t(
+            "compared_with_values",
+            total=f"{before['total']:,.0f}",
+            negative=f"{before['negative_share']:.0%}",
+            net=f"{before['net']:+.2f}",
+        )
     report = Report(
         brand=index.settings.brand.name,
-        period=t(f"period_{period}"),
-        metrics={
-            t("mentions"): f"{now['total']:,.0f}",
-            t("negative_share"): f"{now['negative_share']:.0%}",
-            t("net_sentiment"): f"{now['net']:+.2f}",
-            t("linked_customers"): f"{now['customers']:,.0f}",
-        },
+        period=window.label,
+        metrics=metrics,
         tables=tables,
         spikes=spikes,
         authors=authors,
@@ -259,17 +322,30 @@ def insights(index: Index) -> None:
     left.download_button(
         t("export_csv"),
         csv_bytes(dims),
-        file_name=f"insights-{period}.csv",
+        file_name=f"insights-{window.slug}.csv",
         mime="text/csv",
         key="insights_csv",
     )
     right.download_button(
         t("export_report"),
         html_report(report).encode("utf-8"),
-        file_name=f"report-{period}.html",
+        file_name=f"report-{window.slug}.html",
         mime="text/html",
         key="insights_report",
         help=t("export_report_help"),
+    )
+
+
+def download(frame: pd.DataFrame, file_name: str, key: str) -> None:
+    """A small button that hands out the table just above as CSV."""
+    st.download_button(
+        t("export_view_csv"),
+        csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        type="tertiary",
     )
 
 

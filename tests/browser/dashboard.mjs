@@ -1,4 +1,5 @@
-// Signs in, triages a mention, sees it change, opens a customer; screenshots each page.
+// Signs in, triages a mention, sees it change, opens a customer, visits every other page;
+// screenshots each page.
 // Usage: node tests/browser/dashboard.mjs <dashboard url> <screenshot folder> <email> <password>
 // Debian's Chromium only (never a downloaded browser), headless.
 import { chromium } from "playwright-core";
@@ -6,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 const [url, shots, email, password] = process.argv.slice(2);
-const TIMEOUT = 30_000;
+const TIMEOUT = 90_000; // generous: a loaded CI machine renders slowly
 mkdirSync(shots, { recursive: true });
 
 const browser = await chromium.launch({
@@ -23,8 +24,17 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 page.setDefaultTimeout(TIMEOUT);
-const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+// Streamlit draws placeholders (stSkeleton) until an element's code and data are in: wait them out.
+const settle = async () => {
+  await page.waitForFunction(() => !document.querySelector('[data-testid="stSkeleton"]'));
+  await page.waitForTimeout(1000); // charts draw asynchronously once their placeholder is gone
+};
+const shot = async (name) => {
+  await settle();
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+};
 const step = (what) => console.log(`step: ${what}`);
+const nav = (name) => page.getByTestId("stSidebarNav").getByRole("link", { name, exact: true }).click();
 
 try {
   step("sign in");
@@ -39,17 +49,17 @@ try {
   await shot("inbox");
 
   step("triage the newest mention");
-  // The sidebar has expanders too (saving a search): the triage ones are named "Triage · status".
-  const triageExpanders = () => page.getByTestId("stExpander").filter({ hasText: "Triage ·" });
-  const triage = triageExpanders().first();
-  await triage.locator("summary").click();
-  await triage.getByTestId("stSelectbox").first().click();
+  // Each card has a "Triage · <status>" button that opens its form; only opened forms are built.
+  await page.getByRole("button", { name: /Triage · new/ }).first().click();
+  const form = page.getByTestId("stForm").first();
+  await form.getByTestId("stSelectbox").first().click();
   await page.getByRole("option", { name: "answered", exact: true }).click();
-  await triage.getByRole("button", { name: "Save" }).click();
+  await form.getByRole("button", { name: "Save" }).click();
   await page.getByText("Saved.").waitFor();
   step("see it change");
-  await triageExpanders().first().locator("summary", { hasText: "answered" }).waitFor();
+  await page.getByRole("button", { name: /Triage · answered/ }).first().waitFor();
   await page.getByText("Status: answered").first().waitFor();
+  await page.getByText("new → answered").first().waitFor(); // the history line
   await shot("inbox-triaged");
 
   step("open a customer from a mention");
@@ -62,19 +72,39 @@ try {
   await shot("customer");
 
   step("insights");
-  await page.getByTestId("stSidebarNav").getByText("Insights").click();
+  await nav("Insights");
   await page.getByRole("heading", { name: "Insights" }).waitFor();
   await page.getByText("Sentiment over time").waitFor();
-  await page.waitForTimeout(1500); // let the charts draw
+  await page.getByTestId("stVegaLiteChart").first().waitFor();
   await shot("insights");
 
   step("alerts");
-  await page.getByTestId("stSidebarNav").getByText("Alerts").click();
+  await nav("Alerts");
   await page.getByRole("heading", { name: "Alerts" }).waitFor();
+  // The sample's alerts go to the rules' recipients and account owners, not to the admin: show all.
+  await settle();
+  const everyone = page.getByText("All alerts", { exact: true });
+  if (await everyone.count()) {
+    await everyone.click();
+    await page.getByText("No alert for you.").waitFor({ state: "hidden" });
+  }
   await shot("alerts");
+
+  step("admin");
+  await nav("Admin");
+  await page.getByRole("heading", { name: "Sources and their health" }).waitFor();
+  await page.getByRole("heading", { name: "Users and roles" }).waitFor();
+  await shot("admin");
+
+  step("review");
+  await nav("Review & data quality");
+  await page.getByRole("heading", { name: "Customer links and CRM data quality" }).waitFor();
+  await page.getByRole("tab", { name: "Data quality" }).click();
+  await page.getByText("Records with a problem").waitFor();
+  await shot("review");
   console.log("ok");
 } catch (error) {
-  await shot("failure").catch(() => {});
+  await page.screenshot({ path: join(shots, "failure.png") }).catch(() => {});
   console.error(`failed: ${error.message}`);
   process.exitCode = 1;
 } finally {

@@ -1,9 +1,11 @@
-"""The dashboard in Debian's Chromium, driven by playwright-core, serving the indexed sample data."""
+"""The dashboard in Debian's Chromium, driven by playwright-core, served by `ecoute dashboard` on the
+indexed sample data. Screenshots of every page land in test-artifacts/browser/."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -14,21 +16,23 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from ecoute.config import Settings
+from ecoute.config import load_settings
 from ecoute.engine import Engine
-from index.client import IndexNames, free_port
+from index.client import EmbeddedServer, IndexNames, free_port
 from index.queries import MentionFilter, count_mentions, search_mentions
+from tests.conftest import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "dashboard.mjs"
 ADMIN, PASSWORD = "admin@lumio.example", "lumio-demo"  # a demo user of the shipped config.yaml
+PAGES_SHOT = ("sign-in", "inbox", "inbox-triaged", "customer", "insights", "alerts", "admin", "review")
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
+            raise RuntimeError(f"`ecoute dashboard` exited with {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -40,46 +44,34 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60)
 
 @pytest.fixture
 def served_dashboard(
-    settings: Settings, settings_file: Path, es: Elasticsearch, names: IndexNames, tmp_path: Path
+    es_server: EmbeddedServer, es: Elasticsearch, names: IndexNames, tmp_path: Path
 ) -> Iterator[str]:
-    """The sample data collected and enriched into this test's indices, and `streamlit run` on them."""
-    engine = Engine(settings, es, names)
+    """The sample data collected and enriched into this test's indices, served by `ecoute dashboard`."""
+    port = free_port()
+    config = write_config(
+        tmp_path, es_server.url, names.prefix, dashboard={"host": "127.0.0.1", "port": port}
+    )
+    engine = Engine(load_settings(config), es, names)
     engine.prepare()
     engine.import_customers()
     engine.collect("sample")
-    port = free_port()
-    env = {**os.environ, "ECOUTE_CONFIG": str(settings_file)}
-    log = (tmp_path / "streamlit.log").open("w")
+    log = (tmp_path / "dashboard.log").open("w")
+    # Its own process group: `ecoute dashboard` runs Streamlit as a child, and both must stop.
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],  # fmt: skip
+        [sys.executable, "-m", "ecoute", "dashboard", "--config", str(config)],
         cwd=ROOT,
-        env=env,
+        env={k: v for k, v in os.environ.items() if k != "ECOUTE_CONFIG"},
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
         log.close()
 
 
@@ -98,12 +90,12 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
         env={**os.environ, "CHROMIUM": chromium},
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert count_mentions(es, names, MentionFilter(statuses=["answered"])) == 1
     triaged = search_mentions(es, names, MentionFilter(statuses=["answered"])).hits[0].mention
     assert triaged.id == newest.id
     assert [(c.by, c.field, c.old, c.new) for c in triaged.history] == [(ADMIN, "status", "new", "answered")]
-    for name in ("sign-in", "inbox", "inbox-triaged", "customer", "insights", "alerts"):
+    for name in PAGES_SHOT:
         assert (shots / f"{name}.png").stat().st_size > 10_000, name

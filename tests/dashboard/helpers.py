@@ -18,3 +18,8 @@ def sign_in(at: AppTest, email: str = ADMIN, password: str = DEMO_PASSWORD) -> A
     at.text_input(key="sign_in_password").input(password)
     (button,) = [b for b in at.button if b.label == t("sign_in")]
     return button.click().run(timeout=30)
+
+
+def open_triage(at: AppTest, mention_id: str) -> AppTest:
+    """Click a mention's triage button, which builds its form."""
+    return at.button(key=f"triage_toggle_{mention_id}").click().run(timeout=30)

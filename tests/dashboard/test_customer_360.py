@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,13 +11,15 @@ from elasticsearch import Elasticsearch
 
 from crm.mirror import mirror_source
 from crm.sources import SqlSourceConfig
+from dashboard.export import csv_bytes, customers_frame
 from dashboard.text import t
 from index.client import IndexNames
 from index.documents import Alert, Label, document_id
-from index.writes import index_mentions, write_alerts
+from index.queries import search_customers
+from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.crm import crmdb
 from tests.dashboard.test_pages import unescaped
-from tests.factories import make_mention
+from tests.factories import make_customer, make_mention
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -122,3 +126,48 @@ def test_search_finds_a_customer_by_handle_email_or_company(
         at.text_input(key="customer_search").input(needle).run(timeout=30)
         found = frame(at, t("name"))
         assert list(found[t("name")])[0] == expected, needle
+
+
+def test_the_customer_list_and_a_customers_mentions_download_as_csv(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    upsert_customers(
+        es,
+        names,
+        [
+            make_customer("C1", full_name="Julie Martin", company="Boulangerie Martin"),
+            make_customer("C2", full_name="Marc Petit", company="Garage Petit", email="marc@garage.example"),
+        ],
+    )
+    index_mentions(es, names, [make_mention("m1", text="Marc : la fibre rame.", customer_id="C2")])
+    at = dashboard("pages/customers.py")
+    at.text_input(key="customer_search").input("Garage").run(timeout=30)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [t("export_customers")]
+    at.selectbox(key="customer_pick").select("C2").run(timeout=30)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [t("export_customers"), t("export_mentions")]
+
+    found = search_customers(es, names, "Garage")
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(customers_frame(found)).decode("utf-8-sig"))))
+    assert [(r["customer_id"], r["full_name"], r["company"], r["email"]) for r in rows] == [
+        ("C2", "Marc Petit", "Garage Petit", "marc@garage.example")
+    ]
+    assert rows[0]["handles"] == "c2@mastodon.example" and rows[0]["owner_name"] == "Claire Dubois"
+
+
+def test_a_sales_person_sees_their_accounts_listed_and_can_download_them(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    upsert_customers(
+        es,
+        names,
+        [
+            make_customer("C1", full_name="Julie Martin", owner_email="sarah.whitfield@lumio.example"),
+            make_customer("C2", full_name="Marc Petit", owner_email="someone-else@lumio.example"),
+        ],
+    )
+    at = dashboard("pages/customers.py", as_user="sarah.whitfield@lumio.example")
+    assert at.checkbox(key="customer_mine").value is True
+    assert frame(at, t("name"))[t("name")].tolist() == ["Julie Martin"]
+    assert [b.proto.label for b in at.get("download_button")] == [t("export_customers")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from elasticsearch import Elasticsearch
 
 from dashboard.text import t
@@ -67,4 +69,37 @@ def test_a_reply_shows_the_post_it_answers(es: Elasticsearch, names: IndexNames,
     assert "↳ Lumio, ma box clignote rouge depuis ce matin." in shown
     assert shown.index("↳ Lumio, ma box clignote rouge depuis ce matin.") < shown.index(
         "Pareil chez moi à Lyon."
+    )
+
+
+def test_the_inbox_narrows_to_custom_dates_and_a_saved_search_keeps_them(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    index_mentions(
+        es,
+        names,
+        [
+            mention("today", "Lumio aujourd'hui.", hours=1),
+            mention("last-week", "Lumio la semaine dernière.", hours=24 * 8),
+            mention("last-month", "Lumio le mois dernier.", hours=24 * 40),
+        ],
+    )
+    at = dashboard()
+    today = datetime.now(UTC).date()
+    at.sidebar.selectbox(key="inbox_period").set_value("custom").run(timeout=30)
+    at.sidebar.date_input(key="inbox_period_range").set_value(
+        (today - timedelta(days=10), today - timedelta(days=5))
+    ).run(timeout=30)
+    assert texts(at) == ["Lumio la semaine dernière."]
+    at.sidebar.text_input(key="inbox_saved_name").input("Semaine 47").run(timeout=30)
+    at.sidebar.button(key="inbox_save_search").click().run(timeout=30)
+
+    later = dashboard()
+    assert metric(later, t("inbox_total")) == "3"
+    later.sidebar.selectbox(key="inbox_saved").select("Semaine 47").run(timeout=30)
+    assert texts(later) == ["Lumio la semaine dernière."]
+    assert not later.warning and not later.exception, [w.value for w in [*later.warning, *later.exception]]
+    assert later.sidebar.date_input(key="inbox_period_range").value == (
+        today - timedelta(days=10),
+        today - timedelta(days=5),
     )
