@@ -156,3 +156,33 @@ def plain_text(html: str | None) -> str:
     for hidden in soup(["script", "style", "template"]):
         hidden.decompose()
     return soup.get_text(" ", strip=True)
+
+
+@dataclass
+class SecondMark:
+    """The newest epoch second read for one query, and the ids read at exactly that second.
+
+    For APIs whose date filter is inclusive (>=): the next run asks from that second again and
+    skips the ids already read there, so an item published late within the second is not missed.
+    """
+
+    at: int = 0
+    ids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, cursor: Cursor, key: str) -> SecondMark:
+        return cls(
+            int(cursor.get(f"{key}|created") or 0), set(filter(None, cursor.get(f"{key}|ids", "").split(",")))
+        )
+
+    def see(self, at: int, item_id: str) -> None:
+        """Account for one item read: a newer second starts a new set of ids."""
+        if at > self.at:
+            self.at, self.ids = at, set()
+        if at == self.at:
+            self.ids.add(item_id)
+
+    def store(self, cursor: Cursor, key: str) -> None:
+        if self.at:
+            cursor[f"{key}|created"] = str(self.at)
+            cursor[f"{key}|ids"] = ",".join(sorted(self.ids))

@@ -11,7 +11,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, mentions_keyword, plain_text
+from collectors.base import (
+    CollectorError,
+    Cursor,
+    FetchResult,
+    RawPost,
+    SecondMark,
+    mentions_keyword,
+    plain_text,
+)
 from collectors.http import HttpSourceConfig, SourceHttp, safe_link
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -47,10 +55,10 @@ class HackerNewsCollector:
     ) -> None:
         # The cursor is the newest created_at_i and the ids read at that second: the filter is
         # inclusive (>=) so an item indexed late within the same second is not missed.
-        known_at = int(cursor.get(f"{query}|created") or 0)
-        known_ids = set(filter(None, cursor.get(f"{query}|ids", "").split(",")))
+        known = SecondMark.load(cursor, query)
+        known_at, known_ids = known.at, known.ids
         floor = int(since.timestamp()) if since else known_at
-        newest_at, newest_ids = known_at, set(known_ids) if not since else set()
+        newest = SecondMark(known_at, set() if since else set(known_ids))
         url = f"{str(self.config.base_url).rstrip('/')}/api/v1/search_by_date"
         page, pages = 0, 1
         while page < pages and page < self.config.max_pages:
@@ -82,10 +90,7 @@ class HackerNewsCollector:
                     result.problems.append(f"{where} ({object_id}): listed twice, kept once")
                     continue
                 seen.add(object_id)
-                if created > newest_at:
-                    newest_at, newest_ids = created, set()
-                if created == newest_at:
-                    newest_ids.add(object_id)
+                newest.see(created, object_id)
                 try:
                     post = self._post(hit, object_id, created)
                 except ValueError as exc:
@@ -99,9 +104,7 @@ class HackerNewsCollector:
                 f"{self.config.name}: {query}: stopped after {self.config.max_pages} pages, "
                 "older items not read"
             )
-        if newest_at:
-            result.cursor[f"{query}|created"] = str(newest_at)
-            result.cursor[f"{query}|ids"] = ",".join(sorted(newest_ids))
+        newest.store(result.cursor, query)
 
     def _post(self, hit: dict[str, Any], object_id: str, created: int) -> RawPost:
         tags = hit.get("_tags") if isinstance(hit.get("_tags"), list) else []

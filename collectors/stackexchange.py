@@ -17,7 +17,15 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, HttpUrl
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, mentions_keyword, plain_text
+from collectors.base import (
+    CollectorError,
+    Cursor,
+    FetchResult,
+    RawPost,
+    SecondMark,
+    mentions_keyword,
+    plain_text,
+)
 from collectors.http import HttpSourceConfig, SourceHttp, parse_json, safe_link
 
 # Deadlines set by `backoff` answers, per API root and method, shared by every source in the process.
@@ -74,10 +82,10 @@ class StackExchangeCollector:
         questions: dict[str, RawPost],
     ) -> None:
         # fromdate is inclusive: the ids already read at the newest second are skipped
-        known_at = int(cursor.get(f"{query}|created") or 0)
-        known_ids = set(filter(None, cursor.get(f"{query}|ids", "").split(",")))
+        known = SecondMark.load(cursor, query)
+        known_at, known_ids = known.at, known.ids
         fromdate = int(since.timestamp()) if since else known_at
-        newest_at, newest_ids = known_at, set() if since else set(known_ids)
+        newest = SecondMark(known_at, set() if since else set(known_ids))
         params = {
             "site": self.config.site,
             "q": query,
@@ -106,10 +114,7 @@ class StackExchangeCollector:
                 if qid in questions:
                     result.problems.append(f"{where} ({qid}): listed twice, kept once")
                     continue
-                if created > newest_at:
-                    newest_at, newest_ids = created, set()
-                if created == newest_at:
-                    newest_ids.add(qid)
+                newest.see(created, qid)
                 try:
                     post = self._question(item, qid, created)
                 except ValueError as exc:
@@ -124,9 +129,7 @@ class StackExchangeCollector:
                 f"{self.config.name}: {query}: stopped after {self.config.max_pages} pages, "
                 "older questions not read"
             )
-        if newest_at:
-            result.cursor[f"{query}|created"] = str(newest_at)
-            result.cursor[f"{query}|ids"] = ",".join(sorted(newest_ids))
+        newest.store(result.cursor, query)
 
     def _read_answers(self, questions: dict[str, RawPost], result: FetchResult) -> None:
         answered = [qid for qid, post in questions.items() if post.engagement.replies > 0]
