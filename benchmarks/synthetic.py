@@ -1,11 +1,16 @@
-"""Synthetic enriched mentions for the benchmarks: realistic field values, deterministic (seed 7)."""
+"""Benchmark inputs: synthetic enriched mentions (deterministic, seed 7) and unique copies of sample posts."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from collectors.base import RawPost
+from collectors.files import FileCollector, FileConfig
 from index.documents import CustomerLink, Label, Mention, document_id
+
+ROOT = Path(__file__).resolve().parent.parent
 
 WORDS = [
     "box",
@@ -60,3 +65,26 @@ def synthetic_mentions(count: int, customer_ids: list[str], now: datetime) -> li
             )
         )
     return mentions
+
+
+def unique_post(post: RawPost, native_id: str, source: str = "bench") -> RawPost:
+    """A copy of a sample post as a new post of `source` (own id, text and thread), received now."""
+    now = datetime.now(UTC)
+    return post.model_copy(
+        update={
+            "source": source,
+            "native_id": native_id,
+            "text": f"{post.text} ({native_id})",
+            "created_at": now,
+            "collected_at": now,
+            "thread": post.thread.model_copy(update={"root_id": None, "parent_id": None}),
+        }
+    )
+
+
+def sample_stream(count: int, source: str = "bench") -> list[RawPost]:
+    """`count` unique posts cycled from the bundled sample (samples/mentions.jsonl)."""
+    samples = (
+        FileCollector(FileConfig(name="sample", path=ROOT / "samples" / "mentions.jsonl")).fetch({}).posts
+    )
+    return [unique_post(samples[i % len(samples)], f"{source}-{i}", source) for i in range(count)]

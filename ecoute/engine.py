@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,7 @@ from index.writes import (
     get_state,
     index_mentions,
     put_state,
+    refresh_mentions,
     release_lock,
 )
 from nlp.classifier import classifier_for
@@ -165,40 +167,66 @@ class Engine:
         return written, rejected
 
     def process(self, posts: list[RawPost], report: RunReport) -> bool:
-        """Enrich, index and alert; True when every mention is safely stored."""
+        """Enrich, index and alert; True when every mention is safely stored.
+
+        Batches flow through two stages: while one batch is indexed and alerted, the next is enriched in
+        a worker thread (the index's round trips leave the CPU free for the models). Batches are still
+        stored and alerted in order, and enrichment itself stays one batch at a time, in order. Batches
+        are not refreshed one by one: the index makes them searchable within its refresh interval (1 s),
+        and the run ends with one refresh, so what it stored is searchable once it returns.
+        """
         batch = self.settings.nlp.batch_size
         self._index_down = False  # tried again on every run; within a run, once away means spool the rest
-        for start in range(0, len(posts), batch):
-            mentions = enrich(
-                posts[start : start + batch],
-                self.directory,
-                self.settings.brand,
-                with_entities=self.settings.nlp.entities,
-                batch_size=batch,
-                classifier=classifier_for(self.settings),
-                deduplicator=self.deduplicator,
-            )
-            mentions = pseudonymise(mentions, self.settings.privacy, self._pseudonym_key())
-            crash_point("enriched")
-            result = self._store(mentions, report)
-            crash_point("indexed")
-            # Proposed links wait for a person in the review queue; nothing is applied from them.
-            self._queue_reviews([m for m in mentions if m.id not in result.deferred])
-            report.indexed += result.created
-            report.duplicates += result.duplicates
-            report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
-            failed_ids = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
-            stored = [m for m in mentions if m.id not in failed_ids]
-            # Alerts are deduplicated per rule + customer + thread, so re-processing never alerts twice.
-            if stored:
-                try:
-                    report.alerts += self.alerter.handle(stored, self.directory)
-                except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
-                    self._index_down = True
-                    self.spool.append([self._spooled(m) for m in stored])
-            crash_point("alerted")
+        chunks = [posts[start : start + batch] for start in range(0, len(posts), batch)]
+        if not chunks:
+            return True
+        indexed_before = report.indexed
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoute-enrich") as enricher:
+            upcoming = enricher.submit(self._enrich, chunks[0])
+            for position in range(len(chunks)):
+                mentions = upcoming.result()
+                if position + 1 < len(chunks):
+                    upcoming = enricher.submit(self._enrich, chunks[position + 1])
+                self._store_and_alert(mentions, report)
+        if report.indexed > indexed_before and not self._index_down:
+            try:  # one refresh per run: a refresh per batch cost more than the bulk write itself
+                refresh_mentions(self.es, self.names)
+            except IndexUnavailableError as exc:  # stored; searchable at the index's next own refresh
+                log.warning("mentions stored, not refreshed yet: %s", exc)
         # Refused mentions wait in the dead-letter file, unreachable-index ones in the spool: all are kept.
         return True
+
+    def _enrich(self, posts: list[RawPost]) -> list[Mention]:
+        mentions = enrich(
+            posts,
+            self.directory,
+            self.settings.brand,
+            with_entities=self.settings.nlp.entities,
+            batch_size=self.settings.nlp.batch_size,
+            classifier=classifier_for(self.settings),
+            deduplicator=self.deduplicator,
+        )
+        return pseudonymise(mentions, self.settings.privacy, self._pseudonym_key())
+
+    def _store_and_alert(self, mentions: list[Mention], report: RunReport) -> None:
+        crash_point("enriched")
+        result = self._store(mentions, report)
+        crash_point("indexed")
+        # Proposed links wait for a person in the review queue; nothing is applied from them.
+        self._queue_reviews([m for m in mentions if m.id not in result.deferred])
+        report.indexed += result.created
+        report.duplicates += result.duplicates
+        report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
+        failed_ids = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
+        stored = [m for m in mentions if m.id not in failed_ids]
+        # Alerts are deduplicated per rule + customer + thread, so re-processing never alerts twice.
+        if stored:
+            try:
+                report.alerts += self.alerter.handle(stored, self.directory)
+            except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
+                self._index_down = True
+                self.spool.append([self._spooled(m) for m in stored])
+        crash_point("alerted")
 
     def _pseudonym_key(self) -> str | None:
         key = self.secrets.ecoute_pseudonym_key
@@ -217,6 +245,7 @@ class Engine:
                     attempts=reliability.bulk_attempts,
                     backoff_seconds=reliability.bulk_backoff_seconds,
                     defer=True,
+                    refresh=False,
                 )
             except IndexUnavailableError as exc:  # stored, perhaps, but not acknowledged: spool it all
                 result = BulkReport(deferred=[m.id for m in mentions], deferred_reason=str(exc))

@@ -200,15 +200,27 @@ def index_mentions(
     attempts: int = 1,
     backoff_seconds: float = 0.5,
     defer: bool = False,
+    refresh: bool = True,
 ) -> BulkReport:
+    """Create mentions by id (see `create_documents`); `refresh=False` leaves them to the index's own
+    refresh (within `refresh_interval`, 1 s by default) or to a later `refresh_mentions`."""
     return create_documents(
         es,
         names.mentions,
         ((m.id, m) for m in mentions),
+        refresh=refresh,
         attempts=attempts,
         backoff_seconds=backoff_seconds,
         defer=defer,
     )
+
+
+def refresh_mentions(es: Elasticsearch, names: IndexNames) -> None:
+    """Make every mention written so far searchable now."""
+    try:
+        es.indices.refresh(index=names.mentions)
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot refresh {names.mentions}: {exc}") from exc
 
 
 def write_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> BulkReport:
