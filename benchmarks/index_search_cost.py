@@ -1,43 +1,55 @@
-"""What one search request costs as the mention index grows, on the embedded stand-in or a real cluster.
+"""Query latency of the dashboard's requests as the mention index grows, p50 and p95, on the embedded
+stand-in or a real cluster.
 
-    .venv/bin/python benchmarks/index_search_cost.py [--sizes 10000 30000 100000] [--url URL]
+    .venv/bin/python benchmarks/index_search_cost.py [--sizes 10000 30000 100000] [--repeat 20] [--url URL]
 
-Without --url it starts its own embedded stand-in on a free port. For each size it times (best of 3)
-a count, the inbox query (newest 50), one customer's mentions with a terms aggregation, and a get by id.
-The stand-in passes over every stored mention on each search, whatever the query, so the number of
-search requests a page makes decides its time there; on Elasticsearch these stay in milliseconds.
+Without --url it starts its own embedded stand-in on a free port. For each size it sends each request
+`--repeat` times, cycling through a few filter values so no answer can be a repeat of the last one:
+- inbox: the attention-ordered newest 50 (the Inbox's list);
+- inbox text: a full-text search with highlights;
+- insights: the 30-day overview (7 terms aggregations, distinct customers, sentiment per day);
+- top authors: the Insights authors-by-reach aggregation;
+- customer: one customer's overview and mention list (the customer view's two uncached requests);
+- count, and a get by id (what the dashboard's cache checks cost).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from synthetic import synthetic_mentions
+from synthetic import WORDS, synthetic_mentions
 
 from ecoute.config import ElasticsearchConfig
-from index.aggregations import counts_by
+from index.aggregations import INSIGHT_FIELDS, SENTIMENTS, overview, top_authors
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.queries import MentionFilter, count_mentions, get_mention, search_mentions
 from index.writes import create_documents, drop_indices, ensure_indices
 
+LOAD_BATCH = 2000
 
-def best_ms(work: Callable[[], object], repeat: int = 3) -> float:
+
+def percentiles(work: Callable[[int], object], repeat: int) -> tuple[float, float]:
+    """p50 and p95 of `work(i)` in ms over `repeat` calls (after one untimed warm-up)."""
+    work(repeat)
     times = []
-    for _ in range(repeat):
+    for i in range(repeat):
         started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return 1000 * min(times)
+        work(i)
+        times.append(1000 * (time.perf_counter() - started))
+    cuts = statistics.quantiles(times, n=20, method="inclusive")
+    return statistics.median(times), cuts[18]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--url", help="an Elasticsearch URL instead of the embedded stand-in")
     args = parser.parse_args()
     server = None if args.url else EmbeddedServer(Path(tempfile.mkdtemp(prefix="ecoute-bench-")), free_port())
@@ -47,21 +59,41 @@ def main() -> None:
     names = IndexNames("bench-search")
     ensure_indices(es, names)
     try:
+        now = datetime.now(UTC)
         customers = [f"C-{1001 + i}" for i in range(60)]
-        mentions = synthetic_mentions(max(args.sizes), customers, datetime.now(UTC))
-        stored, one = 0, MentionFilter(customer_id=customers[0])
-        print(f"{'mentions':>9} {'count':>9} {'inbox 50':>9} {'customer':>9} {'get':>7}   (ms, best of 3)")
+        mentions = synthetic_mentions(max(args.sizes), customers, now)
+        month = MentionFilter(since=now - timedelta(days=30), until=now)
+
+        def customer_view(i: int) -> None:
+            flt = MentionFilter(customer_id=customers[i % len(customers)])
+            overview(es, names, flt, fields=("sentiment.label", "intent.label"), interval="week")
+            search_mentions(es, names, flt, size=20)
+
+        requests: dict[str, Callable[[int], object]] = {
+            "inbox": lambda i: search_mentions(
+                es, names, MentionFilter(sentiments=[SENTIMENTS[i % 3]]), order="attention"
+            ),
+            "inbox text": lambda i: search_mentions(es, names, MentionFilter(query=WORDS[i % len(WORDS)])),
+            "insights": lambda i: overview(es, names, month, fields=INSIGHT_FIELDS, interval="day"),
+            "top authors": lambda i: top_authors(es, names, month),
+            "customer": customer_view,
+            "count": lambda i: count_mentions(es, names),
+            "get by id": lambda i: get_mention(es, names, mentions[i].id),
+        }
+        print(f"{'mentions':>9} " + " ".join(f"{name:>17}" for name in requests))
+        print(f"{'':>9} " + " ".join(f"{'p50 / p95 ms':>17}" for _ in requests))
+        stored = 0
         for size in sorted(args.sizes):
-            create_documents(es, names.mentions, ((m.id, m) for m in mentions[stored:size]))
+            for start in range(stored, size, LOAD_BATCH):
+                chunk = mentions[start : min(start + LOAD_BATCH, size)]
+                create_documents(es, names.mentions, ((m.id, m) for m in chunk), refresh=False)
             es.indices.refresh(index=names.mentions)
             stored = size
-            row = [
-                best_ms(lambda: count_mentions(es, names)),
-                best_ms(lambda: search_mentions(es, names, MentionFilter(), size=50)),
-                best_ms(lambda: counts_by(es, names, "sentiment.label", one)),
-                best_ms(lambda: get_mention(es, names, mentions[0].id)),
-            ]
-            print(f"{size:>9,} " + " ".join(f"{v:>9.0f}" for v in row[:3]) + f" {row[3]:>7.1f}")
+            cells = []
+            for work in requests.values():
+                p50, p95 = percentiles(work, args.repeat)
+                cells.append(f"{p50:>8.1f} / {p95:>6.1f}")
+            print(f"{size:>9,} " + " ".join(cells), flush=True)
     finally:
         drop_indices(es, names)
         if server:

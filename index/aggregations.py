@@ -12,6 +12,16 @@ from index.client import IndexNames
 from index.queries import MentionFilter
 
 SENTIMENTS = ("positive", "neutral", "negative")
+# What the Insights page charts, in one overview request.
+INSIGHT_FIELDS = (
+    "sentiment.label",
+    "source",
+    "language",
+    "intent.label",
+    "topics",
+    "entities.text",
+    "hashtags",
+)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dashboard.context import (
 from dashboard.export import Report, comparison_frame, counts_frame, csv_bytes, html_report, over_time_frame
 from dashboard.render import CHART_COLORS
 from dashboard.text import t
-from index.aggregations import SENTIMENTS, Overview, Spike, find_spikes
+from index.aggregations import INSIGHT_FIELDS, SENTIMENTS, Overview, Spike, find_spikes
 from index.queries import MentionFilter
 
 
@@ -132,7 +132,7 @@ def small_bars(title: str, counts: dict[str, int], highlight: set[str] | None = 
         st.caption(t("insights_empty"))
 
 
-FIELDS = ("sentiment.label", "source", "language", "intent.label", "topics", "entities.text", "hashtags")
+FIELDS = INSIGHT_FIELDS
 
 
 def summary(found: Overview) -> dict[str, float]:
