@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import streamlit as st
 
 from dashboard.auth import User, require_page
-from dashboard.cached import overview_of
+from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame
 from dashboard.render import mention_card
@@ -25,7 +25,6 @@ from index.queries import (
     get_mentions_versioned,
     get_parents,
     saved_searches,
-    search_mentions,
 )
 from index.writes import delete_saved_search, save_search
 
@@ -188,7 +187,7 @@ def inbox(index: Index, user: User) -> None:
     flt = filters(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
     order = st.session_state.get("inbox_order", ORDERS[0])
-    page = search_mentions(index.es, index.names, flt, size=limit, order=order)
+    page = mentions_page(index, flt, size=limit, order=order)
     st.metric(t("inbox_total"), f"{page.total:,}")
     if not page.hits:
         st.info(t("inbox_empty"))
