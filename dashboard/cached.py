@@ -1,6 +1,9 @@
-"""Read-only aggregations a page may show a minute old: cached per index prefix and filter, short TTL.
+"""What pages read again and again, cached per index prefix and filter with a short TTL.
 
-Lists of mentions and triage are never cached: a change must show at once.
+Aggregations may be a minute old. Lists of mentions are cached per mentions generation as well: every
+write to the mentions (indexing, triage, deletion, a review decision) gives them a new one, so a
+change shows on the very next run; the TTL only covers a generation that could not be stored. The
+versions triage writes are conditional on (`get_mentions_versioned`) are never cached.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import streamlit as st
 from dashboard.context import Index, _open, config_path
 from index.aggregations import AuthorReach, Overview, overview, top_authors
 from index.crm import QualityReport, crm_quality
-from index.queries import MentionFilter
+from index.queries import MentionFilter, MentionPage, search_mentions
+from index.writes import mentions_generation
 
 TTL_SECONDS = 60
+MAX_PAGES = 200
+"""Cached lists of mentions kept at most: a busy engine makes a new generation every batch."""
 
 
 def _minute(moment: datetime | None) -> datetime | None:
@@ -70,3 +76,18 @@ def crm_quality_of(index: Index) -> QualityReport:
     """The CRM data-quality counts without examples or mention counts (the review page has those),
     at most TTL old: only the small customer, review and state indices are read."""
     return _crm_quality(config_path(), index.names.prefix)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_PAGES, show_spinner=False)
+def _mentions(
+    path: str, prefix: str, flt_key: str, size: int, order: str, generation: str, _flt: MentionFilter
+) -> MentionPage:
+    index = _index(path)
+    return search_mentions(index.es, index.names, _flt, size=size, order=order)
+
+
+def mentions_page(index: Index, flt: MentionFilter, size: int, order: str = "newest") -> MentionPage:
+    """`search_mentions` as of the current mentions generation (one get by id to learn it)."""
+    flt, key = _stable(flt)
+    generation = mentions_generation(index.es, index.names)
+    return _mentions(config_path(), index.names.prefix, key, size, order, generation, flt)

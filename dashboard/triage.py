@@ -22,6 +22,8 @@ from index.writes import TriageConflictError, update_triage
 
 STATUSES: list[str] = list(typing.get_args(Mention.model_fields["status"].annotation))
 KEEP = "__keep__"
+ANYONE, ME = "", "__me__"
+"""Inbox assignee filter choices besides UNASSIGNED and the users' emails."""
 
 
 @dataclass

@@ -259,10 +259,10 @@ class SavedSearch(BaseModel):
 
 
 class SourceState(BaseModel):
-    """Cursor, lock and health of one source, in `ecoute-state`."""
+    """Cursor, lock and health of one source, and the mentions' generation, in `ecoute-state`."""
 
     id: str
-    kind: Literal["cursor", "lock", "health", "crm"]
+    kind: Literal["cursor", "lock", "health", "crm", "generation"]
     source: str
     data: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
     owner: str | None = None

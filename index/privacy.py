@@ -14,6 +14,7 @@ from ecoute.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.crm import _scan, delete_crm_records, delete_customers
 from index.documents import AuditRecord
+from index.writes import mark_mentions_changed
 from nlp.linking import normalise_handle
 
 
@@ -101,10 +102,20 @@ def _delete_ids(es: Elasticsearch, index: str, ids: Iterable[str]) -> int:
     return deleted
 
 
+def _delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]) -> int:
+    """Delete mentions by id and bump their generation, also when the delete stopped half-way."""
+    if not mention_ids:
+        return 0
+    try:
+        return _delete_ids(es, names.mentions, mention_ids)
+    finally:
+        mark_mentions_changed(es, names)
+
+
 def erase_person(es: Elasticsearch, names: IndexNames, records: PersonRecords) -> dict[str, int]:
     """Delete every document `find_person` found; returns how many of each kind were deleted."""
     return {
-        "mentions": _delete_ids(es, names.mentions, [m["id"] for m in records.mentions]),
+        "mentions": _delete_mentions(es, names, [m["id"] for m in records.mentions]),
         "alerts": _delete_ids(es, names.alerts, [a["id"] for a in records.alerts]),
         "reviews": _delete_ids(es, names.reviews, [r["id"] for r in records.reviews]),
         "crm_records": delete_crm_records(es, names, [r["id"] for r in records.crm_records]),
@@ -125,7 +136,7 @@ def delete_mentions_and_alerts(
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find the alerts of deleted mentions: {exc}") from exc
     return {
-        "mentions": _delete_ids(es, names.mentions, mention_ids),
+        "mentions": _delete_mentions(es, names, mention_ids),
         "alerts": _delete_ids(es, names.alerts, alert_ids),
     }
 

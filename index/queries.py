@@ -18,6 +18,8 @@ ORDERS = ("newest", "attention")
 ATTENTION_INTENTS = ["complaint", "churn_risk"]
 ATTENTION_CONFIDENCE = 0.7
 ATTENTION_WEIGHTS = {"untriaged": 8.0, "unhappy": 4.0, "customer": 2.0}
+UNASSIGNED = "__unassigned__"
+"""`MentionFilter.assignee` for the mentions nobody is assigned to."""
 
 
 @dataclass
@@ -35,7 +37,7 @@ class MentionFilter:
     customers_only: bool = False
     hide_noise: bool = False  # near-duplicates, coordinated copies, pushed links and spam
     customer_id: str | None = None
-    assignee: str | None = None
+    assignee: str | None = None  # an email, UNASSIGNED, or None for anyone
     since: datetime | None = None
     until: datetime | None = None
 
@@ -71,7 +73,9 @@ class MentionFilter:
             )
         if self.customer_id:
             filters.append({"term": {"customer_id": self.customer_id}})
-        if self.assignee:
+        if self.assignee == UNASSIGNED:
+            filters.append({"bool": {"must_not": [{"exists": {"field": "triage.assignee"}}]}})
+        elif self.assignee:
             filters.append({"term": {"triage.assignee": self.assignee}})
         if self.since or self.until:
             bounds = {}

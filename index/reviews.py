@@ -19,6 +19,7 @@ from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.documents import Customer, CustomerLink, LinkReview, Mention, document_id
 from index.queries import get_customer
+from index.writes import mark_mentions_changed
 from nlp.linking import author_key, normalise_handle
 
 
@@ -220,8 +221,12 @@ def decide_review(
     actions.append(
         {"_op_type": "index", "_index": names.reviews, "_id": rid, "_source": decided.model_dump(mode="json")}
     )
-    _run(es, names.reviews, actions)
-    es.indices.refresh(index=names.mentions)
+    try:
+        _run(es, names.reviews, actions)
+        es.indices.refresh(index=names.mentions)
+    finally:  # the bulk may have updated some mentions before it stopped
+        if any(a["_index"] == names.mentions for a in actions):
+            mark_mentions_changed(es, names)
     return decided
 
 

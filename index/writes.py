@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +33,8 @@ from index.documents import (
     TriageChange,
     mapping_for,
 )
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 """Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates."""
@@ -204,15 +208,22 @@ def index_mentions(
 ) -> BulkReport:
     """Create mentions by id (see `create_documents`); `refresh=False` leaves them to the index's own
     refresh (within `refresh_interval`, 1 s by default) or to a later `refresh_mentions`."""
-    return create_documents(
-        es,
-        names.mentions,
-        ((m.id, m) for m in mentions),
-        refresh=refresh,
-        attempts=attempts,
-        backoff_seconds=backoff_seconds,
-        defer=defer,
-    )
+    try:
+        report = create_documents(
+            es,
+            names.mentions,
+            ((m.id, m) for m in mentions),
+            refresh=refresh,
+            attempts=attempts,
+            backoff_seconds=backoff_seconds,
+            defer=defer,
+        )
+    except Exception:  # the passes before the one that raised may have stored some
+        mark_mentions_changed(es, names)
+        raise
+    if report.created:
+        mark_mentions_changed(es, names)
+    return report
 
 
 def refresh_mentions(es: Elasticsearch, names: IndexNames) -> None:
@@ -221,6 +232,40 @@ def refresh_mentions(es: Elasticsearch, names: IndexNames) -> None:
         es.indices.refresh(index=names.mentions)
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot refresh {names.mentions}: {exc}") from exc
+    mark_mentions_changed(es, names)
+
+
+MENTIONS_GENERATION = "generation:mentions"
+"""The state document whose token changes after every write to the mentions (cache keys read it)."""
+NO_GENERATION = ""
+
+
+def mark_mentions_changed(es: Elasticsearch, names: IndexNames) -> None:
+    """Give the mentions a new generation token, so lists cached under the old one are read again.
+
+    Called after every write to the mentions. It never fails the write: if the token cannot be
+    stored, a warning is logged and the dashboard's cache expires on its own (its TTL).
+    """
+    state = SourceState(
+        id=MENTIONS_GENERATION,
+        kind="generation",
+        source="mentions",
+        data={"token": uuid.uuid4().hex},
+        updated_at=datetime.now(UTC),
+    )
+    try:  # a get by id is real-time: no refresh needed for readers to see the new token
+        es.index(index=names.state, id=state.id, document=state.model_dump(mode="json"))
+    except (ApiError, TransportError) as exc:
+        log.warning("mentions changed but their generation was not bumped (caches expire alone): %s", exc)
+
+
+def mentions_generation(es: Elasticsearch, names: IndexNames) -> str:
+    """The current generation token of the mentions (one get by id); NO_GENERATION before any write."""
+    try:
+        hit = es.get(index=names.state, id=MENTIONS_GENERATION)
+    except NotFoundError:
+        return NO_GENERATION
+    return str(hit["_source"].get("data", {}).get("token", NO_GENERATION))
 
 
 def write_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> BulkReport:
@@ -432,6 +477,7 @@ def update_triage(
         raise TriageConflictError(mention_id, latest.updated_by, latest.updated_at) from exc
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot save triage of mention {mention_id}: {exc}") from exc
+    mark_mentions_changed(es, names)
     return TriageVersion(result["_seq_no"], result["_primary_term"])
 
 
@@ -462,6 +508,8 @@ def delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]
         es.indices.refresh(index=names.mentions)
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot delete mentions: {exc}") from exc
+    finally:  # also when it stopped half-way: some may be gone
+        mark_mentions_changed(es, names)
     return deleted
 
 

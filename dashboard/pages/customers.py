@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import User, require_page
-from dashboard.cached import overview_of
+from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import literal, mention_card, safe_url, when
@@ -21,7 +21,6 @@ from index.queries import (
     get_customer,
     list_alerts,
     search_customers,
-    search_mentions,
 )
 
 MENTIONS_SHOWN = 50
@@ -236,7 +235,7 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
     recipient = user.email if user.role == "sales" else None  # sales: the alerts sent to them
     alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id, recipient=recipient)
     records = records_of_customer(index.es, index.names, customer)
-    page = search_mentions(index.es, index.names, flt, size=MENTIONS_SHOWN)
+    page = mentions_page(index, flt, size=MENTIONS_SHOWN)
 
     st.subheader(t("timeline"))
     chart = timeline_chart([h.mention for h in page.hits], records.interactions, alerts)

@@ -7,25 +7,25 @@ from datetime import UTC, date, datetime
 
 import streamlit as st
 
-from dashboard.auth import User, require_page
-from dashboard.cached import overview_of
+from dashboard.auth import User, display_name, require_page
+from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame
 from dashboard.render import mention_card
 from dashboard.text import t
-from dashboard.triage import STATUSES, bulk_bar, status_text, triage_panel
+from dashboard.triage import ANYONE, ME, STATUSES, bulk_bar, status_text, triage_panel
 from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
 from index.documents import SavedSearch, document_id
 from index.queries import (
     ORDERS,
+    UNASSIGNED,
     MentionFilter,
     attention_reasons,
     get_customers,
     get_mentions_versioned,
     get_parents,
     saved_searches,
-    search_mentions,
 )
 from index.writes import delete_saved_search, save_search
 
@@ -42,7 +42,7 @@ FILTER_KEYS = (
     "inbox_intent",
     "inbox_topic",
     "inbox_status",
-    "inbox_mine",
+    "inbox_assignee",
     "inbox_customers_only",
     "inbox_hide_noise",
     "inbox_period",
@@ -62,6 +62,8 @@ def _apply_saved(by_id: dict[str, SavedSearch]) -> None:
             st.session_state[key] = tuple(date.fromisoformat(str(d)) for d in value)
         elif key in FILTER_KEYS:
             st.session_state[key] = value
+    if "inbox_assignee" not in chosen.filters and chosen.filters.get("inbox_mine"):
+        st.session_state["inbox_assignee"] = ME  # saved before the assignee filter: "assigned to me"
 
 
 def _save_current(index: Index, user: User) -> None:
@@ -155,7 +157,7 @@ def filters(index: Index, user: User) -> MentionFilter:
         key="inbox_topic",
     )
     statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
-    mine = bar.checkbox(t("assigned_to_me"), key="inbox_mine")
+    assignee = assignee_picker(index, user)
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
     window = window_picker("inbox_period", default="all")
@@ -168,12 +170,27 @@ def filters(index: Index, user: User) -> MentionFilter:
         intents=intents,
         topics=topics,
         statuses=statuses,
-        assignee=user.email if mine else None,
+        assignee=assignee,
         customers_only=customers_only,
         hide_noise=hide_noise,
         since=window.since,
         until=window.until,
     )
+
+
+def assignee_picker(index: Index, user: User) -> str | None:
+    """Anyone, me, nobody or one known user; the `MentionFilter.assignee` it stands for."""
+    people = [u.email for u in index.settings.auth.users]
+    kept = st.session_state.get("inbox_assignee", ANYONE)  # a saved user who has since left
+    options = list(dict.fromkeys([ANYONE, ME, UNASSIGNED, *people, kept]))
+    labels = {ANYONE: t("assignee_anyone"), ME: t("assignee_me"), UNASSIGNED: t("unassigned")}
+    choice = st.sidebar.selectbox(
+        t("assignee"),
+        options,
+        format_func=lambda o: labels.get(o) or display_name(index.settings, o),
+        key="inbox_assignee",
+    )
+    return {ANYONE: None, ME: user.email}.get(choice, choice)
 
 
 def _union(known, found: dict[str, int]) -> list[str]:
@@ -188,7 +205,7 @@ def inbox(index: Index, user: User) -> None:
     flt = filters(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
     order = st.session_state.get("inbox_order", ORDERS[0])
-    page = search_mentions(index.es, index.names, flt, size=limit, order=order)
+    page = mentions_page(index, flt, size=limit, order=order)
     st.metric(t("inbox_total"), f"{page.total:,}")
     if not page.hits:
         st.info(t("inbox_empty"))

@@ -8,6 +8,7 @@ from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
 from dashboard.text import t
+from dashboard.triage import ANYONE, ME
 from index.client import IndexNames
 from index.documents import document_id
 from index.queries import get_mention
@@ -130,9 +131,9 @@ def test_the_status_filter_and_assigned_to_me_narrow_the_inbox(
     at.selectbox(key=f"triage_status_{b}").set_value("in_progress")
     at.selectbox(key=f"triage_assignee_{b}").set_value(CM)
     save_button(at, b).click().run(timeout=30)
-    at.sidebar.checkbox(key="inbox_mine").check().run(timeout=30)
+    at.sidebar.selectbox(key="inbox_assignee").set_value(ME).run(timeout=30)
     assert [el.value for el in at.text] == ["Lumio deux."]
-    at.sidebar.checkbox(key="inbox_mine").uncheck()
+    at.sidebar.selectbox(key="inbox_assignee").set_value(ANYONE)
     at.sidebar.multiselect(key="inbox_status").set_value(["new"]).run(timeout=30)
     assert [el.value for el in at.text] == ["Lumio un."]
 

@@ -8,8 +8,15 @@ from elasticsearch import Elasticsearch
 
 from index.aggregations import counts_by, sentiment_over_time
 from index.client import IndexNames
-from index.documents import Label
-from index.queries import MentionFilter, all_customers, count_mentions, search_customers, search_mentions
+from index.documents import Label, Triage
+from index.queries import (
+    UNASSIGNED,
+    MentionFilter,
+    all_customers,
+    count_mentions,
+    search_customers,
+    search_mentions,
+)
 from index.writes import (
     SCHEMA_VERSION,
     acquire_lock,
@@ -92,6 +99,22 @@ def test_inbox_is_newest_first_and_filters_narrow_it(es: Elasticsearch, names: I
     ] == ["mid"]
     recent = MentionFilter(since=days_ago(2.5))
     assert count_mentions(es, names, recent) == 2
+
+
+def test_unassigned_finds_only_mentions_nobody_is_assigned_to(es: Elasticsearch, names: IndexNames):
+    index_mentions(
+        es,
+        names,
+        [
+            make_mention("never-triaged", created_at=days_ago(1)),
+            make_mention("tagged-only", created_at=days_ago(2), triage=Triage(tags=["box"])),
+            make_mention("assigned", created_at=days_ago(3), triage=Triage(assignee="cm@lumio.example")),
+        ],
+    )
+    unassigned = search_mentions(es, names, MentionFilter(assignee=UNASSIGNED))
+    assert [h.mention.native_id for h in unassigned.hits] == ["never-triaged", "tagged-only"]
+    assert count_mentions(es, names, MentionFilter(assignee="cm@lumio.example")) == 1
+    assert count_mentions(es, names, MentionFilter(assignee=None)) == 3
 
 
 def test_sentiment_over_time_counts_each_label_per_day(es: Elasticsearch, names: IndexNames):
