@@ -1,18 +1,26 @@
-"""What pages read again and again, cached per index prefix and filter with a short TTL.
+"""What pages read again and again, cached per index prefix and filter.
 
-Aggregations may be a minute old. Lists of mentions are cached per mentions generation as well: every
-write to the mentions (indexing, triage, deletion, a review decision) gives them a new one, so a
-change shows on the very next run; the TTL only covers a generation that could not be stored. The
-versions triage writes are conditional on (`get_mentions_versioned`) are never cached.
+Aggregations (`overview_of`, `authors_by_reach`, `crm_quality_of`) are shown at most
+`freshness.TTL_SECONDS` (60 s) stale normally: past that the stale figures are shown at once and
+computed again in the background, so nobody waits for a slow aggregation twice; figures older than
+`freshness.MAX_STALE_SECONDS` are never shown, they are computed while the page waits. "The last 30 days"
+a minute later is the same request for this cache (see `dashboard.freshness`).
+
+Lists of mentions are exact: they are cached per mentions generation as well, and every write to the
+mentions (indexing, triage, deletion, a review decision) gives them a new one, so a change shows on the
+very next run; the TTL only covers a generation that could not be stored. The versions triage writes are
+conditional on (`get_mentions_versioned`) are never cached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import asdict, replace
 from datetime import datetime
 
 import streamlit as st
 
+from dashboard import freshness
 from dashboard.context import Index, _open, config_path
 from index.aggregations import AuthorReach, Overview, overview, top_authors
 from index.crm import QualityReport, crm_quality
@@ -35,47 +43,53 @@ def _stable(flt: MentionFilter | None) -> tuple[MentionFilter, str]:
     return flt, repr(sorted(asdict(flt).items()))
 
 
-def _index(path: str) -> Index:
-    return _open(path)
-
-
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _overview(
-    path: str, prefix: str, flt_key: str, fields: tuple[str, ...], interval: str | None, _flt: MentionFilter
-) -> Overview:
-    index = _index(path)
-    return overview(index.es, index.names, _flt, fields=fields, interval=interval)
+def shape(index: Index, what: str, flt: MentionFilter | None, *args: Hashable) -> Hashable:
+    """The `freshness` key of an aggregation: the filter with its window reduced to a length."""
+    flt = flt or MentionFilter()
+    rest = repr(sorted(asdict(replace(flt, since=None, until=None)).items()))
+    window = freshness.shape_of_window(flt.since, flt.until)
+    return (config_path(), index.names.prefix, what, args, rest, window)
 
 
 def overview_of(
     index: Index, flt: MentionFilter | None, fields: tuple[str, ...], interval: str | None = None
 ) -> Overview:
-    """Counts per value of each field, distinct customers and sentiment over time, at most TTL old."""
-    flt, key = _stable(flt)
-    return _overview(config_path(), index.names.prefix, key, fields, interval, flt)
-
-
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _authors(path: str, prefix: str, flt_key: str, size: int, _flt: MentionFilter) -> list[AuthorReach]:
-    index = _index(path)
-    return top_authors(index.es, index.names, _flt, size=size)
+    """Counts per value of each field, distinct customers and sentiment over time (see the module
+    docstring for how old they may be)."""
+    flt = flt or MentionFilter()
+    return freshness.cached(
+        shape(index, "overview", flt, fields, interval),
+        flt.since,
+        flt.until,
+        lambda: overview(index.es, index.names, flt, fields=fields, interval=interval),
+        name=f"{index.names.prefix} overview",
+    )
 
 
 def authors_by_reach(index: Index, flt: MentionFilter, size: int = 10) -> list[AuthorReach]:
-    flt, key = _stable(flt)
-    return _authors(config_path(), index.names.prefix, key, size, flt)
-
-
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def _crm_quality(path: str, prefix: str) -> QualityReport:
-    index = _index(path)
-    return crm_quality(index.es, index.names, examples=0, with_mentions=False)
+    return freshness.cached(
+        shape(index, "authors", flt, size),
+        flt.since,
+        flt.until,
+        lambda: top_authors(index.es, index.names, flt, size=size),
+        name=f"{index.names.prefix} top authors",
+    )
 
 
 def crm_quality_of(index: Index) -> QualityReport:
-    """The CRM data-quality counts without examples or mention counts (the review page has those),
-    at most TTL old: only the small customer, review and state indices are read."""
-    return _crm_quality(config_path(), index.names.prefix)
+    """The CRM data-quality counts without examples or mention counts (the review page has those): only
+    the small customer, review and state indices are read."""
+    return freshness.cached(
+        shape(index, "crm_quality", None),
+        None,
+        None,
+        lambda: crm_quality(index.es, index.names, examples=0, with_mentions=False),
+        name=f"{index.names.prefix} CRM quality",
+    )
+
+
+def _index(path: str) -> Index:
+    return _open(path)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_PAGES, show_spinner=False)
