@@ -156,6 +156,14 @@ def clear() -> None:
         _store.clear()
 
 
+def age(seconds: float) -> None:
+    """Make every entry `seconds` older, as if computed that much earlier (benchmarks, tests)."""
+    with _lock:
+        for kept in _store.values():
+            for entry in kept:
+                entry.computed_at -= seconds
+
+
 def entries(shape: Hashable) -> list[Entry]:
     """The entries kept for a shape, oldest first (to see how fresh shown figures are)."""
     with _lock:

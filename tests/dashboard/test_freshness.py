@@ -54,3 +54,12 @@ def test_each_caller_gets_its_own_copy(now: list[float]):
     first = freshness.cached("k", None, None, lambda: {"negative": 1})
     first["negative"] = 99
     assert freshness.cached("k", None, None, lambda: {"negative": 2}) == {"negative": 1}
+
+
+def test_aged_entries_are_shown_stale_then_refreshed(now: list[float]):
+    values = iter([1, 2])
+    assert freshness.cached("k", None, None, lambda: next(values)) == 1
+    freshness.age(freshness.TTL_SECONDS + 1)  # no clock change: the entry itself is older
+    assert freshness.cached("k", None, None, lambda: next(values)) == 1
+    freshness.wait_for_refreshes()
+    assert freshness.cached("k", None, None, lambda: 99) == 2
