@@ -207,7 +207,8 @@ def index_mentions(
     refresh: bool = True,
 ) -> BulkReport:
     """Create mentions by id (see `create_documents`); `refresh=False` leaves them to the index's own
-    refresh (within `refresh_interval`, 1 s by default) or to a later `refresh_mentions`."""
+    refresh (within `refresh_interval`, 1 s by default) or to a later `refresh_mentions`, which then
+    marks the change (marking it before they are searchable would let a list be cached without them)."""
     try:
         report = create_documents(
             es,
@@ -219,9 +220,10 @@ def index_mentions(
             defer=defer,
         )
     except Exception:  # the passes before the one that raised may have stored some
-        mark_mentions_changed(es, names)
+        if refresh:
+            mark_mentions_changed(es, names)
         raise
-    if report.created:
+    if report.created and refresh:
         mark_mentions_changed(es, names)
     return report
 
@@ -254,18 +256,15 @@ def mark_mentions_changed(es: Elasticsearch, names: IndexNames) -> None:
         updated_at=datetime.now(UTC),
     )
     try:  # a get by id is real-time: no refresh needed for readers to see the new token
-        es.index(index=names.state, id=state.id, document=state.model_dump(mode="json"))
+        put_state(es, names, state, refresh=False)
     except (ApiError, TransportError) as exc:
         log.warning("mentions changed but their generation was not bumped (caches expire alone): %s", exc)
 
 
 def mentions_generation(es: Elasticsearch, names: IndexNames) -> str:
     """The current generation token of the mentions (one get by id); NO_GENERATION before any write."""
-    try:
-        hit = es.get(index=names.state, id=MENTIONS_GENERATION)
-    except NotFoundError:
-        return NO_GENERATION
-    return str(hit["_source"].get("data", {}).get("token", NO_GENERATION))
+    state = get_state(es, names, MENTIONS_GENERATION)
+    return str(state.data.get("token", NO_GENERATION)) if state else NO_GENERATION
 
 
 def write_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> BulkReport:
@@ -308,8 +307,8 @@ def get_state(es: Elasticsearch, names: IndexNames, state_id: str) -> SourceStat
     return SourceState.model_validate(hit["_source"])
 
 
-def put_state(es: Elasticsearch, names: IndexNames, state: SourceState) -> None:
-    es.index(index=names.state, id=state.id, document=state.model_dump(mode="json"), refresh=True)
+def put_state(es: Elasticsearch, names: IndexNames, state: SourceState, refresh: bool = True) -> None:
+    es.index(index=names.state, id=state.id, document=state.model_dump(mode="json"), refresh=refresh)
 
 
 def acquire_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str, ttl: timedelta) -> bool:

@@ -132,9 +132,6 @@ def small_bars(title: str, counts: dict[str, int], highlight: set[str] | None = 
         st.caption(t("insights_empty"))
 
 
-FIELDS = INSIGHT_FIELDS
-
-
 def summary(found: Overview) -> dict[str, float]:
     """Headline numbers of one period: volume, negative share, net sentiment, customers who spoke."""
     by_sentiment = found.counts["sentiment.label"]
@@ -202,13 +199,15 @@ def insights(index: Index) -> None:
     window = window_picker("insights_period", default="30d", container=left, label=t("period_a"))
     other = pick_comparison(window, right)
     flt = MentionFilter(since=window.since, until=window.until)
-    found = overview_of(index, flt, FIELDS, interval="day")
+    found = overview_of(index, flt, INSIGHT_FIELDS, interval="day")
     now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
         return
     compared = (
-        overview_of(index, MentionFilter(since=other.since, until=other.until), FIELDS) if other else None
+        overview_of(index, MentionFilter(since=other.since, until=other.until), INSIGHT_FIELDS)
+        if other
+        else None
     )
     before = summary(compared) if compared else None
     headline(now, before)
