@@ -23,15 +23,13 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-from synthetic import sample_stream
+from synthetic import ROOT, sample_stream
 
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.queries import count_mentions
 from index.writes import drop_indices, refresh_mentions
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Stopwatch:

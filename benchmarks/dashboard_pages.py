@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 from streamlit.testing.v1 import AppTest
-from synthetic import synthetic_mentions
+from synthetic import ROOT, synthetic_mentions
 
 from crm.files import read_contacts_csv
 from dashboard import freshness
@@ -37,7 +37,6 @@ from index.documents import Alert, document_id
 from index.queries import get_mentions_versioned
 from index.writes import create_documents, ensure_indices, update_triage, upsert_customers, write_alerts
 
-ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
 

@@ -33,7 +33,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from synthetic import sample_stream
+from synthetic import ROOT, sample_stream
 
 from alerts.settings import AlertRule, WebhookChannel
 from collectors.base import RawPost
@@ -45,7 +45,6 @@ from index.queries import MentionFilter, count_mentions
 from index.writes import drop_indices
 from nlp.pipeline import mention_id
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"
 MIB = 1024 * 1024
 

@@ -25,13 +25,11 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from synthetic import sample_stream
+from synthetic import ROOT, sample_stream
 
 from collectors.files import FileConfig
 from ecoute.config import Settings, load_settings
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def worker_settings(feeds: list[Path], prefix: str, url: str, state: Path, entities: bool) -> Settings:
