@@ -77,7 +77,19 @@ def save(index: Index, user: User, mention_id: str, changes: dict[str, object]) 
     before: Seen = st.session_state[_seen_key(mention_id)]
     try:
         version = update_triage(
-            index.es, index.names, mention_id, changes, user.email, before.seq_no, before.primary_term
+            index.es,
+            index.names,
+            mention_id,
+            changes,
+            user.email,
+            before.seq_no,
+            before.primary_term,
+            seen={
+                "status": before.status,
+                "assignee": before.assignee,
+                "tags": before.tags,
+                "note": before.note,
+            },
         )
     except TriageConflictError as exc:
         return conflict_text(index, exc)

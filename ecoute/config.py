@@ -78,14 +78,37 @@ class CrmConfig(Strict):
         return self
 
 
+ModelName = Literal["fast", "accurate"]
+
+
+class RescoringConfig(Strict):
+    """The accurate model's background worker: how much it takes at once and how often it looks."""
+
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    idle_seconds: float = Field(default=2.0, gt=0, description="wait when nothing is left to re-score")
+
+
 class NlpConfig(Strict):
     batch_size: int = Field(default=64, ge=1, le=4096)
     entities: bool = True
-    # The trained sentiment + intent head (`ecoute nlp train --out`); None: the bundled nlp/models/default.
+    # fast scores each mention as it arrives; accurate re-scores stored mentions in the background.
+    # Either alone is valid: accurate alone scores at ingest (slower), fast alone never re-scores.
+    models: list[ModelName] = Field(default_factory=lambda: ["fast", "accurate"], min_length=1)
+    # The fast model's trained head (`ecoute nlp train --out`); None: the bundled nlp/models/fast.
     model_dir: Path | None = None
+    # The accurate model's trained head; None: the bundled nlp/models/accurate.
+    accurate_model_dir: Path | None = None
+    rescoring: RescoringConfig = Field(default_factory=RescoringConfig)
     # A Hugging Face sequence-classification model (local directory or hub name) for sentiment.
     sentiment_model: str | None = None
     duplicates: DedupSettings = Field(default_factory=DedupSettings)
+
+    @field_validator("models")
+    @classmethod
+    def _models_once(cls, models: list[str]) -> list[str]:
+        if len(set(models)) != len(models):
+            raise ValueError("each model at most once")
+        return models
 
 
 class DashboardConfig(Strict):

@@ -43,8 +43,9 @@ from index.writes import (
 )
 from nlp.classifier import classifier_for
 from nlp.dedup import StreamDeduplicator
+from nlp.language import storable
 from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
-from nlp.pipeline import enrich, mention_id
+from nlp.pipeline import enrich, mention_id, unenriched
 
 log = logging.getLogger("ecoute")
 # What the client raises when the index is away or refuses the request as a whole.
@@ -182,21 +183,44 @@ class Engine:
             return True
         indexed_before = report.indexed
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoute-enrich") as enricher:
-            upcoming = enricher.submit(self._enrich, chunks[0])
+            upcoming = enricher.submit(self._enrich, chunks[0], report)
             for position in range(len(chunks)):
                 mentions = upcoming.result()
                 if position + 1 < len(chunks):
-                    upcoming = enricher.submit(self._enrich, chunks[position + 1])
+                    upcoming = enricher.submit(self._enrich, chunks[position + 1], report)
                 self._store_and_alert(mentions, report)
         if report.indexed > indexed_before and not self._index_down:
             try:  # one refresh per run: a refresh per batch cost more than the bulk write itself
                 refresh_mentions(self.es, self.names)
             except IndexUnavailableError as exc:  # stored; searchable at the index's next own refresh
                 log.warning("mentions stored, not refreshed yet: %s", exc)
-        # Refused mentions wait in the dead-letter file, unreachable-index ones in the spool: all are kept.
+        # Refused and unenrichable mentions wait in the dead-letter file, unreachable-index ones in the spool.
         return True
 
-    def _enrich(self, posts: list[RawPost]) -> list[Mention]:
+    def _enrich(self, posts: list[RawPost], report: RunReport | None = None) -> list[Mention]:
+        """Enrich a batch; if that fails, post by post, and a post that still fails goes to the dead letters
+        with its reason (unenriched) while the rest of the batch goes on. Configuration errors still stop."""
+        try:
+            return self._enrich_batch(posts)
+        except EcouteError:
+            raise
+        except Exception as exc:  # one bad post must not stop the source: find it
+            log.warning("enrichment failed for a batch of %d, trying each post: %r", len(posts), exc)
+        mentions, failed = [], []
+        for post in posts:
+            try:
+                mentions += self._enrich_batch([post])
+            except EcouteError:
+                raise
+            except Exception as exc:
+                reason = storable(f"not enriched: {type(exc).__name__}: {exc}")[:500]
+                failed += [(m, reason) for m in self._pseudonymised([unenriched(post)])]
+        self.dead_letters.add([(m.id, m.source, why, m.model_dump(mode="json")) for m, why in failed])
+        if report is not None:
+            report.failed += [f"{m.id}: {why}" for m, why in failed]
+        return mentions
+
+    def _enrich_batch(self, posts: list[RawPost]) -> list[Mention]:
         mentions = enrich(
             posts,
             self.directory,
@@ -206,6 +230,9 @@ class Engine:
             classifier=classifier_for(self.settings),
             deduplicator=self.deduplicator,
         )
+        return self._pseudonymised(mentions)
+
+    def _pseudonymised(self, mentions: list[Mention]) -> list[Mention]:
         return pseudonymise(mentions, self.settings.privacy, self._pseudonym_key())
 
     def _store_and_alert(self, mentions: list[Mention], report: RunReport) -> None:

@@ -83,6 +83,9 @@ class Mention(BaseModel):
     sentiment: Label
     intent: Label
     intents: list[Label] = Field(default_factory=list, description="every intent above its threshold")
+    model: str | None = Field(
+        default=None, description="the model whose sentiment and intents these are: fast, accurate, …"
+    )
     link: CustomerLink | None = None
     customer_id: str | None = None
     link_proposal: CustomerLink | None = Field(

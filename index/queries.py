@@ -366,3 +366,31 @@ def saved_searches(es: Elasticsearch, names: IndexNames, owner: str) -> list[Sav
         index=names.saved_searches, query={"term": {"owner": owner}}, sort=[{"name": "asc"}], size=200
     )
     return [SavedSearch.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def _not_scored_by(model: str) -> dict[str, Any]:
+    return {"bool": {"must_not": [{"term": {"model": model}}]}}
+
+
+def mentions_to_rescore(
+    es: Elasticsearch, names: IndexNames, model: str, size: int
+) -> list[VersionedMention]:
+    """Up to `size` stored mentions whose labels are not `model`'s yet, newest first, with their versions.
+
+    The index itself is the queue: what is left to re-score after a crash or a restart is found here.
+    """
+    result = es.search(
+        index=names.mentions,
+        query=_not_scored_by(model),
+        sort=[{"created_at": "desc"}, {"id": "asc"}],
+        size=size,
+        source=False,
+    )
+    ids = [hit["_id"] for hit in result["hits"]["hits"]]
+    versioned = get_mentions_versioned(es, names, ids)
+    return [versioned[i] for i in ids if i in versioned]
+
+
+def count_to_rescore(es: Elasticsearch, names: IndexNames, model: str) -> int:
+    """How many stored mentions `model` has not scored yet."""
+    return es.count(index=names.mentions, query=_not_scored_by(model))["count"]

@@ -410,11 +410,14 @@ def update_triage(
     by: str,
     seq_no: int,
     primary_term: int,
+    seen: dict[str, object] | None = None,
 ) -> TriageVersion:
     """Apply `changes` (status, assignee, tags, note) only if the mention is still at the version read.
 
-    Every changed field is appended to the mention's history with who and when; a mention changed in
-    between raises TriageConflictError naming who changed it, and nothing is overwritten.
+    Every changed field is appended to the mention's history with who and when; a mention whose triage
+    changed in between raises TriageConflictError naming who changed it, and nothing is overwritten.
+    `seen` (the triage fields as the person saw them) lets a save go through when only something else,
+    such as the labels of a background re-score, changed since.
     """
     unknown = sorted(set(changes) - set(TRIAGE_FIELDS))
     if unknown:
@@ -427,8 +430,12 @@ def update_triage(
         raise IndexUnavailableError(f"cannot read mention {mention_id}: {exc}") from exc
     mention = Mention.model_validate(current["_source"])
     if (current["_seq_no"], current["_primary_term"]) != (seq_no, primary_term):
-        triage = mention.triage or Triage()
-        raise TriageConflictError(mention_id, triage.updated_by, triage.updated_at)
+        # Another write came in between; it is a conflict only if it changed what the person saw of the
+        # triage (a background re-score changes the labels, not the triage).
+        if seen is None or seen != {name: _triage_value(mention, name) for name in TRIAGE_FIELDS}:
+            triage = mention.triage or Triage()
+            raise TriageConflictError(mention_id, triage.updated_by, triage.updated_at)
+        seq_no, primary_term = current["_seq_no"], current["_primary_term"]
     now = datetime.now(UTC).replace(microsecond=0)
     history = list(mention.history)
     triage_data = (mention.triage or Triage()).model_dump()
@@ -541,3 +548,48 @@ class LeaseKeeper:
                     return
             except (ApiError, TransportError):
                 continue  # the index is briefly unreachable: the lease still has two thirds to run
+
+
+LABEL_FIELDS = ("sentiment", "intent", "intents", "model")
+"""What a re-score may change on a stored mention; triage, links and flags are never touched."""
+
+
+@dataclass
+class RelabelReport:
+    updated: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # changed meanwhile: read again and re-scored later
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def store_relabels(
+    es: Elasticsearch, names: IndexNames, relabelled: list[tuple[Mention, int, int]]
+) -> RelabelReport:
+    """Write new labels onto stored mentions, each only if still at the version read (seq_no, term).
+
+    A mention triaged, erased or re-scored in between is left as it is and reported in `conflicts`.
+    """
+    report = RelabelReport()
+    if not relabelled:
+        return report
+    operations: list[dict[str, Any]] = []
+    for mention, seq_no, primary_term in relabelled:
+        operations.append(
+            {"update": {"_id": mention.id, "if_seq_no": seq_no, "if_primary_term": primary_term}}
+        )
+        operations.append({"doc": mention.model_dump(mode="json", include=set(LABEL_FIELDS))})
+    try:
+        result = es.bulk(index=names.mentions, operations=operations, refresh=False)
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot store re-scored labels: {exc}") from exc
+    for item in result["items"]:
+        outcome = item.get("update", {})
+        status = outcome.get("status", 500)
+        if status < 300:
+            report.updated.append(outcome["_id"])
+        elif status in (404, 409):
+            report.conflicts.append(outcome["_id"])
+        else:
+            report.failed.append((outcome.get("_id", "?"), _reason(outcome.get("error"))))
+    if report.updated:
+        refresh_mentions(es, names)
+    return report

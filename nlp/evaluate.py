@@ -225,3 +225,104 @@ def expected_calibration_error(confidences: list[float], correct: list[bool], bi
             confidence = sum(c for c, _ in members) / len(members)
             total += len(members) * abs(accuracy - confidence)
     return round(total / len(confidences), 4)
+
+
+# -- real data: every shipped model and the lexicon on each real source's validation split ------------------
+
+
+@dataclass
+class RealScore:
+    """One system on one real source's validation split."""
+
+    source: str
+    system: str
+    n: int
+    metric: str  # macro_f1 | polarity
+    value: float
+    ece: float | None
+
+
+def lexicon_proba(texts: list[str], languages: list[str]) -> Any:
+    """VADER's compound score as a three-way guess (±0.05 bands), for the baseline column."""
+    import numpy as np
+
+    from nlp.classifier import lexicon_scores
+
+    compound = lexicon_scores(texts, languages)[:, 0]
+    proba = np.zeros((len(texts), 3))
+    proba[compound <= -0.05, 0] = 1.0
+    proba[(compound > -0.05) & (compound < 0.05), 1] = 1.0
+    proba[compound >= 0.05, 2] = 1.0
+    # Polarity on reviews: the sign of the compound score, so "neutral" never wins by default.
+    proba[:, 2] += (compound > 0) * 1e-3
+    proba[:, 0] += (compound <= 0) * 1e-3
+    return proba
+
+
+def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = None) -> list[RealScore]:
+    """Each classifier (and the lexicon) on each real validation split, by that source's metric."""
+    import numpy as np
+
+    from nlp.classifier import SENTIMENTS
+    from nlp.realdata import SOURCES
+    from nlp.train import real_examples, validation_scores
+
+    rows = []
+    for source in sources or list(SOURCES):
+        examples = real_examples(source, "val")
+        if not examples:
+            continue
+        metric = SOURCES[source].metric
+        texts = [normalise_for_models(e.text) for e in examples]
+        languages = [e.lang for e in examples]
+        systems: dict[str, Any] = {"lexicon (VADER)": lexicon_proba(texts, languages)}
+        for name, classifier in classifiers.items():
+            predictions = classifier.predict(texts, languages)
+            systems[name] = np.array([[p.sentiment_scores[s] for s in SENTIMENTS] for p in predictions])
+        for name, proba in systems.items():
+            scores = validation_scores(proba, examples, metric)
+            value = scores["polarity_accuracy"] if metric == "polarity" else scores["macro_f1"]
+            ece = None if name.startswith("lexicon") else scores["ece"]
+            rows.append(RealScore(source, name, len(examples), metric, value, ece))
+    return rows
+
+
+def normalise_for_models(text: str) -> str:
+    from nlp.language import normalise
+
+    return normalise(text).for_models
+
+
+def real_intent_scores(classifier: Any, source: str = "freemobilachat_fr") -> dict[str, IntentScore]:
+    """Intents on a real source labelled for them (held-aside split), per intent."""
+    from nlp.classifier import INTENTS
+    from nlp.train import real_examples
+
+    examples = [e for e in real_examples(source, "val") if e.kind == source]
+    texts = [normalise_for_models(e.text) for e in examples]
+    predictions = classifier.predict(texts, [e.lang for e in examples])
+    return score_intents(
+        [list(e.intents) for e in examples],
+        [[i.label for i in p.intents] for p in predictions],
+        list(INTENTS),
+    )
+
+
+def format_real(rows: list[RealScore]) -> list[str]:
+    """The real-data table: one line per source, one column per system (metric, then ECE in brackets)."""
+    from nlp.realdata import SOURCES
+
+    systems = list(dict.fromkeys(r.system for r in rows))
+    header = f"{'real validation split':<22} {'n':>5} {'metric':<16}" + "".join(f" {s:>22}" for s in systems)
+    lines = [header]
+    for source in dict.fromkeys(r.source for r in rows):
+        mine = {r.system: r for r in rows if r.source == source}
+        first = next(iter(mine.values()))
+        metric = "polarity acc." if first.metric == "polarity" else "macro-F1"
+        cells = "".join(
+            f" {mine[s].value:>10.3f}"
+            + (f" (ECE {mine[s].ece:.3f})" if mine[s].ece is not None else " " * 12)
+            for s in systems
+        )
+        lines.append(f"{source:<22} {first.n:>5} {metric:<16}{cells}  {SOURCES[source].lang}")
+    return lines

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from collectors.base import RawPost
 from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
 from nlp.classifier import TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
-from nlp.entities import entities_in_background
+from nlp.entities import BrandTerm, entities_in_background
 from nlp.intent import switching_to_brand
-from nlp.language import detect_language, normalise
+from nlp.language import SUPPORTED, detect_language, normalise, storable
 from nlp.linking import CustomerDirectory, author_key, resolve_customer
 
 
@@ -28,6 +29,32 @@ def topics_of(text: str, brand: BrandConfig) -> list[str]:
         if any(k.casefold() in folded for k in [name, *keywords]):
             found.append(name)
     return found
+
+
+def entity_terms(brand: BrandConfig) -> tuple[BrandTerm, ...]:
+    """Every name, keyword, product and handle of the brand and its competitors, for the entity ruler."""
+    terms = [BrandTerm("brand", brand.name, k) for k in dict.fromkeys([brand.name, *brand.keywords])]
+    for name, keywords in brand.competitors.items():
+        terms += [BrandTerm("competitor", name, k) for k in dict.fromkeys([name, *keywords])]
+    return tuple(t for t in terms if t.phrase.strip())
+
+
+def storable_post(post: RawPost) -> RawPost:
+    """The post with each lone surrogate, wherever it is (text, title, author, raw payload), replaced by
+    U+FFFD: a mention carrying one could not be written as UTF-8 JSON to the index, spool or dead letters."""
+    data = post.model_dump()
+    clean = _storable(data)
+    return post if clean == data else RawPost.model_validate(clean)
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 def brand_aware_intents(intents: list[Label], text: str, brand_terms: list[str]) -> list[Label]:
@@ -48,6 +75,37 @@ def headline_intent(intents: list[Label]) -> Label | None:
     return next((i for i in intents if i.label == "churn_risk"), intents[0] if intents else None)
 
 
+def full_text(title: str | None, text: str) -> str:
+    """What the models read of a post: its title (when the text does not already hold it), then its text."""
+    return f"{title}. {text}" if title and title not in text else text
+
+
+def relabel(mentions: list[Mention], classifier: TextClassifier, brand: BrandConfig) -> list[Mention]:
+    """The same mentions with sentiment, intents and `model` from `classifier`; nothing else changes.
+
+    Used to re-score stored mentions with the accurate model: triage, links and flags stay as they are.
+    """
+    if not mentions:
+        return []
+    texts = [normalise(full_text(m.title, m.text)).for_models for m in mentions]
+    predictions = classifier.predict(texts, [m.language for m in mentions])
+    brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]
+    out = []
+    for mention, text, prediction in zip(mentions, texts, predictions, strict=True):
+        intents = brand_aware_intents(prediction.intents, text, brand_terms)
+        out.append(
+            mention.model_copy(
+                update={
+                    "sentiment": prediction.sentiment,
+                    "intent": headline_intent(intents) or prediction.top_intent,
+                    "intents": intents,
+                    "model": prediction.model or None,
+                }
+            )
+        )
+    return out
+
+
 def enrich(
     posts: list[RawPost],
     directory: CustomerDirectory,
@@ -61,16 +119,23 @@ def enrich(
 
     `classifier` defaults to the trained model bundled in nlp/models/default, loaded once per process;
     `deduplicator` remembers earlier batches (without one, posts are compared within this batch only).
+    Any text is safe: every model reads a bounded, cleaned prefix (nlp/language.py `for_models`), and
+    the mention stores the post as written, lone surrogates replaced by U+FFFD (`storable_post`).
     """
     if not posts:
         return []
-    full_texts = [f"{p.title}. {p.text}" if p.title and p.title not in p.text else p.text for p in posts]
+    posts = [storable_post(p) for p in posts]
+    full_texts = [full_text(p.title, p.text) for p in posts]
     normalised = [normalise(t) for t in full_texts]
     languages = [
         detect_language(n.for_models, p.language_hint) for n, p in zip(normalised, posts, strict=True)
     ]
     model_texts = [n.for_models for n in normalised]
-    entity_job = entities_in_background(model_texts, languages, batch_size) if with_entities else None
+    entity_job = (
+        entities_in_background(model_texts, languages, batch_size, entity_terms(brand))
+        if with_entities
+        else None
+    )
     predictions = (classifier or load_classifier()).predict(model_texts, languages)
     entities = entity_job.result() if entity_job else [[] for _ in posts]
     brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]
@@ -80,8 +145,8 @@ def enrich(
     ids = [mention_id(p.source, p.native_id) for p in posts]
     flags = (deduplicator or StreamDeduplicator()).flag(
         [
-            PostToCheck(id=i, text=t, author=_author_key(p), urls=n.urls)
-            for i, t, p, n in zip(ids, full_texts, posts, normalised, strict=True)
+            PostToCheck(id=i, text=n.for_models, author=_author_key(p), urls=n.urls)
+            for i, p, n in zip(ids, posts, normalised, strict=True)
         ]
     )
     now = datetime.now(UTC)
@@ -110,6 +175,7 @@ def enrich(
                 sentiment=predictions[i].sentiment,
                 intent=headline_intent(intents[i]) or predictions[i].top_intent,
                 intents=intents[i],
+                model=predictions[i].model or None,
                 link=link,
                 customer_id=link.customer_id if link else None,
                 link_proposal=proposal,
@@ -120,6 +186,33 @@ def enrich(
             )
         )
     return mentions
+
+
+def unenriched(post: RawPost) -> Mention:
+    """The post as a mention no model has read (neutral and "other" at confidence 0), for the dead-letter
+    file when enriching it failed: the post is kept, with the reason beside it."""
+    post = storable_post(post)
+    hint = (post.language_hint or "").lower()[:2]
+    nothing = Label(label="other", confidence=0.0)
+    return Mention(
+        id=mention_id(post.source, post.native_id),
+        source=post.source,
+        platform=post.platform,
+        native_id=post.native_id,
+        url=post.url,
+        author=post.author,
+        title=post.title,
+        text=post.text,
+        language=hint if hint in SUPPORTED else "other",
+        created_at=post.created_at,
+        collected_at=post.collected_at,
+        enriched_at=datetime.now(UTC),
+        thread=post.thread,
+        engagement=post.engagement,
+        sentiment=Label(label="neutral", confidence=0.0),
+        intent=nothing,
+        raw=post.raw,
+    )
 
 
 def _author_key(post: RawPost) -> str | None:

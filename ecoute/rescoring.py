@@ -1,0 +1,130 @@
+"""The accurate model's background worker: re-scores stored mentions, newest first, without holding up ingest.
+
+Ingest scores every mention with the fast model so alerts leave within seconds. This worker then reads the
+mentions the accurate model has not scored yet (the index is the queue, so a crash or a restart loses
+nothing), re-scores them in batches, and writes only sentiment, intents and `model` back, each mention
+conditional on the version it read (a mention triaged meanwhile is read again next time). A mention whose
+new labels make it match a rule raises that alert; alerts are deduplicated per rule and mention, so a
+mention that already alerted never alerts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from ecoute.errors import EcouteError
+from ecoute.faults import crash_point
+from index.documents import Mention
+from index.queries import count_to_rescore, mentions_to_rescore
+from index.writes import store_relabels
+from nlp.classifier import EmbeddingClassifier
+from nlp.pipeline import relabel
+
+log = logging.getLogger("ecoute")
+
+
+@dataclass
+class RescoreReport:
+    """One pass: how many mentions were read, re-scored, changed label, left for later, and alerts raised."""
+
+    read: int = 0
+    rescored: int = 0
+    changed: int = 0
+    conflicts: int = 0
+    alerts: int = 0
+
+
+def labels_differ(before: Mention, after: Mention) -> bool:
+    """Whether a re-score changed anything a rule or a person reads: sentiment or the set of intents."""
+    return before.sentiment.label != after.sentiment.label or {i.label for i in before.intents} != {
+        i.label for i in after.intents
+    }
+
+
+class Rescorer:
+    """Re-scores with `classifier` the mentions of `engine`'s index that it has not scored yet."""
+
+    def __init__(self, engine: object, classifier: EmbeddingClassifier) -> None:
+        from ecoute.engine import Engine
+
+        assert isinstance(engine, Engine)
+        self.engine = engine
+        self.classifier = classifier
+        self.model = classifier.head.name
+        self.batch_size = engine.settings.nlp.rescoring.batch_size
+
+    def pending(self) -> int:
+        return count_to_rescore(self.engine.es, self.engine.names, self.model)
+
+    def run_once(self) -> RescoreReport:
+        """Re-score one batch (the newest mentions not yet scored by this model)."""
+        engine, report = self.engine, RescoreReport()
+        batch = mentions_to_rescore(engine.es, engine.names, self.model, self.batch_size)
+        report.read = len(batch)
+        if not batch:
+            return report
+        relabelled = relabel([v.mention for v in batch], self.classifier, engine.settings.brand)
+        crash_point("rescored")
+        stored = store_relabels(
+            engine.es,
+            engine.names,
+            [(m, v.seq_no, v.primary_term) for m, v in zip(relabelled, batch, strict=True)],
+        )
+        crash_point("relabelled")
+        for mention_id, reason in stored.failed:
+            log.warning("re-score of mention %s not stored: %s", mention_id, reason)
+        report.rescored, report.conflicts = len(stored.updated), len(stored.conflicts)
+        updated = set(stored.updated)
+        changed = [
+            after
+            for before, after in zip((v.mention for v in batch), relabelled, strict=True)
+            if after.id in updated and labels_differ(before, after)
+        ]
+        report.changed = len(changed)
+        if changed:
+            report.alerts = engine.alerter.handle(changed, engine.directory)
+        return report
+
+    def run_for(self, seconds: float) -> RescoreReport:
+        """Batches until nothing is left or `seconds` have passed; the scheduler calls this again later."""
+        total, deadline = RescoreReport(), time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            report = self.run_once()
+            for name in vars(total):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.read == 0 or report.rescored == 0:
+                break
+        return total
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Until `stop` is set: re-score what is there, wait `idle_seconds` when nothing is."""
+        idle = self.engine.settings.nlp.rescoring.idle_seconds
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except EcouteError as exc:  # index away: try again after a pause, nothing is lost
+                log.warning("re-scoring paused: %s", exc)
+                report = RescoreReport()
+            except Exception as exc:  # the worker must outlive one bad batch; the batch stays pending
+                log.exception("re-scoring failed, will retry: %s", exc)
+                report = RescoreReport()
+            if report.read == 0 or report.rescored == 0:
+                stop.wait(idle)
+
+
+def start_rescoring(engine: object, stop: threading.Event) -> threading.Thread | None:
+    """The background worker in a daemon thread, when config.yaml's `nlp.models` ends with `accurate`."""
+    from ecoute.engine import Engine
+    from nlp.classifier import rescoring_classifier_for
+
+    assert isinstance(engine, Engine)
+    classifier = rescoring_classifier_for(engine.settings)
+    if classifier is None:
+        return None
+    worker = Rescorer(engine, classifier)
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="ecoute-rescoring", daemon=True)
+    thread.start()
+    return thread
