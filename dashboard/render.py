@@ -84,6 +84,11 @@ def mention_card(
         if show_customer and mention.customer_id:
             _customer_line(mention, customer)
         details = []
+        if mention.model:  # fast: scored at ingest; accurate: re-scored by the transformer since
+            known = mention.model in ("fast", "accurate")
+            details.append(
+                literal(t("scored_by", model=t("model_" + mention.model) if known else mention.model))
+            )
         if mention.topics:
             details.append(f"{literal(t('topics'))}\\: {literal(', '.join(mention.topics))}")
         if mention.entities:

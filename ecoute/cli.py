@@ -337,6 +337,31 @@ def nlp_train(
         typer.echo(f"{name} model written to {target}")
 
 
+@nlp_app.command("rescore")
+def nlp_rescore(
+    config: ConfigOption = Path("config.yaml"),
+    seconds: Annotated[float, typer.Option(help="stop after this long; the rest waits")] = 3600,
+) -> None:
+    """Re-score stored mentions with the accurate model now, newest first (`ecoute run` does it in the
+    background); prints what was re-scored, what changed label and the alerts raised."""
+    from ecoute.rescoring import Rescorer
+    from nlp.classifier import rescoring_classifier_for
+
+    engine = _engine(config)
+    classifier = rescoring_classifier_for(engine.settings)
+    if classifier is None:
+        raise EcouteError("nlp.models does not end with accurate: nothing re-scores")
+    worker = Rescorer(engine, classifier)
+    try:
+        report = worker.run_for(seconds)
+        typer.echo(
+            f"re-scored {report.rescored} mentions with {worker.model}: {report.changed} changed label, "
+            f"{report.alerts} alerts raised, {report.conflicts} changed meanwhile, {worker.pending()} left"
+        )
+    finally:
+        engine.release()
+
+
 @nlp_app.command("eval")
 def nlp_eval(
     eval_files: Annotated[

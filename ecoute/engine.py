@@ -48,6 +48,8 @@ from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
 from nlp.pipeline import enrich, mention_id, unenriched
 
 log = logging.getLogger("ecoute")
+NOT_ENRICHED = "not enriched"
+"""How a dead letter's reason starts when enriching the post failed (retrying enriches it again)."""
 # What the client raises when the index is away or refuses the request as a whole.
 INDEX_DOWN = (ApiError, TransportError, IndexUnavailableError)
 
@@ -213,7 +215,7 @@ class Engine:
             except EcouteError:
                 raise
             except Exception as exc:
-                reason = storable(f"not enriched: {type(exc).__name__}: {exc}")[:500]
+                reason = storable(f"{NOT_ENRICHED}: {type(exc).__name__}: {exc}")[:500]
                 failed += [(m, reason) for m in self._pseudonymised([unenriched(post)])]
         self.dead_letters.add([(m.id, m.source, why, m.model_dump(mode="json")) for m, why in failed])
         if report is not None:
@@ -370,7 +372,9 @@ class Engine:
         letters = [letter for letter in self.dead_letters.all() if ids is None or letter.id in ids]
         if not letters:
             return 0, 0
-        mentions = [Mention.model_validate(letter.doc) for letter in letters]
+        mentions = [
+            self._enriched_again(letter.reason, Mention.model_validate(letter.doc)) for letter in letters
+        ]
         result = index_mentions(
             self.es, self.names, mentions, attempts=self.settings.reliability.bulk_attempts
         )
@@ -388,6 +392,24 @@ class Engine:
         queue_link_reviews(self.es, self.names, stored)
         self.alerter.handle(stored, self.directory)
         return len(stored), len(unstored)
+
+    def _enriched_again(self, reason: str, mention: Mention) -> Mention:
+        """A mention dead-lettered because enriching it failed is enriched again from its post (a fixed
+        model or a new release may read it now); if that still fails, its placeholder labels are kept
+        and the accurate model's re-scoring gives it labels later."""
+        if not reason.startswith(NOT_ENRICHED):
+            return mention
+        post = RawPost(
+            **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint"}),
+            language_hint=mention.language if mention.language != "other" else None,
+        )
+        try:
+            return self._enrich_batch([post])[0]
+        except EcouteError:
+            raise
+        except Exception as exc:
+            log.warning("dead letter %s still cannot be enriched: %r", mention.id, exc)
+            return mention
 
     def gdpr(self) -> Gdpr:
         return Gdpr(

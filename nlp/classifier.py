@@ -11,7 +11,7 @@
   or a hub name (`nlp.sentiment_model` in config.yaml); its labels are mapped to
   positive / neutral / negative. Intents then still come from the fast head.
 
-Every encoder reads at most `MODEL_INPUT_CHARS` characters of a text. Models are loaded once per
+Every encoder reads at most `nlp.language.MODEL_CHARS` characters of a text. Models are loaded once per
 process (`load_classifier` caches) and run in batches.
 """
 
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ecoute.errors import EcouteError
+from nlp.language import MODEL_CHARS
 from index.documents import Label
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -36,8 +37,8 @@ FAST_MODEL_DIR = MODELS_DIR / "fast"
 ACCURATE_MODEL_DIR = MODELS_DIR / "accurate"
 DEFAULT_MODEL_DIR = FAST_MODEL_DIR
 SHIPPED_MODELS = {"fast": FAST_MODEL_DIR, "accurate": ACCURATE_MODEL_DIR}
-# What an encoder reads of one text: a 1,000,000-character post costs what a 2,000-character one does.
-MODEL_INPUT_CHARS = 2000
+# The transformer's cost grows with length; the first 1,000 characters (~250 tokens) carry the opinion.
+E5_INPUT_CHARS = 1000
 FEATURE_NAMES = ("e5", "use", "lexicon")
 _UNENCODABLE = re.compile("[\ud800-\udfff]")
 HEAD_FILE = "head.npz"
@@ -87,7 +88,7 @@ def _encoder(threads: int = 1) -> Any:
 
 def bounded(texts: list[str]) -> list[str]:
     """The prefix every encoder reads, as valid UTF-8 (a lone surrogate becomes U+FFFD, NULs go)."""
-    return [_UNENCODABLE.sub("\ufffd", t[:MODEL_INPUT_CHARS]).replace("\x00", "") for t in texts]
+    return [_UNENCODABLE.sub("\ufffd", t[:MODEL_CHARS]).replace("\x00", "") for t in texts]
 
 
 def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
@@ -116,7 +117,7 @@ def embed_e5(texts: list[str], batch_size: int = 32) -> np.ndarray:
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     encoder = _e5_encoder()
-    texts = bounded(texts)
+    texts = [t[:E5_INPUT_CHARS] for t in bounded(texts)]
     parts = [encoder.query(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
     return np.asarray(np.vstack(parts), dtype=np.float32).reshape(len(texts), -1)
 

@@ -167,6 +167,23 @@ def _freemobilachat(labels_dir: Path, selection: dict) -> dict[str, list[dict]]:
     return out
 
 
+def _unique(splits: dict[str, list[dict]]) -> None:
+    """Each text once per source, and never in training when its validation split holds it (sources repeat
+    posts: Babelio holds the same review under several books, DEFT the same tweet twice)."""
+    seen = {_norm(r["text"]) for r in splits.get("val", [])}
+    for split in ("val", "train"):
+        if split not in splits:
+            continue
+        kept, inside = [], set()
+        for row in splits[split]:
+            key = _norm(row["text"])
+            if key in inside or (split == "train" and key in seen):
+                continue
+            inside.add(key)
+            kept.append(row)
+        splits[split] = kept
+
+
 def import_shared(
     shared: Path, labels_dir: Path | None = None, out: Path = REAL_DIR
 ) -> dict[str, dict[str, int]]:
@@ -197,6 +214,7 @@ def import_shared(
         "freemobilachat_fr": data / "unlabelled/freemobilachat_fr/LICENSE",
     }
     for name, splits in written.items():
+        _unique(splits)
         for split, rows in splits.items():
             _write(out / name, split, rows)
         if name in licences:
