@@ -368,6 +368,9 @@ def nlp_eval(
         list[Path] | None, typer.Option("--eval", help="labelled evaluation JSONL (repeatable)")
     ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="model directory (default: config)")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="real validation split(s) to score (default: all)")
+    ] = None,
     config: ConfigOption = Path("config.yaml"),
 ) -> None:
     """The real-data table (each shipped model beside the lexicon on every real validation split, with
@@ -383,13 +386,15 @@ def nlp_eval(
     from nlp.train import DEFAULT_EVAL_FILES, load_examples
 
     settings = _settings(config)
+    paths = eval_files or list(DEFAULT_EVAL_FILES)
+    examples = [e for path in paths for e in load_examples(path)]
     if model:
         classifiers = {model.name: load_classifier(str(model.resolve()))}
     else:
         classifiers = {n: load_classifier(str(model_dir_for(settings, n))) for n in settings.nlp.models}
     if not eval_files:
         typer.echo("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
-        for line in format_real(real_data_scores(classifiers)):
+        for line in format_real(real_data_scores(classifiers, source or None)):
             typer.echo(line)
         for name, classifier in classifiers.items():
             typer.echo(f"Intents of {name} on 300 held-aside real French telecom tweets (freemobilachat_fr):")
@@ -398,8 +403,6 @@ def nlp_eval(
                     f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
                     f"F1={score.f1:.3f}"
                 )
-    paths = eval_files or list(DEFAULT_EVAL_FILES)
-    examples = [e for path in paths for e in load_examples(path)]
     classifier = next(iter(classifiers.values())) if model else classifiers[settings.nlp.models[-1]]
     report, baseline = evaluate_examples(classifier, examples)
     typer.echo(f"Team-written set (secondary): {', '.join(str(p) for p in paths)}: {len(examples)} examples")

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ecoute.errors import EcouteError
-from nlp.language import MODEL_CHARS
 from index.documents import Label
+from nlp.language import MODEL_CHARS
 
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("purchase", "complaint", "question", "churn_risk", "praise", "recommendation_request", "spam")
@@ -183,6 +183,21 @@ class Head:
     # An optional ReLU hidden layer before the sentiment softmax (a one-layer MLP head).
     hidden_weights: np.ndarray | None = None  # (hidden, features)
     hidden_bias: np.ndarray | None = None  # (hidden,)
+
+    @classmethod
+    def without_intents(cls, width: int, **sentiment: Any) -> Head:
+        """A head with its sentiment part and no intent yet (training adds them); `width`: input size."""
+        empty = np.zeros(0)
+        return cls(
+            sentiment_labels=list(SENTIMENTS),
+            intent_labels=[],
+            intent_weights=np.zeros((0, width)),
+            intent_bias=empty,
+            platt_scale=empty,
+            platt_shift=empty,
+            thresholds=empty,
+            **sentiment,
+        )
 
     def sentiment_logits(self, x: np.ndarray) -> np.ndarray:
         if self.hidden_weights is not None and self.hidden_bias is not None:

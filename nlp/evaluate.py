@@ -265,9 +265,12 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
 
     from nlp.classifier import SENTIMENTS
     from nlp.realdata import SOURCES
-    from nlp.train import real_examples, validation_scores
+    from nlp.train import DataError, real_examples, validation_scores
 
     rows = []
+    unknown = [s for s in sources or [] if s not in SOURCES]
+    if unknown:
+        raise DataError(f"unknown real source {unknown[0]!r} (known: {', '.join(SOURCES)})")
     for source in sources or list(SOURCES):
         examples = real_examples(source, "val")
         if not examples:

@@ -155,20 +155,10 @@ def enrich(
         link, proposal = resolve_customer(post, normalised[i], entities[i], directory)
         mentions.append(
             Mention(
+                **carried(post),
                 id=ids[i],
-                source=post.source,
-                platform=post.platform,
-                native_id=post.native_id,
-                url=post.url,
-                author=post.author,
-                title=post.title,
-                text=post.text,
                 language=languages[i],
-                created_at=post.created_at,
-                collected_at=post.collected_at,
                 enriched_at=now,
-                thread=post.thread,
-                engagement=post.engagement,
                 topics=topics_of(full_texts[i], brand),
                 hashtags=normalised[i].hashtags,
                 entities=entities[i],
@@ -182,7 +172,6 @@ def enrich(
                 flags=flags[i].flags,
                 duplicate_of=flags[i].duplicate_of,
                 flag_reasons=flags[i].reasons,
-                raw=post.raw,
             )
         )
     return mentions
@@ -195,24 +184,22 @@ def unenriched(post: RawPost) -> Mention:
     hint = (post.language_hint or "").lower()[:2]
     nothing = Label(label="other", confidence=0.0)
     return Mention(
+        **carried(post),
         id=mention_id(post.source, post.native_id),
-        source=post.source,
-        platform=post.platform,
-        native_id=post.native_id,
-        url=post.url,
-        author=post.author,
-        title=post.title,
-        text=post.text,
         language=hint if hint in SUPPORTED else "other",
-        created_at=post.created_at,
-        collected_at=post.collected_at,
         enriched_at=datetime.now(UTC),
-        thread=post.thread,
-        engagement=post.engagement,
         sentiment=Label(label="neutral", confidence=0.0),
         intent=nothing,
-        raw=post.raw,
     )
+
+
+CARRIED = ("source", "platform", "native_id", "url", "author", "title", "text", "created_at", "collected_at",
+           "thread", "engagement", "raw")  # fmt: skip
+"""What a mention keeps of its post as collected."""
+
+
+def carried(post: RawPost) -> dict:
+    return {name: getattr(post, name) for name in CARRIED}
 
 
 def _author_key(post: RawPost) -> str | None:

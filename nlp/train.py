@@ -237,39 +237,14 @@ def train(examples: list[Example], seed: int = SEED, lexicon: bool | None = None
                 "macro_f1": round(_macro_f1(y[mask], predicted[mask]), 4),
             }
 
-    intent_labels, weights, biases, scales, shifts, thresholds = [], [], [], [], [], []
-    for intent in INTENTS:
-        target = np.array([intent in e.intents for e in examples], dtype=int)
-        positives = int(target.sum())
-        if positives < MIN_POSITIVES or positives > len(target) - MIN_POSITIVES:
-            metrics["skipped_intents"][intent] = positives
-            continue
-        scores = _oof_scores(x, target, c, seed)
-        scale, shift = _platt(scores, target, seed)
-        threshold, f1 = _best_threshold(1 / (1 + np.exp(-(scores * scale + shift))), target)
-        fitted = _logistic(c, seed).fit(x, target)
-        intent_labels.append(intent)
-        weights.append(fitted.coef_[0])
-        biases.append(fitted.intercept_[0])
-        scales.append(scale)
-        shifts.append(shift)
-        thresholds.append(threshold)
-        metrics["cv_intents"][intent] = {"positives": positives, "f1": round(f1, 4)}
-
-    width = x.shape[1]
-    head = Head(
-        sentiment_labels=list(SENTIMENTS),
+    head = Head.without_intents(
+        x.shape[1],
         sentiment_weights=sentiment_model.coef_,
         sentiment_bias=sentiment_model.intercept_,
         temperature=temperature,
-        intent_labels=intent_labels,
-        intent_weights=np.array(weights).reshape(len(intent_labels), width),
-        intent_bias=np.array(biases),
-        platt_scale=np.array(scales),
-        platt_shift=np.array(shifts),
-        thresholds=np.array(thresholds),
-        lexicon=use_lexicon,
+        features=["use", "lexicon"] if use_lexicon else ["use"],
     )
+    _fit_intents(head, x, examples, seed, metrics, c)
     return TrainResult(head, metrics)
 
 
@@ -472,17 +447,11 @@ def train_shipped(name: str, seed: int = SEED, cache: Path | None = None) -> Tra
         examples = real_examples(source, "val")
         if examples:
             val_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
-    head = Head(
-        sentiment_labels=list(SENTIMENTS),
+    head = Head.without_intents(
+        x.shape[1],
         sentiment_weights=mlp.coefs_[1].T,
         sentiment_bias=mlp.intercepts_[1],
         temperature=1.0,
-        intent_labels=[],
-        intent_weights=np.zeros((0, x.shape[1])),
-        intent_bias=np.zeros(0),
-        platt_scale=np.zeros(0),
-        platt_shift=np.zeros(0),
-        thresholds=np.zeros(0),
         features=names,
         name=name,
         hidden_weights=mlp.coefs_[0].T.astype(np.float16).astype(np.float32),
@@ -514,7 +483,12 @@ def train_shipped(name: str, seed: int = SEED, cache: Path | None = None) -> Tra
 
 
 def _fit_intents(
-    head: Head, x: np.ndarray, examples: list[Example], seed: int, metrics: dict[str, Any]
+    head: Head,
+    x: np.ndarray,
+    examples: list[Example],
+    seed: int,
+    metrics: dict[str, Any],
+    c: float = INTENT_C,
 ) -> None:
     """One Platt-scaled logistic regression per intent with enough positives, thresholded out-of-fold.
 
@@ -530,12 +504,12 @@ def _fit_intents(
         if positives < MIN_POSITIVES or positives > len(target) - MIN_POSITIVES:
             metrics["skipped_intents"][intent] = positives
             continue
-        scores = _oof_scores(x, target, INTENT_C, seed, weight)
+        scores = _oof_scores(x, target, c, seed, weight)
         scale, shift = _platt(scores, target, seed)
         proba = 1 / (1 + np.exp(-(scores * scale + shift)))
         tune = real if int(target[real].sum()) >= REAL_TUNE_POSITIVES else np.ones(len(target), bool)
         threshold, f1 = _best_threshold(proba[tune], target[tune])
-        fitted = _logistic(INTENT_C, seed).fit(x, target, sample_weight=weight)
+        fitted = _logistic(c, seed).fit(x, target, sample_weight=weight)
         labels.append(intent)
         weights.append(fitted.coef_[0])
         biases.append(fitted.intercept_[0])

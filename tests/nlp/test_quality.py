@@ -1,4 +1,8 @@
-"""The shipped model against the shipped held-out evaluation set: the quality bar MODEL_CARD.md states."""
+"""`ecoute nlp eval` as a user runs it: the real-data table first, then the team-written set (secondary).
+
+The real table is limited here to two real validation splits (the accurate model reads ~10-40 texts/s on
+two cores); tests/nlp/test_shipped_models.py checks the recorded scores split by split.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,37 @@ from tests.conftest import ROOT
 @pytest.fixture(scope="module")
 def eval_output() -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "ecoute", "nlp", "eval", "--config", str(ROOT / "config.yaml")],
+        [sys.executable, "-m", "ecoute", "nlp", "eval", "--config", str(ROOT / "config.yaml"),
+         "--source", "umsab_fr", "--source", "freemobilachat_fr"],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         cwd=ROOT,
-    )
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def real_line(output: str, source: str) -> tuple[float, float, float]:
+    """(lexicon, fast, accurate) on one real validation split, as the table prints them."""
+    match = re.search(
+        rf"^{source}\s+\d+ macro-F1\s+([\d.]+)\s+([\d.]+) \(ECE [\d.]+\)\s+([\d.]+) \(ECE", output, re.M
+    )
+    assert match, output
+    return float(match.group(1)), float(match.group(2)), float(match.group(3))
+
+
+def test_the_real_table_shows_both_models_above_the_lexicon(eval_output: str):
+    assert re.search(r"^real validation split .* lexicon \(VADER\)\s+fast\s+accurate", eval_output, re.M)
+    lexicon, fast, accurate = real_line(eval_output, "umsab_fr")
+    assert accurate > fast >= 0.62 > lexicon
+    lexicon, fast, accurate = real_line(eval_output, "freemobilachat_fr")
+    assert min(fast, accurate) > lexicon
+
+
+def test_intents_are_reported_on_the_real_telecom_tweets(eval_output: str):
+    (complaint,) = re.findall(r"^  complaint\s+n=(\d+) P=[\d.]+ R=[\d.]+ F1=([\d.]+)", eval_output, re.M)[-1:]
+    assert int(complaint[0]) >= 200 and float(complaint[1]) >= 0.85
 
 
 def sentiment_line(output: str, language: str) -> tuple[float, float]:
@@ -34,10 +61,9 @@ def sentiment_line(output: str, language: str) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_sentiment_reaches_the_bar_and_beats_the_lexicon(eval_output: str, language: str):
+def test_on_the_team_written_set_the_model_beats_the_lexicon(eval_output: str, language: str):
     model, lexicon = sentiment_line(eval_output, language)
-    assert model >= 0.70
-    assert model > lexicon
+    assert model > lexicon + 0.15
 
 
 def test_confidence_is_calibrated(eval_output: str):
