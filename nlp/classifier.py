@@ -42,6 +42,7 @@ E5_INPUT_CHARS = 1000
 FEATURE_NAMES = ("e5", "use", "lexicon")
 _UNENCODABLE = re.compile("[\ud800-\udfff]")
 HEAD_FILE = "head.npz"
+BLEND_DIR = "blend"
 META_FILE = "model.json"
 
 
@@ -183,6 +184,11 @@ class Head:
     # An optional ReLU hidden layer before the sentiment softmax (a one-layer MLP head).
     hidden_weights: np.ndarray | None = None  # (hidden, features)
     hidden_bias: np.ndarray | None = None  # (hidden,)
+    # An optional second head whose sentiment is averaged with this one's (`blend_weight` is its share),
+    # reading the columns of its own features out of this head's input; then one temperature over both.
+    blend: Head | None = None
+    blend_weight: float = 0.0
+    blend_temperature: float = 1.0
 
     @classmethod
     def without_intents(cls, width: int, **sentiment: Any) -> Head:
@@ -205,7 +211,13 @@ class Head:
         return x @ self.sentiment_weights.T + self.sentiment_bias
 
     def sentiment_proba(self, x: np.ndarray) -> np.ndarray:
-        return softmax(self.sentiment_logits(x) / self.temperature)
+        own = softmax(self.sentiment_logits(x) / self.temperature)
+        if self.blend is None:
+            return own
+        mixed = (1 - self.blend_weight) * own + self.blend_weight * self.blend.sentiment_proba(
+            x[:, feature_columns(self.features, self.blend.features)]
+        )
+        return softmax(np.log(mixed + 1e-12) / self.blend_temperature)
 
     def intent_proba(self, x: np.ndarray) -> np.ndarray:
         if not self.intent_labels:
@@ -243,6 +255,9 @@ class Head:
             },
             **meta,
         }
+        if self.blend is not None:
+            document["blend"] = {"weight": self.blend_weight, "temperature": self.blend_temperature}
+            self.blend.save(directory / BLEND_DIR, {"blended_into": self.name})
         (directory / META_FILE).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
@@ -273,9 +288,27 @@ class Head:
                 if "hidden_weights" in data
                 else None,
                 hidden_bias=data.get("hidden_bias"),
+                blend=cls.load(directory / BLEND_DIR) if "blend" in meta else None,
+                blend_weight=float(meta.get("blend", {}).get("weight", 0.0)),
+                blend_temperature=float(meta.get("blend", {}).get("temperature", 1.0)),
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{directory}: unreadable model ({exc})") from exc
+
+
+FEATURE_WIDTHS = {"e5": 384, "use": 512, "lexicon": 1}
+
+
+def feature_columns(have: list[str], want: list[str]) -> list[int]:
+    """The columns of the blocks `want` inside a matrix laid out as `have`."""
+    starts, offset = {}, 0
+    for name in have:
+        starts[name] = offset
+        offset += FEATURE_WIDTHS[name]
+    missing = [n for n in want if n not in starts]
+    if missing:
+        raise ModelError(f"a blended head reads {missing}, which its model does not compute")
+    return [c for n in want for c in range(starts[n], starts[n] + FEATURE_WIDTHS[n])]
 
 
 def _feature_names(meta: dict[str, Any]) -> list[str]:

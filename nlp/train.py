@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ecoute.errors import EcouteError
-from nlp.classifier import INTENTS, SENTIMENTS, Head, embed, lexicon_scores, softmax
+from nlp.classifier import INTENTS, SENTIMENTS, SHIPPED_MODELS, Head, embed, lexicon_scores, softmax
 from nlp.language import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,25 +302,64 @@ def describe(metrics: dict[str, Any]) -> list[str]:
 
 # -- the shipped models, trained on real posts ------------------------------------------------------------
 
-# What each shipped model reads (nlp.classifier.features).
-MODEL_FEATURES = {"fast": ["use", "lexicon"], "accurate": ["e5", "use", "lexicon"]}
-# How much each source counts for sentiment, after balancing the classes within it and shrinking every
-# source towards the same size (weight ∝ 1/√n): UMSAB is the benchmark the targets are set on, SemEval
-# and the reviews are large and labelled to other conventions, the team's written set stays a minority.
-# Chosen on the validation splits (benchmarks/sentiment_sources.py prints each source's contribution).
-SOURCE_WEIGHTS = {
-    "umsab_fr": 2.0,
-    "umsab_en": 2.0,
-    "semeval_en": 0.5,
-    "deft2017_fr": 1.0,
-    "reviews_fr": 0.5,
-    "freemobilachat_fr": 1.0,
-    "team": 0.5,
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one shipped model is trained: its inputs, its sentiment head, and how much each source counts.
+
+    Sources are weighted after balancing the classes within each and shrinking each towards the same
+    size (weight ∝ 1/√n); a source at 0 or absent is not used for sentiment. The mixes and heads were
+    chosen on the real validation splits (benchmarks/sentiment_sources.py prints what each source adds):
+    UMSAB is what the tweet targets are set on, SemEval and the reviews are large and labelled to other
+    conventions, the team's written set stays a minority.
+    """
+
+    features: tuple[str, ...]
+    head: str  # "mlp": one ReLU hidden layer; "logistic": multinomial logistic regression
+    regularisation: float  # the MLP's alpha, or the logistic regression's C
+    weights: dict[str, float]
+    # Only the first rows of these sources (their files are already shuffled): the transformer reads
+    # ~10-40 texts/s here, so the accurate model's training set is kept to ~14k texts.
+    limit: dict[str, int] = field(default_factory=dict)
+    # Another shipped model whose sentiment is averaged in with this share (it must be trained first).
+    blend: str | None = None
+    blend_weight: float = 0.0
+
+
+RECIPES = {
+    "fast": Recipe(
+        features=("use", "lexicon"),
+        head="mlp",
+        regularisation=1e-3,
+        weights={
+            "umsab_fr": 2.0,
+            "umsab_en": 2.0,
+            "semeval_en": 0.5,
+            "deft2017_fr": 1.0,
+            "reviews_fr": 0.5,
+            "freemobilachat_fr": 1.0,
+            "team": 0.5,
+        },  # fmt: skip
+    ),
+    "accurate": Recipe(
+        features=("e5", "use", "lexicon"),
+        head="logistic",
+        regularisation=0.3,
+        weights={
+            "umsab_fr": 4.0,
+            "umsab_en": 4.0,
+            "semeval_en": 1.0,
+            "deft2017_fr": 1.0,
+            "freemobilachat_fr": 1.0,
+            "team": 0.5,
+        },  # fmt: skip
+        limit={"semeval_en": 4000, "reviews_fr": 1500},
+        blend="fast",
+        blend_weight=0.5,
+    ),
 }
-# The accurate model trains on the first rows of these sources (their files are already shuffled).
-ACCURATE_TRAIN_LIMIT = {"semeval_en": 4000, "reviews_fr": 1500}
+MODEL_FEATURES = {name: list(recipe.features) for name, recipe in RECIPES.items()}
 HIDDEN_UNITS = 256
-MLP_ALPHA = 1e-3
 INTENT_C = 1.0
 REAL_INTENT_WEIGHT = 3.0
 REAL_TUNE_POSITIVES = 20  # fewer real positives than this: the threshold is chosen on all the data
@@ -372,14 +411,14 @@ def feature_matrix(
     return np.hstack(blocks)
 
 
-def _source_weights(sets: list[Labelled]) -> np.ndarray:
+def _source_weights(sets: list[Labelled], weights: dict[str, float]) -> np.ndarray:
     parts = []
     for labelled in sets:
         y = np.array([SENTIMENTS.index(e.sentiment) for e in labelled.examples])
         per_class = {
             c: len(y) / (len(SENTIMENTS) * max(1, int((y == c).sum()))) for c in range(len(SENTIMENTS))
         }
-        scale = SOURCE_WEIGHTS.get(labelled.source, 1.0) * (1000 / len(y)) ** 0.5
+        scale = weights[labelled.source] * (1000 / len(y)) ** 0.5
         parts.append(np.array([scale * per_class[c] for c in y]))
     weights = np.concatenate(parts)
     return weights / weights.mean()
@@ -407,63 +446,98 @@ def validation_scores(proba: np.ndarray, examples: list[Example], metric: str) -
     return scores
 
 
-def train_shipped(name: str, seed: int = SEED, cache: Path | None = None) -> TrainResult:
+def train_shipped(
+    name: str, seed: int = SEED, cache: Path | None = None, leave_out: str | None = None, intents: bool = True
+) -> TrainResult:
     """Fit the `fast` or `accurate` model on the real training splits plus the team's written data.
 
-    Sentiment: a one-hidden-layer MLP on the model's features, sources weighted (SOURCE_WEIGHTS), its
-    temperature fitted on the real validation splits so confidences are calibrated on real posts.
+    Sentiment: the recipe's head (RECIPES) on the model's features, sources weighted, its temperature
+    fitted on the real validation splits so confidences are calibrated on real posts.
     Intents: one logistic regression per intent on the sources labelled for intents (the team's data and
-    the real telecom tweets), Platt-scaled and thresholded out-of-fold as `train` does.
+    the real telecom tweets), Platt-scaled and thresholded out-of-fold as `train` does. `leave_out` and
+    `intents=False` serve benchmarks/sentiment_sources.py (what each source adds).
     """
+    from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
     from nlp.realdata import SOURCES
 
-    if name not in MODEL_FEATURES:
-        raise DataError(f"unknown model {name!r} (known: {', '.join(MODEL_FEATURES)})")
-    names = MODEL_FEATURES[name]
+    if name not in RECIPES:
+        raise DataError(f"unknown model {name!r} (known: {', '.join(RECIPES)})")
+    recipe = RECIPES[name]
+    names = list(recipe.features)
+    weights = {k: v for k, v in recipe.weights.items() if k != leave_out and v > 0}
     team = [e for path in default_training_files() for e in load_examples(path)]
     for example in team:
         example.kind = "team"
-    train_sets = [Labelled("team", team, feature_matrix(team, names, cache))]
+    train_sets = [Labelled("team", team, feature_matrix(team, names, cache))] if "team" in weights else []
+    intent_only: list[Labelled] = []
     for source in SOURCES:
         examples = real_examples(source, "train")
-        if "e5" in names:  # the transformer reads ~10 texts/s per core here: the large sources are sampled
-            examples = examples[: ACCURATE_TRAIN_LIMIT.get(source, len(examples))]
-        if examples:
+        examples = examples[: recipe.limit.get(source, len(examples))]
+        if not examples:
+            continue
+        if source in weights:
             train_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
+        elif any(e.kind == source for e in examples) and source != leave_out:
+            intent_only.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
     x = np.vstack([s.x for s in train_sets])
     y = np.array([SENTIMENTS.index(e.sentiment) for s in train_sets for e in s.examples])
-    mlp = MLPClassifier(
-        hidden_layer_sizes=(HIDDEN_UNITS,),
-        alpha=MLP_ALPHA,
-        early_stopping=True,
-        random_state=seed,
-        max_iter=200,
-    ).fit(x, y, sample_weight=_source_weights(train_sets))
+    sample_weight = _source_weights(train_sets, weights)
+    if recipe.head == "mlp":
+        mlp = MLPClassifier(
+            hidden_layer_sizes=(HIDDEN_UNITS,),
+            alpha=recipe.regularisation,
+            early_stopping=True,
+            random_state=seed,
+            max_iter=200,
+        ).fit(x, y, sample_weight=sample_weight)
+        head = Head.without_intents(
+            x.shape[1],
+            sentiment_weights=mlp.coefs_[1].T,
+            sentiment_bias=mlp.intercepts_[1],
+            temperature=1.0,
+            features=names,
+            name=name,
+            hidden_weights=mlp.coefs_[0].T.astype(np.float16).astype(np.float32),
+            hidden_bias=mlp.intercepts_[0],
+        )
+    else:
+        logistic = LogisticRegression(C=recipe.regularisation, max_iter=3000, random_state=seed)
+        logistic.fit(x, y, sample_weight=sample_weight)
+        head = Head.without_intents(
+            x.shape[1],
+            sentiment_weights=logistic.coef_,
+            sentiment_bias=logistic.intercept_,
+            temperature=1.0,
+            features=names,
+            name=name,
+        )
 
     val_sets = []
     for source in SOURCES:
         examples = real_examples(source, "val")
         if examples:
             val_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
-    head = Head.without_intents(
-        x.shape[1],
-        sentiment_weights=mlp.coefs_[1].T,
-        sentiment_bias=mlp.intercepts_[1],
-        temperature=1.0,
-        features=names,
-        name=name,
-        hidden_weights=mlp.coefs_[0].T.astype(np.float16).astype(np.float32),
-        hidden_bias=mlp.intercepts_[0],
-    )
     val_logits = np.vstack([head.sentiment_logits(s.x) for s in val_sets])
     val_y = np.array([SENTIMENTS.index(e.sentiment) for s in val_sets for e in s.examples])
     head.temperature = _temperature(val_logits, val_y)
+    if recipe.blend:  # the fast head as shipped, averaged in; one temperature over the blend
+        head.blend, head.blend_weight = Head.load(SHIPPED_MODELS[recipe.blend]), recipe.blend_weight
+        blended = np.vstack([head.sentiment_proba(s.x) for s in val_sets])
+        head.blend_temperature = _temperature(np.log(blended + 1e-12), val_y)
 
     metrics: dict[str, Any] = {
         "temperature": round(head.temperature, 4),
-        "source_weights": SOURCE_WEIGHTS,
+        "blend": {"model": recipe.blend, "weight": recipe.blend_weight, "temperature": head.blend_temperature}
+        if recipe.blend
+        else None,
+        "recipe": {
+            "head": recipe.head,
+            "regularisation": recipe.regularisation,
+            "weights": weights,
+            "limit": recipe.limit,
+        },  # fmt: skip
         "training_examples": {s.source: len(s.examples) for s in train_sets},
         "validation": {
             s.source: validation_scores(head.sentiment_proba(s.x), s.examples, SOURCES[s.source].metric)
@@ -474,11 +548,12 @@ def train_shipped(name: str, seed: int = SEED, cache: Path | None = None) -> Tra
     }
     intent_rows = [
         (row, e)
-        for s in train_sets
+        for s in [*train_sets, *intent_only]
         for row, e in zip(s.x, s.examples, strict=True)
         if e.kind != f"{s.source}:sentiment-only"
     ]
-    _fit_intents(head, np.array([r for r, _ in intent_rows]), [e for _, e in intent_rows], seed, metrics)
+    if intents:
+        _fit_intents(head, np.array([r for r, _ in intent_rows]), [e for _, e in intent_rows], seed, metrics)
     return TrainResult(head, metrics)
 
 
