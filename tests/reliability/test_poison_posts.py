@@ -90,7 +90,7 @@ def test_a_post_no_model_can_read_is_dead_lettered_with_its_reason_and_the_rest_
     assert get_state(es, names, "cursor:posts") is not None
     assert engine.collect("posts").fetched == 0  # kept in the dead letters, so the cursor moved on
 
-    # Once the model reads it again, retrying the dead letters enriches the post for real, not the placeholder.
+    # Once the model reads it again, retrying the dead letters enriches the post, not the placeholder.
     monkeypatch.setattr(LangDetector, "detect", detect)
     assert engine.retry_dead_letters() == (1, 0)
     stored = get_mention(es, names, bad)
