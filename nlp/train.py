@@ -360,6 +360,7 @@ RECIPES = {
 }
 MODEL_FEATURES = {name: list(recipe.features) for name, recipe in RECIPES.items()}
 HIDDEN_UNITS = 256
+MLP_SEEDS = 3
 INTENT_C = 1.0
 REAL_INTENT_WEIGHT = 3.0
 REAL_TUNE_POSITIVES = 20  # fewer real positives than this: the threshold is chosen on all the data
@@ -485,22 +486,27 @@ def train_shipped(
     y = np.array([SENTIMENTS.index(e.sentiment) for s in train_sets for e in s.examples])
     sample_weight = _source_weights(train_sets, weights)
     if recipe.head == "mlp":
-        mlp = MLPClassifier(
-            hidden_layer_sizes=(HIDDEN_UNITS,),
-            alpha=recipe.regularisation,
-            early_stopping=True,
-            random_state=seed,
-            max_iter=200,
-        ).fit(x, y, sample_weight=sample_weight)
+        # Several MLPs from different seeds, their logits averaged: one MLP whose hidden layer is theirs
+        # side by side. One seed alone had pockets of nonsense (a furious complaint read as positive).
+        mlps = [
+            MLPClassifier(
+                hidden_layer_sizes=(HIDDEN_UNITS,),
+                alpha=recipe.regularisation,
+                early_stopping=True,
+                random_state=seed + k,
+                max_iter=200,
+            ).fit(x, y, sample_weight=sample_weight)
+            for k in range(MLP_SEEDS)
+        ]
         head = Head.without_intents(
             x.shape[1],
-            sentiment_weights=mlp.coefs_[1].T,
-            sentiment_bias=mlp.intercepts_[1],
+            sentiment_weights=np.hstack([m.coefs_[1].T for m in mlps]) / len(mlps),
+            sentiment_bias=np.mean([m.intercepts_[1] for m in mlps], axis=0),
             temperature=1.0,
             features=names,
             name=name,
-            hidden_weights=mlp.coefs_[0].T.astype(np.float16).astype(np.float32),
-            hidden_bias=mlp.intercepts_[0],
+            hidden_weights=np.vstack([m.coefs_[0].T for m in mlps]).astype(np.float16).astype(np.float32),
+            hidden_bias=np.concatenate([m.intercepts_[0] for m in mlps]),
         )
     else:
         logistic = LogisticRegression(C=recipe.regularisation, max_iter=3000, random_state=seed)
