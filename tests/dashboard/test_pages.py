@@ -80,6 +80,20 @@ def test_inbox_lists_the_newest_mention_first(es: Elasticsearch, names: IndexNam
     assert metric(at, t("inbox_total")) == "3"
 
 
+def test_each_mention_says_which_model_labelled_it(es: Elasticsearch, names: IndexNames, dashboard):
+    index_mentions(
+        es,
+        names,
+        [
+            mention("fresh", "Lumio, encore une coupure.", hours=1, model="fast"),
+            mention("rescored", "Lumio, merci pour la réparation.", hours=2, model="accurate"),
+        ],
+    )
+    page = shown(dashboard())
+    assert page.count(t("scored_by", model=t("model_fast"))) == 1
+    assert page.count(t("scored_by", model=t("model_accurate"))) == 1
+
+
 def test_sentiment_filter_narrows_the_list_and_the_count(es: Elasticsearch, names: IndexNames, dashboard):
     index_mentions(
         es,
