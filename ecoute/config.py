@@ -85,7 +85,11 @@ class RescoringConfig(Strict):
     """The accurate model's background worker: how much it takes at once and how often it looks."""
 
     batch_size: int = Field(default=32, ge=1, le=1024)
-    idle_seconds: float = Field(default=2.0, gt=0, description="wait when nothing is left to re-score")
+    idle_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="first wait when nothing is left; doubles up to 5 min; new mentions wake it",
+    )
 
 
 class NlpConfig(Strict):

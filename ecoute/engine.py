@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -106,6 +107,9 @@ class Engine:
         self.secrets = Secrets()
         self._index_down = False
         self.alerter = Alerter(settings.alerts, es, self.names)
+        # Set whenever new mentions are stored, so the re-scoring worker looks again at once instead of
+        # polling the index (on the stand-in every search reads every mention).
+        self.mentions_stored = threading.Event()
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
@@ -244,6 +248,8 @@ class Engine:
         # Proposed links wait for a person in the review queue; nothing is applied from them.
         self._queue_reviews([m for m in mentions if m.id not in result.deferred])
         report.indexed += result.created
+        if result.created:
+            self.mentions_stored.set()
         report.duplicates += result.duplicates
         report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
         failed_ids = {doc_id for doc_id, _ in result.failed} | set(result.deferred)

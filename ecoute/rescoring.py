@@ -24,6 +24,7 @@ from nlp.classifier import EmbeddingClassifier
 from nlp.pipeline import relabel
 
 log = logging.getLogger("ecoute")
+IDLE_CAP_SECONDS = 300.0
 
 
 @dataclass
@@ -100,9 +101,13 @@ class Rescorer:
         return total
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Until `stop` is set: re-score what is there, wait `idle_seconds` when nothing is."""
-        idle = self.engine.settings.nlp.rescoring.idle_seconds
+        """Until `stop` is set: re-score what is there; when nothing is, sleep until the engine stores new
+        mentions, looking again at most every `idle_seconds` × 2ⁿ (capped at IDLE_CAP_SECONDS) meanwhile
+        for mentions stored by another process."""
+        idle = base = self.engine.settings.nlp.rescoring.idle_seconds
+        stored = self.engine.mentions_stored
         while not stop.is_set():
+            stored.clear()
             try:
                 report = self.run_once()
             except EcouteError as exc:  # index away: try again after a pause, nothing is lost
@@ -111,8 +116,18 @@ class Rescorer:
             except Exception as exc:  # the worker must outlive one bad batch; the batch stays pending
                 log.exception("re-scoring failed, will retry: %s", exc)
                 report = RescoreReport()
-            if report.read == 0 or report.rescored == 0:
-                stop.wait(idle)
+            if report.read and report.rescored:
+                idle = base
+                continue
+            idle = base if self._sleep(idle, stop) else min(idle * 2, max(base, IDLE_CAP_SECONDS))
+
+    def _sleep(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait up to `seconds`, a second at a time so `stop` is seen; True when new mentions arrived."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self.engine.mentions_stored.wait(min(1.0, left)):
+                return True
+        return False
 
 
 def start_rescoring(engine: object, stop: threading.Event) -> threading.Thread | None:

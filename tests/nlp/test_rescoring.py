@@ -10,13 +10,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
+from collectors.base import RawPost
 from ecoute.config import load_settings
-from ecoute.engine import Engine
+from ecoute.engine import Engine, RunReport
 from ecoute.rescoring import Rescorer
 from index.client import EmbeddedServer, IndexNames
 from index.documents import Mention
@@ -149,6 +152,40 @@ def test_a_rescore_that_newly_matches_a_rule_alerts_once(
 def flips(es: Elasticsearch, names: IndexNames) -> int:
     es.indices.refresh(index=names.alerts)
     return sum(a.rule == "flip" for a in list_alerts(es, names))
+
+
+def test_the_background_worker_wakes_when_new_mentions_are_stored_and_stops_when_asked(
+    tmp_path: Path, es_server: EmbeddedServer, es: Elasticsearch, names: IndexNames, posts_file: Path
+):
+    config = posts_config(
+        tmp_path,
+        es_server.url,
+        names.prefix,
+        posts_file,
+        nlp={"entities": False, "rescoring": {"idle_seconds": 600}},
+    )
+    engine = engine_for(config, es, names)
+    stop = threading.Event()
+    worker = Rescorer(engine, rescoring_classifier_for(engine.settings))
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        time.sleep(2)  # nothing to re-score: the worker now sleeps up to idle_seconds (10 minutes)
+        engine.collect("posts")  # storing wakes it at once
+        deadline = time.monotonic() + 240
+        while worker.pending() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert worker.pending() == 0
+        line = {k: v for k, v in sample_posts(POSTS + 1)[-1].items() if k != "expected"}
+        engine.process([RawPost.model_validate({**line, "source": "posts"})], RunReport(source="posts"))
+        deadline = time.monotonic() + 120
+        while worker.pending() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert worker.pending() == 0 and {m.model for m in stored(es, names)} == {"accurate"}
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
 
 
 def rescore(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
