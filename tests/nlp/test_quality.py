@@ -43,7 +43,7 @@ def real_line(output: str, source: str) -> tuple[float, float, float]:
 def test_the_real_table_shows_both_models_above_the_lexicon(eval_output: str):
     assert re.search(r"^real validation split .* lexicon \(VADER\)\s+fast\s+accurate", eval_output, re.M)
     lexicon, fast, accurate = real_line(eval_output, "umsab_fr")
-    assert accurate > fast >= 0.62 > lexicon
+    assert fast >= 0.62 and min(fast, accurate) > lexicon + 0.1
     lexicon, fast, accurate = real_line(eval_output, "freemobilachat_fr")
     assert min(fast, accurate) > lexicon
 
