@@ -6,10 +6,8 @@ raises an alert once when its labels newly match a rule, and after a kill picks 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,7 +26,7 @@ from index.writes import update_triage
 from nlp.classifier import load_classifier, model_dir_for, rescoring_classifier_for
 from nlp.language import detect_language, normalise
 from nlp.pipeline import full_text
-from tests.reliability.conftest import posts_config, sample_posts, write_posts
+from tests.reliability.conftest import ecoute, posts_config, sample_posts, write_posts
 
 POSTS = 24
 
@@ -37,6 +35,11 @@ def stored(es: Elasticsearch, names: IndexNames) -> list[Mention]:
     es.indices.refresh(index=names.mentions)
     hits = es.search(index=names.mentions, query={"match_all": {}}, size=1000)["hits"]["hits"]
     return [Mention.model_validate(h["_source"]) for h in hits]
+
+
+def quiet(**rescoring: object) -> dict:
+    """The `nlp` block of these tests: no entities (not what is tested), the re-scoring options given."""
+    return {"entities": False, "rescoring": rescoring}
 
 
 def engine_for(config: Path, es: Elasticsearch, names: IndexNames) -> Engine:
@@ -157,13 +160,7 @@ def flips(es: Elasticsearch, names: IndexNames) -> int:
 def test_the_background_worker_wakes_when_new_mentions_are_stored_and_stops_when_asked(
     tmp_path: Path, es_server: EmbeddedServer, es: Elasticsearch, names: IndexNames, posts_file: Path
 ):
-    config = posts_config(
-        tmp_path,
-        es_server.url,
-        names.prefix,
-        posts_file,
-        nlp={"entities": False, "rescoring": {"idle_seconds": 600}},
-    )
+    config = posts_config(tmp_path, es_server.url, names.prefix, posts_file, nlp=quiet(idle_seconds=600))
     engine = engine_for(config, es, names)
     stop = threading.Event()
     worker = Rescorer(engine, rescoring_classifier_for(engine.settings))
@@ -189,29 +186,13 @@ def test_the_background_worker_wakes_when_new_mentions_are_stored_and_stops_when
 
 
 def rescore(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "ECOUTE_CRASH_AT"}
-    if crash_at:
-        env["ECOUTE_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-m", "ecoute", "nlp", "rescore", "--config", str(config)],
-        cwd=config.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return ecoute(config, "nlp", "rescore", crash_at=crash_at)
 
 
 def test_rescoring_killed_midway_resumes_from_the_index_after_restart(
     tmp_path: Path, es_server: EmbeddedServer, es: Elasticsearch, names: IndexNames, posts_file: Path
 ):
-    config = posts_config(
-        tmp_path,
-        es_server.url,
-        names.prefix,
-        posts_file,
-        nlp={"entities": False, "rescoring": {"batch_size": 8}},
-    )
+    config = posts_config(tmp_path, es_server.url, names.prefix, posts_file, nlp=quiet(batch_size=8))
     engine_for(config, es, names).collect("posts")
     for point in ("rescored", "relabelled"):  # before, then right after, a batch's labels are stored
         killed = rescore(config, crash_at=point)

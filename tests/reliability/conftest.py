@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,18 @@ def forty_posts(tmp_path: Path) -> Path:
 @pytest.fixture
 def posts_settings(tmp_path: Path, es_server, names, forty_posts: Path) -> Settings:
     return load_settings(posts_config(tmp_path, es_server.url, names.prefix, forty_posts))
+
+
+def ecoute(config: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    """`ecoute ARGS --config CONFIG` in a process of its own; `crash_at` makes it SIGKILL itself there."""
+    env = {k: v for k, v in os.environ.items() if k != "ECOUTE_CRASH_AT"}
+    if crash_at:
+        env["ECOUTE_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "ecoute", *args, "--config", str(config)],
+        cwd=config.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,24 +15,14 @@ from ecoute.config import load_settings
 from index.client import EmbeddedServer, IndexNames
 from index.documents import Mention
 from nlp.pipeline import mention_id
-from tests.reliability.conftest import posts_config, sample_posts
+from tests.reliability.conftest import ecoute, posts_config, sample_posts
 from tests.reliability.proxy import FaultProxy
 
 POSTS = 40
 
 
 def collect(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "ECOUTE_CRASH_AT"}
-    if crash_at:
-        env["ECOUTE_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-m", "ecoute", "collect", "posts", "--config", str(config)],
-        cwd=config.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return ecoute(config, "collect", "posts", crash_at=crash_at)
 
 
 def everything(es: Elasticsearch, index: str) -> list[dict]:
