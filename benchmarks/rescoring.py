@@ -26,7 +26,7 @@ from synthetic import ROOT, sample_stream
 
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
-from ecoute.rescoring import Rescorer
+from ecoute.rescoring import Rescorer, RescoreReport
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.writes import drop_indices
 from nlp.classifier import load_classifier, rescoring_classifier_for
@@ -51,18 +51,10 @@ class TimedRescorer(Rescorer):
 
     done: dict[str, float]
 
-    def run_once(self):  # noqa: ANN201
-        from index.queries import mentions_to_rescore
-
-        waiting = {
-            v.mention.id for v in mentions_to_rescore(self.engine.es, self.engine.names, self.model, 10_000)
-        }
+    def run_once(self) -> RescoreReport:
         report = super().run_once()
-        left = {
-            v.mention.id for v in mentions_to_rescore(self.engine.es, self.engine.names, self.model, 10_000)
-        }
         now = time.perf_counter()
-        for mention in waiting - left:
+        for mention in report.ids:
             self.done.setdefault(mention, now)
         return report
 

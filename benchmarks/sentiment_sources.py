@@ -17,10 +17,7 @@ from nlp import train
 
 def sentiment_scores(name: str, cache: Path | None, leave_out: str | None) -> dict[str, float]:
     result = train.train_shipped(name, cache=cache, leave_out=leave_out, intents=False)
-    return {
-        source: score.get("polarity_accuracy", score["macro_f1"])
-        for source, score in result.metrics["validation"].items()
-    }
+    return {source: train.headline(score) for source, score in result.metrics["validation"].items()}
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from dashboard.text import t
 from ecoute.errors import EcouteError
 from index.documents import Mention
 from index.queries import VersionedMention
-from index.writes import TriageConflictError, update_triage
+from index.writes import TRIAGE_FIELDS, TriageConflictError, update_triage
 
 STATUSES: list[str] = list(typing.get_args(Mention.model_fields["status"].annotation))
 KEEP = "__keep__"
@@ -49,6 +49,10 @@ class Seen:
             list(triage.tags) if triage else [],
             triage.note if triage else None,
         )
+
+    def triage(self) -> dict[str, object]:
+        """The triage fields as this person saw them (index/writes.py TRIAGE_FIELDS)."""
+        return {name: getattr(self, name) for name in TRIAGE_FIELDS}
 
 
 def _seen_key(mention_id: str) -> str:
@@ -84,12 +88,7 @@ def save(index: Index, user: User, mention_id: str, changes: dict[str, object]) 
             user.email,
             before.seq_no,
             before.primary_term,
-            seen={
-                "status": before.status,
-                "assignee": before.assignee,
-                "tags": before.tags,
-                "note": before.note,
-            },
+            seen=before.triage(),
         )
     except TriageConflictError as exc:
         return conflict_text(index, exc)

@@ -310,7 +310,7 @@ def nlp_train(
     so `all` takes about half an hour on two cores.
     """
     from nlp.classifier import SHIPPED_MODELS
-    from nlp.train import describe, train_files, write_shipped
+    from nlp.train import describe, headline, train_files, write_shipped
 
     if train:
         target = out or SHIPPED_MODELS["fast"]
@@ -328,8 +328,9 @@ def nlp_train(
         target = out or SHIPPED_MODELS[name]
         result = write_shipped(name, target, seed=seed, cache=cache)
         for source, score in result.metrics["validation"].items():
-            value = score.get("polarity_accuracy", score["macro_f1"])
-            typer.echo(f"{name:<8} {source:<22} n={score['n']:<5} {value:.3f}  ECE {score['ece']:.3f}")
+            typer.echo(
+                f"{name:<8} {source:<22} n={score['n']:<5} {headline(score):.3f}  ECE {score['ece']:.3f}"
+            )
         for intent, score in result.metrics["cv_intents"].items():
             typer.echo(
                 f"{name:<8} cv intent {intent:<22} positives={score['positives']:<4} F1={score['f1']:.3f}"

@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ecoute.engine import Engine
 from ecoute.errors import EcouteError
 from ecoute.faults import crash_point
 from index.documents import Mention
 from index.queries import count_to_rescore, mentions_to_rescore
 from index.writes import store_relabels
-from nlp.classifier import EmbeddingClassifier
+from nlp.classifier import EmbeddingClassifier, rescoring_classifier_for
 from nlp.pipeline import relabel
 
 log = logging.getLogger("ecoute")
@@ -36,6 +37,7 @@ class RescoreReport:
     changed: int = 0
     conflicts: int = 0
     alerts: int = 0
+    ids: list[str] = field(default_factory=list)  # the mentions whose accurate labels were stored
 
 
 def labels_differ(before: Mention, after: Mention) -> bool:
@@ -48,10 +50,7 @@ def labels_differ(before: Mention, after: Mention) -> bool:
 class Rescorer:
     """Re-scores with `classifier` the mentions of `engine`'s index that it has not scored yet."""
 
-    def __init__(self, engine: object, classifier: EmbeddingClassifier) -> None:
-        from ecoute.engine import Engine
-
-        assert isinstance(engine, Engine)
+    def __init__(self, engine: Engine, classifier: EmbeddingClassifier) -> None:
         self.engine = engine
         self.classifier = classifier
         self.model = classifier.head.name
@@ -77,7 +76,8 @@ class Rescorer:
         crash_point("relabelled")
         for mention_id, reason in stored.failed:
             log.warning("re-score of mention %s not stored: %s", mention_id, reason)
-        report.rescored, report.conflicts = len(stored.updated), len(stored.conflicts)
+        report.ids, report.conflicts = stored.updated, len(stored.conflicts)
+        report.rescored = len(report.ids)
         updated = set(stored.updated)
         changed = [
             after
@@ -130,12 +130,8 @@ class Rescorer:
         return False
 
 
-def start_rescoring(engine: object, stop: threading.Event) -> threading.Thread | None:
+def start_rescoring(engine: Engine, stop: threading.Event) -> threading.Thread | None:
     """The background worker in a daemon thread, when config.yaml's `nlp.models` ends with `accurate`."""
-    from ecoute.engine import Engine
-    from nlp.classifier import rescoring_classifier_for
-
-    assert isinstance(engine, Engine)
     classifier = rescoring_classifier_for(engine.settings)
     if classifier is None:
         return None

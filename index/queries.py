@@ -384,11 +384,12 @@ def mentions_to_rescore(
         query=_not_scored_by(model),
         sort=[{"created_at": "desc"}, {"id": "asc"}],
         size=size,
-        source=False,
+        seq_no_primary_term=True,
     )
-    ids = [hit["_id"] for hit in result["hits"]["hits"]]
-    versioned = get_mentions_versioned(es, names, ids)
-    return [versioned[i] for i in ids if i in versioned]
+    return [
+        VersionedMention(Mention.model_validate(h["_source"]), h["_seq_no"], h["_primary_term"])
+        for h in result["hits"]["hits"]
+    ]
 
 
 def count_to_rescore(es: Elasticsearch, names: IndexNames, model: str) -> int:

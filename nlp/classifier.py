@@ -11,8 +11,8 @@
   or a hub name (`nlp.sentiment_model` in config.yaml); its labels are mapped to
   positive / neutral / negative. Intents then still come from the fast head.
 
-Every encoder reads at most `nlp.language.MODEL_CHARS` characters of a text. Models are loaded once per
-process (`load_classifier` caches) and run in batches.
+Every encoder reads at most `nlp.language.MODEL_CHARS` characters of a text (`for_models`). Models
+are loaded once per process (`load_classifier` caches) and run in batches.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 
 from ecoute.errors import EcouteError
 from index.documents import Label
-from nlp.language import MODEL_CHARS
+from nlp.language import for_models
 
 SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("purchase", "complaint", "question", "churn_risk", "praise", "recommendation_request", "spam")
@@ -39,8 +39,8 @@ DEFAULT_MODEL_DIR = FAST_MODEL_DIR
 SHIPPED_MODELS = {"fast": FAST_MODEL_DIR, "accurate": ACCURATE_MODEL_DIR}
 # The transformer's cost grows with length; the first 1,000 characters (~250 tokens) carry the opinion.
 E5_INPUT_CHARS = 1000
-FEATURE_NAMES = ("e5", "use", "lexicon")
-_UNENCODABLE = re.compile("[\ud800-\udfff]")
+FEATURE_WIDTHS = {"e5": 384, "use": 512, "lexicon": 1}
+FEATURE_NAMES = tuple(FEATURE_WIDTHS)
 HEAD_FILE = "head.npz"
 BLEND_DIR = "blend"
 META_FILE = "model.json"
@@ -88,14 +88,14 @@ def _encoder(threads: int = 1) -> Any:
 
 
 def bounded(texts: list[str]) -> list[str]:
-    """The prefix every encoder reads, as valid UTF-8 (a lone surrogate becomes U+FFFD, NULs go)."""
-    return [_UNENCODABLE.sub("\ufffd", t[:MODEL_CHARS]).replace("\x00", "") for t in texts]
+    """What every encoder reads (`for_models`): a no-op on the pipeline's texts, a guard for anyone else's."""
+    return [for_models(t) for t in texts]
 
 
 def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
     """L2-normalised 512-d multilingual USE embeddings, computed in batches."""
     if not texts:
-        return np.zeros((0, 512), dtype=np.float32)
+        return np.zeros((0, FEATURE_WIDTHS["use"]), dtype=np.float32)
     encoder = _encoder()
     texts = bounded(texts)
     parts = [encoder.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
@@ -116,7 +116,7 @@ def _e5_encoder() -> Any:
 def embed_e5(texts: list[str], batch_size: int = 32) -> np.ndarray:
     """L2-normalised 384-d multilingual-e5-small embeddings ("query: " prefix, as for classification)."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, FEATURE_WIDTHS["e5"]), dtype=np.float32)
     encoder = _e5_encoder()
     texts = [t[:E5_INPUT_CHARS] for t in bounded(texts)]
     parts = [encoder.query(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
@@ -294,9 +294,6 @@ class Head:
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{directory}: unreadable model ({exc})") from exc
-
-
-FEATURE_WIDTHS = {"e5": 384, "use": 512, "lexicon": 1}
 
 
 def feature_columns(have: list[str], want: list[str]) -> list[int]:

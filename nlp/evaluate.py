@@ -265,7 +265,7 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
 
     from nlp.classifier import SENTIMENTS
     from nlp.realdata import SOURCES
-    from nlp.train import DataError, real_examples, validation_scores
+    from nlp.train import DataError, headline, model_text, real_examples, validation_scores
 
     rows = []
     unknown = [s for s in sources or [] if s not in SOURCES]
@@ -276,7 +276,7 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
         if not examples:
             continue
         metric = SOURCES[source].metric
-        texts = [normalise_for_models(e.text) for e in examples]
+        texts = [model_text(e.text) for e in examples]
         languages = [e.lang for e in examples]
         systems: dict[str, Any] = {"lexicon (VADER)": lexicon_proba(texts, languages)}
         for name, classifier in classifiers.items():
@@ -284,25 +284,18 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
             systems[name] = np.array([[p.sentiment_scores[s] for s in SENTIMENTS] for p in predictions])
         for name, proba in systems.items():
             scores = validation_scores(proba, examples, metric)
-            value = scores["polarity_accuracy"] if metric == "polarity" else scores["macro_f1"]
             ece = None if name.startswith("lexicon") else scores["ece"]
-            rows.append(RealScore(source, name, len(examples), metric, value, ece))
+            rows.append(RealScore(source, name, len(examples), metric, headline(scores), ece))
     return rows
-
-
-def normalise_for_models(text: str) -> str:
-    from nlp.language import normalise
-
-    return normalise(text).for_models
 
 
 def real_intent_scores(classifier: Any, source: str = "freemobilachat_fr") -> dict[str, IntentScore]:
     """Intents on a real source labelled for them (held-aside split), per intent."""
     from nlp.classifier import INTENTS
-    from nlp.train import real_examples
+    from nlp.train import model_text, real_examples
 
-    examples = [e for e in real_examples(source, "val") if e.kind == source]
-    texts = [normalise_for_models(e.text) for e in examples]
+    examples = [e for e in real_examples(source, "val") if e.intents_labelled]
+    texts = [model_text(e.text) for e in examples]
     predictions = classifier.predict(texts, [e.lang for e in examples])
     return score_intents(
         [list(e.intents) for e in examples],

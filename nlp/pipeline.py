@@ -8,7 +8,7 @@ from typing import Any
 from collectors.base import RawPost
 from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
-from nlp.classifier import TextClassifier, load_classifier
+from nlp.classifier import Prediction, TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
 from nlp.entities import BrandTerm, entities_in_background
 from nlp.intent import switching_to_brand
@@ -88,22 +88,27 @@ def relabel(mentions: list[Mention], classifier: TextClassifier, brand: BrandCon
     if not mentions:
         return []
     texts = [normalise(full_text(m.title, m.text)).for_models for m in mentions]
-    predictions = classifier.predict(texts, [m.language for m in mentions])
+    labels = mention_labels(classifier.predict(texts, [m.language for m in mentions]), texts, brand)
+    return [m.model_copy(update=fields) for m, fields in zip(mentions, labels, strict=True)]
+
+
+def mention_labels(
+    predictions: list[Prediction], texts: list[str], brand: BrandConfig
+) -> list[dict[str, Any]]:
+    """The label fields of each mention (sentiment, headline intent, intents, model) from its prediction."""
     brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]
-    out = []
-    for mention, text, prediction in zip(mentions, texts, predictions, strict=True):
+    labels = []
+    for prediction, text in zip(predictions, texts, strict=True):
         intents = brand_aware_intents(prediction.intents, text, brand_terms)
-        out.append(
-            mention.model_copy(
-                update={
-                    "sentiment": prediction.sentiment,
-                    "intent": headline_intent(intents) or prediction.top_intent,
-                    "intents": intents,
-                    "model": prediction.model or None,
-                }
-            )
+        labels.append(
+            {
+                "sentiment": prediction.sentiment,
+                "intent": headline_intent(intents) or prediction.top_intent,
+                "intents": intents,
+                "model": prediction.model or None,
+            }
         )
-    return out
+    return labels
 
 
 def enrich(
@@ -138,10 +143,7 @@ def enrich(
     )
     predictions = (classifier or load_classifier()).predict(model_texts, languages)
     entities = entity_job.result() if entity_job else [[] for _ in posts]
-    brand_terms = [b.casefold() for b in [brand.name, *brand.keywords]]
-    intents = [
-        brand_aware_intents(p.intents, t, brand_terms) for p, t in zip(predictions, model_texts, strict=True)
-    ]
+    labels = mention_labels(predictions, model_texts, brand)
     ids = [mention_id(p.source, p.native_id) for p in posts]
     flags = (deduplicator or StreamDeduplicator()).flag(
         [
@@ -162,10 +164,7 @@ def enrich(
                 topics=topics_of(full_texts[i], brand),
                 hashtags=normalised[i].hashtags,
                 entities=entities[i],
-                sentiment=predictions[i].sentiment,
-                intent=headline_intent(intents[i]) or predictions[i].top_intent,
-                intents=intents[i],
-                model=predictions[i].model or None,
+                **labels[i],
                 link=link,
                 customer_id=link.customer_id if link else None,
                 link_proposal=proposal,

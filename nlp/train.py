@@ -52,6 +52,8 @@ class Example:
     intents: list[str]
     phenomena: list[str] = field(default_factory=list)
     kind: str | None = None
+    real: bool = False  # written by real people on a real platform (nlp/data/real), not by the team
+    intents_labelled: bool = True  # False: the source labels sentiment only, so `intents` says nothing
 
 
 def default_training_files() -> list[Path]:
@@ -358,7 +360,6 @@ RECIPES = {
         blend_weight=0.5,
     ),
 }
-MODEL_FEATURES = {name: list(recipe.features) for name, recipe in RECIPES.items()}
 HIDDEN_UNITS = 256
 MLP_SEEDS = 3
 INTENT_C = 1.0
@@ -376,13 +377,13 @@ class Labelled:
 
 
 def real_examples(source: str, split: str) -> list[Example]:
-    """One real source's split as Examples; `intents` is None-safe (sentiment-only sources give [])."""
+    """One real source's split as Examples (a sentiment-only source's are marked `intents_labelled=False`)."""
     from nlp.realdata import read_split
 
     out = []
     for row in read_split(source, split):
         example = parse_example({**row, "intents": row.get("intents") or []})
-        example.kind = source if row.get("intents") is not None else f"{source}:sentiment-only"
+        example.real, example.intents_labelled = True, row.get("intents") is not None
         out.append(example)
     return out
 
@@ -421,8 +422,8 @@ def _source_weights(sets: list[Labelled], weights: dict[str, float]) -> np.ndarr
         }
         scale = weights[labelled.source] * (1000 / len(y)) ** 0.5
         parts.append(np.array([scale * per_class[c] for c in y]))
-    weights = np.concatenate(parts)
-    return weights / weights.mean()
+    sample_weight = np.concatenate(parts)
+    return sample_weight / sample_weight.mean()
 
 
 def validation_scores(proba: np.ndarray, examples: list[Example], metric: str) -> dict[str, Any]:
@@ -447,6 +448,11 @@ def validation_scores(proba: np.ndarray, examples: list[Example], metric: str) -
     return scores
 
 
+def headline(scores: dict[str, Any]) -> float:
+    """The one figure a source is judged by: polarity accuracy for reviews, macro-F1 otherwise."""
+    return scores.get("polarity_accuracy", scores["macro_f1"])
+
+
 def train_shipped(
     name: str, seed: int = SEED, cache: Path | None = None, leave_out: str | None = None, intents: bool = True
 ) -> TrainResult:
@@ -469,8 +475,6 @@ def train_shipped(
     names = list(recipe.features)
     weights = {k: v for k, v in recipe.weights.items() if k != leave_out and v > 0}
     team = [e for path in default_training_files() for e in load_examples(path)]
-    for example in team:
-        example.kind = "team"
     train_sets = [Labelled("team", team, feature_matrix(team, names, cache))] if "team" in weights else []
     intent_only: list[Labelled] = []
     for source in SOURCES:
@@ -480,7 +484,7 @@ def train_shipped(
             continue
         if source in weights:
             train_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
-        elif any(e.kind == source for e in examples) and source != leave_out:
+        elif any(e.intents_labelled for e in examples) and source != leave_out:
             intent_only.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
     x = np.vstack([s.x for s in train_sets])
     y = np.array([SENTIMENTS.index(e.sentiment) for s in train_sets for e in s.examples])
@@ -556,7 +560,7 @@ def train_shipped(
         (row, e)
         for s in [*train_sets, *intent_only]
         for row, e in zip(s.x, s.examples, strict=True)
-        if e.kind != f"{s.source}:sentiment-only"
+        if e.intents_labelled
     ]
     if intents:
         _fit_intents(head, np.array([r for r, _ in intent_rows]), [e for _, e in intent_rows], seed, metrics)
@@ -576,7 +580,7 @@ def _fit_intents(
     Real posts weigh REAL_INTENT_WEIGHT times a written one, and each threshold is the one that does best
     out-of-fold on the real training posts (on all of them when the real ones hold too few positives).
     """
-    real = np.array([e.kind not in (None, "team") for e in examples])
+    real = np.array([e.real for e in examples])
     weight = np.where(real, REAL_INTENT_WEIGHT, 1.0)
     labels, weights, biases, scales, shifts, thresholds = [], [], [], [], [], []
     for intent in INTENTS:

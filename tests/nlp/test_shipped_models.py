@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from nlp.classifier import ACCURATE_MODEL_DIR, FAST_MODEL_DIR, SENTIMENTS, load_classifier
-from nlp.evaluate import lexicon_proba, normalise_for_models, real_intent_scores
+from nlp.evaluate import lexicon_proba, real_intent_scores
 from nlp.realdata import SOURCES, read_split
-from nlp.train import real_examples, validation_scores
+from nlp.train import headline, model_text, real_examples, validation_scores
 
 
 def recorded(directory) -> dict:
@@ -24,7 +24,7 @@ def recorded(directory) -> dict:
 
 def scores_on(classifier, source: str) -> tuple[dict, dict]:
     examples = real_examples(source, "val")
-    texts = [normalise_for_models(e.text) for e in examples]
+    texts = [model_text(e.text) for e in examples]
     languages = [e.lang for e in examples]
     predictions = classifier.predict(texts, languages)
     proba = np.array([[p.sentiment_scores[s] for s in SENTIMENTS] for p in predictions])
@@ -32,10 +32,6 @@ def scores_on(classifier, source: str) -> tuple[dict, dict]:
     return validation_scores(proba, examples, metric), validation_scores(
         lexicon_proba(texts, languages), examples, metric
     )
-
-
-def headline(scores: dict) -> float:
-    return scores.get("polarity_accuracy", scores["macro_f1"])
 
 
 @pytest.mark.parametrize("source", ["umsab_fr", "umsab_en", "deft2017_fr", "freemobilachat_fr"])
