@@ -26,6 +26,7 @@ from nlp.pipeline import relabel
 
 log = logging.getLogger("ecoute")
 IDLE_CAP_SECONDS = 300.0
+RECHECK_SECONDS = 2.0
 
 
 @dataclass
@@ -106,6 +107,7 @@ class Rescorer:
         for mentions stored by another process."""
         idle = base = self.engine.settings.nlp.rescoring.idle_seconds
         stored = self.engine.mentions_stored
+        soon = False  # look again in RECHECK_SECONDS, not after the long idle sleep
         while not stop.is_set():
             stored.clear()
             try:
@@ -117,9 +119,17 @@ class Rescorer:
                 log.exception("re-scoring failed, will retry: %s", exc)
                 report = RescoreReport()
             if report.read and report.rescored:
-                idle = base
+                idle, soon = base, False
                 continue
-            idle = base if self._sleep(idle, stop) else min(idle * 2, max(base, IDLE_CAP_SECONDS))
+            if soon or report.conflicts:
+                # Just woken and found nothing (a backend may show a fresh write a moment late), or lost a
+                # race with a triage or an alert: the mentions are there, so look again shortly.
+                soon = self._sleep(RECHECK_SECONDS, stop)
+                continue
+            if self._sleep(idle, stop):
+                idle, soon = base, True
+            else:
+                idle = min(idle * 2, max(base, IDLE_CAP_SECONDS))
 
     def _sleep(self, seconds: float, stop: threading.Event) -> bool:
         """Wait up to `seconds`, a second at a time so `stop` is seen; True when new mentions arrived."""
