@@ -9,6 +9,11 @@ path and the cursor moves only once they are indexed. Answers:
 200 all accepted; 400 some or all items invalid (the valid ones are still accepted, the body says
 which failed and why); 401 bad or missing signature; 409 timestamp older than `max_age_seconds` (or
 too far ahead) or a signature already received; 411 no Content-Length; 413 body over the limit.
+A body nested deeper than MAX_JSON_DEPTH is refused (400) before it is parsed, and an item holding
+invalid Unicode (a lone surrogate such as `"\\ud800"`) is refused (400) with the field that holds it.
+The signatures received within `max_age_seconds` are kept in `<state_dir>/webhooks/<source>.deliveries`
+(fsync'd before the answer), so a replay is refused across restarts too. collectors/webhook_server.py
+serves this receiver over HTTP.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +39,8 @@ from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, v
 log = logging.getLogger("ecoute.webhook")
 MEGABYTE = 1024 * 1024
 REPLAY_SEED_BYTES = 4 * MEGABYTE  # the spool's tail read at start to remember recent signatures
+MAX_JSON_DEPTH = 64  # arrays and objects inside each other; deeper bodies are refused before parsing
+_JSON_SPECIALS = re.compile(rb'[\[\]{}"\\]')
 
 
 class WebhookConfig(SourceConfig):
@@ -60,10 +68,68 @@ def describe_invalid(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def nesting_depth(body: bytes, stop_above: int) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings skipped), counted without recursion.
+
+    Stops early once deeper than `stop_above`; linear in the number of brackets, quotes and backslashes.
+    """
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_SPECIALS.finditer(body):
+        at = match.start()
+        if at == escaped_at:
+            continue
+        char = body[at]
+        if in_string:
+            if char == 0x5C:  # a backslash escapes the next byte, a quote or another backslash among them
+                escaped_at = at + 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > stop_above:
+                break
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """`where: what` for the first string (key or value) that cannot be UTF-8, such as a lone surrogate."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        where, current = stack.pop()
+        if isinstance(current, dict):
+            for key, inner in current.items():
+                path = f"{where}.{key}" if where else str(key)
+                if _bad_unicode(key) is not None:
+                    return f"{where or 'item'}: a key holds {_bad_unicode(key)}"
+                stack.append((path, inner))
+        elif isinstance(current, list):
+            stack.extend((f"{where}.{i}" if where else str(i), inner) for i, inner in enumerate(current))
+        elif isinstance(current, str) and (problem := _bad_unicode(current)) is not None:
+            return f"{where or 'item'}: {problem}"
+    return None
+
+
+def _bad_unicode(text: str) -> str | None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"invalid Unicode (lone surrogate U+{ord(text[exc.start]):04X} at character {exc.start})"
+    return None
+
+
 def validate_item(item: Any, config: WebhookConfig, received_at: datetime) -> RawPost:
     """One pushed item as a RawPost of this source, or ValueError saying precisely what is wrong."""
     if not isinstance(item, dict):
         raise ValueError(f"not a JSON object (got {type(item).__name__})")
+    if (problem := lone_surrogate(item)) is not None:
+        raise ValueError(problem)
     data = {k: v for k, v in item.items() if k != "source"}
     data["source"] = config.name  # the source is where it arrived, whatever the sender wrote
     data.setdefault("platform", config.platform)
@@ -108,11 +174,7 @@ class WebhookSpool:
                 handle.flush()
                 os.fsync(handle.fileno())
             if created:  # the new file's name must survive a crash too
-                directory = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(directory)
-                finally:
-                    os.close(directory)
+                _fsync_folder(self.path.parent)
 
     def recent_deliveries(self, newer_than: float) -> dict[str, float]:
         """Signatures of deliveries received after `newer_than` (epoch seconds), from the spool's tail."""
@@ -134,6 +196,75 @@ class WebhookSpool:
                 if when > newer_than and isinstance(entry.get("delivery"), str):
                     seen[entry["delivery"]] = when
         return seen
+
+
+class DeliveryLog:
+    """The signatures received in the last `window` seconds, on disk so that a restart still refuses a replay.
+
+    One line per delivery, `<epoch seconds> <signature>`, appended and fsync'd before the sender is
+    answered; rewritten with the live lines only (temp file, fsync, rename) once mostly expired.
+    """
+
+    def __init__(self, path: Path, window: float) -> None:
+        self.path = path
+        self.window = window
+        self._lines = 0
+
+    def load(self, now: float) -> dict[str, float]:
+        """The deliveries still inside the window; the file is rewritten to hold only them."""
+        seen: dict[str, float] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return seen
+        for line in text.splitlines():
+            when, _, delivery = line.partition(" ")
+            try:
+                moment = float(when)
+            except ValueError:
+                continue  # a line cut by a crash
+            if delivery and now - moment <= self.window:
+                seen[delivery] = moment
+        self.rewrite(seen)
+        return seen
+
+    def record(self, delivery: str, when: float, live: dict[str, float]) -> None:
+        """Append one delivery (durable on return); compact when expired lines dominate."""
+        if self._lines > max(1024, 4 * len(live)):
+            self.rewrite(live)
+        created = not self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{when:.3f} {delivery}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if created:
+            _fsync_folder(self.path.parent)
+        self._lines += 1
+
+    def rewrite(self, live: dict[str, float]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.writelines(f"{when:.3f} {delivery}\n" for delivery, when in live.items())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        _fsync_folder(self.path.parent)
+        self._lines = len(live)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def deliveries_path(state_dir: Path, source: str) -> Path:
+    """Where a webhook source remembers the signatures it received recently (replay refusal)."""
+    return state_dir / "webhooks" / f"{source}.deliveries"
 
 
 class WebhookReceiver:
@@ -158,13 +289,18 @@ class WebhookReceiver:
                 )
             self.secrets[source.name] = secret.encode("utf-8")
         self.spools = {s.name: WebhookSpool(spool_path(state_dir, s.name)) for s in sources}
+        self.deliveries = {
+            s.name: DeliveryLog(deliveries_path(state_dir, s.name), s.max_age_seconds) for s in sources
+        }
         self.clock = clock
         self._seen_lock = threading.Lock()
         now = clock()
-        self._seen: dict[str, dict[str, float]] = {
-            name: spool.recent_deliveries(now - self.sources[name].max_age_seconds)
-            for name, spool in self.spools.items()
-        }
+        self._seen: dict[str, dict[str, float]] = {}
+        for name, spool in self.spools.items():
+            # the spool's tail too: it holds the deliveries of receivers that kept no delivery log
+            seen = spool.recent_deliveries(now - self.sources[name].max_age_seconds)
+            seen.update(self.deliveries[name].load(now))
+            self._seen[name] = seen
 
     def limit_for(self, path: str) -> int | None:
         """The body size limit of the source a path names (None: no such source)."""
@@ -197,17 +333,38 @@ class WebhookReceiver:
                 return 409, {"error": "this signed request was already received: replay refused"}
             seen[delivery] = now
         try:
+            status, answer, accepted = self._parse(source, body, now)
+            if accepted:  # spooled before the delivery is remembered: a crash between only repeats a post
+                self.spools[source.name].append(accepted, delivery, datetime.fromtimestamp(now, UTC))
+            with self._seen_lock:
+                self.deliveries[source.name].record(delivery, now, self._seen[source.name])
+        except BaseException:
+            with self._seen_lock:  # not stored: the sender's retry of the same request must be taken
+                self._seen[source.name].pop(delivery, None)
+            raise
+        return status, answer
+
+    def _parse(
+        self, source: WebhookConfig, body: bytes, now: float
+    ) -> tuple[int, dict[str, Any], list[RawPost]]:
+        """(status, answer, posts to spool) for a body whose signature holds."""
+        if nesting_depth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            return 400, {"error": f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "accepted": 0}, []
+        try:
             payload = json.loads(body.decode("utf-8"))
         except UnicodeDecodeError:
-            return 400, {"error": "body is not UTF-8", "accepted": 0}
+            return 400, {"error": "body is not UTF-8", "accepted": 0}, []
         except json.JSONDecodeError as exc:
-            return 400, {
-                "error": f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
-                "accepted": 0,
-            }
+            return (
+                400,
+                {"error": f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", "accepted": 0},
+                [],
+            )
+        except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
+            return 400, {"error": f"not JSON ({str(exc)[:200]})", "accepted": 0}, []
         items = payload if isinstance(payload, list) else [payload]
         if not items:
-            return 400, {"error": "no items", "accepted": 0}
+            return 400, {"error": "no items", "accepted": 0}, []
         received_at = datetime.fromtimestamp(now, UTC)
         accepted: list[RawPost] = []
         problems: list[str] = []
@@ -223,15 +380,13 @@ class WebhookReceiver:
                 continue
             ids.add(post.native_id)
             accepted.append(post)
-        if accepted:
-            self.spools[source.name].append(accepted, delivery, received_at)
         for problem in problems:
             log.warning("webhook %s: %s", source.name, problem)
         answer: dict[str, Any] = {"accepted": len(accepted), "rejected": len(problems)}
         if problems:
             answer["problems"] = problems
-            return 400, answer
-        return 200, answer
+            return 400, answer, accepted
+        return 200, answer, accepted
 
 
 def _source_from_path(path: str) -> str | None:

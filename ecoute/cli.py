@@ -505,7 +505,8 @@ def webhook_serve(
     ] = None,
 ) -> None:
     """Accept signed POSTs at /webhooks/<source> and spool them for `ecoute collect` / `ecoute run`."""
-    from collectors.webhook import WebhookConfig, WebhookReceiver, make_server
+    from collectors.webhook import WebhookConfig, WebhookReceiver
+    from collectors.webhook_server import make_server
 
     settings = _settings(config)
     hooks = [s for s in settings.sources if isinstance(s, WebhookConfig) and s.enabled]

@@ -16,7 +16,8 @@ import pytest
 import yaml
 from elasticsearch import Elasticsearch
 
-from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, make_server, spool_path
+from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, spool_path
+from collectors.webhook_server import make_server
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from ecoute.errors import ConfigError

@@ -1,0 +1,234 @@
+"""The webhook receiver served for the internet: Starlette on uvicorn, every resource bounded.
+
+A request's headers must arrive within `header_timeout_seconds` (uvicorn has no such deadline of its own)
+and are at most `max_header_bytes`; its body must arrive within `body_timeout_seconds`; the body is read
+as it streams and refused (413) the moment it passes the source's `max_body_bytes`; bodies being read
+hold at most `max_buffered_bytes` in all (503 beyond); at most `max_connections` connections are
+served (uvicorn answers 503 beyond). An unsigned request is refused (401) before its body is read. Each
+rejection is answered (4xx/503, JSON) and closes the connection, whose unread body cannot be trusted.
+The signature, parsing and spooling are WebhookReceiver.receive's, run in a bounded thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+import uvicorn
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from collectors.webhook import MEGABYTE, WebhookReceiver
+from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+log = logging.getLogger("ecoute.webhook")
+
+
+class ServerLimits(BaseModel):
+    """What one webhook server lets a client hold: time, bytes and connections."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=MEGABYTE)
+    max_connections: int = Field(default=1000, ge=2, le=100_000)
+    max_buffered_bytes: int = Field(
+        default=64 * MEGABYTE, ge=1024, description="bodies being read, all requests together"
+    )
+    worker_threads: int = Field(default=16, ge=1, le=256, description="requests checked and spooled at once")
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+class _BodyBudget:
+    """Bytes of request bodies held in memory by all requests; used from the event loop only."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> None:
+        if self.held + size > self.limit:
+            raise _Refused(503, "too many request bodies in flight: try again shortly")
+        self.held += size
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
+
+
+def _refusal(status: int, error: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A rejection that also closes the connection: any unread body must not be read as the next request."""
+    return JSONResponse(
+        {"error": error}, status_code=status, headers={"Connection": "close", **(headers or {})}
+    )
+
+
+def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
+    """The ASGI application: POST /webhooks/<source>, GET /healthz."""
+    budget = _BodyBudget(limits.max_buffered_bytes)
+    threads = anyio.CapacityLimiter(limits.worker_threads)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True, "sources": sorted(receiver.sources)})
+
+    async def webhook(request: Request) -> JSONResponse:
+        path = request.url.path
+        limit = receiver.limit_for(path)
+        if limit is None:
+            return _refusal(404, f"no webhook source at {path}; use /webhooks/<source name>")
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isdigit():
+            return _refusal(411, "Content-Length required")
+        if int(declared) > limit:
+            return _refusal(413, f"body of {declared} bytes is over the {limit} byte limit")
+        if not request.headers.get(TIMESTAMP_HEADER) or not request.headers.get(SIGNATURE_HEADER):
+            return _refusal(401, "unsigned request: timestamp or signature header missing")
+        body = bytearray()
+        try:
+            try:
+                async with asyncio.timeout(limits.body_timeout_seconds):
+                    async for chunk in request.stream():
+                        if len(body) + len(chunk) > limit:
+                            raise _Refused(413, f"body over the {limit} byte limit")
+                        budget.take(len(chunk))
+                        body += chunk
+            except TimeoutError:
+                raise _Refused(
+                    408, f"body not received within {limits.body_timeout_seconds:g} seconds"
+                ) from None
+            except ClientDisconnect:
+                return _refusal(400, "the client went away before its body arrived")
+            status, answer = await anyio.to_thread.run_sync(
+                receiver.receive, path, request.headers, bytes(body), limiter=threads
+            )
+        except _Refused as refused:
+            return _refusal(refused.status, refused.error)
+        except OSError as exc:  # the spool could not be written: nothing was acknowledged, the sender retries
+            log.error("webhook %s: cannot store the delivery (%s)", path, exc)
+            return _refusal(503, "cannot store the delivery now: try again later")
+        finally:
+            budget.give_back(len(body))
+        return JSONResponse(answer, status_code=status)
+
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        return _refusal(404, f"no webhook source at {request.url.path}; use /webhooks/<source name>")
+
+    async def wrong_method(request: Request, exc: Exception) -> JSONResponse:
+        return _refusal(405, "POST signed JSON to /webhooks/<source name>", {"Allow": "POST"})
+
+    handlers: dict[Any, Callable[..., Any]] = {404: not_found, 405: wrong_method}
+    routes = [
+        Route("/healthz", health, methods=["GET"]),
+        Route("/webhooks/{source}", webhook, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, exception_handlers=handlers)
+
+
+def _protocol_with_header_deadline(seconds: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol plus a deadline for each request's headers (408, then close)."""
+
+    class HeaderDeadlineProtocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self._request_in_flight():
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing() and not self._request_in_flight():
+                self._arm()  # the next request on this kept-alive connection gets its own deadline
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _request_in_flight(self) -> bool:
+            return self.cycle is not None and not self.cycle.response_complete
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(seconds, self._headers_too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _headers_too_slow(self) -> None:
+            self._deadline = None
+            if self.transport.is_closing() or self._request_in_flight():
+                return
+            body = b'{"error": "request headers not received in time"}'
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            self.transport.close()
+
+    return HeaderDeadlineProtocol
+
+
+class WebhookServer:
+    """A bound webhook server; serve_forever() runs it, shutdown() (from another thread) stops it."""
+
+    def __init__(self, receiver: WebhookReceiver, host: str, port: int, limits: ServerLimits) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, backlog=2048)
+        self.server_address: tuple[Any, ...] = self.socket.getsockname()
+        self.limits = limits
+        config = uvicorn.Config(
+            make_app(receiver, limits),
+            http=_protocol_with_header_deadline(limits.header_timeout_seconds),
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            limit_concurrency=limits.max_connections,
+            timeout_keep_alive=limits.keep_alive_seconds,
+            h11_max_incomplete_event_size=limits.max_header_bytes,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._server.should_exit = True
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+
+def make_server(
+    receiver: WebhookReceiver, host: str, port: int, limits: ServerLimits | None = None
+) -> WebhookServer:
+    """A webhook server bound to host:port (port 0 picks a free one), not yet serving."""
+    return WebhookServer(receiver, host, port, limits or ServerLimits())
