@@ -44,7 +44,9 @@ class ServerLimits(BaseModel):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=MEGABYTE)
     max_connections: int = Field(default=1000, ge=2, le=100_000)
     max_buffered_bytes: int = Field(
-        default=64 * MEGABYTE, ge=1024, description="bodies being read, all requests together"
+        default=32 * MEGABYTE,
+        ge=1024,
+        description="bodies being read, all requests together (raised to the largest max_body_bytes)",
     )
     worker_threads: int = Field(default=16, ge=1, le=256, description="requests checked and spooled at once")
 
@@ -81,7 +83,8 @@ def _refusal(status: int, error: str, headers: dict[str, str] | None = None) -> 
 
 def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
     """The ASGI application: POST /webhooks/<source>, GET /healthz."""
-    budget = _BodyBudget(limits.max_buffered_bytes)
+    largest_body = max((s.max_body_bytes for s in receiver.sources.values()), default=0)
+    budget = _BodyBudget(max(limits.max_buffered_bytes, largest_body))
     threads = anyio.CapacityLimiter(limits.worker_threads)
 
     async def health(request: Request) -> JSONResponse:

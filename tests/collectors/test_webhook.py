@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ import yaml
 from elasticsearch import Elasticsearch
 
 from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, spool_path
-from collectors.webhook_server import make_server
+from collectors.webhook_server import ServerLimits, make_server
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from ecoute.errors import ConfigError
@@ -46,12 +47,13 @@ def post_item(
 class Receiver:
     """A running receiver on a free port, with a client that signs what it sends."""
 
-    def __init__(self, state_dir: Path, **config) -> None:
+    def __init__(self, state_dir: Path, limits: ServerLimits | None = None, **config) -> None:
         self.state_dir = state_dir
         self.config = WebhookConfig(name="helpdesk", **config)
         self.receiver = WebhookReceiver([self.config], state_dir, secrets=ENV)
-        self.server = make_server(self.receiver, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/helpdesk"
+        self.server = make_server(self.receiver, "127.0.0.1", 0, limits)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/helpdesk"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.client = httpx.Client(timeout=10)
@@ -68,6 +70,34 @@ class Receiver:
 
     def collector(self, **config) -> WebhookCollector:
         return WebhookCollector(self.config.model_copy(update=config), self.state_dir)
+
+    def connect(self) -> socket.socket:
+        """A raw connection, for what an HTTP client would not send: half requests, held bodies."""
+        return socket.create_connection(("127.0.0.1", self.port), timeout=60)
+
+
+def read_answer(connection: socket.socket) -> tuple[int, dict]:
+    """Status and JSON body of the answer the server sends before closing the connection."""
+    data = b""
+    while chunk := connection.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def request_head(content_length: int, signed: bool = True, expect_continue: bool = False) -> bytes:
+    """The head of a POST whose body will follow (or not); `signed` adds headers that look signed."""
+    lines = [
+        "POST /webhooks/helpdesk HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Content-Type: application/json",
+        f"Content-Length: {content_length}",
+    ]
+    if signed:
+        lines += [f"X-Ecoute-Timestamp: {int(time.time())}", f"X-Ecoute-Signature: v1={'0' * 64}"]
+    if expect_continue:
+        lines.append("Expect: 100-continue")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 @pytest.fixture
@@ -147,6 +177,100 @@ def test_a_body_over_the_limit_is_413_unread(tmp_path: Path):
         assert small.send(post_item("fits")).status_code == 200  # the server still answers
     finally:
         small.stop()
+
+
+def test_a_body_nested_too_deep_is_400_and_the_server_goes_on(hook: Receiver):
+    deep = b"[" * 200_000 + b"]" * 200_000
+    answer = hook.send(deep)
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "JSON nested deeper than 64 levels", "accepted": 0}
+    just_over = hook.send(post_item("deep-65", raw=json.loads("[" * 64 + "]" * 64)))
+    assert just_over.status_code == 400
+    within = hook.send(post_item("deep-10", raw={"a": json.loads("[" * 9 + '"[{["' + "]" * 9)}))
+    assert within.status_code == 200
+    assert [p.native_id for p in hook.collector().fetch({}).posts] == ["deep-10"]
+
+
+def test_a_lone_surrogate_is_400_naming_the_field_and_the_other_items_are_kept(hook: Receiver):
+    batch = [
+        post_item("bad", text="Lumio \ud800 panne"),
+        post_item("good"),
+        post_item("bad-raw", raw={"k": "\udfff"}),
+    ]
+    answer = hook.send(batch)  # json.dumps writes them as escapes: valid JSON, invalid Unicode
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "accepted": 1,
+        "rejected": 2,
+        "problems": [
+            "item 1: text: invalid Unicode (lone surrogate U+D800 at character 6)",
+            "item 3: raw.k: invalid Unicode (lone surrogate U+DFFF at character 0)",
+        ],
+    }
+    assert [p.native_id for p in hook.collector().fetch({}).posts] == ["good"]
+
+
+def test_an_unsigned_request_is_401_before_its_body_is_read(hook: Receiver):
+    with hook.connect() as connection:
+        connection.sendall(request_head(500_000, signed=False))  # and no body at all
+        status, answer = read_answer(connection)
+    assert status == 401 and answer == {"error": "unsigned request: timestamp or signature header missing"}
+
+
+def test_slow_headers_and_slow_bodies_are_answered_408(tmp_path: Path):
+    limits = ServerLimits(header_timeout_seconds=1, body_timeout_seconds=1)
+    hook = Receiver(tmp_path / "state", limits=limits)
+    try:
+        with hook.connect() as connection:
+            connection.sendall(b"POST /webhooks/helpdesk HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never ends
+            assert read_answer(connection) == (408, {"error": "request headers not received in time"})
+        with hook.connect() as connection:
+            connection.sendall(request_head(1000) + b'{"native_id": ')  # 14 of 1000 bytes
+            assert read_answer(connection) == (408, {"error": "body not received within 1 seconds"})
+        assert hook.send(post_item("after")).status_code == 200
+    finally:
+        hook.stop()
+
+
+def test_beyond_max_connections_a_post_is_503_until_they_go(tmp_path: Path):
+    hook = Receiver(tmp_path / "state", limits=ServerLimits(max_connections=4))
+    held = [hook.connect() for _ in range(3)]
+    try:
+        for connection in held:  # each one is inside the server, waiting for a body it will not get
+            connection.sendall(request_head(1000, expect_continue=True))
+            assert connection.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        busy = hook.send(post_item("crowded"))
+        assert busy.status_code == 503
+        assert not spool_path(hook.state_dir, "helpdesk").exists()
+    finally:
+        for connection in held:
+            connection.close()
+    deadline = time.monotonic() + 60
+    while (answer := hook.send(post_item("crowded"))).status_code == 503 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the server notices the closed connections on its own time
+    assert answer.status_code == 200
+    hook.stop()
+
+
+def test_a_replay_is_refused_after_a_restart_even_past_the_spools_tail(tmp_path: Path):
+    state = tmp_path / "state"
+    first = Receiver(state)
+    body = json.dumps(post_item("once")).encode()
+    headers = {"Content-Type": "application/json", **signed_headers(SECRET, body)}
+    assert first.client.post(first.url, content=body, headers=headers).status_code == 200
+    for batch in range(4):  # busy minutes: more than the 4 MB of spool a restart used to read back
+        items = [post_item(f"busy-{batch}-{i}", text="Lumio " + "x" * 9000) for i in range(100)]
+        assert first.send(items).status_code == 200
+    assert spool_path(state, "helpdesk").stat().st_size > 5 * 1024 * 1024
+    first.stop()
+    restarted = Receiver(state)
+    try:
+        replay = restarted.client.post(restarted.url, content=body, headers=headers)
+        assert replay.status_code == 409 and "replay refused" in replay.json()["error"]
+        posts = restarted.collector(max_items_per_run=1000).fetch({}).posts
+        assert [p.native_id for p in posts].count("once") == 1
+    finally:
+        restarted.stop()
 
 
 def test_not_json_wrong_path_and_wrong_method(hook: Receiver):
