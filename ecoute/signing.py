@@ -57,10 +57,13 @@ def verify(
         sent = int(timestamp)
     except ValueError as exc:
         raise SignatureError(f"timestamp {str(timestamp)[:20]!r} is not a number") from exc
+    if abs(sent) > 2**53:  # beyond any clock, and too large to compare with one
+        raise SignatureError(f"timestamp {str(timestamp)[:20]!r} is out of range")
     age = (now if now is not None else time.time()) - sent
     if age > max_age or age < -max_age:
         raise SignatureError(f"timestamp is {age:.0f}s away from now (at most {max_age:.0f}s): refused")
-    if not hmac.compare_digest(sign(secret, sent, body), signature.strip()):
+    # compare_digest refuses non-ASCII text with TypeError: such a header cannot match anyway
+    if not signature.isascii() or not hmac.compare_digest(sign(secret, sent, body), signature.strip()):
         raise SignatureError("signature does not match the body")
     return sent
 

@@ -16,8 +16,10 @@ import httpx
 import pytest
 import yaml
 from elasticsearch import Elasticsearch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, spool_path
+from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, nesting_depth, spool_path
 from collectors.webhook_server import ServerLimits, make_server
 from ecoute.config import load_settings
 from ecoute.engine import Engine
@@ -215,6 +217,41 @@ def test_an_unsigned_request_is_401_before_its_body_is_read(hook: Receiver):
         connection.sendall(request_head(500_000, signed=False))  # and no body at all
         status, answer = read_answer(connection)
     assert status == 401 and answer == {"error": "unsigned request: timestamp or signature header missing"}
+
+
+def test_odd_signature_headers_are_401_not_a_server_error(hook: Receiver):
+    body = json.dumps(post_item("odd")).encode()
+    odd_headers = [
+        {"X-Ecoute-Timestamp": str(int(time.time())), "X-Ecoute-Signature": "v1=\xff\xfe".encode("latin-1")},
+        {"X-Ecoute-Timestamp": "9" * 4000, "X-Ecoute-Signature": "v1=00"},
+        {"X-Ecoute-Timestamp": "9" * 400, "X-Ecoute-Signature": "v1=00"},
+    ]
+    for headers in odd_headers:
+        answer = hook.client.post(hook.url, content=body, headers=headers)
+        assert answer.status_code == 401, answer.text
+    assert not spool_path(hook.state_dir, "helpdesk").exists()
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab'),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\'), inner, max_size=3)
+        ),
+        max_leaves=30,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_nesting_depth_counts_what_the_json_holds_whatever_its_strings_say(value: object):
+    assert nesting_depth(json.dumps(value).encode(), 10_000) == _depth(value)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
 
 
 def test_slow_headers_and_slow_bodies_are_answered_408(tmp_path: Path):

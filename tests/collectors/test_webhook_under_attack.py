@@ -22,7 +22,7 @@ from tests.collectors.test_webhook import ENV, SECRET, post_item
 ATTACKERS_PER_KIND = 100  # 300 in all: slow unsigned bodies, slow forged bodies, slow headers
 ATTACK_SECONDS = 14
 BODY_BYTES = 1_000_000  # announced by each slow body, under the 1 MB default limit
-CHUNK = b"x" * 16384
+CHUNK = b"x" * 32768
 
 
 def process_status(pid: int) -> dict[str, int]:
@@ -62,7 +62,7 @@ async def slow_client(kind: str, port: int, stop_at: float, answers: Counter[str
                     writer.write(CHUNK[: BODY_BYTES - sent])
                     sent += len(CHUNK)
                     await asyncio.wait([answer, asyncio.ensure_future(writer.drain())], timeout=1)
-                    await asyncio.wait([answer], timeout=0.1)
+                    await asyncio.wait([answer], timeout=0.05)
             if answer.done() and not answer.exception():
                 answers[answer.result()[:12].decode(errors="replace")] += 1
         except OSError:
