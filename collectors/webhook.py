@@ -199,9 +199,9 @@ class WebhookSpool:
 
 
 class DeliveryLog:
-    """The signatures received in the last `window` seconds, on disk so that a restart still refuses a replay.
+    """Signatures whose signed timestamp is within `window` seconds, on disk: refused again after a restart.
 
-    One line per delivery, `<epoch seconds> <signature>`, appended and fsync'd before the sender is
+    One line per delivery, `<signed timestamp> <signature>`, appended and fsync'd before the sender is
     answered; rewritten with the live lines only (temp file, fsync, rename) once mostly expired.
     """
 
@@ -321,23 +321,25 @@ class WebhookReceiver:
         except SignatureError as exc:
             return 401, {"error": str(exc)}
         try:
-            verify(secret, timestamp, body, signature, max_age=source.max_age_seconds, now=now)
+            sent = verify(secret, timestamp, body, signature, max_age=source.max_age_seconds, now=now)
         except SignatureError as exc:
             return 409, {"error": str(exc)}
         delivery = str(signature).strip()
         with self._seen_lock:
+            # kept until its signed timestamp is too old to pass verify: a request signed ahead of
+            # the clock stays replayable longer than max_age after it was received
             seen = self._seen[source.name]
             for old in [d for d, t in seen.items() if now - t > source.max_age_seconds]:
                 del seen[old]
             if delivery in seen:
                 return 409, {"error": "this signed request was already received: replay refused"}
-            seen[delivery] = now
+            seen[delivery] = float(sent)
         try:
             status, answer, accepted = self._parse(source, body, now)
             if accepted:  # spooled before the delivery is remembered: a crash between only repeats a post
                 self.spools[source.name].append(accepted, delivery, datetime.fromtimestamp(now, UTC))
             with self._seen_lock:
-                self.deliveries[source.name].record(delivery, now, self._seen[source.name])
+                self.deliveries[source.name].record(delivery, float(sent), self._seen[source.name])
         except BaseException:
             with self._seen_lock:  # not stored: the sender's retry of the same request must be taken
                 self._seen[source.name].pop(delivery, None)

@@ -171,6 +171,22 @@ def test_stale_timestamps_and_replays_are_409(hook: Receiver):
     assert [p.native_id for p in hook.collector().fetch({}).posts] == ["once"]
 
 
+def test_a_request_signed_ahead_of_the_clock_cannot_be_replayed_once_received(tmp_path: Path):
+    clock = [time.time()]
+    receiver = WebhookReceiver(
+        [WebhookConfig(name="helpdesk")], tmp_path, secrets=ENV, clock=lambda: clock[0]
+    )
+    body = json.dumps(post_item("ahead")).encode()
+    headers = signed_headers(SECRET, body, now=clock[0] + 250)  # within max_age_seconds (300) of now
+    assert receiver.receive("/webhooks/helpdesk", headers, body)[0] == 200
+    clock[0] += 320  # more than max_age after it arrived, its timestamp still fresh
+    assert receiver.receive("/webhooks/helpdesk", headers, body)[0] == 409
+    restarted = WebhookReceiver(
+        [WebhookConfig(name="helpdesk")], tmp_path, secrets=ENV, clock=lambda: clock[0]
+    )
+    assert restarted.receive("/webhooks/helpdesk", headers, body)[0] == 409
+
+
 def test_a_body_over_the_limit_is_413_unread(tmp_path: Path):
     small = Receiver(tmp_path / "state", max_body_bytes=2048)
     try:
