@@ -95,6 +95,8 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
         limit = receiver.limit_for(path)
         if limit is None:
             return _refusal(404, f"no webhook source at {path}; use /webhooks/<source name>")
+        if "transfer-encoding" in request.headers:  # with Content-Length too, a proxy may frame it otherwise
+            return _refusal(400, "Transfer-Encoding is not accepted: send the body with a Content-Length")
         declared = request.headers.get("content-length")
         if declared is None or not declared.isdigit():
             return _refusal(411, "Content-Length required")

@@ -270,6 +270,18 @@ def _depth(value: object) -> int:
     return 0
 
 
+def test_a_chunked_body_is_refused_even_with_a_content_length(hook: Receiver):
+    chunk = b"x" * 1000
+    chunked = b"".join(b"3e8\r\n" + chunk + b"\r\n" for _ in range(5)) + b"0\r\n\r\n"
+    with hook.connect() as connection:  # framed two ways: a proxy in front may read another body
+        connection.sendall(
+            request_head(100).replace(b"\r\n\r\n", b"\r\nTransfer-Encoding: chunked\r\n\r\n") + chunked
+        )
+        status, answer = read_answer(connection)
+    assert status == 400
+    assert answer == {"error": "Transfer-Encoding is not accepted: send the body with a Content-Length"}
+
+
 def test_slow_headers_and_slow_bodies_are_answered_408(tmp_path: Path):
     limits = ServerLimits(header_timeout_seconds=1, body_timeout_seconds=1)
     hook = Receiver(tmp_path / "state", limits=limits)
