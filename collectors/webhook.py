@@ -8,7 +8,8 @@ collector reads that spool from its cursor (a byte offset), so pushed posts take
 path and the cursor moves only once they are indexed. Answers:
 200 all accepted; 400 some or all items invalid (the valid ones are still accepted, the body says
 which failed and why); 401 bad or missing signature; 409 timestamp older than `max_age_seconds` (or
-too far ahead) or a signature already received; 411 no Content-Length; 413 body over the limit.
+too far ahead) or a signature already received; 411 no Content-Length; 413 body over the limit;
+408 headers or body too slow and 503 too busy (collectors/webhook_server.py).
 A body nested deeper than MAX_JSON_DEPTH is refused (400) before it is parsed, and an item holding
 invalid Unicode (a lone surrogate such as `"\\ud800"`) is refused (400) with the field that holds it.
 The signatures received within `max_age_seconds` are kept in `<state_dir>/webhooks/<source>.deliveries`
