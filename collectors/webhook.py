@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -395,52 +394,6 @@ class WebhookReceiver:
 def _source_from_path(path: str) -> str | None:
     parts = path.split("?", 1)[0].strip("/").split("/")
     return parts[1] if len(parts) == 2 and parts[0] == "webhooks" and parts[1] else None
-
-
-def make_server(receiver: WebhookReceiver, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server (not yet serving) that hands POSTs to `receiver`; port 0 picks a free one."""
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "EcouteWebhook/1"
-        sys_version = ""
-
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            limit = receiver.limit_for(self.path)
-            if limit is None:
-                self._answer(404, {"error": f"no webhook source at {self.path}; use /webhooks/<source name>"})
-                return
-            declared = self.headers.get("Content-Length")
-            if declared is None or not declared.isdigit():
-                self._answer(411, {"error": "Content-Length required"})
-                return
-            if int(declared) > limit:
-                self.close_connection = True  # the unread body must not be taken for the next request
-                self._answer(413, {"error": f"body of {declared} bytes is over the {limit} byte limit"})
-                return
-            body = self.rfile.read(int(declared))
-            status, answer = receiver.receive(self.path, self.headers, body)
-            self._answer(status, answer)
-
-        def do_GET(self) -> None:  # noqa: N802
-            if self.path == "/healthz":
-                self._answer(200, {"ok": True, "sources": sorted(receiver.sources)})
-                return
-            self._answer(405, {"error": "POST signed JSON to /webhooks/<source name>"}, {"Allow": "POST"})
-
-        def _answer(self, status: int, answer: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
-            log.info("webhook %s %s", self.address_string(), format % args)
-
-    return ThreadingHTTPServer((host, port), Handler)
 
 
 class WebhookCollector:
