@@ -503,10 +503,31 @@ def webhook_serve(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="only this webhook source (repeatable)")
     ] = None,
+    max_connections: Annotated[
+        int | None, typer.Option(help="connections served at once, 503 beyond (default 1000)")
+    ] = None,
+    header_timeout: Annotated[
+        float | None, typer.Option(help="seconds a request's headers may take, 408 after (default 10)")
+    ] = None,
+    body_timeout: Annotated[
+        float | None, typer.Option(help="seconds a request's body may take, 408 after (default 30)")
+    ] = None,
 ) -> None:
     """Accept signed POSTs at /webhooks/<source> and spool them for `ecoute collect` / `ecoute run`."""
-    from collectors.webhook import WebhookConfig, WebhookReceiver
-    from collectors.webhook_server import make_server
+    from pydantic import ValidationError
+
+    from collectors.webhook import WebhookConfig, WebhookReceiver, describe_invalid
+    from collectors.webhook_server import ServerLimits, make_server
+
+    given = {
+        "max_connections": max_connections,
+        "header_timeout_seconds": header_timeout,
+        "body_timeout_seconds": body_timeout,
+    }
+    try:
+        limits = ServerLimits(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        raise EcouteError(f"webhook serve: {describe_invalid(exc)}") from None
 
     settings = _settings(config)
     hooks = [s for s in settings.sources if isinstance(s, WebhookConfig) and s.enabled]
@@ -520,7 +541,7 @@ def webhook_serve(
         raise EcouteError("no enabled source of type webhook in config.yaml")
     receiver = WebhookReceiver(hooks, settings.resolve(settings.state_dir))
     try:
-        server = make_server(receiver, host, port)
+        server = make_server(receiver, host, port, limits)
     except OSError as exc:
         raise EcouteError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -434,6 +434,8 @@ def test_ecoute_webhook_serve_from_the_command_line(tmp_path: Path):
         "serve",
         "--config",
         str(config),
+        "--header-timeout",
+        "1",
         "--port",
         str(port),
     ]
@@ -447,6 +449,9 @@ def test_ecoute_webhook_serve_from_the_command_line(tmp_path: Path):
         headers = {"X-Ecoute-Timestamp": str(timestamp), "X-Ecoute-Signature": sign(SECRET, timestamp, body)}
         answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/helpdesk", content=body, headers=headers)
         assert answer.status_code == 200 and answer.json()["accepted"] == 1
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as slow:
+            slow.sendall(b"POST /webhooks/helpdesk HTTP/1.1\r\n")  # headers that never end
+            assert read_answer(slow) == (408, {"error": "request headers not received in time"})
     finally:
         process.terminate()
         process.wait(timeout=30)
