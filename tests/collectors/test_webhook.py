@@ -317,6 +317,28 @@ def test_beyond_max_connections_a_post_is_503_until_they_go(tmp_path: Path):
     hook.stop()
 
 
+def test_bodies_in_flight_beyond_the_budget_are_503_and_the_budget_comes_back(tmp_path: Path):
+    hook = Receiver(tmp_path / "state", limits=ServerLimits(max_buffered_bytes=2048), max_body_bytes=2048)
+    try:
+        with hook.connect() as slow:
+            slow.sendall(request_head(2000, expect_continue=True))
+            assert slow.recv(100).startswith(b"HTTP/1.1 100 Continue")
+            slow.sendall(b"x" * 1900)  # held in memory until the rest comes, which it never does
+            statuses = []
+            deadline = time.monotonic() + 60
+            while 503 not in statuses and time.monotonic() < deadline:  # until the server has read them
+                statuses.append(hook.send(post_item(f"squeezed-{len(statuses)}")).status_code)
+            assert statuses[-1] == 503 and set(statuses) <= {200, 503}
+        deadline = time.monotonic() + 60
+        while (
+            answer := hook.send(post_item("room-again"))
+        ).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the slow body is dropped when its connection goes
+        assert answer.status_code == 200
+    finally:
+        hook.stop()
+
+
 def test_a_replay_is_refused_after_a_restart_even_past_the_spools_tail(tmp_path: Path):
     state = tmp_path / "state"
     first = Receiver(state)
