@@ -105,6 +105,7 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
         if not request.headers.get(TIMESTAMP_HEADER) or not request.headers.get(SIGNATURE_HEADER):
             return _refusal(401, "unsigned request: timestamp or signature header missing")
         body = bytearray()
+        held = 0  # bytes of this body counted in the budget, until the answer
         try:
             try:
                 async with asyncio.timeout(limits.body_timeout_seconds):
@@ -112,6 +113,7 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
                         if len(body) + len(chunk) > limit:
                             raise _Refused(413, f"body over the {limit} byte limit")
                         budget.take(len(chunk))
+                        held += len(chunk)
                         body += chunk
             except TimeoutError:
                 raise _Refused(
@@ -119,8 +121,10 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
                 ) from None
             except ClientDisconnect:
                 return _refusal(400, "the client went away before its body arrived")
+            whole = bytes(body)
+            body.clear()  # one copy in memory, not two
             status, answer = await anyio.to_thread.run_sync(
-                receiver.receive, path, request.headers, bytes(body), limiter=threads
+                receiver.receive, path, request.headers, whole, limiter=threads
             )
         except _Refused as refused:
             return _refusal(refused.status, refused.error)
@@ -128,7 +132,7 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
             log.error("webhook %s: cannot store the delivery (%s)", path, exc)
             return _refusal(503, "cannot store the delivery now: try again later")
         finally:
-            budget.give_back(len(body))
+            budget.give_back(held)
         return JSONResponse(answer, status_code=status)
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
