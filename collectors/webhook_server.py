@@ -31,6 +31,7 @@ from collectors.webhook import MEGABYTE, WebhookReceiver
 from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 log = logging.getLogger("ecoute.webhook")
+DROPPABLE_AFTER_SECONDS = 1.0  # a body read for less long is never dropped to make room for another
 
 
 class ServerLimits(BaseModel):
@@ -58,20 +59,59 @@ class _Refused(Exception):
         self.error = error
 
 
+class _BodyRead:
+    """One body being read: when it started, what it holds, and its deadline (moved up to drop it)."""
+
+    def __init__(self, deadline: asyncio.Timeout) -> None:
+        self.started = asyncio.get_running_loop().time()
+        self.deadline = deadline
+        self.held = 0
+        self.dropped = False
+
+
 class _BodyBudget:
-    """Bytes of request bodies held in memory by all requests; used from the event loop only."""
+    """Bytes of request bodies held in memory by all requests; used from the event loop only.
+
+    When full, the slowest body that has been reading for a while is dropped (503) to make room: a
+    trickling client cannot keep a fast sender out. With none to drop, the newcomer gets the 503.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.held = 0
+        self.reading: set[_BodyRead] = set()
 
-    def take(self, size: int) -> None:
-        if self.held + size > self.limit:
-            raise _Refused(503, "too many request bodies in flight: try again shortly")
+    def take(self, reader: _BodyRead, size: int) -> None:
+        while self.held + size > self.limit:
+            victim = self._slowest(besides=reader)
+            if victim is None:
+                raise _Refused(503, "too many request bodies in flight: try again shortly")
+            self._drop(victim)
         self.held += size
+        reader.held += size
 
-    def give_back(self, size: int) -> None:
-        self.held -= size
+    def done_reading(self, reader: _BodyRead) -> None:
+        """The body is whole: it can no longer be dropped, its bytes stay counted until give_back."""
+        self.reading.discard(reader)
+
+    def give_back(self, reader: _BodyRead) -> None:
+        self.reading.discard(reader)
+        self.held -= reader.held
+        reader.held = 0
+
+    def _slowest(self, besides: _BodyRead) -> _BodyRead | None:
+        now = asyncio.get_running_loop().time()
+        candidates = [
+            r
+            for r in self.reading
+            if r is not besides and not r.dropped and r.held and now - r.started >= DROPPABLE_AFTER_SECONDS
+        ]
+        return min(candidates, key=lambda r: r.held / (now - r.started), default=None)
+
+    def _drop(self, victim: _BodyRead) -> None:
+        victim.dropped = True
+        self.give_back(victim)  # its bytes go as soon as its reader wakes up, on the next loop turn
+        victim.deadline.reschedule(asyncio.get_running_loop().time())
 
 
 def _refusal(status: int, error: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -105,17 +145,21 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
         if not request.headers.get(TIMESTAMP_HEADER) or not request.headers.get(SIGNATURE_HEADER):
             return _refusal(401, "unsigned request: timestamp or signature header missing")
         body = bytearray()
-        held = 0  # bytes of this body counted in the budget, until the answer
+        reader: _BodyRead | None = None
         try:
             try:
-                async with asyncio.timeout(limits.body_timeout_seconds):
+                async with asyncio.timeout(limits.body_timeout_seconds) as deadline:
+                    reader = _BodyRead(deadline)
+                    budget.reading.add(reader)
                     async for chunk in request.stream():
                         if len(body) + len(chunk) > limit:
                             raise _Refused(413, f"body over the {limit} byte limit")
-                        budget.take(len(chunk))
-                        held += len(chunk)
+                        budget.take(reader, len(chunk))
                         body += chunk
+                budget.done_reading(reader)
             except TimeoutError:
+                if reader is not None and reader.dropped:
+                    raise _Refused(503, "body too slow while the server is busy: send it faster") from None
                 raise _Refused(
                     408, f"body not received within {limits.body_timeout_seconds:g} seconds"
                 ) from None
@@ -132,7 +176,8 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
             log.error("webhook %s: cannot store the delivery (%s)", path, exc)
             return _refusal(503, "cannot store the delivery now: try again later")
         finally:
-            budget.give_back(held)
+            if reader is not None:
+                budget.give_back(reader)
         return JSONResponse(answer, status_code=status)
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
