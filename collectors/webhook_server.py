@@ -31,7 +31,7 @@ from collectors.webhook import MEGABYTE, WebhookReceiver
 from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 log = logging.getLogger("ecoute.webhook")
-DROPPABLE_AFTER_SECONDS = 1.0  # a body read for less long is never dropped to make room for another
+DROPPABLE_AFTER_SECONDS = 0.5  # a body read for less long is never dropped to make room for another
 
 
 class ServerLimits(BaseModel):
