@@ -244,6 +244,7 @@ class MastodonCollector:
             language_hint=_text(original.get("language")),
             created_at=created,
             thread=Thread(parent_id=_text(original.get("in_reply_to_id"))),
+            hashtags=sorted(self._tags(status)),
             engagement=Engagement(
                 likes=_count(original.get("favourites_count")) or 0,
                 replies=_count(original.get("replies_count")) or 0,

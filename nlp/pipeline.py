@@ -12,7 +12,7 @@ from nlp.classifier import Prediction, TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
 from nlp.entities import BrandTerm, entities_in_background
 from nlp.intent import switching_to_brand
-from nlp.language import SUPPORTED, detect_language, normalise, storable
+from nlp.language import MAX_EXTRACTED, SUPPORTED, detect_language, normalise, storable
 from nlp.linking import CustomerDirectory, author_key, resolve_customer
 
 
@@ -162,7 +162,7 @@ def enrich(
                 language=languages[i],
                 enriched_at=now,
                 topics=topics_of(full_texts[i], brand),
-                hashtags=normalised[i].hashtags,
+                hashtags=_hashtags(normalised[i].hashtags, post.hashtags),
                 entities=entities[i],
                 **labels[i],
                 link=link,
@@ -195,6 +195,14 @@ def unenriched(post: RawPost) -> Mention:
 CARRIED = ("source", "platform", "native_id", "url", "author", "title", "text", "created_at", "collected_at",
            "thread", "engagement", "raw")  # fmt: skip
 """What a mention keeps of its post as collected."""
+
+
+def _hashtags(in_text: list[str], listed: list[str]) -> list[str]:
+    """The hashtags read in the text, then those only the platform lists (lower case, each once)."""
+    found = dict.fromkeys(in_text)
+    for tag in listed[:MAX_EXTRACTED]:
+        found.setdefault(tag.lstrip("#").lower())
+    return [t for t in found if t]
 
 
 def carried(post: RawPost) -> dict:

@@ -18,6 +18,10 @@ from tests.collectors.stream_servers import LocalHttpServer, Reply, Seen, fixtur
 TAG_PATH = "/api/v1/timelines/tag/lumio"
 
 
+def recorded(name: str) -> Any:
+    return fixture_json("mastodon", "recorded", name)
+
+
 def status(number: int, text: str = "La box #Lumio redémarre", **extra: Any) -> dict[str, Any]:
     """A status shaped like Mastodon's Status entity, id growing with `number`."""
     status_id = str(113_600_000_000_000_000 + number)
@@ -96,7 +100,7 @@ def test_a_hashtag_page_becomes_posts_with_author_thread_and_engagement(server: 
     claire = by_id["113512345678901250"]
     assert (
         claire.text
-        == "Trois jours sans fibre chez # Lumio , le support ne répond pas\xa0😡 Qui a une solution\xa0?"
+        == "Trois jours sans fibre chez #Lumio, le support ne répond pas\xa0😡\nQui a une solution\xa0?"
     )
     assert "<" not in claire.text
     assert claire.author.handle == "claire_m@piaille.example" and claire.author.id == "109876543210"
@@ -217,6 +221,33 @@ def test_keywords_keep_only_statuses_that_mention_them(server: LocalHttpServer):
     server.route(TAG_PATH, lambda seen: Reply(body=page))
     result = MastodonCollector(config(server, keywords=["fibre"])).fetch({})
     assert sorted(p.text for p in result.posts) == ["La fibre Lumio (1)", "fibre coupée (3)"]
+
+
+def test_recorded_statuses_keep_hashtags_mentions_and_links_as_written(server: LocalHttpServer):
+    """Real responses (tests/fixtures/collectors/mastodon/recorded/README.md), not JSON written here."""
+    hoot_tag = recorded("mastodonpy_timelines_tag_hoot.json")
+    server.route("/api/v1/timelines/tag/hoot", lambda seen: Reply(body=hoot_tag))
+    (hoot,) = MastodonCollector(config(server, hashtags=["hoot"], keywords=["#hoot"])).fetch({}).posts
+    assert hoot.text == "#hoot (hashtag toot)" and hoot.hashtags == ["hoot"]
+
+    reply, guardian = recorded("mastodonpy_status_reply.json"), recorded("mastodon_docs_status_example.json")
+    server.route(TAG_PATH, lambda seen: Reply(body=[reply, guardian]))
+    posts = {p.native_id: p for p in MastodonCollector(config(server)).fetch({}).posts}
+    assert posts[reply["id"]].text == "@mastodonpy_test same!"
+    # A link Mastodon splits into invisible and ellipsis spans is one URL again; paragraphs stay apart.
+    assert posts[guardian["id"]].text == (
+        '"I lost my inheritance with one wrong digit on my sort code"\n\n'
+        "https://www.theguardian.com/money/2019/dec/07/i-lost-my-193000-inheritance-with-one-wrong-digit-on-my-sort-code"
+    )
+    by_handle = MastodonCollector(config(server, keywords=["@mastodonpy_test"])).fetch({}).posts
+    assert [p.native_id for p in by_handle] == [reply["id"]]
+
+
+def test_a_keyword_hashtag_keeps_a_status_that_only_the_platform_tags(server: LocalHttpServer):
+    tagged_only = status(1, text="La box redémarre encore")  # #lumio is in `tags`, not in the text
+    server.route(TAG_PATH, lambda seen: Reply(body=[tagged_only, status(2, text="Rien", tags=[])]))
+    result = MastodonCollector(config(server, keywords=["#Lumio"])).fetch({})
+    assert [p.text for p in result.posts] == ["La box redémarre encore (1)"]
 
 
 def test_the_stream_catches_up_then_yields_updates_and_deletions(server: LocalHttpServer):

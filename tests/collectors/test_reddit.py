@@ -49,7 +49,7 @@ def test_search_pages_posts_and_comment_threads(http_server: ScriptedServer):
     assert list(by_id) == ["t3_1h4xk2a", "t3_1h4wq9z", "t3_1h4u0aa", "t1_m0a1b2c", "t1_m0b2c3d"]
     outage = by_id["t3_1h4xk2a"]
     assert outage.title == "Lumio fibre down again in Lyon?"
-    assert outage.text == "Third outage this week & support says nothing . Anyone else?"
+    assert outage.text == "Third outage this week & support says nothing. Anyone else?"
     assert outage.url == "https://www.reddit.com/r/france/comments/1h4xk2a/lumio_fibre_down_again_in_lyon?/"
     assert outage.author.handle == "lyon_fibre_guy" and outage.author.id.startswith("t2_")
     assert outage.created_at == datetime.fromtimestamp(1764669600, UTC)
