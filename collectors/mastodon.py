@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
@@ -91,19 +92,47 @@ class MastodonCollector:
         """Statuses newer than the cursor for every hashtag and query; `since` backfills from a date."""
         result = FetchResult(cursor=dict(cursor))
         seen: set[str] = set()
+        failures: list[CollectorError] = []
         for tag in self.config.hashtags:
             key = f"tag:{tag}"
             url = f"{self.base}/api/v1/timelines/tag/{quote(tag, safe='')}"
             params: dict[str, Any] = {"limit": self.config.page_size}
             if self.config.local_only:
                 params["local"] = "true"
-            self._read_timeline(
-                url, params, key, cursor.get(key) if since is None else None, since, result, seen
+            after = cursor.get(key) if since is None else None
+            self._keeping_progress(
+                partial(self._read_timeline, url, params, key, after, since, result, seen),
+                key,
+                result,
+                failures,
             )
         for query in self.config.search:
             key = f"search:{query}"
-            self._read_search(query, key, cursor.get(key) if since is None else None, since, result, seen)
+            after = cursor.get(key) if since is None else None
+            read = partial(self._read_search, query, key, after, since, result, seen)
+            if not self._keeping_progress(read, key, result, failures):
+                # Search pages go newest first: what a failed page held may be older than what was read,
+                # so the cursor stays put and the next run reads those statuses again (ids make it safe).
+                _restore(result.cursor, key, cursor.get(key))
+        if failures and not result.posts:
+            raise failures[0]
         return result
+
+    def _keeping_progress(
+        self, read: Callable[[], None], key: str, result: FetchResult, failures: list[CollectorError]
+    ) -> bool:
+        """Run one timeline or search; a page that fails keeps what the pages before it gave (the
+        failure is one problem line). False when it failed."""
+        before = len(result.posts)
+        try:
+            read()
+        except CollectorError as exc:
+            failures.append(exc)
+            result.problems.append(
+                f"{exc}; {len(result.posts) - before} statuses of {key} read before it are kept"
+            )
+            return False
+        return True
 
     def _read_timeline(
         self,
@@ -207,8 +236,9 @@ class MastodonCollector:
         return reached_since
 
     def _same_host(self, link: str, result: FetchResult) -> str | None:
-        if urlsplit(link).hostname != urlsplit(self.base).hostname:
-            result.problems.append(f"{self.config.name}: next page {link} is on another host: not followed")
+        """`link` when it is on the instance itself (scheme, host and port): the token goes only there."""
+        if _origin(link) != _origin(self.base):
+            result.problems.append(f"{self.config.name}: next page {link} is on another origin: not followed")
             return None
         return link
 
@@ -394,3 +424,24 @@ def _date(value: object) -> datetime | None:
         return as_utc(isoparse(value))
     except (ValueError, OverflowError):
         return None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port of `url`, the port filled in from the scheme when left out."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: an origin nothing else has
+        return (parts.scheme, "invalid", None)
+    return (
+        parts.scheme.lower(),
+        (parts.hostname or "").lower(),
+        port or {"http": 80, "https": 443}.get(parts.scheme),
+    )
+
+
+def _restore(cursor: Cursor, key: str, value: str | None) -> None:
+    if value is None:
+        cursor.pop(key, None)
+    else:
+        cursor[key] = value

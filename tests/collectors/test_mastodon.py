@@ -181,6 +181,51 @@ def test_server_errors_until_attempts_run_out_are_one_collector_error(server: Lo
     assert len(server.hits(TAG_PATH)) == 3
 
 
+def test_a_failed_page_keeps_the_pages_before_it_and_the_next_run_resumes_there(server: LocalHttpServer):
+    timeline = Timeline(server, TAG_PATH, [status(n) for n in range(1, 31)])
+    broken = {"on": True}
+
+    def second_page_fails(seen: Seen) -> Reply:
+        if broken["on"] and seen.query.get("min_id") == status(10)["id"]:
+            return Reply(500, "oops")
+        return timeline(seen)
+
+    server.route(TAG_PATH, second_page_fails)
+    collector = MastodonCollector(config(server))
+    first = collector.fetch({"tag:lumio": status(0)["id"]})
+    assert sorted(p.text for p in first.posts) == sorted(
+        f"La box #Lumio redémarre ({n})" for n in range(1, 11)
+    )
+    assert first.cursor == {"tag:lumio": status(10)["id"]}
+    assert first.problems == [
+        f"masto: {server.url}{TAG_PATH}?limit=10&min_id={status(10)['id']}: HTTP 500 after 3 attempts; "
+        "10 statuses of tag:lumio read before it are kept"
+    ]
+    broken["on"] = False
+    second = collector.fetch(first.cursor)
+    assert sorted(int(p.native_id) for p in second.posts) == [int(status(n)["id"]) for n in range(11, 31)]
+
+
+def test_a_next_page_on_another_port_or_scheme_is_not_followed_and_gets_no_token(
+    server: LocalHttpServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("ECOUTE_TEST_MASTODON_TOKEN", "s3cret")
+    port = int(server.url.rsplit(":", 1)[1])
+    elsewhere = [
+        f"http://127.0.0.1:{port + 1}{TAG_PATH}?max_id=1",
+        f"https://127.0.0.1:{port}{TAG_PATH}?max_id=1",
+    ]
+    for link in elsewhere:
+        server.route(
+            TAG_PATH,
+            lambda seen, link=link: Reply(body=[status(1)], headers={"Link": f'<{link}>; rel="next"'}),
+        )
+        result = MastodonCollector(config(server)).fetch({})
+        assert len(result.posts) == 1
+        assert result.problems == [f"masto: next page {link} is on another origin: not followed"]
+    assert len(server.hits(TAG_PATH)) == 2
+
+
 def test_a_body_that_is_not_json_is_one_collector_error(server: LocalHttpServer):
     server.route(TAG_PATH, lambda seen: Reply(body=b'[{"id": "1", "content": "<p>cut'))
     with pytest.raises(CollectorError, match=r"masto: .*/api/v1/timelines/tag/lumio: not JSON \("):
