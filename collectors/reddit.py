@@ -79,11 +79,18 @@ class RedditCollector:
         result = FetchResult(cursor=dict(cursor))
         self._seen, self._quota_spent = set(), False
         threads: list[RawPost] = []
+        failures: list[CollectorError] = []
         for key, path, params in self._listings():
             if self._quota_spent:
                 result.problems.append(f"{self.config.name}: {key}: not read, Reddit's rate limit is spent")
                 continue
-            threads += self._read_listing(key, path, params, cursor, since, result)
+            try:
+                threads += self._read_listing(key, path, params, cursor, since, result)
+            except CollectorError as exc:  # this listing's first page: the others are still read
+                failures.append(exc)
+                result.problems.append(str(exc))
+        if failures and not result.posts:
+            raise failures[0]
         if self.config.comments:
             for post in threads[: self.config.max_comment_threads]:
                 if self._quota_spent:
@@ -120,9 +127,19 @@ class RedditCollector:
         kept: list[RawPost] = []
         after: str | None = None
         reached_known = False
-        for _ in range(self.config.max_pages):
+        posts_before = len(result.posts)
+        for page in range(self.config.max_pages):
             page_params = {**params, "after": after} if after else params
-            listing = self._get(path, page_params)
+            try:
+                listing = self._get(path, page_params)
+            except CollectorError as exc:
+                if page == 0:
+                    raise
+                # Pages go newest first: the failed one may hold posts older than those read, so the
+                # cursor stays where it was and the next run reads these pages again (ids make it safe).
+                read = len(result.posts) - posts_before
+                result.problems.append(f"{exc}; {read} posts of {key} read before it are kept")
+                return kept
             children, after = _listing_children(self.config.name, path, listing)
             seen_before = len(self._seen)
             for position, child in enumerate(children, start=1):

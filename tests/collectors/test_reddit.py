@@ -172,6 +172,25 @@ def test_server_errors_exhausted_become_one_collector_error(http_server: Scripte
         reddit(http_server).fetch({})
 
 
+def test_a_failed_second_page_keeps_the_first_and_the_cursor_waits(http_server: ScriptedServer):
+    def second_page_fails(request: SeenRequest) -> Reply:
+        if request.arg("after"):
+            return Reply(500, "oops")
+        return Reply(200, fixture_json("reddit", "search_page1.json"))
+
+    http_server.route("/search.json", second_page_fails)
+    result = reddit(http_server, comments=False).fetch(
+        {"search:lumio|created": "1.0", "search:lumio|name": "t3_x"}
+    )
+    assert [p.native_id for p in result.posts] == ["t3_1h4xk2a", "t3_1h4wq9z"]
+    # page 2 may hold posts older than page 1's and newer than the cursor: the next run reads them again
+    assert result.cursor == {"search:lumio|created": "1.0", "search:lumio|name": "t3_x"}
+    assert result.problems[-1] == (
+        f"reddit-lumio: {http_server.url}/search.json: HTTP 500 after 2 attempts; "
+        "2 posts of search:lumio read before it are kept"
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [("<html>blocked</html>", "not JSON"), ({"kind": "t3", "data": {}}, "not a Reddit listing")],
