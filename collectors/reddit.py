@@ -260,9 +260,14 @@ class RedditCollector:
 
     def _permalink(self, data: dict[str, Any]) -> str | None:
         permalink = data.get("permalink")
-        if not isinstance(permalink, str) or not permalink.startswith("/"):
-            return None
-        return safe_link(f"https://www.reddit.com{permalink}")
+        if isinstance(permalink, str) and permalink.startswith("/"):
+            return safe_link(f"https://www.reddit.com{permalink}")
+        # Comments read from some listings come without a permalink: Reddit's URL is made of the ids.
+        subreddit, thread, comment = data.get("subreddit"), data.get("link_id"), data.get("id")
+        if all(isinstance(v, str) and v.replace("_", "").isalnum() for v in (subreddit, thread, comment)):
+            thread_id = str(thread).removeprefix("t3_")
+            return safe_link(f"https://www.reddit.com/r/{subreddit}/comments/{thread_id}/_/{comment}/")
+        return None
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
         base, headers = self._endpoint()

@@ -201,6 +201,15 @@ def test_a_malformed_body_is_one_collector_error(http_server: ScriptedServer, bo
         reddit(http_server).fetch({})
 
 
+def test_a_comment_without_permalink_gets_its_url_from_its_ids(http_server: ScriptedServer):
+    thread = fixture_json("reddit", "comments_1h4xk2a.json")
+    del thread[1]["data"]["children"][0]["data"]["permalink"]
+    http_server.route("/search.json", paged_search)
+    http_server.script("/comments/1h4xk2a.json", Reply(200, thread))
+    by_id = {p.native_id: p for p in reddit(http_server).fetch({}).posts}
+    assert by_id["t1_m0a1b2c"].url == "https://www.reddit.com/r/france/comments/1h4xk2a/_/m0a1b2c/"
+
+
 def test_an_unreadable_comment_thread_keeps_the_posts(http_server: ScriptedServer):
     http_server.route("/search.json", paged_search)
     http_server.script("/comments/1h4xk2a.json", Reply(200, {"unexpected": True}))
