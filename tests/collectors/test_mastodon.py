@@ -295,6 +295,38 @@ def test_a_keyword_hashtag_keeps_a_status_that_only_the_platform_tags(server: Lo
     assert [p.text for p in result.posts] == ["La box redémarre encore (1)"]
 
 
+def test_the_local_timeline_is_read_and_kept_by_keywords(server: LocalHttpServer):
+    path = "/api/v1/timelines/public"
+    server.route(path, Timeline(server, path, [status(1, text="Panne Lumio"), status(2, text="Bonjour")]))
+    collector = MastodonCollector(
+        config(server, hashtags=[], public_timeline=True, local_only=True, keywords=["lumio"])
+    )
+    result = collector.fetch({})
+    assert [p.text for p in result.posts] == ["Panne Lumio (1)"]
+    assert server.hits(path)[0].query["local"] == "true"
+    assert result.cursor == {"public": status(2)["id"]}
+    with pytest.raises(ValueError, match="public_timeline needs `keywords`"):
+        config(server, hashtags=[], public_timeline=True)
+
+
+def test_replies_under_a_kept_status_are_read_as_its_thread(server: LocalHttpServer):
+    opening = status(1, text="Fibre #Lumio coupée", replies_count=2)
+    reply = recorded("mastodonpy_status_reply.json")  # a real reply: "@mastodonpy_test same!"
+    context_path = f"/api/v1/statuses/{opening['id']}/context"
+    server.route(TAG_PATH, lambda seen: Reply(body=[opening, status(2)]))
+    server.route(
+        context_path, lambda seen: Reply(body={"ancestors": [], "descendants": [reply, {"id": "x"}]})
+    )
+    result = MastodonCollector(config(server, replies=True, keywords=["fibre"])).fetch({})
+
+    by_id = {p.native_id: p for p in result.posts}
+    assert set(by_id) == {opening["id"], reply["id"]}  # the reply counts through its thread's keyword
+    assert by_id[reply["id"]].thread.root_id == opening["id"]
+    assert by_id[reply["id"]].thread.parent_id == reply["in_reply_to_id"]
+    assert result.problems == [f"masto: {server.url}{context_path}: reply 2: no text"]
+    assert len(server.hits(context_path)) == 1  # status 2 has no replies: its context is not asked for
+
+
 def test_the_stream_catches_up_then_yields_updates_and_deletions(server: LocalHttpServer):
     server.route(TAG_PATH, Timeline(server, TAG_PATH, [status(1), status(2)]))
     live = [
@@ -348,7 +380,7 @@ def test_a_stream_that_cannot_open_is_a_collector_error(server: LocalHttpServer)
 
 
 def test_the_config_needs_a_hashtag_or_a_query():
-    with pytest.raises(ValueError, match="set hashtags or search"):
+    with pytest.raises(ValueError, match="set hashtags, search or public_timeline"):
         MastodonConfig(name="m")
 
 
