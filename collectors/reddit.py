@@ -41,6 +41,10 @@ class RedditConfig(HttpSourceConfig):
         default_factory=list, description="their new posts; with queries, each query within each"
     )
     comments: bool = Field(default=True, description="also read the comment thread of each new post")
+    subreddit_comments: bool = Field(
+        default=False,
+        description="also read each subreddit's newest comments (/r/<sub>/comments), by keywords",
+    )
     max_comment_threads: int = Field(default=10, ge=0, description="comment threads read per run at most")
     page_size: int = Field(default=100, ge=1, le=100)
     user_agent: str = Field(
@@ -103,6 +107,8 @@ class RedditCollector:
         for sub in self.config.subreddits:
             if not self.config.queries:
                 yield f"r/{sub}", f"/r/{sub}/new.json", common
+            if self.config.subreddit_comments:
+                yield f"r/{sub} comments", f"/r/{sub}/comments.json", common
             for query in self.config.queries:
                 params = {**common, "q": query, "sort": "new", "restrict_sr": "on"}
                 yield f"r/{sub} search:{query}", f"/r/{sub}/search.json", params
@@ -119,7 +125,9 @@ class RedditCollector:
         since: datetime | None,
         result: FetchResult,
     ) -> list[RawPost]:
-        """One listing's new posts, pages following `after` up to max_pages; returns the kept posts."""
+        """One listing's new posts (comments for a /comments listing), pages following `after` up to
+        max_pages; returns the kept posts that have comment threads."""
+        kind = "t1" if path.endswith("/comments.json") else "t3"
         seen_created = float(cursor.get(f"{key}|created") or 0)
         seen_name = cursor.get(f"{key}|name")
         floor = since.timestamp() if since else seen_created
@@ -145,8 +153,8 @@ class RedditCollector:
             for position, child in enumerate(children, start=1):
                 data = child.get("data") if isinstance(child, dict) else None
                 where = f"{self.config.name}: {key}: item {position}"
-                if not isinstance(data, dict) or child.get("kind") != "t3":
-                    result.problems.append(f"{where}: not a post")
+                if not isinstance(data, dict) or child.get("kind") != kind:
+                    result.problems.append(f"{where}: not a {'comment' if kind == 't1' else 'post'}")
                     continue
                 created = data.get("created_utc")
                 name = data.get("name")
@@ -162,17 +170,19 @@ class RedditCollector:
                 if created < floor or name == seen_name:
                     reached_known = True
                     continue
-                if data.get("selftext") in GONE:
+                if data.get("body" if kind == "t1" else "selftext") in GONE:
                     result.deletions.append(str(name))
                     continue
                 try:
-                    post = self._post(data)
+                    post = self._comment(data) if kind == "t1" else self._post(data)
                 except ValueError as exc:
                     result.problems.append(f"{where} ({name}): {exc}")
                     continue
-                if mentions_keyword(post, self.config.keywords):
+                # a comment belongs to the conversation its post opened: the post's title counts
+                thread_title = data.get("link_title") if isinstance(data.get("link_title"), str) else None
+                if mentions_keyword(post, self.config.keywords, thread_title=thread_title):
                     result.posts.append(post)
-                    if data.get("num_comments"):
+                    if kind == "t3" and data.get("num_comments"):
                         kept.append(post)
             # a page of nothing but repeats means the server ignores `after`: paging on would loop
             if reached_known or not after or self._quota_spent or len(self._seen) == seen_before:

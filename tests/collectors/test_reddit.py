@@ -210,6 +210,28 @@ def test_a_comment_without_permalink_gets_its_url_from_its_ids(http_server: Scri
     assert by_id["t1_m0a1b2c"].url == "https://www.reddit.com/r/france/comments/1h4xk2a/_/m0a1b2c/"
 
 
+def test_a_subreddits_newest_comments_are_read_by_keywords_and_their_thread_title(
+    http_server: ScriptedServer,
+):
+    """A real /comments listing (tests/fixtures/collectors/reddit/recorded/README.md): no permalinks."""
+    empty = {"kind": "Listing", "data": {"after": None, "children": []}}
+    http_server.route("/r/all/new.json", lambda _: Reply(200, empty))
+    http_server.route(
+        "/r/all/comments.json",
+        lambda _: Reply(200, fixture_json("reddit", "recorded/praw_r_all_comments.json")),
+    )
+    collector = reddit(
+        http_server, queries=[], subreddits=["all"], subreddit_comments=True, keywords=["young americans"]
+    )
+    result = collector.fetch({})
+    (comment,) = result.posts  # kept through its thread's title, not its own words
+    assert comment.native_id == "t1_dbhn11b" and comment.thread.parent_id == "t3_5jk38e"
+    assert comment.url == "https://www.reddit.com/r/news/comments/5jk38e/_/dbhn11b/"
+    assert comment.text.startswith("I'd like join the armchair economists")
+    assert "\n\nThis leads everyone" in comment.text
+    assert result.cursor["r/all comments|name"] in {"t1_dbhn11d", "t1_dbhn11b"}
+
+
 def test_an_unreadable_comment_thread_keeps_the_posts(http_server: ScriptedServer):
     http_server.route("/search.json", paged_search)
     http_server.script("/comments/1h4xk2a.json", Reply(200, {"unexpected": True}))
