@@ -23,6 +23,7 @@ from crm.sources import AnyCrmSource
 from ecoute.config import Secrets, Settings
 from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
 from ecoute.faults import crash_point
+from ecoute.health import skip_reasons
 from ecoute.privacy import Gdpr, pseudonymise
 from ecoute.spool import DeadLetters, LocalCursors, Spool, SpooledOp
 from index.capabilities import detect_capabilities
@@ -551,6 +552,8 @@ class Engine:
             items_last_run=report.fetched,
             indexed_last_run=report.indexed,
             skipped_items_last_run=len(report.problems),
+            duplicates_last_run=report.duplicates,
+            skip_reasons=[{"reason": r, "count": n} for r, n in skip_reasons(report.problems)],
             seconds_last_run=round(report.seconds, 3),
         )
         if failed:
