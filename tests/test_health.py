@@ -22,7 +22,9 @@ def test_skip_reasons_group_the_same_reason_on_different_items():
 
 def test_an_old_error_is_history_after_a_success_and_mostly_skipped_is_a_warning():
     settings = load_settings(ROOT / "config.yaml")
-    first, second = [s.name for s in settings.sources if s.enabled][:2]
+    sample = settings.sources[0]
+    settings.sources = [sample, sample.model_copy(update={"name": "sample-2"})]
+    first, second = "sample", "sample-2"
     recorded = {
         first: {
             "last_error": "HTTP 500",
