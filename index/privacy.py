@@ -78,6 +78,7 @@ class PersonRecords:
 
     `alerts` are about them and go; `alerts_naming` are about more people (a spike, a group) and
     only name them: erasure rewrites those without the person (or deletes one it cannot clean).
+    `reviews_naming` are other people's link proposals that list one of the person's mentions.
     """
 
     mentions: list[dict[str, Any]] = field(default_factory=list)
@@ -88,6 +89,7 @@ class PersonRecords:
     alerts_naming: list[dict[str, Any]] = field(default_factory=list)
     saved_searches: list[dict[str, Any]] = field(default_factory=list)
     identity: Identity = field(default_factory=Identity)
+    reviews_naming: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -97,6 +99,7 @@ class PersonRecords:
             "reviews": len(self.reviews),
             "alerts": len(self.alerts),
             "alerts_rewritten": len(self.alerts_naming),
+            "reviews_rewritten": len(self.reviews_naming),
             "saved_searches": len(self.saved_searches),
         }
 
@@ -175,9 +178,15 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         identity.mention_ids = set(mention_ids)
         crm_records = _all(es, names.crm, by_customer, "id")
         by_mention = [{"terms": {"mention_ids": mention_ids}}] if mention_ids else []
-        reviews = _all(
+        reviews, reviews_naming = [], []
+        for review in _all(
             es, names.reviews, _handle_query("author_handle", handles) + by_customer + by_mention, "id"
-        )
+        ):
+            theirs = normalise_handle(review["author_handle"]) in identity.handles
+            if theirs or review["customer_id"] in customer_ids:
+                reviews.append(review)
+            else:  # someone else's proposal that lists one of the erased mentions
+                reviews_naming.append(review)
         alerts, alerts_naming = [], []
         for alert in _all(
             es,
@@ -201,7 +210,9 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot read what the index holds about this person: {exc}") from exc
-    return PersonRecords(mentions, customers, crm_records, reviews, alerts, alerts_naming, saved, identity)
+    return PersonRecords(
+        mentions, customers, crm_records, reviews, alerts, alerts_naming, saved, identity, reviews_naming
+    )
 
 
 def _delete_ids(es: Elasticsearch, index: str, ids: Iterable[str]) -> int:
@@ -238,34 +249,39 @@ def erase_person(
     """Delete every document `find_person` found and store `rewritten`, the alerts that only named the
     person, cleaned of them (an alert naming them that has no rewrite is deleted); returns the counts."""
     kept = {a.id for a in rewritten}
+    erased = records.identity.mention_ids
+    reviews_left = [
+        {**r, "mention_ids": [i for i in r["mention_ids"] if i not in erased]} for r in records.reviews_naming
+    ]
+    review_ids = [r["id"] for r in records.reviews] + [r["id"] for r in reviews_left if not r["mention_ids"]]
+    review_docs = [(r["id"], r) for r in reviews_left if r["mention_ids"]]
     gone = [a["id"] for a in records.alerts] + [a["id"] for a in records.alerts_naming if a["id"] not in kept]
     counts = {
         "mentions": _delete_mentions(es, names, [m["id"] for m in records.mentions]),
         "alerts": _delete_ids(es, names.alerts, gone),
-        "reviews": _delete_ids(es, names.reviews, [r["id"] for r in records.reviews]),
+        "reviews": _delete_ids(es, names.reviews, review_ids),
         "crm_records": delete_crm_records(es, names, [r["id"] for r in records.crm_records]),
         "customers": delete_customers(es, names, [c["customer_id"] for c in records.customers]),
-        "alerts_rewritten": _rewrite_alerts(es, names, rewritten),
+        "alerts_rewritten": _write(es, names.alerts, [(a.id, a.model_dump(mode="json")) for a in rewritten]),
         "saved_searches": _delete_ids(es, names.saved_searches, [s["id"] for s in records.saved_searches]),
+        "reviews_rewritten": _write(es, names.reviews, review_docs),
     }
     _delete_deliveries(es, names, gone)
     return counts
 
 
-def _rewrite_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> int:
-    actions = (
-        {"_op_type": "index", "_index": names.alerts, "_id": a.id, "_source": a.model_dump(mode="json")}
-        for a in alerts
-    )
+def _write(es: Elasticsearch, index: str, docs: list[tuple[str, dict[str, Any]]]) -> int:
+    """Replace documents by id (erasure's rewrites); returns how many were written."""
+    actions = ({"_op_type": "index", "_index": index, "_id": i, "_source": d} for i, d in docs)
     done = 0
     try:
         for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
             if not ok:
-                raise IndexUnavailableError(f"cannot rewrite alert {item['index'].get('_id')}: {item}")
+                raise IndexUnavailableError(f"cannot rewrite {index} {item['index'].get('_id')}: {item}")
             done += 1
-        es.indices.refresh(index=names.alerts)
+        es.indices.refresh(index=index)
     except TransportError as exc:
-        raise IndexUnavailableError(f"cannot rewrite alerts: {exc}") from exc
+        raise IndexUnavailableError(f"cannot rewrite {index}: {exc}") from exc
     return done
 
 

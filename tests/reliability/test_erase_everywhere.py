@@ -17,7 +17,10 @@ from ecoute.config import ElasticsearchConfig, Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Mention
+from index.documents import Mention, SavedSearch
+from index.reviews import list_reviews
+from index.writes import save_search
+from nlp.pipeline import mention_id
 from tests.conftest import ROOT
 from tests.reliability.conftest import write_posts
 from tests.reliability.proxy import FaultProxy
@@ -130,7 +133,11 @@ def own_index(tmp_path: Path):
 def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: Path, own_index):
     recent = [
         *(post(f"j{i}", HANDLE, f"Panne Lumio fibre coupée encore ce matin {i}", 5 + i) for i in range(6)),
-        post("p1", "paul@social.example", f"Lumio en panne chez @{HANDLE} aussi", 20),
+        # Paul is proposed for a link to Lucy Cox, a customer of the sample CRM, on two posts.
+        post(
+            "p1", "paul@social.example", f"Lumio en panne chez @{HANDLE} aussi", 20, display_name="Lucy Cox"
+        ),
+        post("p3", "paul@social.example", "Lumio toujours lent", 21, display_name="Lucy Cox"),
         post("p2", "noa@social.example", f"Écrivez à {EMAIL} pour la panne Lumio", 22),
         post("jm", "jm_1984@social.example", "Lumio fibre coupée, quelle panne", 24, display_name=NAME),
         *(post(f"o{i}", f"user{i}@social.example", f"Lumio panne générale {i}", 30 + i) for i in range(4)),
@@ -193,6 +200,15 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: P
         "delivery-1",
         now,
     )
+    save_search(
+        es,
+        names,
+        SavedSearch(
+            id="s1", owner="cm@lumio.example", name="Julie", filters={"query": f"@{HANDLE}"}, created_at=now
+        ),
+    )
+    proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
+    assert proposals["paul@social.example"] == sorted(mention_id("posts", n) for n in ("p1", "p3"))
     before = found_in_index(es, names.prefix)
     # Planted for real: her posts, a post naming her, the spike, the link proposal and its review, the CRM.
     assert {"-mentions", "-alerts", "-reviews", "-customers"} <= set(before[NAME] + before[HANDLE])
@@ -200,9 +216,14 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: P
     counts = Engine(settings, es, names).gdpr().erase(Person(emails=[EMAIL.upper()]))
 
     assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 1
+    assert (
+        counts["alerts_rewritten"] >= 1 and counts["reviews_rewritten"] == 1 and counts["saved_searches"] == 1
+    )
     assert found_in_index(es, names.prefix) == {}, found_in_index(es, names.prefix)
     kept = {h["_source"]["native_id"] for h in es.search(index=names.mentions, size=100)["hits"]["hits"]}
-    assert kept == {"o0", "o1", "o2", "o3"}  # everyone else's posts stay
+    assert kept == {"o0", "o1", "o2", "o3", "p3"}  # everyone else's posts stay
+    (paul,) = [r.mention_ids for r in list_reviews(es, names)]
+    assert paul == [mention_id("posts", "p3")]  # Paul's proposal stays, without the post naming Julie
     spike = es.search(index=names.alerts, query={"term": {"kind": "spike"}})["hits"]["hits"]
     assert spike and all(h["_source"]["details"]["explanation"] for h in spike)  # rewritten, not deleted
     assert "marc@social.example" in (state / "webhooks" / "hook.jsonl").read_text(encoding="utf-8")
