@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from index.documents import Mention, SavedSearch
 from index.reviews import list_reviews
 from index.writes import save_search
 from nlp.pipeline import mention_id
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_config
 from tests.reliability.conftest import write_posts
 from tests.reliability.proxy import FaultProxy
 
@@ -120,7 +122,7 @@ def found_on_disk(folder: Path) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def own_index(tmp_path: Path):
+def own_index(tmp_path: Path) -> Iterator[EmbeddedServer]:
     """An embedded index whose data lives in the state folder, so erasure is checked on its files too."""
     server = EmbeddedServer(tmp_path / "state", free_port())
     server.start()
@@ -130,7 +132,19 @@ def own_index(tmp_path: Path):
         server.stop()
 
 
-def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: Path, own_index):
+@dataclass
+class Planted:
+    settings: Settings
+    es: Elasticsearch
+    names: IndexNames
+    state: Path
+
+
+@pytest.fixture
+def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
+    """Julie in every place Écoute keeps anything, through the engine where it can put her there:
+    her posts and others' naming her or proposed as her, collected; a spike naming her; a post of hers
+    spooled while the index refused writes; a dead letter; a webhook spool line; a saved search."""
     recent = [
         *(post(f"j{i}", HANDLE, f"Panne Lumio fibre coupée encore ce matin {i}", 5 + i) for i in range(6)),
         # Paul is proposed for a link to Lucy Cox, a customer of the sample CRM, on two posts.
@@ -156,8 +170,6 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: P
         "alerts": {"spikes": {"weeks": 1, "min_mentions": 5, "min_negative": 3}},
         "reliability": {"bulk_attempts": 1, "bulk_backoff_seconds": 0},
     }
-    from tests.conftest import write_config
-
     names = IndexNames("erase")
     settings: Settings = load_settings(write_config(tmp_path, own_index.url, names.prefix, **options))
     es = connect(own_index.url, ElasticsearchConfig())
@@ -209,11 +221,23 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: P
     )
     proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
     assert proposals["paul@social.example"] == sorted(mention_id("posts", n) for n in ("p1", "p3"))
-    before = found_in_index(es, names.prefix)
-    # Planted for real: her posts, a post naming her, the spike, the link proposal and its review, the CRM.
-    assert {"-mentions", "-alerts", "-reviews", "-customers"} <= set(before[NAME] + before[HANDLE])
+    proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
+    assert proposals["paul@social.example"] == sorted(mention_id("posts", n) for n in ("p1", "p3"))
+    return Planted(settings, es, names, state)
 
-    counts = Engine(settings, es, names).gdpr().erase(Person(emails=[EMAIL.upper()]))
+
+def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
+    planted: Planted, own_index: EmbeddedServer
+):
+    es, names, state = planted.es, planted.names, planted.state
+
+    before = found_in_index(es, names.prefix)
+    assert {"-mentions", "-alerts", "-customers", "-saved-searches"} <= set(before[HANDLE])
+    assert {"-mentions", "-reviews", "-customers"} <= set(before[NAME]) and "-mentions" in before[EMAIL]
+    on_disk = set(found_on_disk(state)[HANDLE])
+    assert {"dead-letters.jsonl", "webhooks/hook.jsonl"} <= on_disk and any("spool/" in f for f in on_disk)
+
+    counts = Engine(planted.settings, es, names).gdpr().erase(Person(emails=[EMAIL.upper()]))
 
     assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 1
     assert (
@@ -225,7 +249,10 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(tmp_path: P
     (paul,) = [r.mention_ids for r in list_reviews(es, names)]
     assert paul == [mention_id("posts", "p3")]  # Paul's proposal stays, without the post naming Julie
     spike = es.search(index=names.alerts, query={"term": {"kind": "spike"}})["hits"]["hits"]
-    assert spike and all(h["_source"]["details"]["explanation"] for h in spike)  # rewritten, not deleted
+    assert spike  # rewritten without her, not deleted: the spike happened
+    for alert in spike:
+        authors = [line for line in alert["_source"]["details"]["explanation"] if line.startswith("authors")]
+        assert authors and authors[0].startswith("authors: @"), alert["_source"]["details"]  # others stay
     assert "marc@social.example" in (state / "webhooks" / "hook.jsonl").read_text(encoding="utf-8")
     own_index.stop()  # the stand-in writes its data file on the way out: what it holds is on disk now
     assert found_on_disk(state) == {}
