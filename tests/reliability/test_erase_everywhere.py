@@ -19,11 +19,13 @@ from ecoute.config import ElasticsearchConfig, Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Mention, SavedSearch
+from index.documents import Alert, Mention, SavedSearch
 from index.reviews import list_reviews
-from index.writes import save_search
+from index.writes import index_mentions, save_search, write_alerts
 from nlp.pipeline import mention_id
 from tests.conftest import ROOT, write_config
+from tests.dashboard.test_auth_alerts import alert
+from tests.factories import make_mention
 from tests.reliability.conftest import write_posts
 from tests.reliability.proxy import FaultProxy
 
@@ -250,9 +252,27 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
     assert paul == [mention_id("posts", "p3")]  # Paul's proposal stays, without the post naming Julie
     spike = es.search(index=names.alerts, query={"term": {"kind": "spike"}})["hits"]["hits"]
     assert spike  # rewritten without her, not deleted: the spike happened
-    for alert in spike:
-        authors = [line for line in alert["_source"]["details"]["explanation"] if line.startswith("authors")]
-        assert authors and authors[0].startswith("authors: @"), alert["_source"]["details"]  # others stay
+    for hit in spike:
+        explanation = hit["_source"]["details"]["explanation"]
+        authors = [line for line in explanation if line.startswith("authors")]
+        assert authors and authors[0].startswith("authors: @"), explanation  # the others stay
     assert "marc@social.example" in (state / "webhooks" / "hook.jsonl").read_text(encoding="utf-8")
     own_index.stop()  # the stand-in writes its data file on the way out: what it holds is on disk now
     assert found_on_disk(state) == {}
+
+
+def test_an_alert_about_someone_else_keeps_its_other_mentions_without_the_erased_ones(
+    es: Elasticsearch, names: IndexNames, settings: Settings
+):
+    marc = make_mention("m1", author={"handle": "marc@social.example"}, text="Lumio, encore en panne.")
+    julie = make_mention("j1", author={"handle": HANDLE}, text="Lumio en panne ici aussi.")
+    index_mentions(es, names, [marc, julie])
+    grouped = alert("m1", "cm@lumio.example", None).model_copy(
+        update={"mention_id": marc.id, "mention_ids": [marc.id, julie.id], "count": 2}
+    )
+    write_alerts(es, names, [grouped])
+
+    Engine(settings, es, names).gdpr().erase(Person(handles=[HANDLE]))
+
+    (kept,) = [Alert.model_validate(h["_source"]) for h in es.search(index=names.alerts)["hits"]["hits"]]
+    assert (kept.id, kept.mention_ids, kept.count) == (grouped.id, [marc.id], 1)
