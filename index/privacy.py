@@ -244,10 +244,11 @@ def _delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str
 
 
 def erase_person(
-    es: Elasticsearch, names: IndexNames, records: PersonRecords, rewritten: list[Alert]
+    es: Elasticsearch, names: IndexNames, records: PersonRecords, rewritten: Iterable[Alert] = ()
 ) -> dict[str, int]:
     """Delete every document `find_person` found and store `rewritten`, the alerts that only named the
     person, cleaned of them (an alert naming them that has no rewrite is deleted); returns the counts."""
+    rewritten = list(rewritten)
     kept = {a.id for a in rewritten}
     erased = records.identity.mention_ids
     reviews_left = [
