@@ -162,7 +162,7 @@ class _Matcher:
             or bool(linked & self.customer_ids)
             or self.identity.in_post(doc.get("text"))
             or self.identity.in_post(doc.get("title"))
-            or self.identity.in_record(str(author.get("display_name") or ""))
+            or self.identity.is_named(author.get("display_name"))
         )
 
 

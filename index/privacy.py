@@ -33,9 +33,9 @@ def _pattern(alternatives: list[str]) -> re.Pattern[str] | None:
 class Identity:
     """How one person shows in free text: their handles, addresses, names and the ids of their mentions.
 
-    A handle counts in a post's text when written `@handle`, or bare when it cannot be a plain word
-    (it holds an `@` or a dot); an address counts anywhere; a full name counts in Écoute's own texts
-    (alert explanations, review reasons), not in what others wrote.
+    A handle counts when written `@handle`, or bare when it cannot be a plain word (it holds an `@` or
+    a dot); an address counts anywhere; a full name counts in Écoute's own texts (alert explanations,
+    saved searches), not in what others wrote.
     """
 
     def __init__(
@@ -51,22 +51,22 @@ class Identity:
         self.mention_ids = set(mention_ids)
         said = [re.escape(e) for e in self.emails]
         said += [("@?" if "@" in h or "." in h else "@") + re.escape(h) for h in self.handles]
-        self._in_posts = re.compile(_BEFORE + "(?:" + "|".join(said) + ")" + _AFTER, re.I) if said else None
-        named = [("@?" + re.escape(h)) for h in self.handles] + [re.escape(e) for e in self.emails]
-        self._in_records = (
-            re.compile(_BEFORE + "(?:" + "|".join(named) + ")" + _AFTER, re.I) if named else None
-        )
+        self._said = _pattern(said)
 
     def in_post(self, text: str | None) -> bool:
         """Whether a post's text or title names the person by handle or address."""
-        return bool(text and self._in_posts and self._in_posts.search(text))
+        return bool(text and self._said and self._said.search(text))
 
     def in_record(self, text: str) -> bool:
         """Whether one of Écoute's own texts names the person by handle, address or full name."""
-        if self._in_records and self._in_records.search(text):
+        if self.in_post(text):
             return True
         folded = f" {fold_name(text)} "
         return any(f" {name} " in folded for name in self.names)
+
+    def is_named(self, display_name: str | None) -> bool:
+        """Whether an author's display name is the person's full name."""
+        return bool(display_name) and fold_name(display_name or "") in self.names
 
     def in_document(self, doc: dict[str, Any]) -> bool:
         return self.in_record(json.dumps(doc, ensure_ascii=False))
