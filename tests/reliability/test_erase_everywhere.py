@@ -241,11 +241,7 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
 
     counts = Engine(planted.settings, es, names).gdpr().erase(Person(emails=[EMAIL.upper()]))
 
-    assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 1
-    assert (
-        counts["alerts_rewritten"] >= 1 and counts["reviews_rewritten"] == 1 and counts["saved_searches"] == 1
-    )
-    assert found_in_index(es, names.prefix) == {}, found_in_index(es, names.prefix)
+    assert found_in_index(es, names.prefix) == {}
     kept = {h["_source"]["native_id"] for h in es.search(index=names.mentions, size=100)["hits"]["hits"]}
     assert kept == {"o0", "o1", "o2", "o3", "p3"}  # everyone else's posts stay
     (paul,) = [r.mention_ids for r in list_reviews(es, names)]
@@ -257,6 +253,10 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
         authors = [line for line in explanation if line.startswith("authors")]
         assert authors and authors[0].startswith("authors: @"), explanation  # the others stay
     assert "marc@social.example" in (state / "webhooks" / "hook.jsonl").read_text(encoding="utf-8")
+    assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 1
+    assert (
+        counts["alerts_rewritten"] >= 1 and counts["reviews_rewritten"] == 1 and counts["saved_searches"] == 1
+    )
     own_index.stop()  # the stand-in writes its data file on the way out: what it holds is on disk now
     assert found_on_disk(state) == {}
 
