@@ -7,10 +7,12 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from collectors.base import RawPost
 from ecoute.config import load_settings
-from ecoute.engine import Engine
+from ecoute.engine import NOT_ENRICHED, Engine
 from index.client import IndexNames
-from index.queries import MentionFilter, search_mentions
+from index.queries import MentionFilter, get_mention, search_mentions
+from nlp.pipeline import unenriched
 from tests.reliability.conftest import posts_config, write_posts
 
 FAR_FUTURE = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
@@ -62,3 +64,25 @@ def test_a_post_dated_9999_does_not_stay_on_top_of_the_inbox(
     assert future.published_claimed == FAR_FUTURE and future.flags == ["future_date"]
     assert future.created_at == future.collected_at < hits[1].created_at
     assert hits[0].created_at == soon and hits[0].published_claimed is None and hits[0].flags == []
+
+
+def test_a_future_post_retried_from_the_dead_letters_is_dated_and_flagged_again(
+    tmp_path: Path, es_server, es: Elasticsearch, names: IndexNames
+):
+    config = posts_config(tmp_path, es_server.url, names.prefix, write_posts(tmp_path / "p.jsonl", []))
+    engine = Engine(load_settings(config), es, names)
+    engine.prepare()
+    raw = RawPost(
+        source="posts", platform="news", native_id="future", text="Lumio, demain.", created_at=FAR_FUTURE
+    )
+    letter = unenriched(raw)  # what a post no model could read waits as
+    assert letter.created_at == raw.collected_at and letter.published_claimed == FAR_FUTURE
+    engine.dead_letters.add(
+        [(letter.id, "posts", f"{NOT_ENRICHED}: TypeError", letter.model_dump(mode="json"))]
+    )
+
+    assert engine.retry_dead_letters() == (1, 0)
+    stored = get_mention(es, names, letter.id)
+    assert stored is not None and stored.model == "fast"  # enriched again from its post
+    assert stored.created_at == raw.collected_at and stored.published_claimed == FAR_FUTURE
+    assert stored.flags == ["future_date"]
