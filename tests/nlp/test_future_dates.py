@@ -64,6 +64,8 @@ def test_a_post_dated_9999_does_not_stay_on_top_of_the_inbox(
     assert future.published_claimed == FAR_FUTURE and future.flags == ["future_date"]
     assert future.created_at == future.collected_at < hits[1].created_at
     assert hits[0].created_at == soon and hits[0].published_claimed is None and hits[0].flags == []
+    shown = search_mentions(es, names, MentionFilter(hide_noise=True)).hits
+    assert "future" in [h.mention.native_id for h in shown]  # a wrong date is not a duplicate or spam
 
 
 def test_a_future_post_retried_from_the_dead_letters_is_dated_and_flagged_again(
