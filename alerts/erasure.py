@@ -31,9 +31,7 @@ def without_person(doc: dict[str, Any], identity: Identity) -> Alert | None:
             "mention_ids": kept,
             "mention_id": primary or (kept[0] if kept else ""),
             "url": alert.url if primary else None,
-            "count": alert.count - (len(alert.mention_ids) - len(kept))
-            if alert.kind != "spike"
-            else alert.count,
+            "count": alert.count if alert.kind == "spike" else len(kept),  # a spike counts the window
             "details": details,
         }
     )

@@ -144,7 +144,7 @@ class _Matcher:
 
     def __init__(self, identity: Identity, customer_ids: set[str]) -> None:
         self.identity, self.customer_ids = identity, customer_ids
-        self.handles = set(identity.handles)
+        self.handles = {*identity.handles, *identity.emails}  # some sources give an address as handle
 
     def __call__(self, doc_id: str, doc: dict[str, Any] | None) -> bool:
         if doc_id in self.identity.mention_ids:
@@ -153,10 +153,8 @@ class _Matcher:
             return False
         author = doc.get("author") or {}
         who = {normalise_handle(str(author.get(k))) for k in ("handle", "id") if author.get(k)}
-        linked = {
-            (doc.get(k) or {}).get("customer_id") if k != "customer_id" else doc.get(k)
-            for k in ("customer_id", "link", "link_proposal")
-        }
+        proposed = [(doc.get(k) or {}).get("customer_id") for k in ("link", "link_proposal")]
+        linked = {doc.get("customer_id"), *proposed}
         return (
             bool(who & self.handles)
             or bool(linked & self.customer_ids)

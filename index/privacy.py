@@ -278,7 +278,10 @@ def _write(es: Elasticsearch, index: str, docs: list[tuple[str, dict[str, Any]]]
     try:
         for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
             if not ok:
-                raise IndexUnavailableError(f"cannot rewrite {index} {item['index'].get('_id')}: {item}")
+                result = item["index"]
+                raise IndexUnavailableError(
+                    f"cannot rewrite {index} {result.get('_id')}: {result.get('error')}"
+                )
             done += 1
         es.indices.refresh(index=index)
     except TransportError as exc:
