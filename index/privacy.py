@@ -22,6 +22,8 @@ from nlp.linking import fold_name, normalise_handle
 # Characters that may continue a handle or an address: a match must not be followed or preceded by one.
 _BEFORE = r"(?<![\w@.+-])"
 _AFTER = r"(?![\w@-]|\.\w)"
+ERASED = "[erased]"
+"""What replaces a team's note, or a former one, that named an erased person."""
 
 
 def _pattern(alternatives: list[str]) -> re.Pattern[str] | None:
@@ -78,7 +80,8 @@ class PersonRecords:
 
     `alerts` are about them and go; `alerts_naming` are about more people (a spike, a group) and
     only name them: erasure rewrites those without the person (or deletes one it cannot clean).
-    `reviews_naming` are other people's link proposals that list one of the person's mentions.
+    `reviews_naming` are other people's link proposals that list one of the person's mentions;
+    `notes_naming` others' mentions whose triage note or its history names them (the note is blanked).
     """
 
     mentions: list[dict[str, Any]] = field(default_factory=list)
@@ -90,6 +93,7 @@ class PersonRecords:
     saved_searches: list[dict[str, Any]] = field(default_factory=list)
     identity: Identity = field(default_factory=Identity)
     reviews_naming: list[dict[str, Any]] = field(default_factory=list)
+    notes_naming: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -100,6 +104,7 @@ class PersonRecords:
             "alerts": len(self.alerts),
             "alerts_rewritten": len(self.alerts_naming),
             "reviews_rewritten": len(self.reviews_naming),
+            "notes_rewritten": len(self.notes_naming),
             "saved_searches": len(self.saved_searches),
         }
 
@@ -208,11 +213,50 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
             for s in _all(es, names.saved_searches, [{"match_all": {}}], "id")
             if identity.in_document(s.get("filters", {}))
         ]
+        # Team notes on others' mentions that name them; a former note lives on in the history only.
+        noted = _all(
+            es,
+            names.mentions,
+            _phrases(["triage.note"], [*said, *full_names]) + [{"term": {"history.field": "note"}}],
+            "id",
+        )
+        notes = [
+            m for m in noted if m["id"] not in identity.mention_ids and identity.in_document(_notes_of(m))
+        ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot read what the index holds about this person: {exc}") from exc
     return PersonRecords(
-        mentions, customers, crm_records, reviews, alerts, alerts_naming, saved, identity, reviews_naming
+        mentions,
+        customers,
+        crm_records,
+        reviews,
+        alerts,
+        alerts_naming,
+        saved,
+        identity,
+        reviews_naming,
+        notes,
     )
+
+
+def _notes_of(mention: dict[str, Any]) -> dict[str, Any]:
+    """The team's words on a mention: its note and the history of its changes."""
+    return {"triage": mention.get("triage"), "history": mention.get("history", [])}
+
+
+def _without_notes(mention: dict[str, Any], identity: Identity) -> dict[str, Any]:
+    """The note and history of a mention with each text that names the person replaced by a marker."""
+
+    def clean(text: str | None) -> str | None:
+        return ERASED if text and identity.in_record(text) else text
+
+    triage = dict(mention.get("triage") or {})
+    if triage.get("note"):
+        triage["note"] = clean(triage["note"])
+    history = [
+        {**h, "old": clean(h.get("old")), "new": clean(h.get("new"))} for h in mention.get("history", [])
+    ]
+    return {"triage": triage or None, "history": history}
 
 
 def _delete_ids(es: Elasticsearch, index: str, ids: Iterable[str]) -> int:
@@ -267,8 +311,25 @@ def erase_person(
         "saved_searches": _delete_ids(es, names.saved_searches, [s["id"] for s in records.saved_searches]),
         "reviews_rewritten": _write(es, names.reviews, review_docs),
     }
+    counts["notes_rewritten"] = _rewrite_notes(es, names, records.notes_naming, records.identity)
     _delete_deliveries(es, names, gone)
     return counts
+
+
+def _rewrite_notes(
+    es: Elasticsearch, names: IndexNames, mentions: list[dict[str, Any]], identity: Identity
+) -> int:
+    if not mentions:
+        return 0
+    try:
+        for mention in mentions:
+            es.update(index=names.mentions, id=mention["id"], doc=_without_notes(mention, identity))
+        es.indices.refresh(index=names.mentions)
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot blank the notes naming the person: {exc}") from exc
+    finally:
+        mark_mentions_changed(es, names)
+    return len(mentions)
 
 
 def _write(es: Elasticsearch, index: str, docs: list[tuple[str, dict[str, Any]]]) -> int:

@@ -21,7 +21,7 @@ from ecoute.privacy import Person
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.documents import Alert, Mention, SavedSearch
 from index.reviews import list_reviews
-from index.writes import index_mentions, save_search, write_alerts
+from index.writes import index_mentions, save_search, update_triage, write_alerts
 from nlp.pipeline import mention_id
 from tests.conftest import ROOT, write_config
 from tests.dashboard.test_auth_alerts import alert
@@ -221,8 +221,20 @@ def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
             id="s1", owner="cm@lumio.example", name="Julie", filters={"query": f"@{HANDLE}"}, created_at=now
         ),
     )
+    # Notes of the team on others' posts: one names her now, one did before it was changed.
+    for native_id, notes in (("o0", [f"{NAME} a appelé"]), ("o1", [f"voir @{HANDLE}", "rappelée"])):
+        for note in notes:
+            current = es.get(index=names.mentions, id=mention_id("posts", native_id))
+            version = current["_seq_no"], current["_primary_term"]
+            update_triage(es, names, current["_id"], {"note": note}, "cm@lumio.example", *version)
     proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
     assert proposals["paul@social.example"] == sorted(mention_id("posts", n) for n in ("p1", "p3"))
+    # Notes of the team on others' posts: one names her now, one did before it was changed.
+    for native_id, notes in (("o0", [f"{NAME} a appelé"]), ("o1", [f"voir @{HANDLE}", "rappelée"])):
+        for note in notes:
+            current = es.get(index=names.mentions, id=mention_id("posts", native_id))
+            version = current["_seq_no"], current["_primary_term"]
+            update_triage(es, names, current["_id"], {"note": note}, "cm@lumio.example", *version)
     proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
     assert proposals["paul@social.example"] == sorted(mention_id("posts", n) for n in ("p1", "p3"))
     return Planted(settings, es, names, state)
@@ -254,6 +266,7 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
         assert authors and authors[0].startswith("authors: @"), explanation  # the others stay
     assert "marc@social.example" in (state / "webhooks" / "hook.jsonl").read_text(encoding="utf-8")
     assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 1
+    assert counts["notes_rewritten"] == 2
     assert (
         counts["alerts_rewritten"] >= 1 and counts["reviews_rewritten"] == 1 and counts["saved_searches"] == 1
     )
