@@ -205,11 +205,16 @@ def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
                 source="hook",
                 platform="mastodon",
                 native_id=n,
-                author=Author(handle=h),
+                author=Author(handle=h, display_name=shown),
                 text=t,
                 created_at=now,
             )
-            for n, h, t in (("w1", HANDLE, "Lumio, encore"), ("w2", "marc@social.example", "Lumio ok"))
+            for n, h, shown, t in (
+                ("w1", HANDLE, None, "Lumio, encore"),
+                ("w2", "jm_2@social.example", NAME, "Lumio lent"),  # shown under her name
+                ("w3", "noa@social.example", None, f"Lumio : écrire à {EMAIL}"),
+                ("w4", "marc@social.example", "Marc", "Lumio ok"),
+            )
         ],
         "delivery-1",
         now,
@@ -265,7 +270,7 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
         authors = [line for line in explanation if line.startswith("authors")]
         assert authors and authors[0].startswith("authors: @"), explanation  # the others stay
     assert "marc@social.example" in (state / "webhooks" / "hook.jsonl").read_text(encoding="utf-8")
-    assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 1
+    assert counts["spooled"] == 1 and counts["dead_letters"] == 1 and counts["webhook_copies"] == 3
     assert counts["notes_rewritten"] == 2
     assert (
         counts["alerts_rewritten"] >= 1 and counts["reviews_rewritten"] == 1 and counts["saved_searches"] == 1
