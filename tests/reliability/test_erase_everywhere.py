@@ -146,7 +146,8 @@ class Planted:
 def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
     """Julie in every place Écoute keeps anything, through the engine where it can put her there:
     her posts and others' naming her or proposed as her, collected; a spike naming her; a post of hers
-    spooled while the index refused writes; a dead letter; a webhook spool line; a saved search."""
+    spooled while the index refused writes; a dead letter; webhook spool lines; a saved search; team
+    notes on others' posts."""
     recent = [
         *(post(f"j{i}", HANDLE, f"Panne Lumio fibre coupée encore ce matin {i}", 5 + i) for i in range(6)),
         # Paul is proposed for a link to Lucy Cox, a customer of the sample CRM, on two posts.
