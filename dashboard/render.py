@@ -60,9 +60,10 @@ def mention_card(
             if author.followers is not None:
                 who.append(literal(t("followers", n=f"{author.followers:,}")))
             st.markdown(" · ".join(who))
-            st.caption(
-                " · ".join(literal(v) for v in (mention.platform, mention.source, when(mention.created_at)))
-            )
+            dates = [when(mention.created_at)]
+            if mention.published_claimed:  # dated when collected: the post's own date is in the future
+                dates.append(t("date_claimed", date=f"{mention.published_claimed:%Y-%m-%d}"))
+            st.caption(" · ".join(literal(v) for v in (mention.platform, mention.source, *dates)))
         url = safe_url(mention.url)
         if url:
             action.link_button(t("open_original"), url, width="stretch")

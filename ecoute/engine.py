@@ -407,7 +407,8 @@ class Engine:
         if not reason.startswith(NOT_ENRICHED):
             return mention
         post = RawPost(
-            **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint"}),
+            **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint", "created_at"}),
+            created_at=mention.published_claimed or mention.created_at,  # dated again, flagged again
             language_hint=mention.language if mention.language != "other" else None,
         )
         try:

@@ -13,6 +13,8 @@ from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, 
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
 ORDERS = ("newest", "attention")
+NOISE_FLAGS = ["near_duplicate", "coordinated", "repeated_link"]
+"""What "hide duplicates and spam" hides; a date in the future is shown (and flagged), not noise."""
 # "Needing attention": what a community manager answers first. Weights add up, so a mention matching
 # more of them ranks higher; each weight is larger than all those below it together.
 ATTENTION_INTENTS = ["complaint", "churn_risk"]
@@ -69,7 +71,11 @@ class MentionFilter:
             filters.append({"exists": {"field": "customer_id"}})
         if self.hide_noise:
             filters.append(
-                {"bool": {"must_not": [{"exists": {"field": "flags"}}, {"term": {"intent.label": "spam"}}]}}
+                {
+                    "bool": {
+                        "must_not": [{"terms": {"flags": NOISE_FLAGS}}, {"term": {"intent.label": "spam"}}]
+                    }
+                }
             )
         if self.customer_id:
             filters.append({"term": {"customer_id": self.customer_id}})
