@@ -258,6 +258,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_report": "Download the report (HTML)",
         "export_report_help": "One self-contained page; print it to PDF from the browser.",
         "export_mentions": "Download these mentions (CSV)",
+        "export_mentions_xlsx": "Download these mentions (XLSX)",
         "export_customers": "Download these customers (CSV)",
         # admin
         "nav_admin": "Admin",
@@ -609,6 +610,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_report": "Télécharger le rapport (HTML)",
         "export_report_help": "Une page autonome ; l'imprimer en PDF depuis le navigateur.",
         "export_mentions": "Télécharger ces mentions (CSV)",
+        "export_mentions_xlsx": "Télécharger ces mentions (XLSX)",
         "export_customers": "Télécharger ces clients (CSV)",
         # admin
         "nav_admin": "Administration",

@@ -10,7 +10,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
-from dashboard.render import literal
+from dashboard.render import WORD_JOINER, literal
 from dashboard.text import t
 from index.client import IndexNames, free_port
 from index.documents import Alert, CustomerLink, Label, Mention, document_id
@@ -45,8 +45,9 @@ def texts(at: AppTest) -> list[str]:
 
 
 def unescaped(markdown: str) -> str:
-    """What a reader sees of markdown whose special characters were backslash-escaped."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """What a reader sees of markdown whose special characters were backslash-escaped and whose
+    autolinks were broken by invisible word joiners."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def shown(at: AppTest) -> str:
