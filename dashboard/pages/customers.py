@@ -113,7 +113,7 @@ def _row(customer: Customer) -> dict[str, str | None]:
 
 
 def crm_record(customer: Customer) -> None:
-    st.subheader(literal(customer.full_name))
+    st.subheader(literal(customer.full_name), anchor=False)  # no heading anchor made of CRM text
     st.caption(t("crm_record"))
     owner = " ".join(
         v for v in (customer.owner_name, f"<{customer.owner_email}>" if customer.owner_email else None) if v
