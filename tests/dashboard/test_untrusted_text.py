@@ -11,6 +11,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
+import pandas as pd
 from elasticsearch import Elasticsearch
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
@@ -226,3 +227,19 @@ def test_a_hostile_post_makes_no_link_and_no_formula_on_any_page_or_export(
     assert hostile_links == {where: [] for where in hostile_links}
     assert formulas == {where: [] for where in formulas}
     assert exports >= 8  # inbox CSV and XLSX, insights CSVs and HTML report, customers, alerts
+
+
+def test_the_xlsx_export_keeps_every_text_exactly_and_runs_none():
+    from dashboard.export import xlsx_bytes  # here, so the other tests of this file run without it
+
+    texts = ['=HYPERLINK("https://phish.example")', "+33 6 11 22 33 44", "-2+3", "@SUM(1)", "\tcmd", "plain"]
+    frame = pd.DataFrame({"text": texts, "followers": [1, 2, 3, 4, 5, 6], "note": ["a\x00b", *[None] * 5]})
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(frame))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in rows] == texts  # as written: no added apostrophe, nothing lost
+    assert [row[1] for row in rows] == [1, 2, 3, 4, 5, 6]  # numbers stay numbers
+    assert rows[0][2] == "a\ufffdb"  # a control character a workbook cannot hold is replaced, not fatal
+    assert {c.data_type for row in sheet.iter_rows(min_row=2, max_col=1) for c in row} == {"s"}
+    assert [c.quotePrefix for row in sheet.iter_rows(min_row=2, max_col=1) for c in row] == [True] * 5 + [
+        False
+    ]
