@@ -209,6 +209,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "customers_found": "{n} customers found",
         "customers_none": "No customer matches this search.",
         "customer_missing": "No customer with id {id!r} in the index.",
+        "customer_not_yours": "Customer {id!r} is not one of your accounts.",
         "crm_record": "CRM record",
         "company": "Company",
         "email": "Email",
@@ -259,6 +260,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_report": "Download the report (HTML)",
         "export_report_help": "One self-contained page; print it to PDF from the browser.",
         "export_mentions": "Download these mentions (CSV)",
+        "export_mentions_xlsx": "Download these mentions (XLSX)",
         "export_customers": "Download these customers (CSV)",
         # admin
         "nav_admin": "Admin",
@@ -564,6 +566,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "customers_found": "{n} clients trouvés",
         "customers_none": "Aucun client ne correspond à cette recherche.",
         "customer_missing": "Aucun client avec l'identifiant {id!r} dans l'index.",
+        "customer_not_yours": "Le client {id!r} ne fait pas partie de vos comptes.",
         "crm_record": "Fiche CRM",
         "company": "Entreprise",
         "email": "E-mail",
@@ -614,6 +617,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_report": "Télécharger le rapport (HTML)",
         "export_report_help": "Une page autonome ; l'imprimer en PDF depuis le navigateur.",
         "export_mentions": "Télécharger ces mentions (CSV)",
+        "export_mentions_xlsx": "Télécharger ces mentions (XLSX)",
         "export_customers": "Télécharger ces clients (CSV)",
         # admin
         "nav_admin": "Administration",
