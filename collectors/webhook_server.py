@@ -32,6 +32,8 @@ from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 log = logging.getLogger("ecoute.webhook")
 DROPPABLE_AFTER_SECONDS = 0.5  # a body read for less long is never dropped to make room for another
+DRAIN_BYTES = 64 * 1024  # a refused request's body up to this size is read and discarded before answering
+DRAIN_SECONDS = 5.0
 
 
 class ServerLimits(BaseModel):
@@ -66,6 +68,7 @@ class _BodyRead:
         self.started = asyncio.get_running_loop().time()
         self.deadline = deadline
         self.held = 0
+        self.received = 0
         self.dropped = False
 
 
@@ -121,6 +124,42 @@ def _refusal(status: int, error: str, headers: dict[str, str] | None = None) -> 
     )
 
 
+def _unread(request: Request, received: int = 0) -> int | None:
+    """Bytes of the body still to come, when its Content-Length says so (None: unknown framing, or a
+    client still waiting for 100 Continue, which has sent nothing the closing could reset)."""
+    declared = request.headers.get("content-length", "")
+    if "transfer-encoding" in request.headers or not declared.isdigit():
+        return None
+    if received == 0 and request.headers.get("expect", "").lower() == "100-continue":
+        return None
+    return max(0, int(declared) - received)
+
+
+async def _refuse(
+    request: Request, status: int, error: str, unread: int | None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A rejection; a small unread rest of the body is read and thrown away first.
+
+    Closing a connection whose body the kernel still holds resets it, and the client may lose the
+    answer; so a rest of up to DRAIN_BYTES is discarded (never kept) within DRAIN_SECONDS and the
+    connection stays open. A larger or slower rest closes the connection.
+    """
+    if unread is not None and unread <= DRAIN_BYTES:
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                while unread:
+                    message = await request.receive()
+                    if message["type"] != "http.request":
+                        return _refusal(status, error, headers)
+                    unread -= len(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        break
+            return JSONResponse({"error": error}, status_code=status, headers=headers)
+        except TimeoutError:
+            pass
+    return _refusal(status, error, headers)
+
+
 def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
     """The ASGI application: POST /webhooks/<source>, GET /healthz."""
     largest_body = max((s.max_body_bytes for s in receiver.sources.values()), default=0)
@@ -134,16 +173,22 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
         path = request.url.path
         limit = receiver.limit_for(path)
         if limit is None:
-            return _refusal(404, f"no webhook source at {path}; use /webhooks/<source name>")
+            return await _refuse(
+                request, 404, f"no webhook source at {path}; use /webhooks/<source name>", _unread(request)
+            )
         if "transfer-encoding" in request.headers:  # with Content-Length too, a proxy may frame it otherwise
             return _refusal(400, "Transfer-Encoding is not accepted: send the body with a Content-Length")
         declared = request.headers.get("content-length")
         if declared is None or not declared.isdigit():
             return _refusal(411, "Content-Length required")
         if int(declared) > limit:
-            return _refusal(413, f"body of {declared} bytes is over the {limit} byte limit")
+            return await _refuse(
+                request, 413, f"body of {declared} bytes is over the {limit} byte limit", _unread(request)
+            )
         if not request.headers.get(TIMESTAMP_HEADER) or not request.headers.get(SIGNATURE_HEADER):
-            return _refusal(401, "unsigned request: timestamp or signature header missing")
+            return await _refuse(
+                request, 401, "unsigned request: timestamp or signature header missing", _unread(request)
+            )
         body = bytearray()
         reader: _BodyRead | None = None
         try:
@@ -154,6 +199,7 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
                     async for chunk in request.stream():
                         if len(body) + len(chunk) > limit:
                             raise _Refused(413, f"body over the {limit} byte limit")
+                        reader.received += len(chunk)
                         budget.take(reader, len(chunk))
                         body += chunk
                 budget.done_reading(reader)
@@ -171,7 +217,13 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
                 receiver.receive, path, request.headers, whole, limiter=threads
             )
         except _Refused as refused:
-            return _refusal(refused.status, refused.error)
+            # a slow body (408, or dropped for a faster one) closes; a turned-away one's small rest is read
+            turned_away = refused.status == 503 and reader is not None and not reader.dropped
+            unread = _unread(request, reader.received) if turned_away and reader is not None else None
+            body.clear()
+            if reader is not None:
+                budget.give_back(reader)  # now, not after the rest is drained
+            return await _refuse(request, refused.status, refused.error, unread)
         except OSError as exc:  # the spool could not be written: nothing was acknowledged, the sender retries
             log.error("webhook %s: cannot store the delivery (%s)", path, exc)
             return _refusal(503, "cannot store the delivery now: try again later")
@@ -181,10 +233,12 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
         return JSONResponse(answer, status_code=status)
 
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
-        return _refusal(404, f"no webhook source at {request.url.path}; use /webhooks/<source name>")
+        error = f"no webhook source at {request.url.path}; use /webhooks/<source name>"
+        return await _refuse(request, 404, error, _unread(request))
 
     async def wrong_method(request: Request, exc: Exception) -> JSONResponse:
-        return _refusal(405, "POST signed JSON to /webhooks/<source name>", {"Allow": "POST"})
+        error = "POST signed JSON to /webhooks/<source name>"
+        return await _refuse(request, 405, error, _unread(request), {"Allow": "POST"})
 
     handlers: dict[Any, Callable[..., Any]] = {404: not_found, 405: wrong_method}
     routes = [
