@@ -6,13 +6,14 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import streamlit as st
 
 from dashboard.render import literal
 from dashboard.text import t
 from ecoute.config import AuthConfig, Settings, UserConfig
-from ecoute.passwords import hash_password, verify_password
+from ecoute.passwords import hash_password, needs_rehash, upgrade_stored_hash, verify_password
 
 SESSION_KEY = "auth"
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -75,12 +76,21 @@ class SignInLimiter:
 SIGN_IN_LIMITER = SignInLimiter()
 
 
-def authenticate(settings: Settings, email: str, password: str) -> UserConfig | None:
-    """The configured user with this email and password, or None (never says which one was wrong)."""
+def authenticate(
+    settings: Settings, email: str, password: str, config_file: Path | None = None
+) -> UserConfig | None:
+    """The configured user with this email and password, or None (never says which one was wrong).
+
+    A hash made with weaker parameters than today's is replaced in `config_file` once it matched.
+    """
     wanted = email.strip().lower()
     user = next((u for u in settings.auth.users if u.email.lower() == wanted), None)
     ok = verify_password(password, user.password_hash if user else _DECOY_HASH)
-    return user if user and ok else None
+    if not (user and ok):
+        return None
+    if config_file is not None and needs_rehash(user.password_hash):
+        upgrade_stored_hash(config_file, user.password_hash, password)
+    return user
 
 
 def current_user(settings: Settings, now: datetime | None = None) -> User | None:
@@ -111,7 +121,9 @@ def sign_in_form(settings: Settings, config_path: str) -> None:
     with st.form("sign_in"):
         st.text_input(t("email"), key="sign_in_email")
         st.text_input(t("password"), type="password", key="sign_in_password")
-        st.form_submit_button(t("sign_in"), type="primary", on_click=_start_session, args=(settings,))
+        st.form_submit_button(
+            t("sign_in"), type="primary", on_click=_start_session, args=(settings, config_path)
+        )
     if st.session_state.pop("sign_in_failed", False):
         st.error(t("sign_in_wrong"))
     locked = st.session_state.pop("sign_in_locked", None)
@@ -119,7 +131,7 @@ def sign_in_form(settings: Settings, config_path: str) -> None:
         st.error(t("sign_in_locked", minutes=locked))
 
 
-def _start_session(settings: Settings) -> None:
+def _start_session(settings: Settings, config_path: str) -> None:
     email = st.session_state.get("sign_in_email", "")
     password = st.session_state.get("sign_in_password", "")
     st.session_state["sign_in_password"] = ""  # never kept once checked
@@ -128,7 +140,7 @@ def _start_session(settings: Settings) -> None:
     if until is not None:  # the password is not even checked while the email is locked
         st.session_state["sign_in_locked"] = max(1, math.ceil((until - now).total_seconds() / 60))
         return
-    user = authenticate(settings, email, password)
+    user = authenticate(settings, email, password, Path(config_path))
     if user is None:
         SIGN_IN_LIMITER.failed(key, now)
         st.session_state["sign_in_failed"] = True
