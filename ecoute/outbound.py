@@ -114,19 +114,36 @@ class AddressGuard:
             for address in found:
                 why = refusal(address)
                 if why:
-                    raise RefusedAddressError(host, f"{host} is {why} ({address}); {LOCAL_HINT}")
+                    raise RefusedAddressError(
+                        host, f"{host} is a private or local address ({address}: {why}); {LOCAL_HINT}"
+                    )
         return found
 
     def check_host(self, url: str) -> list[str]:
-        """`url` checked now, resolving its host (for connections made outside httpx, e.g. websockets)."""
+        """`url` checked now, resolving its host; the checked addresses."""
         self.check_url(url)
         parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            return self.addresses(
-                parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-            )
+            return self.addresses(parts.hostname or "", port)
         except RefusedAddressError as exc:
             raise RefusedAddressError(url, exc.reason) from None
+
+    def connect(self, url: str, timeout: float) -> socket.socket:
+        """A TCP connection to a checked address of `url`'s host (for websockets and other non-httpx use).
+
+        Raises RefusedAddressError, httpcore.ConnectError when the name does not resolve, or OSError.
+        """
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        failure: OSError | None = None
+        for address in self.check_host(url):
+            try:
+                return socket.create_connection((address, port), timeout)
+            except OSError as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
 
 
 class GuardedBackend(httpcore.SyncBackend):

@@ -20,6 +20,7 @@ from alerts.delivery import Alerter
 from alerts.settings import AlertsConfig, WebhookChannel
 from collectors.base import CollectorError
 from collectors.http import HttpSourceConfig, SourceHttp, UnsafeAddressError
+from collectors.streams import connect_ws_socket
 from ecoute.outbound import AddressGuard, guarded_client
 from index.alerting import alerts_for, deliveries_of
 from index.client import IndexNames
@@ -166,7 +167,10 @@ def test_a_webhook_to_an_internal_address_is_refused_unless_local(monkeypatch: p
     links = Links(mention="https://ecoute.example/alerts?alert=a1", customer=None, rule="r", original=None)
     with webhook_receiver() as receiver:
         hook = WebhookChannel(name="crm", url=receiver.url)
-        with pytest.raises(ChannelError, match=r"webhook crm: 127\.0\.0\.1 is a loopback"):
+        with pytest.raises(
+            ChannelError,
+            match=r"webhook crm: 127\.0\.0\.1 is a private or local address \(127\.0\.0\.1: a loopback",
+        ):
             send_webhook(hook, alert, links)
         metadata = WebhookChannel(name="crm", url="http://[64:ff9b::a9fe:a9fe]/latest/meta-data/")
         with pytest.raises(ChannelError, match="cloud metadata address, inside an IPv6 address"):
@@ -197,4 +201,10 @@ def test_an_alert_delivery_to_an_internal_webhook_fails_with_the_reason(
         assert receiver.received == []
     (delivery,) = deliveries_of(es, names, [a.id for a in alerts_for(es, names)])
     assert delivery.status == "failed"
-    assert "127.0.0.1 is a loopback or unspecified address" in (delivery.last_error or "")
+    assert "127.0.0.1 is a private or local address" in (delivery.last_error or "")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[64:ff9b::7f00:1]", "[2002:a9fe:a9fe::1]"])
+def test_a_websocket_stream_to_an_internal_address_is_refused(host: str):
+    with pytest.raises(UnsafeAddressError, match=r"`local: true` allows it"):
+        connect_ws_socket("bsky", f"wss://{host}/subscribe", allow_local=False, timeout=2)
