@@ -117,7 +117,7 @@ def backoff(failures: int, free: int, first_delay_seconds: float, longest: timed
 
 def client_address() -> str:
     """Who is signing in, by network: the connection's IP (an IPv6 address by its /64), "local" if none."""
-    address = st.context.ip_address
+    address = getattr(st.context, "ip_address", None)  # Streamlit versions before it: "local"
     if not address:
         return "local"  # Streamlit gives no address for loopback connections
     try:
