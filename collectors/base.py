@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecoute.errors import EcouteError
@@ -57,6 +58,9 @@ class RawPost(BaseModel):
     collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     thread: Thread = Field(default_factory=Thread)
     engagement: Engagement = Field(default_factory=Engagement)
+    hashtags: list[str] = Field(
+        default_factory=list, description="the platform's own hashtags, without #, where it lists them"
+    )
     raw: dict[str, Any] = Field(default_factory=dict, description="payload kept for audit")
 
 
@@ -117,7 +121,8 @@ class Collector(Protocol):
 
 
 def mentions_keyword(post: RawPost, keywords: list[str], thread_title: str | None = None) -> bool:
-    """True when no keyword filter is set or the title/text contains one (case-insensitive).
+    """True when no keyword filter is set or the title/text contains one (case-insensitive), or a `#tag`
+    keyword names one of the platform's own hashtags.
 
     A reply in a forum or comment thread also counts when `thread_title` (the title of the
     post that opened the thread) contains one: the conversation is about the keyword.
@@ -125,7 +130,8 @@ def mentions_keyword(post: RawPost, keywords: list[str], thread_title: str | Non
     if not keywords:
         return True
     haystack = f"{post.title or ''}\n{thread_title or ''}\n{post.text}".casefold()
-    return any(k.casefold() in haystack for k in keywords)
+    tags = {f"#{tag}".casefold() for tag in post.hashtags}
+    return any(k.casefold() in haystack or k.casefold() in tags for k in keywords)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -147,15 +153,101 @@ def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
+# Blocks that stand as paragraphs get a blank line around them; the others start a new line.
+PARAGRAPH_TAGS = frozenset(
+    ["p", "blockquote", "pre", "ul", "ol", "dl", "table", "h1", "h2", "h3", "h4", "h5", "h6"]
+)
+LINE_TAGS = frozenset(
+    [
+        "br",
+        "div",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "main",
+        "figure",
+        "figcaption",
+        "address",
+        "details",
+        "summary",
+        "form",
+        "fieldset",
+        "legend",
+        "caption",
+    ]
+)
+# HTML collapses ASCII whitespace only: a no-break space is the author's and stays.
+HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
+
+
+class _Break(NavigableString):
+    """A line break put in the tree at a block's edge; `newlines` is how many lines it ends at least."""
+
+    newlines = 1
+
+
+class _ParagraphBreak(_Break):
+    newlines = 2
+
+
 def plain_text(html: str | None) -> str:
-    """The visible text of an HTML fragment (feed and API fields often carry markup)."""
+    """The text of an HTML fragment as the author wrote it (feed and API fields often carry markup).
+
+    Inline runs stay together (`#<span>tag</span>` is `#tag`, a link split in spans is one URL), blocks
+    and `<br>` become line breaks, a `<pre>` keeps its own spacing; script, style and comments are dropped.
+    """
     if not html:
         return ""
     soup = BeautifulSoup(html, "html.parser")
     # script and style bodies are code, not words anyone reads on the page
     for hidden in soup(["script", "style", "template"]):
         hidden.decompose()
-    return soup.get_text(" ", strip=True)
+    for block in soup.find_all(PARAGRAPH_TAGS | LINE_TAGS):
+        kind = _ParagraphBreak if block.name in PARAGRAPH_TAGS else _Break
+        if block.name in ("br", "hr"):
+            block.replace_with(kind(""))
+            continue
+        block.insert(0, kind(""))
+        block.append(kind(""))
+    out: list[str] = []
+    for node in soup.descendants:
+        if isinstance(node, _Break):
+            _end_lines(out, node.newlines)
+        elif type(node) is NavigableString:  # not a comment, CDATA or doctype
+            if node.find_parent("pre") is not None:
+                out.append(str(node))
+            else:
+                _add_text(out, HTML_WHITESPACE.sub(" ", str(node)))
+    return "".join(out).strip()
+
+
+def _add_text(out: list[str], text: str) -> None:
+    """Append `text`, without a space at the start of a line or two spaces in a row."""
+    if not out or out[-1].endswith(("\n", " ")):
+        text = text.lstrip(" ")
+    if text:
+        out.append(text)
+
+
+def _end_lines(out: list[str], newlines: int) -> None:
+    """End the current line so that at least `newlines` line breaks separate what comes next."""
+    if not out:
+        return
+    while out and out[-1].endswith(" "):
+        out[-1] = out[-1].rstrip(" ")
+        if not out[-1]:
+            out.pop()
+    have = len("".join(out[-3:])) - len("".join(out[-3:]).rstrip("\n"))
+    if out and newlines > have:
+        out.append("\n" * (newlines - have))
 
 
 @dataclass

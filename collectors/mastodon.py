@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
@@ -49,13 +50,26 @@ class MastodonConfig(StreamSourceConfig):
     token_env: str = "MASTODON_TOKEN"
     page_size: int = Field(default=40, ge=1, le=40)
     local_only: bool = Field(default=False, description="only statuses of this instance")
+    public_timeline: bool = Field(
+        default=False,
+        description="read the instance's public timeline (its local one with local_only), kept by `keywords`",
+    )
+    replies: bool = Field(
+        default=False, description="also read the replies to each status kept (its context)"
+    )
+    max_reply_threads: int = Field(default=20, ge=1, description="statuses whose replies are read per run")
 
     @model_validator(mode="after")
     def _something_to_read(self) -> MastodonConfig:
-        if not (self.hashtags or self.search):
-            raise ValueError("set hashtags or search (or both)")
+        if not (self.hashtags or self.search or self.public_timeline):
+            raise ValueError("set hashtags, search or public_timeline")
+        if self.public_timeline and not self.keywords:
+            raise ValueError("public_timeline needs `keywords`: the whole timeline is not about you")
         self.hashtags = [t.lstrip("#") for t in self.hashtags]
         return self
+
+
+PUBLIC_KEY = "public"
 
 
 def newer_id(a: str | None, b: str | None) -> str | None:
@@ -91,19 +105,90 @@ class MastodonCollector:
         """Statuses newer than the cursor for every hashtag and query; `since` backfills from a date."""
         result = FetchResult(cursor=dict(cursor))
         seen: set[str] = set()
+        failures: list[CollectorError] = []
         for tag in self.config.hashtags:
             key = f"tag:{tag}"
             url = f"{self.base}/api/v1/timelines/tag/{quote(tag, safe='')}"
             params: dict[str, Any] = {"limit": self.config.page_size}
             if self.config.local_only:
                 params["local"] = "true"
-            self._read_timeline(
-                url, params, key, cursor.get(key) if since is None else None, since, result, seen
+            after = cursor.get(key) if since is None else None
+            self._keeping_progress(
+                partial(self._read_timeline, url, params, key, after, since, result, seen),
+                key,
+                result,
+                failures,
             )
         for query in self.config.search:
             key = f"search:{query}"
-            self._read_search(query, key, cursor.get(key) if since is None else None, since, result, seen)
+            after = cursor.get(key) if since is None else None
+            read = partial(self._read_search, query, key, after, since, result, seen)
+            if not self._keeping_progress(read, key, result, failures):
+                # Search pages go newest first: what a failed page held may be older than what was read,
+                # so the cursor stays put and the next run reads those statuses again (ids make it safe).
+                _restore(result.cursor, key, cursor.get(key))
+        if self.config.public_timeline:
+            key = PUBLIC_KEY
+            params = {"limit": self.config.page_size, **({"local": "true"} if self.config.local_only else {})}
+            after = cursor.get(key) if since is None else None
+            url = f"{self.base}/api/v1/timelines/public"
+            read = partial(self._read_timeline, url, params, key, after, since, result, seen)
+            self._keeping_progress(read, key, result, failures)
+        if failures and not result.posts:
+            raise failures[0]
+        if self.config.replies:
+            self._read_replies(result, seen)
         return result
+
+    def _read_replies(self, result: FetchResult, seen: set[str]) -> None:
+        """The replies under each status kept that has some (`/statuses/:id/context`), as posts of the
+        same thread; a reply counts for `keywords` when its thread's first status does."""
+        threads = [p for p in result.posts if p.engagement.replies and not p.thread.parent_id]
+        for post in threads[: self.config.max_reply_threads]:
+            url = f"{self.base}/api/v1/statuses/{quote(post.native_id, safe='')}/context"
+            try:
+                body = parse_json(self.config.name, url, self._checked(url).content)
+            except CollectorError as exc:  # one unreadable thread loses its replies, not the statuses
+                result.problems.append(f"{exc}: replies not read")
+                continue
+            descendants = body.get("descendants") if isinstance(body, dict) else None
+            if not isinstance(descendants, list):
+                result.problems.append(f"{self.config.name}: {url}: no `descendants` list: replies not read")
+                continue
+            for position, status in enumerate(descendants, start=1):
+                try:
+                    reply = self.to_post(status)
+                except ValueError as exc:
+                    result.problems.append(f"{self.config.name}: {url}: reply {position}: {exc}")
+                    continue
+                if reply.native_id in seen:
+                    continue
+                reply.thread.root_id = post.native_id
+                if mentions_keyword(reply, self.config.keywords, thread_title=post.title or post.text):
+                    seen.add(reply.native_id)
+                    result.posts.append(reply)
+
+    def _checked(self, url: str) -> httpx.Response:
+        response = self.http.get(url, headers=self._headers())
+        if response.status_code >= 400:
+            raise CollectorError(self.config.name, url, f"HTTP {response.status_code}")
+        return response
+
+    def _keeping_progress(
+        self, read: Callable[[], None], key: str, result: FetchResult, failures: list[CollectorError]
+    ) -> bool:
+        """Run one timeline or search; a page that fails keeps what the pages before it gave (the
+        failure is one problem line). False when it failed."""
+        before = len(result.posts)
+        try:
+            read()
+        except CollectorError as exc:
+            failures.append(exc)
+            result.problems.append(
+                f"{exc}; {len(result.posts) - before} statuses of {key} read before it are kept"
+            )
+            return False
+        return True
 
     def _read_timeline(
         self,
@@ -207,8 +292,9 @@ class MastodonCollector:
         return reached_since
 
     def _same_host(self, link: str, result: FetchResult) -> str | None:
-        if urlsplit(link).hostname != urlsplit(self.base).hostname:
-            result.problems.append(f"{self.config.name}: next page {link} is on another host: not followed")
+        """`link` when it is on the instance itself (scheme, host and port): the token goes only there."""
+        if _origin(link) != _origin(self.base):
+            result.problems.append(f"{self.config.name}: next page {link} is on another origin: not followed")
             return None
         return link
 
@@ -244,6 +330,7 @@ class MastodonCollector:
             language_hint=_text(original.get("language")),
             created_at=created,
             thread=Thread(parent_id=_text(original.get("in_reply_to_id"))),
+            hashtags=sorted(self._tags(status)),
             engagement=Engagement(
                 likes=_count(original.get("favourites_count")) or 0,
                 replies=_count(original.get("replies_count")) or 0,
@@ -298,7 +385,7 @@ class MastodonCollector:
 
     def _stream_address(self) -> tuple[str, dict[str, str]]:
         base = str(self.config.streaming_url or self.config.instance).rstrip("/")
-        if len(self.config.hashtags) == 1 and not self.config.search:
+        if len(self.config.hashtags) == 1 and not (self.config.search or self.config.public_timeline):
             kind = "hashtag/local" if self.config.local_only else "hashtag"
             return f"{base}/api/v1/streaming/{kind}", {"tag": self.config.hashtags[0]}
         return f"{base}/api/v1/streaming/{'public/local' if self.config.local_only else 'public'}", {}
@@ -362,12 +449,14 @@ class MastodonCollector:
         keys = [f"tag:{t}" for t in self.config.hashtags if t.casefold() in tags]
         text = f"{post.title or ''}\n{post.text}".casefold()
         keys += [f"search:{q}" for q in self.config.search if q.casefold() in text]
+        if self.config.public_timeline:  # every status of the public stream is one of this timeline's
+            keys.append(PUBLIC_KEY)
         return keys
 
     def _wanted(self, post: RawPost, status: dict[str, Any]) -> bool:
         """A status from the public stream must match a hashtag or query; then the keywords apply."""
         on_topic = bool(self._cursor_keys(post, status))
-        if len(self.config.hashtags) == 1 and not self.config.search:
+        if len(self.config.hashtags) == 1 and not (self.config.search or self.config.public_timeline):
             on_topic = True  # the hashtag stream only carries that hashtag
         return on_topic and mentions_keyword(post, self.config.keywords)
 
@@ -393,3 +482,24 @@ def _date(value: object) -> datetime | None:
         return as_utc(isoparse(value))
     except (ValueError, OverflowError):
         return None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port of `url`, the port filled in from the scheme when left out."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: an origin nothing else has
+        return (parts.scheme, "invalid", None)
+    return (
+        parts.scheme.lower(),
+        (parts.hostname or "").lower(),
+        port or {"http": 80, "https": 443}.get(parts.scheme),
+    )
+
+
+def _restore(cursor: Cursor, key: str, value: str | None) -> None:
+    if value is None:
+        cursor.pop(key, None)
+    else:
+        cursor[key] = value

@@ -41,6 +41,10 @@ class RedditConfig(HttpSourceConfig):
         default_factory=list, description="their new posts; with queries, each query within each"
     )
     comments: bool = Field(default=True, description="also read the comment thread of each new post")
+    subreddit_comments: bool = Field(
+        default=False,
+        description="also read each subreddit's newest comments (/r/<sub>/comments), by keywords",
+    )
     max_comment_threads: int = Field(default=10, ge=0, description="comment threads read per run at most")
     page_size: int = Field(default=100, ge=1, le=100)
     user_agent: str = Field(
@@ -79,11 +83,18 @@ class RedditCollector:
         result = FetchResult(cursor=dict(cursor))
         self._seen, self._quota_spent = set(), False
         threads: list[RawPost] = []
+        failures: list[CollectorError] = []
         for key, path, params in self._listings():
             if self._quota_spent:
                 result.problems.append(f"{self.config.name}: {key}: not read, Reddit's rate limit is spent")
                 continue
-            threads += self._read_listing(key, path, params, cursor, since, result)
+            try:
+                threads += self._read_listing(key, path, params, cursor, since, result)
+            except CollectorError as exc:  # this listing's first page: the others are still read
+                failures.append(exc)
+                result.problems.append(str(exc))
+        if failures and not result.posts:
+            raise failures[0]
         if self.config.comments:
             for post in threads[: self.config.max_comment_threads]:
                 if self._quota_spent:
@@ -96,6 +107,8 @@ class RedditCollector:
         for sub in self.config.subreddits:
             if not self.config.queries:
                 yield f"r/{sub}", f"/r/{sub}/new.json", common
+            if self.config.subreddit_comments:
+                yield f"r/{sub} comments", f"/r/{sub}/comments.json", common
             for query in self.config.queries:
                 params = {**common, "q": query, "sort": "new", "restrict_sr": "on"}
                 yield f"r/{sub} search:{query}", f"/r/{sub}/search.json", params
@@ -112,7 +125,9 @@ class RedditCollector:
         since: datetime | None,
         result: FetchResult,
     ) -> list[RawPost]:
-        """One listing's new posts, pages following `after` up to max_pages; returns the kept posts."""
+        """One listing's new posts (comments for a /comments listing), pages following `after` up to
+        max_pages; returns the kept posts that have comment threads."""
+        kind = "t1" if path.endswith("/comments.json") else "t3"
         seen_created = float(cursor.get(f"{key}|created") or 0)
         seen_name = cursor.get(f"{key}|name")
         floor = since.timestamp() if since else seen_created
@@ -120,16 +135,26 @@ class RedditCollector:
         kept: list[RawPost] = []
         after: str | None = None
         reached_known = False
-        for _ in range(self.config.max_pages):
+        posts_before = len(result.posts)
+        for page in range(self.config.max_pages):
             page_params = {**params, "after": after} if after else params
-            listing = self._get(path, page_params)
+            try:
+                listing = self._get(path, page_params)
+            except CollectorError as exc:
+                if page == 0:
+                    raise
+                # Pages go newest first: the failed one may hold posts older than those read, so the
+                # cursor stays where it was and the next run reads these pages again (ids make it safe).
+                read = len(result.posts) - posts_before
+                result.problems.append(f"{exc}; {read} posts of {key} read before it are kept")
+                return kept
             children, after = _listing_children(self.config.name, path, listing)
             seen_before = len(self._seen)
             for position, child in enumerate(children, start=1):
                 data = child.get("data") if isinstance(child, dict) else None
                 where = f"{self.config.name}: {key}: item {position}"
-                if not isinstance(data, dict) or child.get("kind") != "t3":
-                    result.problems.append(f"{where}: not a post")
+                if not isinstance(data, dict) or child.get("kind") != kind:
+                    result.problems.append(f"{where}: not a {'comment' if kind == 't1' else 'post'}")
                     continue
                 created = data.get("created_utc")
                 name = data.get("name")
@@ -145,17 +170,19 @@ class RedditCollector:
                 if created < floor or name == seen_name:
                     reached_known = True
                     continue
-                if data.get("selftext") in GONE:
+                if data.get("body" if kind == "t1" else "selftext") in GONE:
                     result.deletions.append(str(name))
                     continue
                 try:
-                    post = self._post(data)
+                    post = self._comment(data) if kind == "t1" else self._post(data)
                 except ValueError as exc:
                     result.problems.append(f"{where} ({name}): {exc}")
                     continue
-                if mentions_keyword(post, self.config.keywords):
+                # a comment belongs to the conversation its post opened: the post's title counts
+                thread_title = data.get("link_title") if isinstance(data.get("link_title"), str) else None
+                if mentions_keyword(post, self.config.keywords, thread_title=thread_title):
                     result.posts.append(post)
-                    if data.get("num_comments"):
+                    if kind == "t3" and data.get("num_comments"):
                         kept.append(post)
             # a page of nothing but repeats means the server ignores `after`: paging on would loop
             if reached_known or not after or self._quota_spent or len(self._seen) == seen_before:
@@ -243,9 +270,14 @@ class RedditCollector:
 
     def _permalink(self, data: dict[str, Any]) -> str | None:
         permalink = data.get("permalink")
-        if not isinstance(permalink, str) or not permalink.startswith("/"):
-            return None
-        return safe_link(f"https://www.reddit.com{permalink}")
+        if isinstance(permalink, str) and permalink.startswith("/"):
+            return safe_link(f"https://www.reddit.com{permalink}")
+        # Comments read from some listings come without a permalink: Reddit's URL is made of the ids.
+        subreddit, thread, comment = data.get("subreddit"), data.get("link_id"), data.get("id")
+        if all(isinstance(v, str) and v.replace("_", "").isalnum() for v in (subreddit, thread, comment)):
+            thread_id = str(thread).removeprefix("t3_")
+            return safe_link(f"https://www.reddit.com/r/{subreddit}/comments/{thread_id}/_/{comment}/")
+        return None
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
         base, headers = self._endpoint()

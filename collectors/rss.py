@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import calendar
+import codecs
+import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 import feedparser
+from charset_normalizer import from_bytes
 from pydantic import HttpUrl
 
 from collectors.base import (
@@ -57,13 +61,15 @@ class RssCollector:
             )
             if v
         }
-        feed = feedparser.parse(response.content)
+        feed = feedparser.parse(response.content, response_headers=_content_type(response.headers))
+        result = FetchResult(cursor=next_cursor)
+        if isinstance(feed.get("bozo_exception"), _WRONG_ENCODING):
+            feed = self._decoded_again(response.content, feed, result)
         reason = _bozo_reason(feed)
         if not feed.entries and (reason or not feed.get("version")):
             raise CollectorError(
                 self.config.name, url, f"not an RSS/Atom feed ({reason or 'no feed element'})"
             )
-        result = FetchResult(cursor=next_cursor)
         if reason:
             # feedparser keeps the items it read before the document broke off
             result.problems.append(
@@ -80,17 +86,36 @@ class RssCollector:
                 result.posts.append(post)
         return result
 
+    def _decoded_again(self, content: bytes, feed: Any, result: FetchResult) -> Any:
+        """The feed read in the encoding its bytes are really in, when its declared one does not fit.
+
+        feedparser then falls back to windows-1252, which turns Hebrew, Greek or Cyrillic into Latin
+        letters without a word; a detector reading the bytes does better. The change is a problem line.
+        """
+        guess = from_bytes(content).best()
+        if guess is None or _same_encoding(guess.encoding, feed.get("encoding")):
+            return feed
+        text = XML_DECLARATION.sub("", str(guess), count=1)
+        again = feedparser.parse(text.encode("utf-8"), response_headers={"content-type": "application/xml"})
+        result.problems.append(
+            f"{self.config.name}: {self.config.url}: the feed's declared encoding does not fit its bytes; "
+            f"read as {guess.encoding} (detected)"
+        )
+        return again
+
     def _to_post(self, entry: Any, feed: Any) -> RawPost:
-        native_id = entry.get("id") or entry.get("link")
-        if not native_id:
-            raise ValueError("no id and no link")
         title = plain_text(entry.get("title"))
         body = ""
         if entry.get("content"):
             body = plain_text(entry.content[0].get("value"))
         body = body or plain_text(entry.get("summary"))
         if not (title or body):
-            raise ValueError(f"{native_id}: no title and no text")
+            raise ValueError(f"{entry.get('id') or entry.get('link') or 'item'}: no title and no text")
+        # RSS 2.0 lets an item have neither guid nor link: its id is then what it says, so it stays the
+        # same from one run to the next and the item is indexed once.
+        native_id = (
+            entry.get("id") or entry.get("link") or _content_id(str(self.config.url), entry, title, body)
+        )
         when = entry.get("published_parsed") or entry.get("updated_parsed")
         created = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else datetime.now(UTC)
         author_name = entry.get("author") or feed.feed.get("title")
@@ -110,6 +135,29 @@ class RssCollector:
 
 # Documents feedparser flags but reads completely (a wrong encoding declaration, an odd content type).
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+# The bytes do not fit the declared (or guessed) encoding: feedparser fell back to another one.
+_WRONG_ENCODING = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
+XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+
+
+def _content_type(headers: Any) -> dict[str, str]:
+    """The server's Content-Type for feedparser, which weighs its charset against the document's."""
+    value = headers.get("Content-Type")
+    return {"content-type": value} if value else {}
+
+
+def _same_encoding(one: str | None, other: str | None) -> bool:
+    try:
+        return codecs.lookup(one or "").name == codecs.lookup(other or "").name
+    except LookupError:
+        return False
+
+
+def _content_id(feed_url: str, entry: Any, title: str, body: str) -> str:
+    """A stable id for an item without guid or link: the feed, the item's title, text and date."""
+    when = entry.get("published") or entry.get("updated") or ""
+    digest = hashlib.sha256("\x1f".join((feed_url, title, body, when)).encode("utf-8", "replace"))
+    return f"content:{digest.hexdigest()[:32]}"
 
 
 def _bozo_reason(feed: Any) -> str | None:

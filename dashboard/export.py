@@ -1,15 +1,20 @@
-"""What the dashboard hands out: CSV of a view and a self-contained HTML report.
+"""What the dashboard hands out: CSV and XLSX of a view and a self-contained HTML report.
 
-Everything from posts and the CRM is escaped in the report: a post can never inject markup.
+Everything from posts and the CRM is escaped in the report: a post can never inject markup. No cell of
+any export starts like a spreadsheet formula: a post saying `=HYPERLINK(...)` stays text once opened.
 """
 
 from __future__ import annotations
 
+import io
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from dashboard.text import t
 from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
@@ -70,9 +75,54 @@ def customers_frame(customers: list[Customer]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*CUSTOMER_COLUMNS, "emails", "phones", "handles", "quality"])
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet program reads as the start of a formula (or strips before one)."""
+
+
+def neutralised(value: object) -> object:
+    """Text that starts like a formula gets a leading `'`, so it is shown, never run; the rest is kept."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every cell and column name `neutralised`."""
+    safe = frame.map(neutralised) if not frame.empty else frame.copy()
+    safe.columns = [neutralised(c) for c in frame.columns]
+    return safe
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with a byte-order mark, so spreadsheet programs read accents right; formulas neutralised."""
+    return neutralised_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def _xlsx_cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))  # control characters openpyxl refuses
+
+
+def xlsx_bytes(frame: pd.DataFrame, title: str = "Écoute") -> bytes:
+    """One worksheet; every text cell is stored as a string (never a formula) and shown exactly as
+    written: a formula-like one carries Excel's own "quote prefix" instead of an added `'`."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    rows = [list(frame.columns), *frame.itertuples(index=False, name=None)]
+    for r, row in enumerate(rows, start=1):
+        for c, raw in enumerate(row, start=1):
+            value = _xlsx_cell(raw)
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+                cell.quotePrefix = value.startswith(FORMULA_STARTS)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def over_time_frame(buckets: list[SentimentBucket]) -> pd.DataFrame:
@@ -125,9 +175,14 @@ class Report:
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+def _cell(value: object) -> str:
+    """Escaped and neutralised: a report's table pasted into a spreadsheet runs no formula either."""
+    return escape(str(neutralised(value)))
+
+
 def _table(headers: list[str], rows: list[list[object]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    head = "".join(f"<th>{_cell(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

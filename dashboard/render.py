@@ -15,13 +15,24 @@ SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
 CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}
 
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured Markdown turns bare `scheme://`, `www.` and `name@host` into links even when every
+# character is escaped (the escapes are gone by the time autolinking looks at the text), so an invisible
+# word joiner goes inside each of them: the reader sees the same characters, and no link is made.
+WORD_JOINER = "\u2060"
+_AUTOLINK_START = re.compile(r":(?=/)|@|www(?=\.)", re.IGNORECASE)
+
+
+def unlinked(text: str) -> str:
+    """`text` with every place GFM would start an autolink broken by a word joiner."""
+    return _AUTOLINK_START.sub(lambda m: m.group(0) + WORD_JOINER, text)
 
 
 def literal(value: object) -> str:
     """`value` as markdown that shows exactly its characters on one line: every ASCII punctuation
-    mark is backslash-escaped, so no emphasis, link, HTML, directive or formula can come through."""
+    mark is backslash-escaped and every autolink start broken, so no emphasis, link, HTML, directive
+    or formula can come through."""
     text = " ".join(str(value).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", unlinked(text))
 
 
 def safe_url(url: str | None) -> str | None:
@@ -60,9 +71,10 @@ def mention_card(
             if author.followers is not None:
                 who.append(literal(t("followers", n=f"{author.followers:,}")))
             st.markdown(" · ".join(who))
-            st.caption(
-                " · ".join(literal(v) for v in (mention.platform, mention.source, when(mention.created_at)))
-            )
+            dates = [when(mention.created_at)]
+            if mention.published_claimed:  # dated when collected: the post's own date is in the future
+                dates.append(t("date_claimed", date=f"{mention.published_claimed:%Y-%m-%d}"))
+            st.caption(" · ".join(literal(v) for v in (mention.platform, mention.source, *dates)))
         url = safe_url(mention.url)
         if url:
             action.link_button(t("open_original"), url, width="stretch")

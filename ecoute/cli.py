@@ -145,36 +145,44 @@ def collect(
         from datetime import UTC
 
         since = since.replace(tzinfo=UTC)
-    report = engine.collect(source, since=since)
-    for problem in report.problems:
-        typer.echo(problem, err=True)
+    report = engine.collect(source, since=since)  # each problem is logged once, by the engine
     typer.echo(report.line())
     if report.error or report.failed:
         raise typer.Exit(1)
 
 
 @app.command()
-def sources(config: ConfigOption = Path("config.yaml")) -> None:
-    """Health of every source: last success, last error, items per run."""
+def sources(
+    config: ConfigOption = Path("config.yaml"),
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per source")] = False,
+) -> None:
+    """Health of every source: state, last run and success, items read / new / skipped and why, errors."""
+    from ecoute.health import source_health
+    from index.client import IndexNames
     from index.queries import source_states
 
     settings = _settings(config)
-    engine_es = open_index(settings, start_embedded=False)
-    from index.client import IndexNames
+    es = open_index(settings, start_embedded=False)
+    states = source_states(es, IndexNames(settings.elasticsearch.index_prefix))
+    health = source_health(settings, {s.source: s.data for s in states})
+    if as_json:
+        typer.echo(json.dumps([h.as_dict() for h in health], ensure_ascii=False, indent=2))
+        return
+    header = ["source", "type", "state", "last success", "read", "new", "skipped", "fails", "why"]
+    rows = [
+        [
+            h.name, h.type, h.state, h.last_success or "-", *(_count(v) for v in (h.read, h.new, h.skipped)),
+            str(h.failures), h.error or "; ".join(f"{reason} ({n})" for reason, n in h.skip_reasons),
+        ]
+        for h in health
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
-    health = {
-        s.source: s.data for s in source_states(engine_es, IndexNames(settings.elasticsearch.index_prefix))
-    }
-    typer.echo(
-        f"{'source':<16} {'type':<10} {'on':<3} {'last success':<26} {'items':>5} {'fails':>5}  last error"
-    )
-    for src in settings.sources:
-        h = health.get(src.name, {})
-        typer.echo(
-            f"{src.name:<16} {src.type:<10} {'yes' if src.enabled else 'no':<3} "
-            f"{h.get('last_success', '-'):<26} {h.get('items_last_run', '-')!s:>5} "
-            f"{h.get('consecutive_failures', 0)!s:>5}  {h.get('last_error', '')}"
-        )
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _start_dashboard(config: Path, settings: Settings) -> subprocess.Popen:

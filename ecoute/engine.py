@@ -23,6 +23,7 @@ from crm.sources import AnyCrmSource
 from ecoute.config import Secrets, Settings
 from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
 from ecoute.faults import crash_point
+from ecoute.health import skip_reasons
 from ecoute.privacy import Gdpr, pseudonymise
 from ecoute.spool import DeadLetters, LocalCursors, Spool, SpooledOp
 from index.capabilities import detect_capabilities
@@ -406,7 +407,8 @@ class Engine:
         if not reason.startswith(NOT_ENRICHED):
             return mention
         post = RawPost(
-            **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint"}),
+            **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint", "created_at"}),
+            created_at=mention.published_claimed or mention.created_at,  # dated again, flagged again
             language_hint=mention.language if mention.language != "other" else None,
         )
         try:
@@ -551,6 +553,8 @@ class Engine:
             items_last_run=report.fetched,
             indexed_last_run=report.indexed,
             skipped_items_last_run=len(report.problems),
+            duplicates_last_run=report.duplicates,
+            skip_reasons=[{"reason": r, "count": n} for r, n in skip_reasons(report.problems)],
             seconds_last_run=round(report.seconds, 3),
         )
         if failed:

@@ -17,6 +17,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from alerts.erasure import without_person
 from collectors.base import Author
 from ecoute.errors import ConfigError
 from ecoute.safeguards import PrivacyConfig
@@ -24,6 +25,7 @@ from ecoute.spool import DeadLetters, Spool
 from index.client import IndexNames
 from index.documents import AuditRecord, Mention
 from index.privacy import (
+    Identity,
     PersonRecords,
     delete_mentions_and_alerts,
     erase_person,
@@ -129,7 +131,8 @@ class PersonData:
             "customers": r.customers,
             "crm_records": r.crm_records,
             "link_reviews": r.reviews,
-            "alerts": r.alerts,
+            "alerts": r.alerts + r.alerts_naming,
+            "saved_searches": r.saved_searches,
             "spooled_mentions": self.spooled,
             "dead_letters": self.dead_letters,
             "received_by_webhook": self.received,
@@ -137,20 +140,28 @@ class PersonData:
 
 
 class _Matcher:
-    """Whether a locally buffered mention document is about the person."""
+    """Whether a locally buffered post or mention document is about the person."""
 
-    def __init__(self, handles: list[str], customer_ids: set[str], mention_ids: set[str]) -> None:
-        self.handles = {normalise_handle(h) for h in handles}
-        self.customer_ids, self.mention_ids = customer_ids, mention_ids
+    def __init__(self, identity: Identity, customer_ids: set[str]) -> None:
+        self.identity, self.customer_ids = identity, customer_ids
+        self.handles = {*identity.handles, *identity.emails}  # some sources give an address as handle
 
     def __call__(self, doc_id: str, doc: dict[str, Any] | None) -> bool:
-        if doc_id in self.mention_ids:
+        if doc_id in self.identity.mention_ids:
             return True
         if not doc:
             return False
         author = doc.get("author") or {}
         who = {normalise_handle(str(author.get(k))) for k in ("handle", "id") if author.get(k)}
-        return bool(who & self.handles) or doc.get("customer_id") in self.customer_ids
+        proposed = [(doc.get(k) or {}).get("customer_id") for k in ("link", "link_proposal")]
+        linked = {doc.get("customer_id"), *proposed}
+        return (
+            bool(who & self.handles)
+            or bool(linked & self.customer_ids)
+            or self.identity.in_post(doc.get("text"))
+            or self.identity.in_post(doc.get("title"))
+            or self.identity.is_named(author.get("display_name"))
+        )
 
 
 class Gdpr:
@@ -175,11 +186,7 @@ class Gdpr:
         if set(linked) - set(handles):
             handles = list(dict.fromkeys([*handles, *linked]))
             records = find_person(self.es, self.names, handles, person.emails)
-        matcher = _Matcher(
-            [*handles, *person.emails],
-            {c["customer_id"] for c in records.customers},
-            {m["id"] for m in records.mentions},
-        )
+        matcher = _Matcher(records.identity, {c["customer_id"] for c in records.customers})
         spooled = [
             op.doc or {"id": op.id}
             for segment in self.spool.segments()
@@ -229,7 +236,9 @@ class Gdpr:
     def erase(self, person: Person) -> dict[str, int]:
         """Delete every mention, link, alert, CRM mirror and buffered copy about the person, then audit it."""
         data, matcher = self._search(person)
-        counts = erase_person(self.es, self.names, data.records)
+        identity = data.records.identity
+        rewritten = [a for a in (without_person(d, identity) for d in data.records.alerts_naming) if a]
+        counts = erase_person(self.es, self.names, data.records, rewritten)
         counts["spooled"] = self.spool.erase(lambda op: matcher(op.id, op.doc))
         counts["dead_letters"] = self.dead_letters.erase(lambda letter: matcher(letter.id, letter.doc))
         counts["webhook_copies"] = self._erase_webhook_copies(matcher)

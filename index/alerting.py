@@ -14,6 +14,7 @@ from elasticsearch.helpers import streaming_bulk
 from ecoute.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.documents import Alert, Delivery, Mention, StoredRule, mapping_for
+from index.queries import OwnerScope
 
 MAX_TERMS = 1000
 
@@ -128,11 +129,15 @@ def add_to_alert(
     raise IndexUnavailableError(f"alert {alert_id}: too many concurrent changes")
 
 
-def get_alert(es: Elasticsearch, names: IndexNames, alert_id: str) -> Alert | None:
+def get_alert(
+    es: Elasticsearch, names: IndexNames, alert_id: str, scope: OwnerScope | None = None
+) -> Alert | None:
+    """The alert with this id; None when there is none, or when `scope` does not hold it."""
     try:
-        return Alert.model_validate(es.get(index=names.alerts, id=alert_id)["_source"])
+        alert = Alert.model_validate(es.get(index=names.alerts, id=alert_id)["_source"])
     except NotFoundError:
         return None
+    return alert if scope is None or scope.holds_alert(alert) else None
 
 
 def acknowledge_alert(es: Elasticsearch, names: IndexNames, alert_id: str, by: str, at: datetime) -> None:
@@ -153,9 +158,11 @@ def alerts_for(
     since: datetime | None = None,
     until: datetime | None = None,
     size: int = 200,
+    scope: OwnerScope | None = None,
 ) -> list[Alert]:
-    """Alerts newest first, to any of these recipients or about any of these customers."""
-    filters: list[dict[str, Any]] = []
+    """Alerts newest first, to any of these recipients or about any of these customers; only those
+    `scope` holds when given."""
+    filters: list[dict[str, Any]] = [scope.alert_query()] if scope is not None else []
     who: list[dict[str, Any]] = []
     if recipients:
         who.append({"terms": {"recipients": recipients}})

@@ -72,7 +72,10 @@ class Mention(BaseModel):
     title: Annotated[str | None, Text()] = None
     text: Annotated[str, Text()]
     language: str
-    created_at: datetime
+    created_at: datetime = Field(description="when it was published; collection time if it claims later")
+    published_claimed: datetime | None = Field(
+        default=None, description="the date a post claimed beyond a day after collection (flag future_date)"
+    )
     collected_at: datetime
     enriched_at: datetime
     thread: Thread
@@ -91,8 +94,9 @@ class Mention(BaseModel):
     link_proposal: CustomerLink | None = Field(
         default=None, description="a fuzzy match below the apply threshold, waiting in the review queue"
     )
-    flags: list[Literal["near_duplicate", "coordinated", "repeated_link"]] = Field(
-        default_factory=list, description="near-duplicate and spam/bot signals (nlp/dedup.py)"
+    flags: list[Literal["near_duplicate", "coordinated", "repeated_link", "future_date"]] = Field(
+        default_factory=list,
+        description="spam/bot signals (nlp/dedup.py); future_date: a claimed date in the future",
     )
     duplicate_of: str | None = Field(default=None, description="the first mention seen with this text")
     flag_reasons: list[str] = Field(default_factory=list)

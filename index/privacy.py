@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,20 +15,85 @@ from elasticsearch.helpers import streaming_bulk
 from ecoute.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.crm import _scan, delete_crm_records, delete_customers
-from index.documents import AuditRecord
+from index.documents import Alert, AuditRecord
 from index.writes import mark_mentions_changed
-from nlp.linking import normalise_handle
+from nlp.linking import fold_name, normalise_handle
+
+# Characters that may continue a handle or an address: a match must not be followed or preceded by one.
+_BEFORE = r"(?<![\w@.+-])"
+_AFTER = r"(?![\w@-]|\.\w)"
+ERASED = "[erased]"
+"""What replaces a team's note, or a former one, that named an erased person."""
+
+
+def _pattern(alternatives: list[str]) -> re.Pattern[str] | None:
+    if not alternatives:
+        return None
+    return re.compile(_BEFORE + "(?:" + "|".join(alternatives) + ")" + _AFTER, re.IGNORECASE)
+
+
+class Identity:
+    """How one person shows in free text: their handles, addresses, names and the ids of their mentions.
+
+    A handle counts when written `@handle`, or bare when it cannot be a plain word (it holds an `@` or
+    a dot); an address counts anywhere; a full name counts in Écoute's own texts (alert explanations,
+    saved searches), not in what others wrote.
+    """
+
+    def __init__(
+        self,
+        handles: Iterable[str] = (),
+        emails: Iterable[str] = (),
+        names: Iterable[str] = (),
+        mention_ids: Iterable[str] = (),
+    ) -> None:
+        self.handles = sorted({normalise_handle(h) for h in handles if normalise_handle(h)})
+        self.emails = sorted({e.strip().lower() for e in emails if e.strip()})
+        self.names = sorted({fold_name(n) for n in names if len(fold_name(n).split()) >= 2})
+        self.mention_ids = set(mention_ids)
+        said = [re.escape(e) for e in self.emails]
+        said += [("@?" if "@" in h or "." in h else "@") + re.escape(h) for h in self.handles]
+        self._said = _pattern(said)
+
+    def in_post(self, text: str | None) -> bool:
+        """Whether a post's text or title names the person by handle or address."""
+        return bool(text and self._said and self._said.search(text))
+
+    def in_record(self, text: str) -> bool:
+        """Whether one of Écoute's own texts names the person by handle, address or full name."""
+        if self.in_post(text):
+            return True
+        folded = f" {fold_name(text)} "
+        return any(f" {name} " in folded for name in self.names)
+
+    def is_named(self, display_name: str | None) -> bool:
+        """Whether an author's display name is the person's full name."""
+        return bool(display_name) and fold_name(display_name or "") in self.names
+
+    def in_document(self, doc: dict[str, Any]) -> bool:
+        return self.in_record(json.dumps(doc, ensure_ascii=False))
 
 
 @dataclass
 class PersonRecords:
-    """Every document that is about one person, by index."""
+    """Every document that is about one person, by index.
+
+    `alerts` are about them and go; `alerts_naming` are about more people (a spike, a group) and
+    only name them: erasure rewrites those without the person (or deletes one it cannot clean).
+    `reviews_naming` are other people's link proposals that list one of the person's mentions;
+    `notes_naming` others' mentions whose triage note or its history names them (the note is blanked).
+    """
 
     mentions: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
     crm_records: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    alerts_naming: list[dict[str, Any]] = field(default_factory=list)
+    saved_searches: list[dict[str, Any]] = field(default_factory=list)
+    identity: Identity = field(default_factory=Identity)
+    reviews_naming: list[dict[str, Any]] = field(default_factory=list)
+    notes_naming: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -35,6 +102,10 @@ class PersonRecords:
             "crm_records": len(self.crm_records),
             "reviews": len(self.reviews),
             "alerts": len(self.alerts),
+            "alerts_rewritten": len(self.alerts_naming),
+            "reviews_rewritten": len(self.reviews_naming),
+            "notes_rewritten": len(self.notes_naming),
+            "saved_searches": len(self.saved_searches),
         }
 
 
@@ -50,8 +121,14 @@ def _all(es: Elasticsearch, index: str, should: list[dict[str, Any]], sort: str)
     return [hit["_source"] for hit in _scan(es, index, query, sort)]
 
 
+def _phrases(fields: list[str], said: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"match_phrase": {f: s}} for s in said for f in fields]
+
+
 def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails: list[str]) -> PersonRecords:
-    """Mentions they wrote or that are linked to them, their CRM mirror, link proposals and alerts."""
+    """What is about the person: their CRM mirror, mentions they wrote, that are linked or proposed for a
+    link to them or name them, their link reviews, saved searches naming them, and alerts about them
+    (`alerts`) or naming them among others (`alerts_naming`)."""
     try:
         email_terms = [
             {"term": {f: {"value": e.strip(), "case_insensitive": True}}}
@@ -65,23 +142,121 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
             "customer_id",
         )
         customer_ids = [c["customer_id"] for c in customers]
+        full_names = [c["full_name"] for c in customers if c.get("full_name")]
         by_customer = [{"terms": {"customer_id": customer_ids}}] if customer_ids else []
+        proposed = [{"terms": {"link_proposal.customer_id": customer_ids}}] if customer_ids else []
+        shown_as = [
+            {"term": {"author.display_name": {"value": n, "case_insensitive": True}}} for n in full_names
+        ]
         mentions = _all(
             es,
             names.mentions,
             _handle_query("author.handle", [*handles, *emails])
             + _handle_query("author.id", handles)
-            + by_customer,
+            + by_customer
+            + proposed
+            + shown_as,
             "id",
         )
+        # An author proposed for a link to them, or shown under their name, may be them: their handle too.
+        folded = {fold_name(n) for n in full_names}
+        maybe_theirs = [
+            m["author"]["handle"]
+            for m in mentions
+            if m["author"].get("handle")
+            and (
+                (m.get("link_proposal") or {}).get("customer_id") in customer_ids
+                or fold_name(m["author"].get("display_name") or "") in folded
+            )
+        ]
+        identity = Identity([*handles, *maybe_theirs], emails, full_names)
+        # Posts by others that name the person: candidates by phrase, kept only when the text says it.
+        said = [*identity.handles, *identity.emails]
+        candidates = _all(es, names.mentions, _phrases(["text", "title"], said), "id")
+        known = {m["id"] for m in mentions}
+        mentions += [
+            m
+            for m in candidates
+            if m["id"] not in known and (identity.in_post(m.get("text")) or identity.in_post(m.get("title")))
+        ]
         mention_ids = [m["id"] for m in mentions]
+        identity.mention_ids = set(mention_ids)
         crm_records = _all(es, names.crm, by_customer, "id")
-        reviews = _all(es, names.reviews, _handle_query("author_handle", handles) + by_customer, "id")
-        by_mention = [{"terms": {"mention_id": mention_ids}}] if mention_ids else []
-        alerts = _all(es, names.alerts, by_mention + by_customer, "id")
+        by_mention = [{"terms": {"mention_ids": mention_ids}}] if mention_ids else []
+        reviews, reviews_naming = [], []
+        for review in _all(
+            es, names.reviews, _handle_query("author_handle", handles) + by_customer + by_mention, "id"
+        ):
+            theirs = normalise_handle(review["author_handle"]) in identity.handles
+            if theirs or review["customer_id"] in customer_ids:
+                reviews.append(review)
+            else:  # someone else's proposal that lists one of the erased mentions
+                reviews_naming.append(review)
+        alerts, alerts_naming = [], []
+        for alert in _all(
+            es,
+            names.alerts,
+            by_mention
+            + ([{"terms": {"mention_id": mention_ids}}] if mention_ids else [])
+            + by_customer
+            + _phrases(["summary"], [*said, *full_names])
+            + [{"term": {"kind": "spike"}}],  # their explanation is stored, not searchable: read them all
+            "id",
+        ):
+            about = alert["mention_id"] in identity.mention_ids or alert.get("customer_id") in customer_ids
+            if about and alert.get("kind") != "spike":
+                alerts.append(alert)
+            elif identity.mention_ids & set(alert.get("mention_ids", [])) or identity.in_document(alert):
+                alerts_naming.append(alert)
+        saved = [
+            s
+            for s in _all(es, names.saved_searches, [{"match_all": {}}], "id")
+            if identity.in_document(s.get("filters", {}))
+        ]
+        # Team notes on others' mentions that name them; a former note lives on in the history only.
+        noted = _all(
+            es,
+            names.mentions,
+            _phrases(["triage.note"], [*said, *full_names]) + [{"term": {"history.field": "note"}}],
+            "id",
+        )
+        notes = [
+            m for m in noted if m["id"] not in identity.mention_ids and identity.in_document(_notes_of(m))
+        ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot read what the index holds about this person: {exc}") from exc
-    return PersonRecords(mentions, customers, crm_records, reviews, alerts)
+    return PersonRecords(
+        mentions,
+        customers,
+        crm_records,
+        reviews,
+        alerts,
+        alerts_naming,
+        saved,
+        identity,
+        reviews_naming,
+        notes,
+    )
+
+
+def _notes_of(mention: dict[str, Any]) -> dict[str, Any]:
+    """The team's words on a mention: its note and the history of its changes."""
+    return {"triage": mention.get("triage"), "history": mention.get("history", [])}
+
+
+def _without_notes(mention: dict[str, Any], identity: Identity) -> dict[str, Any]:
+    """The note and history of a mention with each text that names the person replaced by a marker."""
+
+    def clean(text: str | None) -> str | None:
+        return ERASED if text and identity.in_record(text) else text
+
+    triage = dict(mention.get("triage") or {})
+    if triage.get("note"):
+        triage["note"] = clean(triage["note"])
+    history = [
+        {**h, "old": clean(h.get("old")), "new": clean(h.get("new"))} for h in mention.get("history", [])
+    ]
+    return {"triage": triage or None, "history": history}
 
 
 def _delete_ids(es: Elasticsearch, index: str, ids: Iterable[str]) -> int:
@@ -112,15 +287,78 @@ def _delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str
         mark_mentions_changed(es, names)
 
 
-def erase_person(es: Elasticsearch, names: IndexNames, records: PersonRecords) -> dict[str, int]:
-    """Delete every document `find_person` found; returns how many of each kind were deleted."""
-    return {
+def erase_person(
+    es: Elasticsearch, names: IndexNames, records: PersonRecords, rewritten: Iterable[Alert] = ()
+) -> dict[str, int]:
+    """Delete every document `find_person` found and store `rewritten`, the alerts that only named the
+    person, cleaned of them (an alert naming them that has no rewrite is deleted); returns the counts."""
+    rewritten = list(rewritten)
+    kept = {a.id for a in rewritten}
+    erased = records.identity.mention_ids
+    reviews_left = [
+        {**r, "mention_ids": [i for i in r["mention_ids"] if i not in erased]} for r in records.reviews_naming
+    ]
+    review_ids = [r["id"] for r in records.reviews] + [r["id"] for r in reviews_left if not r["mention_ids"]]
+    review_docs = [(r["id"], r) for r in reviews_left if r["mention_ids"]]
+    gone = [a["id"] for a in records.alerts] + [a["id"] for a in records.alerts_naming if a["id"] not in kept]
+    counts = {
         "mentions": _delete_mentions(es, names, [m["id"] for m in records.mentions]),
-        "alerts": _delete_ids(es, names.alerts, [a["id"] for a in records.alerts]),
-        "reviews": _delete_ids(es, names.reviews, [r["id"] for r in records.reviews]),
+        "alerts": _delete_ids(es, names.alerts, gone),
+        "reviews": _delete_ids(es, names.reviews, review_ids),
         "crm_records": delete_crm_records(es, names, [r["id"] for r in records.crm_records]),
         "customers": delete_customers(es, names, [c["customer_id"] for c in records.customers]),
+        "alerts_rewritten": _write(es, names.alerts, [(a.id, a.model_dump(mode="json")) for a in rewritten]),
+        "saved_searches": _delete_ids(es, names.saved_searches, [s["id"] for s in records.saved_searches]),
+        "reviews_rewritten": _write(es, names.reviews, review_docs),
     }
+    counts["notes_rewritten"] = _rewrite_notes(es, names, records.notes_naming, records.identity)
+    _delete_deliveries(es, names, gone)
+    return counts
+
+
+def _rewrite_notes(
+    es: Elasticsearch, names: IndexNames, mentions: list[dict[str, Any]], identity: Identity
+) -> int:
+    if not mentions:
+        return 0
+    try:
+        for mention in mentions:
+            es.update(index=names.mentions, id=mention["id"], doc=_without_notes(mention, identity))
+        es.indices.refresh(index=names.mentions)
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot blank the notes naming the person: {exc}") from exc
+    finally:
+        mark_mentions_changed(es, names)
+    return len(mentions)
+
+
+def _write(es: Elasticsearch, index: str, docs: list[tuple[str, dict[str, Any]]]) -> int:
+    """Replace documents by id (erasure's rewrites); returns how many were written."""
+    actions = ({"_op_type": "index", "_index": index, "_id": i, "_source": d} for i, d in docs)
+    done = 0
+    try:
+        for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
+            if not ok:
+                result = item["index"]
+                raise IndexUnavailableError(
+                    f"cannot rewrite {index} {result.get('_id')}: {result.get('error')}"
+                )
+            done += 1
+        es.indices.refresh(index=index)
+    except TransportError as exc:
+        raise IndexUnavailableError(f"cannot rewrite {index}: {exc}") from exc
+    return done
+
+
+def _delete_deliveries(es: Elasticsearch, names: IndexNames, alert_ids: list[str]) -> None:
+    """Deliveries of deleted alerts hold no text, only ids: they go so none points at nothing."""
+    if not alert_ids:
+        return
+    try:
+        ids = [h["_id"] for h in _scan(es, names.deliveries, {"terms": {"alert_id": alert_ids}}, "id")]
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot find the deliveries of erased alerts: {exc}") from exc
+    _delete_ids(es, names.deliveries, ids)
 
 
 def delete_mentions_and_alerts(

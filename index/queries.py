@@ -13,6 +13,8 @@ from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, 
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
 ORDERS = ("newest", "attention")
+NOISE_FLAGS = ["near_duplicate", "coordinated", "repeated_link"]
+"""What "hide duplicates and spam" hides; a date in the future is shown (and flagged), not noise."""
 # "Needing attention": what a community manager answers first. Weights add up, so a mention matching
 # more of them ranks higher; each weight is larger than all those below it together.
 ATTENTION_INTENTS = ["complaint", "churn_risk"]
@@ -20,6 +22,60 @@ ATTENTION_CONFIDENCE = 0.7
 ATTENTION_WEIGHTS = {"untriaged": 8.0, "unhappy": 4.0, "customer": 2.0}
 UNASSIGNED = "__unassigned__"
 """`MentionFilter.assignee` for the mentions nobody is assigned to."""
+
+
+@dataclass(frozen=True)
+class OwnerScope:
+    """What one account owner (a sales person) may read: the customers they own, and the mentions and
+    alerts linked to those customers. Every read below that takes a scope applies it in the query or
+    on the documents it fetched, so a page cannot forget it."""
+
+    owner_email: str
+    customer_ids: frozenset[str]
+
+    def holds_customer(self, customer: Customer) -> bool:
+        return customer.owner_email == self.owner_email
+
+    def holds_mention(self, mention: Mention) -> bool:
+        """A mention linked to one of their customers, or to no customer at all (a public post)."""
+        return mention.customer_id is None or mention.customer_id in self.customer_ids
+
+    def holds_alert(self, alert: Alert) -> bool:
+        """An alert about one of their customers, or about no customer and sent to them."""
+        if alert.customer_id:
+            return alert.customer_id in self.customer_ids
+        return self.owner_email in alert.recipients
+
+    def alert_query(self) -> dict[str, Any]:
+        """`holds_alert` as a query filter."""
+        return {
+            "bool": {
+                "should": [
+                    {"terms": {"customer_id": sorted(self.customer_ids)}},
+                    {
+                        "bool": {
+                            "must_not": [{"exists": {"field": "customer_id"}}],
+                            "filter": [{"term": {"recipients": self.owner_email}}],
+                        }
+                    },
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+
+
+MAX_OWNED = 10_000
+
+
+def owner_scope(es: Elasticsearch, names: IndexNames, owner_email: str) -> OwnerScope:
+    """The scope of one account owner: the ids of the customers whose owner_email is theirs."""
+    result = es.search(
+        index=names.customers,
+        query={"term": {"owner_email": owner_email}},
+        source=["customer_id"],
+        size=MAX_OWNED,
+    )
+    return OwnerScope(owner_email, frozenset(h["_source"]["customer_id"] for h in result["hits"]["hits"]))
 
 
 @dataclass
@@ -69,7 +125,11 @@ class MentionFilter:
             filters.append({"exists": {"field": "customer_id"}})
         if self.hide_noise:
             filters.append(
-                {"bool": {"must_not": [{"exists": {"field": "flags"}}, {"term": {"intent.label": "spam"}}]}}
+                {
+                    "bool": {
+                        "must_not": [{"terms": {"flags": NOISE_FLAGS}}, {"term": {"intent.label": "spam"}}]
+                    }
+                }
             )
         if self.customer_id:
             filters.append({"term": {"customer_id": self.customer_id}})
@@ -207,15 +267,22 @@ def count_mentions(es: Elasticsearch, names: IndexNames, flt: MentionFilter | No
     return es.count(index=names.mentions, query=query)["count"]
 
 
-def get_customer(es: Elasticsearch, names: IndexNames, customer_id: str) -> Customer | None:
+def get_customer(
+    es: Elasticsearch, names: IndexNames, customer_id: str, scope: OwnerScope | None = None
+) -> Customer | None:
+    """The customer with this id; None when there is none, or when `scope` does not hold it."""
     try:
-        return Customer.model_validate(es.get(index=names.customers, id=customer_id)["_source"])
+        customer = Customer.model_validate(es.get(index=names.customers, id=customer_id)["_source"])
     except NotFoundError:
         return None
+    return customer if scope is None or scope.holds_customer(customer) else None
 
 
-def search_customers(es: Elasticsearch, names: IndexNames, text: str = "", size: int = 50) -> list[Customer]:
-    """By name, company, email or handle; all customers by name when `text` is empty."""
+def search_customers(
+    es: Elasticsearch, names: IndexNames, text: str = "", size: int = 50, scope: OwnerScope | None = None
+) -> list[Customer]:
+    """By name, company, email or handle; all customers by name when `text` is empty; only those
+    `scope` holds when given."""
     if text.strip():
         needle = text.strip().lstrip("@").lower()
         query: dict[str, Any] = {
@@ -240,6 +307,8 @@ def search_customers(es: Elasticsearch, names: IndexNames, text: str = "", size:
         sort: list[Any] = ["_score", {"customer_id": "asc"}]
     else:
         query, sort = {"match_all": {}}, [{"full_name.keyword": "asc"}]
+    if scope is not None:
+        query = {"bool": {"must": [query], "filter": [{"term": {"owner_email": scope.owner_email}}]}}
     result = es.search(index=names.customers, query=query, sort=sort, size=size)
     return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
@@ -297,13 +366,16 @@ def source_states(es: Elasticsearch, names: IndexNames, kind: str = "health") ->
     return [SourceState.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
-def get_customers(es: Elasticsearch, names: IndexNames, customer_ids: list[str]) -> dict[str, Customer]:
-    """The customers with these ids, in one request; ids not in the index are left out."""
+def get_customers(
+    es: Elasticsearch, names: IndexNames, customer_ids: list[str], scope: OwnerScope | None = None
+) -> dict[str, Customer]:
+    """The customers with these ids, in one request; ids not in the index (or not in `scope`) left out."""
     ids = list(dict.fromkeys(i for i in customer_ids if i))
     if not ids:
         return {}
     docs = es.mget(index=names.customers, ids=ids)["docs"]
-    return {d["_id"]: Customer.model_validate(d["_source"]) for d in docs if d.get("found")}
+    found = {d["_id"]: Customer.model_validate(d["_source"]) for d in docs if d.get("found")}
+    return {i: c for i, c in found.items() if scope is None or scope.holds_customer(c)}
 
 
 @dataclass
@@ -316,18 +388,20 @@ class VersionedMention:
 
 
 def get_mentions_versioned(
-    es: Elasticsearch, names: IndexNames, mention_ids: list[str]
+    es: Elasticsearch, names: IndexNames, mention_ids: list[str], scope: OwnerScope | None = None
 ) -> dict[str, VersionedMention]:
-    """The mentions with these ids and their current versions, in one request; missing ids left out."""
+    """The mentions with these ids and their current versions, in one request; missing ids (and
+    mentions `scope` does not hold) left out."""
     ids = list(dict.fromkeys(i for i in mention_ids if i))
     if not ids:
         return {}
     docs = es.mget(index=names.mentions, ids=ids)["docs"]
-    return {
+    found = {
         d["_id"]: VersionedMention(Mention.model_validate(d["_source"]), d["_seq_no"], d["_primary_term"])
         for d in docs
         if d.get("found")
     }
+    return {i: v for i, v in found.items() if scope is None or scope.holds_mention(v.mention)}
 
 
 def customers_of_owner(

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-from collectors.base import RawPost
+from collectors.base import RawPost, as_utc
 from ecoute.config import BrandConfig
 from index.documents import Label, Mention, document_id
 from nlp.classifier import Prediction, TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
 from nlp.entities import BrandTerm, entities_in_background
 from nlp.intent import switching_to_brand
-from nlp.language import SUPPORTED, detect_language, normalise, storable
+from nlp.language import MAX_EXTRACTED, SUPPORTED, detect_language, normalise, storable
 from nlp.linking import CustomerDirectory, author_key, resolve_customer
 
 
@@ -162,13 +162,13 @@ def enrich(
                 language=languages[i],
                 enriched_at=now,
                 topics=topics_of(full_texts[i], brand),
-                hashtags=normalised[i].hashtags,
+                hashtags=_hashtags(normalised[i].hashtags, post.hashtags),
                 entities=entities[i],
                 **labels[i],
                 link=link,
                 customer_id=link.customer_id if link else None,
                 link_proposal=proposal,
-                flags=flags[i].flags,
+                flags=[*flags[i].flags, *date_flags(post)],
                 duplicate_of=flags[i].duplicate_of,
                 flag_reasons=flags[i].reasons,
             )
@@ -189,6 +189,7 @@ def unenriched(post: RawPost) -> Mention:
         enriched_at=datetime.now(UTC),
         sentiment=Label(label="neutral", confidence=0.0),
         intent=nothing,
+        flags=date_flags(post),
     )
 
 
@@ -197,8 +198,34 @@ CARRIED = ("source", "platform", "native_id", "url", "author", "title", "text", 
 """What a mention keeps of its post as collected."""
 
 
+def _hashtags(in_text: list[str], listed: list[str]) -> list[str]:
+    """The hashtags read in the text, then those only the platform lists (lower case, each once)."""
+    found = dict.fromkeys(in_text)
+    for tag in listed[:MAX_EXTRACTED]:
+        found.setdefault(tag.lstrip("#").lower())
+    return [t for t in found if t]
+
+
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far past its collection a post's date may lie (time zones, clocks) before it is not believed."""
+
+
+def claims_future(post: RawPost) -> bool:
+    """Whether the post says it was published more than a day after it was collected."""
+    return as_utc(post.created_at) > as_utc(post.collected_at) + FUTURE_TOLERANCE
+
+
+def date_flags(post: RawPost) -> list[Literal["future_date"]]:
+    return ["future_date"] if claims_future(post) else []
+
+
 def carried(post: RawPost) -> dict:
-    return {name: getattr(post, name) for name in CARRIED}
+    """What the mention keeps of its post. A date in the future is kept as `published_claimed` and the
+    mention is dated when it was collected, so it cannot sit on top of the newest-first inbox forever."""
+    kept = {name: getattr(post, name) for name in CARRIED}
+    if claims_future(post):
+        kept["created_at"], kept["published_claimed"] = post.collected_at, post.created_at
+    return kept
 
 
 def _author_key(post: RawPost) -> str | None:

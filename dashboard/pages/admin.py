@@ -14,6 +14,7 @@ from dashboard.cached import crm_quality_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
 from dashboard.text import t
+from ecoute.health import source_health
 from index.capabilities import detect_capabilities
 from index.crm import QualityReport, crm_import_statuses
 from index.queries import count_customers, source_states
@@ -55,27 +56,26 @@ def _state(enabled: bool, ran: bool, failures: int) -> str:
 
 def sources_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
     """One row per configured source, with the health its last run recorded, and its failures in a row."""
-    health = {s.source: s.data for s in source_states(index.es, index.names)}
-    rows, failures = [], []
-    for source in index.settings.sources:
-        data = health.get(source.name, {})
-        failed = int(data.get("consecutive_failures", 0))
-        failures.append(failed)
-        rows.append(
-            {
-                t("source"): source.name,
-                t("source_type"): source.type,
-                t("source_state"): t(f"source_state_{_state(source.enabled, bool(data), failed)}"),
-                t("failures_in_a_row"): failed,
-                t("last_run"): moment(data.get("last_run")),
-                t("last_success"): moment(data.get("last_success")),
-                t("items_last_run"): data.get("items_last_run"),
-                t("skipped_last_run"): data.get("skipped_items_last_run"),
-                t("last_error"): data.get("last_error", "") if failed else "",
-            }
-        )
+    health = source_health(index.settings, {s.source: s.data for s in source_states(index.es, index.names)})
+    rows = [
+        {
+            t("source"): h.name,
+            t("source_type"): h.type,
+            t("source_state"): t(f"source_state_{h.state}"),
+            t("failures_in_a_row"): h.failures,
+            t("last_run"): moment(h.last_run),
+            t("last_success"): moment(h.last_success),
+            t("items_last_run"): h.read,
+            t("new_last_run"): h.new,
+            t("skipped_last_run"): h.skipped,
+            t("skip_reasons"): "; ".join(f"{reason} ({n})" for reason, n in h.skip_reasons),
+            t("last_error"): h.error or "",
+        }
+        for h in health
+    ]
     frame = pd.DataFrame(rows)
-    return _whole(frame, [t("items_last_run"), t("skipped_last_run")]) if rows else frame, failures
+    counts = [t("items_last_run"), t("new_last_run"), t("skipped_last_run")]
+    return (_whole(frame, counts) if rows else frame), [h.failures for h in health]
 
 
 def crm_sources(index: Index) -> list[tuple[str, str, bool]]:

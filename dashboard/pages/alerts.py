@@ -13,6 +13,7 @@ from alerts.delivery import rules_from_index
 from alerts.query import QuerySyntaxError, parse_query
 from alerts.rules import compile_rule
 from alerts.settings import BUILTIN_RULES, AlertRule
+from dashboard.access import scope_of
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
@@ -29,7 +30,7 @@ from index.alerting import (
     stored_rules,
 )
 from index.documents import Alert, StoredRule
-from index.queries import all_customers, customers_of_owner, get_customers, get_mentions_versioned
+from index.queries import OwnerScope, all_customers, get_customers, get_mentions_versioned
 from nlp.linking import CustomerDirectory
 
 SCOPES = ("mine", "everyone")
@@ -104,26 +105,29 @@ def delivery_lines(index: Index, alerts: list[Alert]) -> dict[str, list[str]]:
     return lines
 
 
-def one_alert(index: Index, user: User, alert_id: str) -> None:
-    """The alert a link pointed at, with every mention grouped in it."""
-    alert = get_alert(index.es, index.names, alert_id)
-    if alert is None or not (may_acknowledge(user, alert) or user.role != "sales"):
+def one_alert(index: Index, user: User, scope: OwnerScope | None, alert_id: str) -> None:
+    """The alert a link pointed at, with every mention grouped in it (a sales person: only an alert
+    about their accounts, and only the mentions of it that are theirs or nobody's)."""
+    alert = get_alert(index.es, index.names, alert_id, scope=scope)
+    if alert is None:
         st.info(t("alert_not_found"))
         return
     alert_card(index, user, alert, delivery_lines(index, [alert]).get(alert.id, []))
     ids = list(dict.fromkeys([alert.mention_id, *alert.mention_ids]))
-    mentions = get_mentions_versioned(index.es, index.names, ids[:50])
-    customers = get_customers(index.es, index.names, [m.mention.customer_id or "" for m in mentions.values()])
+    mentions = get_mentions_versioned(index.es, index.names, ids[:50], scope=scope)
+    customers = get_customers(
+        index.es, index.names, [m.mention.customer_id or "" for m in mentions.values()], scope=scope
+    )
     st.subheader(t("alert_mentions"))
     for found in mentions.values():
         mention = found.mention
         mention_card(mention, customer=customers.get(mention.customer_id or ""))
 
 
-def alert_list(index: Index, user: User) -> None:
-    scope = "mine"
-    if user.role != "sales":  # a sales person sees the alerts about their own accounts only
-        scope = st.segmented_control(
+def alert_list(index: Index, user: User, scope: OwnerScope | None) -> None:
+    shown = "mine"
+    if scope is None:  # a sales person sees the alerts about their own accounts only
+        shown = st.segmented_control(
             t("alerts_scope"),
             SCOPES,
             default="mine",
@@ -131,18 +135,14 @@ def alert_list(index: Index, user: User) -> None:
             key="alerts_scope",
         )
     open_only = st.checkbox(t("alerts_open_only"), value=True, key="alerts_open_only")
-    accounts = []
-    if user.role == "sales":
-        accounts = [c.customer_id for c in customers_of_owner(index.es, index.names, user.email)]
     found = alerts_for(
         index.es,
         index.names,
-        recipients=[user.email] if scope != "everyone" else None,
-        customer_ids=accounts or None,
+        recipients=[user.email] if shown != "everyone" else None,
+        customer_ids=sorted(scope.customer_ids) if scope else None,
         status="new" if open_only else None,
+        scope=scope,  # never another team's alerts, even one sent to them before an account changed hands
     )
-    if user.role == "sales":  # never another team's alerts, even about an account that changed hands
-        found = [a for a in found if user.email in a.recipients or a.customer_id in accounts]
     if not found:
         st.info(t("alerts_mine_none"))
         return
@@ -287,9 +287,10 @@ def rule_editor(index: Index, user: User) -> None:
 
 def page(index: Index, user: User) -> None:
     st.title(t("alerts_title"))
+    scope = scope_of(index, user)
     alert_id = st.query_params.get("alert")
     if alert_id:
-        one_alert(index, user, alert_id)
+        one_alert(index, user, scope, alert_id)
         return
     view = "alerts"
     if user.role in RULE_EDITORS:
@@ -300,7 +301,7 @@ def page(index: Index, user: User) -> None:
     if view == "rules":
         rule_editor(index, user)
     else:
-        alert_list(index, user)
+        alert_list(index, user, scope)
 
 
 user = require_page("alerts", settings_or_stop())

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import scope_of
 from dashboard.auth import User, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
@@ -17,6 +18,7 @@ from index.crm import CustomerRecords, records_of_customer
 from index.documents import Alert, CrmRecord, Customer, Mention
 from index.queries import (
     MentionFilter,
+    OwnerScope,
     customers_of_owner,
     get_customer,
     list_alerts,
@@ -32,20 +34,24 @@ def _matches(customer: Customer, text: str) -> bool:
     return not needle or any(needle in (v or "").lower() for v in fields)
 
 
-def choose_customer(index: Index, user: User) -> Customer | None:
+def choose_customer(index: Index, user: User, scope: OwnerScope | None) -> Customer | None:
     """Search box and picker; the `customer` query parameter opens one directly and follows the choice.
 
-    A sales person starts on their own accounts; unticking "My accounts" searches every customer.
+    A sales person (`scope` set) sees only their own accounts, whatever the box or the address says;
+    other roles start on every customer and may tick "My accounts".
     """
     wanted = st.query_params.get("customer")
-    mine = st.checkbox(t("my_accounts"), value=user.role == "sales", key="customer_mine")
+    ticked = st.checkbox(
+        t("my_accounts"), value=scope is not None, disabled=scope is not None, key="customer_mine"
+    )
+    mine = ticked or scope is not None
     text = st.text_input(t("customer_search"), key="customer_search", help=t("customer_search_help"))
     if mine:
         found = [c for c in customers_of_owner(index.es, index.names, user.email) if _matches(c, text)]
         if not found and not text.strip():
             st.info(t("my_accounts_none"))
     else:
-        found = search_customers(index.es, index.names, text)
+        found = search_customers(index.es, index.names, text, scope=scope)
     if text.strip() or mine:
         if found:
             st.caption(t("customers_found", n=len(found)))
@@ -60,9 +66,11 @@ def choose_customer(index: Index, user: User) -> Customer | None:
         elif text.strip():
             st.info(t("customers_none"))
     if wanted and wanted not in {c.customer_id for c in found}:
-        opened = get_customer(index.es, index.names, wanted)
+        opened = get_customer(index.es, index.names, wanted, scope=scope)
         if opened is None:
-            st.warning(t("customer_missing", id=wanted))
+            missing = "customer_not_yours" if scope is not None else "customer_missing"
+            st.warning(literal(t(missing, id=wanted)))
+            wanted = None
         else:
             found = [opened, *found]
     if not found:
@@ -71,10 +79,16 @@ def choose_customer(index: Index, user: User) -> Customer | None:
         return None
     by_id = {c.customer_id: c for c in found}
     ids = list(by_id)
+    # A link followed from another page (or an address typed) opens its customer even when the picker
+    # already holds an earlier choice of this session.
+    if wanted in by_id and st.session_state.get("customer_addressed") != wanted:
+        st.session_state["customer_pick"] = wanted
+    st.session_state["customer_addressed"] = wanted
+    default = {} if "customer_pick" in st.session_state else {"index": None}
     chosen = st.selectbox(
         t("customer_pick"),
         ids,
-        index=ids.index(wanted) if wanted in by_id else None,
+        **default,
         format_func=lambda i: " · ".join(
             v for v in (by_id[i].full_name, by_id[i].company, by_id[i].email) if v
         ),
@@ -99,7 +113,7 @@ def _row(customer: Customer) -> dict[str, str | None]:
 
 
 def crm_record(customer: Customer) -> None:
-    st.subheader(literal(customer.full_name))
+    st.subheader(literal(customer.full_name), anchor=False)  # no heading anchor made of CRM text
     st.caption(t("crm_record"))
     owner = " ".join(
         v for v in (customer.owner_name, f"<{customer.owner_email}>" if customer.owner_email else None) if v
@@ -302,7 +316,7 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
 
 def customers(index: Index, user: User) -> None:
     st.title(t("customers_title"))
-    customer = choose_customer(index, user)
+    customer = choose_customer(index, user, scope_of(index, user))
     if customer is None:
         return
     record, activity = st.columns([1, 2])

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard.auth import User, display_name, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
-from dashboard.export import csv_bytes, mentions_frame
+from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.render import mention_card
 from dashboard.text import t
 from dashboard.triage import ANYONE, ME, STATUSES, bulk_bar, status_text, triage_panel
@@ -212,12 +212,17 @@ def inbox(index: Index, user: User) -> None:
         return
     shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
     st.caption(t(shown, shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
-    st.download_button(
-        t("export_mentions"),
-        csv_bytes(mentions_frame([h.mention for h in page.hits])),
-        file_name="mentions.csv",
-        mime="text/csv",
-        key="inbox_csv",
+    frame = mentions_frame([h.mention for h in page.hits])
+    csv_column, xlsx_column = st.columns(2)
+    csv_column.download_button(
+        t("export_mentions"), csv_bytes(frame), file_name="mentions.csv", mime="text/csv", key="inbox_csv"
+    )
+    xlsx_column.download_button(
+        t("export_mentions_xlsx"),
+        xlsx_bytes(frame, t("mentions")),
+        file_name="mentions.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="inbox_xlsx",
     )
     customers = get_customers(index.es, index.names, [h.mention.customer_id for h in page.hits])
     versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in page.hits])

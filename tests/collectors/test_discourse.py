@@ -70,7 +70,7 @@ def test_search_reads_the_topics_of_matching_posts(http_server: ScriptedServer):
     # the post beyond the topic's first batch came from /t/5120/posts.json; markup and script gone
     late = by_id["5120/6"]
     assert late.thread.parent_id == "5120/3"
-    assert late.text == "Back up here. Compensation form ?"
+    assert late.text == "Back up here. Compensation form?"
     assert [r.query["post_ids[]"] for r in http_server.seen("/t/5120/posts.json")] == [["30030"]]
     # the deleted post is a deletion; the "closed the topic" small action is not a post
     assert result.deletions == ["5120/4"]

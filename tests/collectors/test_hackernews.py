@@ -71,7 +71,7 @@ def test_stories_and_comments_over_two_pages(http_server: ScriptedServer):
     assert comment.title is None
     assert (
         comment.text
-        == "We run Lumio fibre at the office; their IPv6 is solid. The router, less so & support is slow."
+        == "We run Lumio fibre at the office; their IPv6 is solid.\n\nThe router, less so & support is slow."
     )
     assert comment.thread.parent_id == "42311850" and comment.thread.root_id == "42311800"
     assert comment.url == "https://news.ycombinator.com/item?id=42311907"

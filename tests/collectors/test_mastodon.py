@@ -18,6 +18,10 @@ from tests.collectors.stream_servers import LocalHttpServer, Reply, Seen, fixtur
 TAG_PATH = "/api/v1/timelines/tag/lumio"
 
 
+def recorded(name: str) -> Any:
+    return fixture_json("mastodon", "recorded", name)
+
+
 def status(number: int, text: str = "La box #Lumio redémarre", **extra: Any) -> dict[str, Any]:
     """A status shaped like Mastodon's Status entity, id growing with `number`."""
     status_id = str(113_600_000_000_000_000 + number)
@@ -96,7 +100,7 @@ def test_a_hashtag_page_becomes_posts_with_author_thread_and_engagement(server: 
     claire = by_id["113512345678901250"]
     assert (
         claire.text
-        == "Trois jours sans fibre chez # Lumio , le support ne répond pas\xa0😡 Qui a une solution\xa0?"
+        == "Trois jours sans fibre chez #Lumio, le support ne répond pas\xa0😡\nQui a une solution\xa0?"
     )
     assert "<" not in claire.text
     assert claire.author.handle == "claire_m@piaille.example" and claire.author.id == "109876543210"
@@ -177,6 +181,51 @@ def test_server_errors_until_attempts_run_out_are_one_collector_error(server: Lo
     assert len(server.hits(TAG_PATH)) == 3
 
 
+def test_a_failed_page_keeps_the_pages_before_it_and_the_next_run_resumes_there(server: LocalHttpServer):
+    timeline = Timeline(server, TAG_PATH, [status(n) for n in range(1, 31)])
+    broken = {"on": True}
+
+    def second_page_fails(seen: Seen) -> Reply:
+        if broken["on"] and seen.query.get("min_id") == status(10)["id"]:
+            return Reply(500, "oops")
+        return timeline(seen)
+
+    server.route(TAG_PATH, second_page_fails)
+    collector = MastodonCollector(config(server))
+    first = collector.fetch({"tag:lumio": status(0)["id"]})
+    assert sorted(p.text for p in first.posts) == sorted(
+        f"La box #Lumio redémarre ({n})" for n in range(1, 11)
+    )
+    assert first.cursor == {"tag:lumio": status(10)["id"]}
+    assert first.problems == [
+        f"masto: {server.url}{TAG_PATH}?limit=10&min_id={status(10)['id']}: HTTP 500 after 3 attempts; "
+        "10 statuses of tag:lumio read before it are kept"
+    ]
+    broken["on"] = False
+    second = collector.fetch(first.cursor)
+    assert sorted(int(p.native_id) for p in second.posts) == [int(status(n)["id"]) for n in range(11, 31)]
+
+
+def test_a_next_page_on_another_port_or_scheme_is_not_followed_and_gets_no_token(
+    server: LocalHttpServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("ECOUTE_TEST_MASTODON_TOKEN", "s3cret")
+    port = int(server.url.rsplit(":", 1)[1])
+    elsewhere = [
+        f"http://127.0.0.1:{port + 1}{TAG_PATH}?max_id=1",
+        f"https://127.0.0.1:{port}{TAG_PATH}?max_id=1",
+    ]
+    for link in elsewhere:
+        server.route(
+            TAG_PATH,
+            lambda seen, link=link: Reply(body=[status(1)], headers={"Link": f'<{link}>; rel="next"'}),
+        )
+        result = MastodonCollector(config(server)).fetch({})
+        assert len(result.posts) == 1
+        assert result.problems == [f"masto: next page {link} is on another origin: not followed"]
+    assert len(server.hits(TAG_PATH)) == 2
+
+
 def test_a_body_that_is_not_json_is_one_collector_error(server: LocalHttpServer):
     server.route(TAG_PATH, lambda seen: Reply(body=b'[{"id": "1", "content": "<p>cut'))
     with pytest.raises(CollectorError, match=r"masto: .*/api/v1/timelines/tag/lumio: not JSON \("):
@@ -217,6 +266,65 @@ def test_keywords_keep_only_statuses_that_mention_them(server: LocalHttpServer):
     server.route(TAG_PATH, lambda seen: Reply(body=page))
     result = MastodonCollector(config(server, keywords=["fibre"])).fetch({})
     assert sorted(p.text for p in result.posts) == ["La fibre Lumio (1)", "fibre coupée (3)"]
+
+
+def test_recorded_statuses_keep_hashtags_mentions_and_links_as_written(server: LocalHttpServer):
+    """Real responses (tests/fixtures/collectors/mastodon/recorded/README.md), not JSON written here."""
+    hoot_tag = recorded("mastodonpy_timelines_tag_hoot.json")
+    server.route("/api/v1/timelines/tag/hoot", lambda seen: Reply(body=hoot_tag))
+    (hoot,) = MastodonCollector(config(server, hashtags=["hoot"], keywords=["#hoot"])).fetch({}).posts
+    assert hoot.text == "#hoot (hashtag toot)" and hoot.hashtags == ["hoot"]
+
+    reply, guardian = recorded("mastodonpy_status_reply.json"), recorded("mastodon_docs_status_example.json")
+    server.route(TAG_PATH, lambda seen: Reply(body=[reply, guardian]))
+    posts = {p.native_id: p for p in MastodonCollector(config(server)).fetch({}).posts}
+    assert posts[reply["id"]].text == "@mastodonpy_test same!"
+    # A link Mastodon splits into invisible and ellipsis spans is one URL again; paragraphs stay apart.
+    assert posts[guardian["id"]].text == (
+        '"I lost my inheritance with one wrong digit on my sort code"\n\n'
+        "https://www.theguardian.com/money/2019/dec/07/i-lost-my-193000-inheritance-with-one-wrong-digit-on-my-sort-code"
+    )
+    by_handle = MastodonCollector(config(server, keywords=["@mastodonpy_test"])).fetch({}).posts
+    assert [p.native_id for p in by_handle] == [reply["id"]]
+
+
+def test_a_keyword_hashtag_keeps_a_status_that_only_the_platform_tags(server: LocalHttpServer):
+    tagged_only = status(1, text="La box redémarre encore")  # #lumio is in `tags`, not in the text
+    server.route(TAG_PATH, lambda seen: Reply(body=[tagged_only, status(2, text="Rien", tags=[])]))
+    result = MastodonCollector(config(server, keywords=["#Lumio"])).fetch({})
+    assert [p.text for p in result.posts] == ["La box redémarre encore (1)"]
+
+
+def test_the_local_timeline_is_read_and_kept_by_keywords(server: LocalHttpServer):
+    path = "/api/v1/timelines/public"
+    server.route(path, Timeline(server, path, [status(1, text="Panne Lumio"), status(2, text="Bonjour")]))
+    collector = MastodonCollector(
+        config(server, hashtags=[], public_timeline=True, local_only=True, keywords=["lumio"])
+    )
+    result = collector.fetch({})
+    assert [p.text for p in result.posts] == ["Panne Lumio (1)"]
+    assert server.hits(path)[0].query["local"] == "true"
+    assert result.cursor == {"public": status(2)["id"]}
+    with pytest.raises(ValueError, match="public_timeline needs `keywords`"):
+        config(server, hashtags=[], public_timeline=True)
+
+
+def test_replies_under_a_kept_status_are_read_as_its_thread(server: LocalHttpServer):
+    opening = status(1, text="Fibre #Lumio coupée", replies_count=2)
+    reply = recorded("mastodonpy_status_reply.json")  # a real reply: "@mastodonpy_test same!"
+    context_path = f"/api/v1/statuses/{opening['id']}/context"
+    server.route(TAG_PATH, lambda seen: Reply(body=[opening, status(2)]))
+    server.route(
+        context_path, lambda seen: Reply(body={"ancestors": [], "descendants": [reply, {"id": "x"}]})
+    )
+    result = MastodonCollector(config(server, replies=True, keywords=["fibre"])).fetch({})
+
+    by_id = {p.native_id: p for p in result.posts}
+    assert set(by_id) == {opening["id"], reply["id"]}  # the reply counts through its thread's keyword
+    assert by_id[reply["id"]].thread.root_id == opening["id"]
+    assert by_id[reply["id"]].thread.parent_id == reply["in_reply_to_id"]
+    assert result.problems == [f"masto: {server.url}{context_path}: reply 2: no text"]
+    assert len(server.hits(context_path)) == 1  # status 2 has no replies: its context is not asked for
 
 
 def test_the_stream_catches_up_then_yields_updates_and_deletions(server: LocalHttpServer):
@@ -272,7 +380,7 @@ def test_a_stream_that_cannot_open_is_a_collector_error(server: LocalHttpServer)
 
 
 def test_the_config_needs_a_hashtag_or_a_query():
-    with pytest.raises(ValueError, match="set hashtags or search"):
+    with pytest.raises(ValueError, match="set hashtags, search or public_timeline"):
         MastodonConfig(name="m")
 
 

@@ -49,7 +49,7 @@ def test_search_pages_posts_and_comment_threads(http_server: ScriptedServer):
     assert list(by_id) == ["t3_1h4xk2a", "t3_1h4wq9z", "t3_1h4u0aa", "t1_m0a1b2c", "t1_m0b2c3d"]
     outage = by_id["t3_1h4xk2a"]
     assert outage.title == "Lumio fibre down again in Lyon?"
-    assert outage.text == "Third outage this week & support says nothing . Anyone else?"
+    assert outage.text == "Third outage this week & support says nothing. Anyone else?"
     assert outage.url == "https://www.reddit.com/r/france/comments/1h4xk2a/lumio_fibre_down_again_in_lyon?/"
     assert outage.author.handle == "lyon_fibre_guy" and outage.author.id.startswith("t2_")
     assert outage.created_at == datetime.fromtimestamp(1764669600, UTC)
@@ -172,6 +172,25 @@ def test_server_errors_exhausted_become_one_collector_error(http_server: Scripte
         reddit(http_server).fetch({})
 
 
+def test_a_failed_second_page_keeps_the_first_and_the_cursor_waits(http_server: ScriptedServer):
+    def second_page_fails(request: SeenRequest) -> Reply:
+        if request.arg("after"):
+            return Reply(500, "oops")
+        return Reply(200, fixture_json("reddit", "search_page1.json"))
+
+    http_server.route("/search.json", second_page_fails)
+    result = reddit(http_server, comments=False).fetch(
+        {"search:lumio|created": "1.0", "search:lumio|name": "t3_x"}
+    )
+    assert [p.native_id for p in result.posts] == ["t3_1h4xk2a", "t3_1h4wq9z"]
+    # page 2 may hold posts older than page 1's and newer than the cursor: the next run reads them again
+    assert result.cursor == {"search:lumio|created": "1.0", "search:lumio|name": "t3_x"}
+    assert result.problems[-1] == (
+        f"reddit-lumio: {http_server.url}/search.json: HTTP 500 after 2 attempts; "
+        "2 posts of search:lumio read before it are kept"
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [("<html>blocked</html>", "not JSON"), ({"kind": "t3", "data": {}}, "not a Reddit listing")],
@@ -180,6 +199,37 @@ def test_a_malformed_body_is_one_collector_error(http_server: ScriptedServer, bo
     http_server.script("/search.json", Reply(200, body))
     with pytest.raises(CollectorError, match=reason):
         reddit(http_server).fetch({})
+
+
+def test_a_comment_without_permalink_gets_its_url_from_its_ids(http_server: ScriptedServer):
+    thread = fixture_json("reddit", "comments_1h4xk2a.json")
+    del thread[1]["data"]["children"][0]["data"]["permalink"]
+    http_server.route("/search.json", paged_search)
+    http_server.script("/comments/1h4xk2a.json", Reply(200, thread))
+    by_id = {p.native_id: p for p in reddit(http_server).fetch({}).posts}
+    assert by_id["t1_m0a1b2c"].url == "https://www.reddit.com/r/france/comments/1h4xk2a/_/m0a1b2c/"
+
+
+def test_a_subreddits_newest_comments_are_read_by_keywords_and_their_thread_title(
+    http_server: ScriptedServer,
+):
+    """A real /comments listing (tests/fixtures/collectors/reddit/recorded/README.md): no permalinks."""
+    empty = {"kind": "Listing", "data": {"after": None, "children": []}}
+    http_server.route("/r/all/new.json", lambda _: Reply(200, empty))
+    http_server.route(
+        "/r/all/comments.json",
+        lambda _: Reply(200, fixture_json("reddit", "recorded/praw_r_all_comments.json")),
+    )
+    collector = reddit(
+        http_server, queries=[], subreddits=["all"], subreddit_comments=True, keywords=["young americans"]
+    )
+    result = collector.fetch({})
+    (comment,) = result.posts  # kept through its thread's title, not its own words
+    assert comment.native_id == "t1_dbhn11b" and comment.thread.parent_id == "t3_5jk38e"
+    assert comment.url == "https://www.reddit.com/r/news/comments/5jk38e/_/dbhn11b/"
+    assert comment.text.startswith("I'd like join the armchair economists")
+    assert "\n\nThis leads everyone" in comment.text
+    assert result.cursor["r/all comments|name"] in {"t1_dbhn11d", "t1_dbhn11b"}
 
 
 def test_an_unreadable_comment_thread_keeps_the_posts(http_server: ScriptedServer):

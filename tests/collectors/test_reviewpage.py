@@ -45,7 +45,7 @@ def test_reviews_are_found_in_products_graphs_and_businesses(server: ReplayServe
     marie, jean, guide = result.posts
     assert marie.native_id == f"{server.url}/box-fibre-2#avis-9001" and marie.url == marie.native_id
     assert marie.title == "Coupures le soir" and marie.language_hint == "fr"
-    assert marie.text == "La box Lumio coupe tous les soirs vers 21h. Support injoignable."
+    assert marie.text == "La box Lumio coupe tous les soirs vers 21h.\nSupport injoignable."
     assert marie.raw["rating"] == 2.0 and marie.raw["best_rating"] == 5.0
     assert marie.raw["item_reviewed"] == "Box Lumio Fibre 2"
     assert marie.created_at.isoformat() == "2026-11-20T00:00:00+00:00"

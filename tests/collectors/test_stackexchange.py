@@ -63,7 +63,7 @@ def test_questions_over_two_pages_then_their_answers(http_server: ScriptedServer
     question = by_id["79230011"]
     assert question.title == 'Lumio Box API returns 403 "forbidden" since the firmware update'
     assert question.text == (
-        "Since the Lumio Box firmware 5.2, calls to /api/v1/wan fail: HTTP/1.1 403 Forbidden See this ."
+        "Since the Lumio Box firmware 5.2, calls to /api/v1/wan fail:\n\nHTTP/1.1 403 Forbidden\n\nSee this."
     )
     assert question.url.startswith("https://stackoverflow.com/questions/79230011/")
     assert question.author.id == "2911" and question.author.display_name == "Mélanie D."
@@ -75,7 +75,7 @@ def test_questions_over_two_pages_then_their_answers(http_server: ScriptedServer
     accepted = by_id["79230100"]
     assert accepted.thread.parent_id == "79230011" and accepted.thread.root_id == "79230011"
     assert accepted.url == "https://stackoverflow.com/a/79230100"
-    assert accepted.text == "Firmware 5.2 requires a token: send Authorization: Bearer <token> ."
+    assert accepted.text == "Firmware 5.2 requires a token: send Authorization: Bearer <token>."
     assert result.problems == ["so-lumio: lumio: page 1 item 3 (?): no question_id or creation_date"]
     sent = http_server.seen(SEARCH)
     assert [r.arg("page") for r in sent] == ["1", "2"]

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.helpers import ADMIN, APP, sign_in
+from tests.dashboard.helpers import ADMIN, APP, RecordedMedia, sign_in
+
+
+@pytest.fixture
+def recorded_media(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the files download buttons serve, so a test can open an export as a person would."""
+    from streamlit.testing.v1 import app_test
+
+    RecordedMedia.stores.clear()
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", RecordedMedia)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from streamlit.runtime.media_file_storage import MediaFileStorageError
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard.text import t
@@ -23,3 +25,29 @@ def sign_in(at: AppTest, email: str = ADMIN, password: str = DEMO_PASSWORD) -> A
 def open_triage(at: AppTest, mention_id: str) -> AppTest:
     """Click a mention's triage button, which builds its form."""
     return at.button(key=f"triage_toggle_{mention_id}").click().run(timeout=30)
+
+
+class RecordedMedia(MemoryMediaFileStorage):
+    """Streamlit's in-memory media store, remembered so a test can read what a download button serves."""
+
+    stores: list[MemoryMediaFileStorage] = []
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(endpoint)
+        RecordedMedia.stores.append(self)
+
+
+def downloads(at: AppTest) -> dict[str, bytes]:
+    """What each download button of the last run hands out, by label (needs the `recorded_media` fixture)."""
+    found: dict[str, bytes] = {}
+    for button in at.get("download_button"):
+        name = button.proto.url.rsplit("/", 1)[-1]
+        for store in reversed(RecordedMedia.stores):
+            try:
+                found[button.proto.label] = store.get_file(name).content
+                break
+            except MediaFileStorageError:
+                continue
+        else:
+            raise AssertionError(f"no stored file behind the download button {button.proto.label!r}")
+    return found

@@ -85,6 +85,9 @@ def test_signing_out_ends_the_session(es: Elasticsearch, names: IndexNames, sign
 def test_a_sales_person_sees_only_the_alerts_of_their_accounts(
     es: Elasticsearch, names: IndexNames, dashboard
 ):
+    upsert_customers(
+        es, names, [make_customer("C1", owner_email=SALES), make_customer("C2", owner_email=OTHER_SALES)]
+    )
     write_alerts(es, names, [alert("mine", SALES, "C1"), alert("theirs", OTHER_SALES, "C2", hours=2)])
     at = dashboard("pages/alerts.py", as_user=SALES)
     assert [el.value for el in at.text] == ["Alert about mine"]
@@ -120,8 +123,7 @@ def test_a_sales_person_starts_on_their_own_accounts(es: Elasticsearch, names: I
     )
     at = dashboard("pages/customers.py", as_user=SALES)
     assert [o.split(" · ")[0] for o in at.selectbox(key="customer_pick").options] == ["Julie Martin"]
-    at.checkbox(key="customer_mine").uncheck().run(timeout=30)
-    assert len(at.selectbox(key="customer_pick").options) == 2
+    assert at.checkbox(key="customer_mine").disabled  # their own accounts are all a sales person reads
 
 
 def test_the_interface_switches_to_french(es: Elasticsearch, names: IndexNames, dashboard):

@@ -130,3 +130,9 @@ def test_enrich_builds_a_complete_mention_with_an_idempotent_id():
     assert (mention.language, mention.customer_id, mention.topics) == ("fr", "C-9", ["Lumio"])
     assert mention.sentiment.label == "negative"
     assert mention.intent.label == "churn_risk"
+
+
+def test_the_platforms_own_hashtags_join_those_read_in_the_text():
+    tagged = post("La box #Lumio redémarre", hashtags=["Panne", "lumio"])
+    (mention,) = enrich([tagged], CustomerDirectory(), BRAND)
+    assert mention.hashtags == ["lumio", "panne"]
