@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import os
+import threading
 from pathlib import Path
 
 from ecoute.errors import ConfigError
@@ -23,6 +24,7 @@ MAX_P = 16
 MAXMEM = 2**31 - 1  # the largest OpenSSL takes: room for MAX_MEMORY and scrypt's small extra buffers
 
 log = logging.getLogger("ecoute.passwords")
+_upgrade_lock = threading.Lock()
 
 
 def _b64(data: bytes) -> str:
@@ -89,6 +91,11 @@ def upgrade_stored_hash(config_file: Path, old_hash: str, password: str) -> str 
     Only that string changes (comments and layout are kept); the file is replaced atomically. None when
     the file does not hold the old hash exactly once or cannot be written (sign-in goes on regardless).
     """
+    with _upgrade_lock:  # two sign-ins upgrading at once must not write back each other's old hash
+        return _replace_hash(config_file, old_hash, password)
+
+
+def _replace_hash(config_file: Path, old_hash: str, password: str) -> str | None:
     try:
         text = config_file.read_text(encoding="utf-8")
         if text.count(old_hash) != 1:
@@ -96,8 +103,13 @@ def upgrade_stored_hash(config_file: Path, old_hash: str, password: str) -> str 
         new_hash = hash_password(password)
         temporary = config_file.with_name(f".{config_file.name}.rehash")
         try:
-            temporary.write_text(text.replace(old_hash, new_hash), encoding="utf-8")
-            os.chmod(temporary, config_file.stat().st_mode & 0o7777)
+            # created with the file's own permissions: config.yaml holds every user's hash
+            mode = config_file.stat().st_mode & 0o777
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                out.write(text.replace(old_hash, new_hash))
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(temporary, config_file)
         finally:
             temporary.unlink(missing_ok=True)

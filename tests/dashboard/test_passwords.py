@@ -63,6 +63,7 @@ def test_an_old_hash_signs_in_and_is_replaced_by_a_stronger_one(
     settings_file.write_text(
         "# kept: a comment of the admin's\n" + yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
     )
+    settings_file.chmod(0o600)  # it holds every user's hash
     monkeypatch.setenv("ECOUTE_CONFIG", str(settings_file))
 
     at = sign_in(
@@ -72,6 +73,7 @@ def test_an_old_hash_signs_in_and_is_replaced_by_a_stronger_one(
     assert at.session_state["auth"]["email"] == "old@lumio.example"
     text = settings_file.read_text(encoding="utf-8")
     assert old not in text and text.startswith("# kept: a comment of the admin's\n")
+    assert settings_file.stat().st_mode & 0o777 == 0o600
     (user,) = [u for u in load_settings(settings_file).auth.users if u.email == "old@lumio.example"]
     assert user.password_hash.split("$")[1:4] == ["131072", "8", "1"]
     assert verify_password("before 2026", user.password_hash)
