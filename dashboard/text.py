@@ -119,8 +119,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "my_accounts_none": "No account has you as its owner.",
         # errors
         "config_error": "Configuration problem: {reason}",
-        "unreachable": "The index at {url} is unreachable: {reason}",
-        "unreachable_embedded": "The index at {url} is unreachable: {reason} (start it with `ecoute es up`)",
+        "unreachable": "The index at {url} is unreachable ({reason}): reconnecting…",
+        "unreachable_embedded": "The index at {url} is unreachable ({reason}): reconnecting… "
+        "(`ecoute run` restarts it; alone, start it with `ecoute es up`)",
+        "index_slow": "The index at {url} did not answer within {seconds} s: narrow the search or period.",
+        "search_too_chars": "This search is too long: {found} characters, at most {limit}. Shorten it.",
+        "search_too_terms": "This search has too many words: {found}, at most {limit}. Remove some.",
+        "search_too_wildcards": "This search has too many wildcards (* or ~): {found}, at most {limit}.",
+        "search_too_depth": "This search nests parentheses {found} deep, at most {limit}. Flatten it.",
         "index_refused": "The index at {url} refused the request: {reason}",
         "no_indices": "Nothing is indexed yet under the prefix {prefix}: run `ecoute run` to collect.",
         # filters
@@ -477,9 +483,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "my_accounts": "Mes comptes",
         "my_accounts_none": "Vous n'êtes responsable d'aucun compte.",
         "config_error": "Problème de configuration : {reason}",
-        "unreachable": "L'index à {url} est injoignable : {reason}",
-        "unreachable_embedded": "L'index à {url} est injoignable : {reason} "
-        "(démarrez-le avec `ecoute es up`)",
+        "unreachable": "L'index à {url} est injoignable ({reason}) : reconnexion…",
+        "unreachable_embedded": "L'index à {url} est injoignable ({reason}) : reconnexion… "
+        "(`ecoute run` le redémarre ; seul, démarrez-le avec `ecoute es up`)",
+        "index_slow": "L'index à {url} n'a pas répondu en {seconds} s : affinez la recherche ou la période.",
+        "search_too_chars": "Recherche trop longue : {found} caractères, {limit} au plus. Raccourcissez-la.",
+        "search_too_terms": "Recherche trop riche : {found} mots, {limit} au plus. Retirez-en.",
+        "search_too_wildcards": "Recherche avec trop de jokers (* ou ~) : {found}, {limit} au plus.",
+        "search_too_depth": "Parenthèses imbriquées sur {found} niveaux, {limit} au plus. Simplifiez.",
         "index_refused": "L'index à {url} a refusé la requête : {reason}",
         "no_indices": "Rien n'est encore indexé sous le préfixe {prefix} : "
         "lancez `ecoute run` pour collecter.",

@@ -23,7 +23,7 @@ WORDS = ["box", "panne", "fibre", "réseau", "forfait", "facture", "support", "c
 
 HOSTILE = {
     # what the attack sent: 10,800 characters, and 900 characters of OR'ed words
-    "10,800 characters": ("lumio panne " * 900)[:10_800],
+    "10,800 characters": ("lumio panne " * 900)[:10_799] + "!",
     "900 characters of OR": " | ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
     "500 nested parentheses": "(" * 500 + "box" + ")" * 500,
     "many wildcards": " | ".join(f"{w[:2]}*" for w in WORDS * 20),
