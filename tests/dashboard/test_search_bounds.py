@@ -20,7 +20,7 @@ from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.writes import ensure_indices, index_mentions
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in
-from tests.dashboard.test_pages import metric, unescaped
+from tests.dashboard.test_pages import metric, shown, unescaped
 from tests.factories import make_mention
 
 WORDS = ["box", "panne", "fibre", "réseau", "forfait", "facture", "support", "coupure", "lent", "mobile"]
@@ -114,3 +114,38 @@ def test_an_index_away_says_reconnecting_and_the_page_still_renders(
     assert "Connection refused" in unescaped(warning.value)
     assert unescaped(warning.value).endswith("): reconnecting…")
     assert at.sidebar.button(key="sign_out")  # the rest of the page is there
+
+
+def test_admin_shows_index_health_and_the_last_error_once_the_index_is_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    server = EmbeddedServer(tmp_path / "es", free_port())
+    server.start()
+    try:
+        names = IndexNames("health")
+        es = connect(server.url, ElasticsearchConfig())
+        ensure_indices(es, names)
+        index_mentions(es, names, [make_mention(f"h{i}") for i in range(3)])
+        at = open_inbox(monkeypatch, write_config(tmp_path, server.url, names.prefix))
+        at.switch_page("pages/admin.py").run(timeout=20)
+        assert not at.exception
+        assert "Reachable: noida-db, version 8." in shown(at)
+        (counts,) = [d.value for d in at.dataframe if t("index_alias") in d.value.columns]
+        documents = dict(zip(counts[t("index_alias")], counts[t("index_documents")], strict=True))
+        assert documents["health-mentions"] == "3"
+        assert documents["health-customers"] == "0"
+        assert t("index_no_error") in [c.value for c in at.caption]
+
+        server.stop()
+        at.run(timeout=20)
+        (warning,) = at.warning
+        assert unescaped(warning.value).endswith("): reconnecting…")
+
+        server.start()
+        at.run(timeout=20)
+        assert not at.warning and not at.error
+        assert "Reachable: noida-db" in shown(at)
+        (last,) = [unescaped(c.value) for c in at.caption if "Last index error" in unescaped(c.value)]
+        assert last.endswith("Connection refused")
+    finally:
+        server.stop()
