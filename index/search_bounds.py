@@ -32,7 +32,7 @@ class SearchBounds:
     """The most a search may hold; `terms` counts every word, quoted or not, OR'ed or not."""
 
     chars: int = 200
-    terms: int = 8
+    terms: int = 6
     wildcards: int = 2
     depth: int = 3
 

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.text import t
 from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.search_bounds import INBOX_SEARCH
 from index.writes import ensure_indices, index_mentions
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in
@@ -35,7 +36,7 @@ HOSTILE = {
     ),
     "500 nested parentheses": ("(" * 500 + "box" + ")" * 500, "search_too_chars", 1003, 200),
     "many wildcards": (" | ".join(f"{w[:2]}*" for w in WORDS * 20), "search_too_chars", 1197, 200),
-    "20 OR'ed words": (" | ".join(WORDS * 2), "search_too_terms", 20, 8),
+    "20 OR'ed words": (" | ".join(WORDS * 2), "search_too_terms", 20, INBOX_SEARCH.terms),
     "6 wildcards": ("bo* pa* fi* ré* fo* fa*", "search_too_wildcards", 6, 2),
     "deep parentheses": ("((((box))))", "search_too_depth", 4, 3),
 }
