@@ -38,6 +38,7 @@ def worst_accepted() -> dict[str, str]:
     words = [WORDS[i % len(WORDS)] for i in range(terms)]
     stems = [f"{w[:2]}*" for w in words[:wildcards]]
     searches = {
+        "1 word (for comparison)": words[0],
         f"{terms} words OR'ed": " | ".join(words),
         f"{terms} words AND'ed": " ".join(words),
         f"a phrase of {terms} words": f'"{" ".join(words)}"',

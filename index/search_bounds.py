@@ -3,8 +3,9 @@
 Each word of a search becomes one clause per searched field, a wildcard (`*`) or fuzzy (`~`) word expands
 over the whole term dictionary, and each parenthesis is a level of recursion in the index's parser: a
 10,800-character search ran for 30 s and then crashed the embedded stand-in with a stack overflow. Every
-search text is checked here before it is turned into a query; the limits are sized with
-`benchmarks/search_bounds.py` so that the costliest accepted search stays around a second on 5,000 mentions.
+search text is checked here before it is turned into a query. The limits are sized on the stand-in with
+`benchmarks/search_bounds.py`: each word costs it about 0.35 s of CPU on 5,000 mentions, and the costliest
+search accepted about 1.5 s.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class SearchBounds:
     """The most a search may hold; `terms` counts every word, quoted or not, OR'ed or not."""
 
     chars: int = 200
-    terms: int = 6
+    terms: int = 4
     wildcards: int = 2
     depth: int = 3
 
