@@ -1,6 +1,6 @@
 """What the costliest searches the bounds accept cost, and what refusing a hostile one costs.
 
-    .venv/bin/python benchmarks/search_bounds.py [--mentions 5000] [--repeat 3] [--url URL]
+    .venv/bin/python benchmarks/search_bounds.py [--mentions 5000] [--customers 2000] [--repeat 3] [--url URL]
 
 Without --url it starts its own embedded stand-in on a free port and loads `--mentions` synthetic
 mentions. Each accepted search is sent `--repeat` times through `index.queries` (the Inbox's
@@ -25,9 +25,10 @@ from synthetic import WORDS, synthetic_mentions
 
 from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import MentionFilter, search_mentions
-from index.search_bounds import INBOX_SEARCH, SearchTooComplexError, check_search
-from index.writes import create_documents, drop_indices, ensure_indices
+from index.documents import Customer
+from index.queries import MentionFilter, search_customers, search_mentions
+from index.search_bounds import CUSTOMER_SEARCH, INBOX_SEARCH, SearchTooComplexError, check_search
+from index.writes import create_documents, drop_indices, ensure_indices, upsert_customers
 
 LOAD_BATCH = 2000
 
@@ -51,6 +52,29 @@ def worst_accepted() -> dict[str, str]:
     for search in searches.values():
         check_search(search)  # each is accepted, or the benchmark is wrong
     return searches
+
+
+FIRST = ["Julie", "Tom", "Amir", "Léa", "Hugo", "Nina", "Paul", "Sara"]
+LAST = ["Martin", "Baker", "Dupont", "Leroy", "Moreau", "Faure"]
+
+
+def synthetic_customers(count: int, now: datetime) -> list[Customer]:
+    customers = []
+    for i in range(count):
+        first, last = FIRST[i % len(FIRST)], LAST[i % len(LAST)]
+        customers.append(
+            Customer(
+                customer_id=f"C-{1001 + i}",
+                first_name=first,
+                last_name=last,
+                full_name=f"{first} {last}",
+                company=f"Société {LAST[(i // 6) % 6]} {i}",
+                email=f"{first.lower()}.{last.lower()}{i}@client.example",
+                handles=[f"{first.lower()}{i}@mastodon.example"],
+                updated_at=now,
+            )
+        )
+    return customers
 
 
 def hostile() -> dict[str, str]:
@@ -87,6 +111,7 @@ def timed(work: Callable[[], object], repeat: int, pid: int | None) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mentions", type=int, default=5000)
+    parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--url", help="an Elasticsearch URL instead of the embedded stand-in")
     args = parser.parse_args()
@@ -121,6 +146,14 @@ def main() -> None:
             ]
             row = " ".join(f"{p50:>10,.0f} {top:>10,.0f} {cpu:>10,.0f}" for p50, top, cpu in cells)
             print(f"{name:<42} {row}", flush=True)
+        customers = synthetic_customers(args.customers, datetime.now(UTC))
+        upsert_customers(es, names, customers)
+        widest = " ".join(f"{c.first_name} {c.last_name}" for c in customers[: CUSTOMER_SEARCH.terms // 2])
+        p50, top, cpu = timed(
+            lambda: search_customers(es, names, check_search(widest, CUSTOMER_SEARCH)), args.repeat, pid
+        )
+        label = f"customer search, {CUSTOMER_SEARCH.terms} words ({args.customers:,} customers)"
+        print(f"{label:<42} {p50:>10,.0f} {top:>10,.0f} {cpu:>10,.0f}", flush=True)
         print(f"{'refused search':<42} {'refusal, µs':>17} {'index answers':>14}")
         for name, search in hostile().items():
             started = time.perf_counter()

@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from index.client import IndexNames
 from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
-from index.search_bounds import check_search
+from index.search_bounds import CUSTOMER_SEARCH, check_search
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
 ORDERS = ("newest", "attention")
@@ -286,7 +286,7 @@ def search_customers(
 ) -> list[Customer]:
     """By name, company, email or handle; all customers by name when `text` is empty; only those
     `scope` holds when given. SearchTooComplexError when `text` is over its bounds."""
-    text = check_search(text)
+    text = check_search(text, CUSTOMER_SEARCH)
     if text:
         needle = text.strip().lstrip("@").lower()
         query: dict[str, Any] = {

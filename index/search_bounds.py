@@ -39,7 +39,11 @@ class SearchBounds:
 
 
 INBOX_SEARCH = SearchBounds()
-"""The Inbox's full-text search and the customer search."""
+"""The Inbox's full-text search (`simple_query_string`, where `*`, `~` and parentheses are operators)."""
+
+CUSTOMER_SEARCH = SearchBounds(terms=8, wildcards=200, depth=200)
+"""The customer search: plain words, so only length and words count; an address such as
+jean-pierre.dupont@mastodon.example is 5 words."""
 
 
 class SearchTooComplexError(EcouteError):
