@@ -409,6 +409,7 @@ class Engine:
         post = RawPost(
             **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint", "created_at"}),
             created_at=mention.published_claimed or mention.created_at,  # dated again, flagged again
+            dated="undated" not in mention.flags,
             language_hint=mention.language if mention.language != "other" else None,
         )
         try:
