@@ -15,7 +15,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.text import t
-from ecoute.config import ElasticsearchConfig
+from ecoute.config import ElasticsearchConfig, load_settings
+from ecoute.errors import ConfigError
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.search_bounds import INBOX_SEARCH
 from index.writes import ensure_indices, index_mentions
@@ -150,3 +151,13 @@ def test_admin_shows_index_health_and_the_last_error_once_the_index_is_back(
         assert last.endswith("Connection refused")
     finally:
         server.stop()
+
+
+def test_a_request_timeout_of_zero_is_refused_with_its_key(tmp_path: Path):
+    config = write_config(tmp_path, "http://127.0.0.1:9200", "ecoute", dashboard={"request_timeout": 0})
+    with pytest.raises(ConfigError, match=r"dashboard\.request_timeout: Input should be greater than 0"):
+        load_settings(config)
+    assert (
+        load_settings(write_config(tmp_path, "http://127.0.0.1:9200", "ecoute")).dashboard.request_timeout
+        == 15
+    )
