@@ -121,6 +121,12 @@ class DashboardConfig(Strict):
     red_after_failures: int = Field(
         default=3, ge=1, description="failed runs in a row after which a source's row turns red on Admin"
     )
+    request_timeout: float = Field(
+        default=15.0, gt=0, le=300, description="seconds the dashboard waits for any one index request"
+    )
+    reconnect_seconds: float = Field(
+        default=5.0, gt=0, description="while the index is away, how often a page checks whether it is back"
+    )
 
 
 Role = Literal["community_manager", "marketer", "sales", "admin"]
