@@ -94,6 +94,7 @@ def run(
     from ecoute.rescoring import start_rescoring
     from ecoute.scheduler import schedule_jobs
     from ecoute.streams import start_streams
+    from ecoute.supervision import IndexWatch
 
     settings = _settings(config)
     server = _embedded(settings) if settings.elasticsearch.url is None else None
@@ -106,7 +107,8 @@ def run(
     written, rejected = sum(r.customers for r in reports), sum(len(r.rejected) for r in reports)
     typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = _start_dashboard(config, engine.settings) if dashboard else None
-    scheduler = schedule_jobs(engine)
+    watch = IndexWatch(engine, server) if server is not None else None
+    scheduler = schedule_jobs(engine, watch=watch)
     # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
     stop_streams = threading.Event()
     streams = start_streams(engine, stop_streams)
@@ -128,7 +130,7 @@ def run(
         engine.release()
         if viewer:
             viewer.terminate()
-        if started_here and server is not None:
+        if server is not None and (started_here or (watch is not None and watch.restarts)):
             server.stop()
             typer.echo("embedded Elasticsearch stopped (data kept)")
 

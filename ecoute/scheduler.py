@@ -11,12 +11,16 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from ecoute.engine import Engine
 from ecoute.errors import EcouteError
 from ecoute.streams import stream_sources
+from ecoute.supervision import IndexWatch
 
 log = logging.getLogger("ecoute")
 
 
-def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> BaseScheduler:
-    """Add one job per enabled polled source (first run now) and the CRM refresh to `scheduler`.
+def schedule_jobs(
+    engine: Engine, scheduler: BaseScheduler | None = None, watch: IndexWatch | None = None
+) -> BaseScheduler:
+    """Add one job per enabled polled source (first run now) and the CRM refresh to `scheduler`;
+    with `watch`, a job that restarts the embedded index when it has died.
 
     Sources with `stream: true` are not polled: ecoute/streams.py follows them in threads of their own.
     """
@@ -57,6 +61,15 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
         max_instances=1,
         coalesce=True,
     )
+    if watch is not None:
+        scheduler.add_job(
+            watch.job,
+            "interval",
+            seconds=engine.settings.reliability.index_watch_seconds,
+            id="index:watch",
+            max_instances=1,
+            coalesce=True,
+        )
     privacy = engine.settings.privacy
     if privacy.retention_days or privacy.default_retention_days:
         scheduler.add_job(
@@ -113,8 +126,10 @@ def _alert_job(engine: Engine, job: str) -> None:
 
 
 def _replay_spool(engine: Engine) -> None:
-    """Drain the local buffer once the index is back, even when no source is due."""
+    """Drain the local buffer once the index is back, even when no source is due; forget the journaled
+    writes the stand-in has saved, send again those it lost."""
     try:
+        engine.confirm_journal()
         engine.replay_spool()
     except EcouteError as exc:
         log.error("spool: %s", exc)
