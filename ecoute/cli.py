@@ -107,11 +107,13 @@ def run(
     written, rejected = sum(r.customers for r in reports), sum(len(r.rejected) for r in reports)
     typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = _start_dashboard(config, engine.settings) if dashboard else None
-    watch = IndexWatch(engine, server) if server is not None else None
-    scheduler = schedule_jobs(engine, watch=watch)
+    scheduler = schedule_jobs(engine)
     # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
     stop_streams = threading.Event()
     streams = start_streams(engine, stop_streams)
+    watch = IndexWatch(engine, server) if server is not None else None
+    if watch is not None:  # an embedded stand-in that dies is started again on its data
+        watch.start(stop_streams)
     for runner in streams:
         typer.echo(f"{runner.source}: following the live stream")
     if start_rescoring(engine, stop_streams):  # the accurate model re-scores stored mentions meanwhile

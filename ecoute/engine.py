@@ -253,6 +253,7 @@ class Engine:
 
     def _store_and_alert(self, mentions: list[Mention], report: RunReport) -> None:
         crash_point("enriched")
+        acknowledged_by = self._journal_tag()
         result = self._store(mentions, report)
         crash_point("indexed")
         # Proposed links wait for a person in the review queue; nothing is applied from them.
@@ -271,6 +272,8 @@ class Engine:
             except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
                 self._index_down = True
                 self.spool.append([self._spooled(m) for m in stored])
+        # Journaled after the alerts, so the alerts are as old as the journal says the batch is.
+        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         crash_point("alerted")
 
     def _pseudonym_key(self) -> str | None:
@@ -281,7 +284,6 @@ class Engine:
         """Index a batch; what the index cannot take now is spooled, what it refuses is dead-lettered."""
         reliability = self.settings.reliability
         result = BulkReport(deferred=[m.id for m in mentions])
-        acknowledged_by = self._journal_tag()
         if not self._index_down:
             try:
                 result = index_mentions(
@@ -295,8 +297,6 @@ class Engine:
                 )
             except IndexUnavailableError as exc:  # stored, perhaps, but not acknowledged: spool it all
                 result = BulkReport(deferred=[m.id for m in mentions], deferred_reason=str(exc))
-        unstored = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
-        self._journal([self._spooled(m) for m in mentions if m.id not in unstored], acknowledged_by)
         if result.deferred:
             deferred = set(result.deferred)
             if not self._index_down:
@@ -438,9 +438,9 @@ class Engine:
             )
         unstored = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
         stored = [m for m in mentions if m.id not in unstored]
-        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         queue_link_reviews(self.es, self.names, stored)
         self.alerter.handle(stored, self.directory)
+        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         waiting = set(result.deferred)
         return [op for op in ops if op.op == "create" and op.id in waiting]
 
@@ -458,7 +458,6 @@ class Engine:
         )
         unstored = {doc_id for doc_id, _ in result.failed}
         stored = [m for m in mentions if m.id not in unstored]
-        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         self.dead_letters.remove({m.id for m in stored})
         self.dead_letters.add(
             [
@@ -470,6 +469,7 @@ class Engine:
         )
         queue_link_reviews(self.es, self.names, stored)
         self.alerter.handle(stored, self.directory)
+        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         return len(stored), len(unstored)
 
     def _enriched_again(self, reason: str, mention: Mention) -> Mention:

@@ -11,16 +11,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from ecoute.engine import Engine
 from ecoute.errors import EcouteError
 from ecoute.streams import stream_sources
-from ecoute.supervision import IndexWatch
 
 log = logging.getLogger("ecoute")
 
 
-def schedule_jobs(
-    engine: Engine, scheduler: BaseScheduler | None = None, watch: IndexWatch | None = None
-) -> BaseScheduler:
-    """Add one job per enabled polled source (first run now) and the CRM refresh to `scheduler`;
-    with `watch`, a job that restarts the embedded index when it has died.
+def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> BaseScheduler:
+    """Add one job per enabled polled source (first run now) and the CRM refresh to `scheduler`.
 
     Sources with `stream: true` are not polled: ecoute/streams.py follows them in threads of their own.
     """
@@ -61,15 +57,6 @@ def schedule_jobs(
         max_instances=1,
         coalesce=True,
     )
-    if watch is not None:
-        scheduler.add_job(
-            watch.job,
-            "interval",
-            seconds=engine.settings.reliability.index_watch_seconds,
-            id="index:watch",
-            max_instances=1,
-            coalesce=True,
-        )
     privacy = engine.settings.privacy
     if privacy.retention_days or privacy.default_retention_days:
         scheduler.add_job(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from ecoute.engine import INDEX_DOWN, Engine
@@ -31,7 +32,6 @@ class IndexWatch:
         started = time.monotonic()
         try:
             self.server.start()
-            ensure_indices(self.engine.es, self.engine.names)  # a stand-in that died young lost them
         except EcouteError as exc:
             log.error("index: the embedded stand-in has stopped and could not be restarted: %s", exc)
             return False
@@ -43,15 +43,24 @@ class IndexWatch:
             time.monotonic() - started,
         )
         try:
+            ensure_indices(self.engine.es, self.engine.names)  # a stand-in that died young lost them
             self.engine.confirm_journal()
             self.engine.replay_spool()
         except INDEX_DOWN as exc:  # the spool:replay job tries again
-            log.warning("index: restarted, but replaying what it missed failed for now: %s", exc)
+            log.warning("index: restarted, but sending what it missed failed for now: %s", exc)
         return True
 
-    def job(self) -> None:
-        """For the scheduler: never raises."""
-        try:
-            self.check()
-        except Exception:
-            log.exception("index: watching the embedded stand-in failed")
+    def start(self, stop: threading.Event) -> threading.Thread:
+        """Check every `reliability.index_watch_seconds` in a daemon thread until `stop` is set."""
+        every = self.engine.settings.reliability.index_watch_seconds
+
+        def watch() -> None:
+            while not stop.wait(every):
+                try:
+                    self.check()
+                except Exception:  # the watch must outlive any single failure
+                    log.exception("index: watching the embedded stand-in failed")
+
+        thread = threading.Thread(target=watch, name="ecoute-index-watch", daemon=True)
+        thread.start()
+        return thread
