@@ -113,8 +113,10 @@ def _alert_job(engine: Engine, job: str) -> None:
 
 
 def _replay_spool(engine: Engine) -> None:
-    """Drain the local buffer once the index is back, even when no source is due."""
+    """Drain the local buffer once the index is back, even when no source is due; forget the journaled
+    writes the stand-in has saved, send again those it lost."""
     try:
+        engine.confirm_journal()
         engine.replay_spool()
     except EcouteError as exc:
         log.error("spool: %s", exc)
