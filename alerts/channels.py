@@ -19,6 +19,7 @@ import httpx
 
 from alerts.settings import EmailChannel, WebhookChannel
 from ecoute.errors import EcouteError
+from ecoute.outbound import RefusedAddressError, guarded_client
 from ecoute.signing import signed_headers
 from index.documents import Alert
 
@@ -130,6 +131,11 @@ def send_email(
         raise ChannelError(f"email to {recipient} via {config.host}:{config.port}: {_reason(exc)}") from exc
 
 
+def webhook_client(config: WebhookChannel) -> httpx.Client:
+    """A client for this webhook's URL through the outbound address guard (`local: true` lifts it)."""
+    return guarded_client(allow_local=config.local, verify=config.verify_tls, timeout=config.timeout_seconds)
+
+
 def send_webhook(
     config: WebhookChannel,
     alert: Alert,
@@ -138,6 +144,8 @@ def send_webhook(
     delivery_id: str = "",
 ) -> None:
     """POST one alert; the generic format must be HMAC-signed. Any 2xx is success.
+
+    `client`, when given, must come from `webhook_client` for this webhook (it holds the address guard).
 
     `X-Ecoute-Delivery` is the same on every retry of one delivery: a receiver can drop a repeat.
     """
@@ -155,10 +163,12 @@ def send_webhook(
         raise ChannelError(f"webhook {config.name}: no signing secret in ${config.secret_env}")
     try:
         if client is None:
-            with httpx.Client(timeout=config.timeout_seconds, verify=config.verify_tls) as own:
+            with webhook_client(config) as own:
                 response = own.post(config.url, content=body, headers=headers)
         else:
             response = client.post(config.url, content=body, headers=headers, timeout=config.timeout_seconds)
+    except RefusedAddressError as exc:
+        raise ChannelError(f"webhook {config.name}: {exc.reason}") from None
     except httpx.HTTPError as exc:
         raise ChannelError(f"webhook {config.name}: {_reason(exc)}") from exc
     if not response.is_success:

@@ -26,10 +26,11 @@ from alerts.channels import (
     links_for,
     send_email,
     send_webhook,
+    webhook_client,
 )
 from alerts.digest import build_digests, digest_period
 from alerts.rules import CompiledRule, compile_rule, find_matches, plan_alerts
-from alerts.settings import AlertRule, AlertsConfig
+from alerts.settings import AlertRule, AlertsConfig, WebhookChannel
 from alerts.spikes import find_spikes, spike_alerts
 from ecoute.config import Secrets
 from index.alerting import (
@@ -104,7 +105,7 @@ class Alerter:
         self._rules: list[CompiledRule] = []
         self._rules_loaded = -1e9
         self._registered: dict[str, dict] | None = None
-        self.client = httpx.Client()
+        self._webhook_clients: dict[str, tuple[WebhookChannel, httpx.Client]] = {}
 
     # ---- rules ----
 
@@ -272,7 +273,17 @@ class Alerter:
         hook = next((w for w in channels.webhooks if w.name == name), None)
         if hook is None:
             raise ChannelError(f"webhook {name}: not in alerts.channels.webhooks")
-        send_webhook(hook, alert, links, self.client if hook.verify_tls else None, delivery.id)
+        send_webhook(hook, alert, links, self._webhook_client(hook), delivery.id)
+
+    def _webhook_client(self, hook: WebhookChannel) -> httpx.Client:
+        """One guarded client per webhook, kept while its settings stay the same (connections reused)."""
+        known = self._webhook_clients.get(hook.name)
+        if known is None or known[0] != hook:
+            if known is not None:
+                known[1].close()
+            known = (hook.model_copy(), webhook_client(hook))
+            self._webhook_clients[hook.name] = known
+        return known[1]
 
     def _smtp_password(self) -> str | None:
         return self.secrets.smtp_password.get_secret_value() if self.secrets.smtp_password else None

@@ -28,6 +28,8 @@ SEARCHED_FIELDS = ("title", "text")
 
 DEFAULT_NEAR = 5
 MAX_NEAR = 50
+MAX_NESTING = 20
+"""Parentheses inside parentheses a rule may hold: the parser recurses once per level."""
 
 # Elasticsearch's standard tokenizer follows Unicode word boundaries (UAX #29): letters stay joined
 # across . ' ’ : ·, digits across . , ;, and each emoji is a word of its own.
@@ -176,6 +178,7 @@ class _Parser:
         self.query = query
         self.tokens = _tokens(query)
         self.at = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -255,9 +258,13 @@ class _Parser:
             return Prefix(stem[0], token.position)
         if token.kind == "LPAREN":
             self.at += 1
+            if self.depth == MAX_NESTING:
+                raise self.fail(f"parentheses are nested more than {MAX_NESTING} deep", token)
             if self.token.kind == "RPAREN":
                 raise self.fail("these parentheses are empty")
+            self.depth += 1
             node = self.disjunction()
+            self.depth -= 1
             if self.token.kind != "RPAREN":
                 raise self.fail("this ( is never closed", token)
             self.at += 1

@@ -112,6 +112,10 @@ class WebhookChannel(Strict):
     )
     timeout_seconds: float = Field(default=5.0, gt=0)
     verify_tls: bool = True
+    local: bool = Field(
+        default=False,
+        description="allow private and loopback addresses (an intranet receiver, a test server)",
+    )
 
     def secret(self) -> SecretStr | None:
         value = os.environ.get(self.secret_env)

@@ -55,6 +55,10 @@ class RawPost(BaseModel):
     text: str
     language_hint: str | None = None
     created_at: datetime
+    dated: bool = Field(
+        default=True,
+        description="False when the source gave no date: created_at is then when it was collected",
+    )
     collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     thread: Thread = Field(default_factory=Thread)
     engagement: Engagement = Field(default_factory=Engagement)

@@ -35,7 +35,7 @@ from collectors.base import (
     mentions_keyword,
 )
 from collectors.http import SourceHttp, safe_link
-from collectors.streams import StreamEvent, StreamSourceConfig, check_ws_url
+from collectors.streams import StreamEvent, StreamSourceConfig, connect_ws_socket
 
 POST_COLLECTION = "app.bsky.feed.post"
 # at://<did>/app.bsky.feed.post/<record key>
@@ -219,12 +219,13 @@ class BlueskyCollector:
         if cursor.get("time_us", "").isdigit():
             params["cursor"] = cursor["time_us"]
         url = f"{self.config.jetstream_url}?{urlencode(params)}"
-        check_ws_url(self.config.name, url, self.config.local)
+        checked = connect_ws_socket(self.config.name, url, self.config.local, self.config.timeout_seconds)
         position = dict(cursor)
         opened = False
         try:
             with connect(
                 url,
+                sock=checked,
                 open_timeout=self.config.timeout_seconds,
                 max_size=self.config.max_body_bytes,
                 user_agent_header="Ecoute/0.1 (+https://github.com/ecoute; social listening)",
@@ -237,6 +238,7 @@ class BlueskyCollector:
             what = "stream broke" if opened else "cannot open the stream"
             raise CollectorError(self.config.name, url, f"{what} ({exc})") from exc
         finally:
+            checked.close()  # already closed with the websocket, unless the handshake failed
             with self._lock:
                 self._socket = None
 

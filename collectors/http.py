@@ -7,15 +7,14 @@ and jitter, honouring Retry-After; a body larger than `max_body_bytes` is refuse
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from pydantic import Field
 from pyrate_limiter import Duration, Limiter, Rate
@@ -28,6 +27,7 @@ from tenacity import (
 )
 
 from collectors.base import CollectorError, SourceConfig
+from ecoute.outbound import AddressGuard, RefusedAddressError, Resolver, guarded_client
 
 USER_AGENT = "Ecoute/0.1 (+https://github.com/ecoute; social listening)"
 MEGABYTE = 1024 * 1024
@@ -59,33 +59,17 @@ class RetryableHttpError(Exception):
         self.status, self.retry_after = status, retry_after
 
 
-def is_public_address(address: str) -> bool:
-    """True for a globally routable IP address (not private, loopback, link-local, reserved...)."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def check_url(url: str, allow_local: bool = False) -> None:
-    """Raise UnsafeAddressError unless `url` is http(s) and (unless allowed) resolves to public addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeAddressError("-", url, "only http and https addresses are fetched")
-    if allow_local:
-        return
+    """Raise UnsafeAddressError unless `url` is http(s) and (unless allowed) resolves to public addresses.
+
+    For connections made outside SourceHttp (websockets); SourceHttp checks the address it connects to.
+    """
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise CollectorError("-", url, f"cannot resolve {parts.hostname} ({exc.strerror})") from exc
-    for info in infos:
-        address = str(info[4][0])
-        if not is_public_address(address):
-            raise UnsafeAddressError(
-                "-",
-                url,
-                f"{parts.hostname} is a private or local address ({address}); `local: true` allows it",
-            )
+        AddressGuard(allow_local).check_host(url)
+    except RefusedAddressError as exc:
+        raise UnsafeAddressError("-", url, exc.reason) from None
+    except httpcore.ConnectError as exc:
+        raise CollectorError("-", url, str(exc)) from exc
 
 
 def safe_link(value: object) -> str | None:
@@ -112,23 +96,22 @@ def host_limiter(host: str, per_second: float) -> Limiter:
 class SourceHttp:
     """HTTP for one configured source; every error becomes a CollectorError naming the source and URL."""
 
-    def __init__(self, config: HttpSourceConfig, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: HttpSourceConfig,
+        headers: dict[str, str] | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.config = config
-        self.client = httpx.Client(
+        # The guard checks the first request and every redirect it follows, at connect time.
+        self.client = guarded_client(
+            allow_local=config.local,
+            resolver=resolver,
             timeout=config.timeout_seconds,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
             follow_redirects=True,
             max_redirects=5,
-            verify=True,
-            # Runs for the first request and again for every redirect it follows.
-            event_hooks={"request": [self._guard]},
         )
-
-    def _guard(self, request: httpx.Request) -> None:
-        try:
-            check_url(str(request.url), self.config.local)
-        except CollectorError as exc:
-            raise UnsafeAddressError(self.config.name, str(request.url), exc.reason) from None
 
     def close(self) -> None:
         self.client.close()
@@ -199,7 +182,10 @@ class SourceHttp:
         host = urlsplit(url).hostname or ""
         host_limiter(host, self.config.requests_per_second).try_acquire(host)
         request = self.client.build_request(method, url, params=params, headers=headers, data=data)
-        response = self.client.send(request, stream=True)
+        try:
+            response = self.client.send(request, stream=True)
+        except RefusedAddressError as exc:
+            raise UnsafeAddressError(self.config.name, url, exc.reason) from None
         try:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.config.max_body_bytes:

@@ -63,6 +63,12 @@ class MastodonConfig(StreamSourceConfig):
     def _something_to_read(self) -> MastodonConfig:
         if not (self.hashtags or self.search or self.public_timeline):
             raise ValueError("set hashtags, search or public_timeline")
+        plain = [str(u) for u in (self.instance, self.streaming_url) if u is not None and u.scheme != "https"]
+        if plain and not self.local:  # the access token would travel in clear
+            raise ValueError(
+                f"{plain[0]} is not https: the token is only sent over https "
+                "(`local: true` for a test server)"
+            )
         if self.public_timeline and not self.keywords:
             raise ValueError("public_timeline needs `keywords`: the whole timeline is not about you")
         self.hashtags = [t.lstrip("#") for t in self.hashtags]

@@ -117,6 +117,7 @@ class RssCollector:
             entry.get("id") or entry.get("link") or _content_id(str(self.config.url), entry, title, body)
         )
         when = entry.get("published_parsed") or entry.get("updated_parsed")
+        # An item without a date is dated when it was read and flagged `undated`, never passed off as new.
         created = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else datetime.now(UTC)
         author_name = entry.get("author") or feed.feed.get("title")
         return RawPost(
@@ -129,6 +130,7 @@ class RssCollector:
             text=body or title,
             language_hint=(entry.get("language") or feed.feed.get("language") or "")[:2] or None,
             created_at=created,
+            dated=when is not None,
             raw={k: entry.get(k) for k in ("id", "link", "title", "summary", "published", "author")},
         )
 

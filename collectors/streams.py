@@ -7,15 +7,18 @@ them, indexes them and stores the cursor after each batch.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 from pydantic import Field
 
 from collectors.base import CollectorError, Cursor, RawPost
-from collectors.http import HttpSourceConfig, check_url
+from collectors.http import HttpSourceConfig, UnsafeAddressError
+from ecoute.outbound import AddressGuard, RefusedAddressError
 
 
 class StreamSourceConfig(HttpSourceConfig):
@@ -67,13 +70,19 @@ class StreamCollector(Protocol):
         ...
 
 
-def check_ws_url(source: str, url: str, allow_local: bool) -> None:
-    """The address rules of collectors/http.py for a ws(s):// URL (ws is checked as http, wss as https)."""
+def connect_ws_socket(source: str, url: str, allow_local: bool, timeout: float) -> socket.socket:
+    """A TCP connection for a ws(s):// URL under the outbound address guard (ws as http, wss as https).
+
+    The socket goes to the address that was checked; the websocket client then speaks TLS and HTTP over
+    it with the URL's host name (SNI, certificate check, Host header).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss"):
         raise CollectorError(source, url, "only ws and wss addresses are streamed")
     as_http = urlunsplit(parts._replace(scheme="https" if parts.scheme == "wss" else "http"))
     try:
-        check_url(as_http, allow_local)
-    except CollectorError as exc:
-        raise CollectorError(source, url, exc.reason) from None
+        return AddressGuard(allow_local).connect(as_http, timeout)
+    except RefusedAddressError as exc:
+        raise UnsafeAddressError(source, url, exc.reason) from None
+    except (httpcore.ConnectError, OSError) as exc:
+        raise CollectorError(source, url, f"cannot open the stream ({exc})") from exc

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import streamlit as st
 
 from dashboard.render import literal
 from dashboard.text import t
 from ecoute.config import AuthConfig, Settings, UserConfig
-from ecoute.passwords import hash_password, verify_password
+from ecoute.passwords import hash_password, needs_rehash, upgrade_stored_hash, verify_password
 
 SESSION_KEY = "auth"
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -43,44 +45,115 @@ class User:
         return self.role in PAGE_ROLES[page]
 
 
-class SignInLimiter:
-    """Failed sign-ins per email, shared by every browser session of this dashboard process.
+@dataclass
+class _Failures:
+    count: int
+    last: datetime
 
-    After `max_failed_sign_ins` failures within `lockout_minutes` the email is locked for that long,
-    whatever the password, so opening new browser sessions does not give an attacker new tries.
+
+class SignInThrottle:
+    """Growing waits after wrong passwords, per (address, email) and per address; no account is ever locked.
+
+    After `max_failed_sign_ins` wrong passwords from one address for one email (or
+    `max_failed_sign_ins_per_address` for any emails), each further try from that address waits
+    `first_delay_seconds`, doubling after each wrong password up to `lockout_minutes`. Someone signing
+    in from another address is not slowed. Shared by every browser session of this dashboard process.
     """
 
+    MAX_KEYS = 100_000  # oldest forgotten first: memory stays bounded when addresses are rotated
+
     def __init__(self) -> None:
-        self._failures: dict[str, list[datetime]] = {}
+        self._failures: dict[tuple[str, str], _Failures] = {}
         self._lock = threading.Lock()
 
-    def locked_until(self, email: str, auth: AuthConfig, now: datetime) -> datetime | None:
-        window = timedelta(minutes=auth.lockout_minutes)
+    def wait(self, address: str, email: str, auth: AuthConfig, now: datetime) -> timedelta:
+        """How long `address` must still wait before trying `email` (zero: the password is checked)."""
         with self._lock:
-            recent = [at for at in self._failures.get(email, []) if now - at < window]
-            self._failures[email] = recent
-            if len(recent) < auth.max_failed_sign_ins:
-                return None
-            return recent[-1] + window
+            return max(
+                (self._until(key, free, auth, now) - now for key, free in self._keys(address, email, auth)),
+                default=timedelta(0),
+            )
 
-    def failed(self, email: str, now: datetime) -> None:
+    def failed(self, address: str, email: str, auth: AuthConfig, now: datetime) -> None:
         with self._lock:
-            self._failures.setdefault(email, []).append(now)
+            for key, free in self._keys(address, email, auth):
+                self._until(key, free, auth, now)  # forgets a key idle long enough
+                known = self._failures.pop(key, None) or _Failures(0, now)
+                self._failures[key] = _Failures(known.count + 1, now)  # re-inserted: newest last
+            while len(self._failures) > self.MAX_KEYS:
+                del self._failures[next(iter(self._failures))]
 
-    def succeeded(self, email: str) -> None:
+    def succeeded(self, address: str, email: str) -> None:
+        """The right password clears that address's count for the email (not the address's own count)."""
         with self._lock:
-            self._failures.pop(email, None)
+            self._failures.pop((address, email), None)
+
+    @staticmethod
+    def _keys(address: str, email: str, auth: AuthConfig) -> list[tuple[tuple[str, str], int]]:
+        return [
+            ((address, email), auth.max_failed_sign_ins),
+            ((address, ""), auth.max_failed_sign_ins_per_address),
+        ]
+
+    def _until(self, key: tuple[str, str], free: int, auth: AuthConfig, now: datetime) -> datetime:
+        known = self._failures.get(key)
+        if known is None:
+            return now
+        longest = timedelta(minutes=auth.lockout_minutes)
+        until = known.last + backoff(known.count, free, auth.first_delay_seconds, longest)
+        if now >= until + longest:  # quiet for a whole longest wait after the last one ended: forgiven
+            del self._failures[key]
+            return now
+        return until
 
 
-SIGN_IN_LIMITER = SignInLimiter()
+def backoff(failures: int, free: int, first_delay_seconds: float, longest: timedelta) -> timedelta:
+    """The wait after `failures` wrong passwords when the first `free` ones cost nothing."""
+    if failures < free:
+        return timedelta(0)
+    doublings = min(failures - free, 40)  # 2^40 seconds is past any cap; keeps the number small
+    return min(timedelta(seconds=first_delay_seconds * 2**doublings), longest)
 
 
-def authenticate(settings: Settings, email: str, password: str) -> UserConfig | None:
-    """The configured user with this email and password, or None (never says which one was wrong)."""
+def client_address() -> str:
+    """Who is signing in, by network: the connection's IP (an IPv6 address by its /64), "local" if none."""
+    address = getattr(st.context, "ip_address", None)  # Streamlit versions before it: "local"
+    if not address:
+        return "local"  # Streamlit gives no address for loopback connections
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))  # one host usually holds a whole /64
+    return str(ip)
+
+
+def wait_text(wait: timedelta) -> str:
+    seconds = math.ceil(wait.total_seconds())
+    return f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
+
+
+SIGN_IN_THROTTLE = SignInThrottle()
+
+
+def authenticate(
+    settings: Settings, email: str, password: str, config_file: Path | None = None
+) -> UserConfig | None:
+    """The configured user with this email and password, or None (never says which one was wrong).
+
+    A hash made with weaker parameters than today's is replaced in `config_file` once it matched.
+    """
     wanted = email.strip().lower()
     user = next((u for u in settings.auth.users if u.email.lower() == wanted), None)
     ok = verify_password(password, user.password_hash if user else _DECOY_HASH)
-    return user if user and ok else None
+    if not (user and ok):
+        return None
+    if config_file is not None and needs_rehash(user.password_hash):
+        upgrade_stored_hash(config_file, user.password_hash, password)
+    return user
 
 
 def current_user(settings: Settings, now: datetime | None = None) -> User | None:
@@ -111,29 +184,31 @@ def sign_in_form(settings: Settings, config_path: str) -> None:
     with st.form("sign_in"):
         st.text_input(t("email"), key="sign_in_email")
         st.text_input(t("password"), type="password", key="sign_in_password")
-        st.form_submit_button(t("sign_in"), type="primary", on_click=_start_session, args=(settings,))
+        st.form_submit_button(
+            t("sign_in"), type="primary", on_click=_start_session, args=(settings, config_path)
+        )
     if st.session_state.pop("sign_in_failed", False):
         st.error(t("sign_in_wrong"))
-    locked = st.session_state.pop("sign_in_locked", None)
-    if locked:
-        st.error(t("sign_in_locked", minutes=locked))
+    wait = st.session_state.pop("sign_in_wait", None)
+    if wait:
+        st.error(t("sign_in_wait", wait=wait))
 
 
-def _start_session(settings: Settings) -> None:
+def _start_session(settings: Settings, config_path: str) -> None:
     email = st.session_state.get("sign_in_email", "")
     password = st.session_state.get("sign_in_password", "")
     st.session_state["sign_in_password"] = ""  # never kept once checked
-    key, now = email.strip().lower(), datetime.now(UTC)
-    until = SIGN_IN_LIMITER.locked_until(key, settings.auth, now)
-    if until is not None:  # the password is not even checked while the email is locked
-        st.session_state["sign_in_locked"] = max(1, math.ceil((until - now).total_seconds() / 60))
+    key, address, now = email.strip().lower(), client_address(), datetime.now(UTC)
+    wait = SIGN_IN_THROTTLE.wait(address, key, settings.auth, now)
+    if wait > timedelta(0):  # the password is not even checked while this address must wait
+        st.session_state["sign_in_wait"] = wait_text(wait)
         return
-    user = authenticate(settings, email, password)
+    user = authenticate(settings, email, password, Path(config_path))
     if user is None:
-        SIGN_IN_LIMITER.failed(key, now)
+        SIGN_IN_THROTTLE.failed(address, key, settings.auth, now)
         st.session_state["sign_in_failed"] = True
         return
-    SIGN_IN_LIMITER.succeeded(key)
+    SIGN_IN_THROTTLE.succeeded(address, key)
     st.session_state[SESSION_KEY] = {
         "email": user.email,
         "name": user.name,

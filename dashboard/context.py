@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time as time_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import streamlit as st
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundError, TransportError
 
 from dashboard.render import literal
 from dashboard.text import t
 from ecoute.config import Settings, load_settings
 from ecoute.errors import ConfigError, IndexUnavailableError
 from index.client import EmbeddedServer, IndexNames, connect
+from index.search_bounds import SearchTooComplexError
 
 PERIODS: dict[str, timedelta | None] = {
     "24h": timedelta(hours=24),
@@ -51,8 +53,31 @@ def _open(path: str) -> Index:
         settings.elasticsearch.url
         or EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port).url
     )
-    es = connect(url, settings.elasticsearch)
+    # Every request a page sends waits at most dashboard.request_timeout, whatever the engine's setting.
+    timeout = {"request_timeout": settings.dashboard.request_timeout}
+    es = connect(url, settings.elasticsearch.model_copy(update=timeout))
     return Index(es, IndexNames(settings.elasticsearch.index_prefix), settings, url)
+
+
+@dataclass
+class LastError:
+    """The last index failure a page of this dashboard process met, for the Admin page."""
+
+    at: datetime
+    reason: str
+
+
+_last_errors: dict[str, LastError] = {}
+
+
+def last_error(index: Index) -> LastError | None:
+    return _last_errors.get(index.url)
+
+
+def _remember(index: Index, exc: Exception) -> str:
+    reason = _reason(exc)
+    _last_errors[index.url] = LastError(datetime.now(UTC), reason)
+    return reason
 
 
 def settings_or_stop() -> Settings:
@@ -78,22 +103,59 @@ def open_index() -> Index:
 
 @contextmanager
 def shown_errors(index: Index) -> Iterator[None]:
-    """Turn an index failure inside the block into one error line and stop the page, never a traceback."""
+    """Turn an index failure inside the block into one line and stop the page, never a traceback: a
+    search over its bounds says which, a slow index says so, an index away says "reconnecting…" and the
+    page reruns by itself once it answers again."""
     try:
         yield
+    except SearchTooComplexError as exc:
+        st.warning(t(f"search_too_{exc.bound}", found=f"{exc.found:,}", limit=f"{exc.limit:,}"))
+        st.stop()
     except NotFoundError as exc:
         if exc.error == "index_not_found_exception":
             st.info(t("no_indices", prefix=literal(index.names.prefix)))
         else:
-            st.error(t("index_refused", url=literal(index.url), reason=literal(_reason(exc))))
+            st.error(t("index_refused", url=literal(index.url), reason=literal(_remember(index, exc))))
+        st.stop()
+    except ConnectionTimeout as exc:
+        _remember(index, exc)
+        seconds = f"{index.settings.dashboard.request_timeout:g}"
+        st.error(t("index_slow", url=literal(index.url), seconds=seconds))
         st.stop()
     except (TransportError, IndexUnavailableError) as exc:
         key = "unreachable_embedded" if index.embedded else "unreachable"
-        st.error(t(key, url=literal(index.url), reason=literal(_reason(exc))))
+        st.warning(t(key, url=literal(index.url), reason=literal(_remember(index, exc))))
+        st.session_state[_AWAY_SINCE] = time_module.monotonic()
+        _reconnect(index)
         st.stop()
     except ApiError as exc:
-        st.error(t("index_refused", url=literal(index.url), reason=literal(_reason(exc))))
+        st.error(t("index_refused", url=literal(index.url), reason=literal(_remember(index, exc))))
         st.stop()
+
+
+_AWAY_SINCE = "index_away_since"
+
+
+def _reconnect(index: Index) -> None:
+    """While the page says "reconnecting…": every `dashboard.reconnect_seconds`, ask the index whether it
+    is back, and rerun the whole page when it is."""
+
+    every = index.settings.dashboard.reconnect_seconds
+
+    @st.fragment(run_every=every)
+    def check() -> None:
+        away_since = st.session_state.get(_AWAY_SINCE)
+        # Not on the run that just found it away: a page whose own request failed would loop at once.
+        if away_since is None or time_module.monotonic() - away_since < every / 2:
+            return
+        try:
+            index.es.info()
+        except (ApiError, TransportError):
+            return
+        st.session_state.pop(_AWAY_SINCE, None)
+        st.rerun()
+
+    check()
 
 
 def _reason(exc: Exception) -> str:

@@ -94,6 +94,7 @@ def run(
     from ecoute.rescoring import start_rescoring
     from ecoute.scheduler import schedule_jobs
     from ecoute.streams import start_streams
+    from ecoute.supervision import IndexWatch
 
     settings = _settings(config)
     server = _embedded(settings) if settings.elasticsearch.url is None else None
@@ -110,6 +111,9 @@ def run(
     # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
     stop_streams = threading.Event()
     streams = start_streams(engine, stop_streams)
+    watch = IndexWatch(engine, server) if server is not None else None
+    if watch is not None:  # an embedded stand-in that dies is started again on its data
+        watch.start(stop_streams)
     for runner in streams:
         typer.echo(f"{runner.source}: following the live stream")
     if start_rescoring(engine, stop_streams):  # the accurate model re-scores stored mentions meanwhile
@@ -128,7 +132,7 @@ def run(
         engine.release()
         if viewer:
             viewer.terminate()
-        if started_here and server is not None:
+        if server is not None and (started_here or (watch is not None and watch.restarts)):
             server.stop()
             typer.echo("embedded Elasticsearch stopped (data kept)")
 

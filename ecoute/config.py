@@ -121,6 +121,12 @@ class DashboardConfig(Strict):
     red_after_failures: int = Field(
         default=3, ge=1, description="failed runs in a row after which a source's row turns red on Admin"
     )
+    request_timeout: float = Field(
+        default=15.0, gt=0, le=300, description="seconds the dashboard waits for any one index request"
+    )
+    reconnect_seconds: float = Field(
+        default=5.0, gt=0, description="while the index is away, how often a page checks whether it is back"
+    )
 
 
 Role = Literal["community_manager", "marketer", "sales", "admin"]
@@ -142,8 +148,18 @@ class UserConfig(Strict):
 
 class AuthConfig(Strict):
     session_minutes: int = Field(default=480, ge=1, description="a sign-in lasts this long")
-    max_failed_sign_ins: int = Field(default=5, ge=1, description="wrong passwords before an email is locked")
-    lockout_minutes: int = Field(default=15, ge=1, description="how long the lock lasts")
+    max_failed_sign_ins: int = Field(
+        default=5,
+        ge=1,
+        description="wrong passwords from one address for one email before each try must wait",
+    )
+    max_failed_sign_ins_per_address: int = Field(
+        default=20, ge=1, description="wrong passwords from one address, any email, before each try must wait"
+    )
+    first_delay_seconds: float = Field(default=1.0, gt=0, description="the first wait; it doubles after each")
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="the longest wait; the account is never locked"
+    )
     users: list[UserConfig] = Field(default_factory=list)
 
 

@@ -25,8 +25,8 @@ from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
 from ecoute.faults import crash_point
 from ecoute.health import skip_reasons
 from ecoute.privacy import Gdpr, pseudonymise
-from ecoute.spool import DeadLetters, LocalCursors, Spool, SpooledOp
-from index.capabilities import detect_capabilities
+from ecoute.spool import DeadLetters, Journal, LocalCursors, Spool, SpooledOp
+from index.capabilities import detect_capabilities, standin_process
 from index.client import IndexNames
 from index.documents import Mention, SourceState
 from index.privacy import delete_mentions_and_alerts
@@ -54,6 +54,8 @@ NOT_ENRICHED = "not enriched"
 """How a dead letter's reason starts when enriching the post failed (retrying enriches it again)."""
 # What the client raises when the index is away or refuses the request as a whole.
 INDEX_DOWN = (ApiError, TransportError, IndexUnavailableError)
+UNKNOWN_PROCESS = "0"
+"""Journal tag of writes acknowledged before Écoute could tell which index process took them."""
 
 
 class CrmSourceFailed(EcouteError):
@@ -105,6 +107,10 @@ class Engine:
         state_dir = settings.resolve(settings.state_dir)
         self.spool, self.dead_letters = Spool(state_dir), DeadLetters(state_dir)
         self.local_cursors = LocalCursors(state_dir)
+        self.journal = Journal(state_dir)
+        # The stand-in process that answered last (None: a real cluster, whose acknowledgement is durable).
+        self._index_process: str | None = UNKNOWN_PROCESS
+        self._index_process_known = False
         self.secrets = Secrets()
         self._index_down = False
         self.alerter = Alerter(settings.alerts, es, self.names)
@@ -115,6 +121,7 @@ class Engine:
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
         ensure_indices(self.es, self.names)
+        self._which_index_process()
         self.reload_directory()
         if self.settings.alerts.percolator:
             self.alerter.percolator = detect_capabilities(self.es, self.names.prefix).percolator
@@ -201,6 +208,9 @@ class Engine:
                 refresh_mentions(self.es, self.names)
             except IndexUnavailableError as exc:  # stored; searchable at the index's next own refresh
                 log.warning("mentions stored, not refreshed yet: %s", exc)
+        if not self._index_down:
+            with contextlib.suppress(*INDEX_DOWN):  # the journal keeps them; the next run looks again
+                self.confirm_journal()
         # Refused and unenrichable mentions wait in the dead-letter file, unreachable-index ones in the spool.
         return True
 
@@ -244,6 +254,7 @@ class Engine:
 
     def _store_and_alert(self, mentions: list[Mention], report: RunReport) -> None:
         crash_point("enriched")
+        acknowledged_by = self._journal_tag()
         result = self._store(mentions, report)
         crash_point("indexed")
         # Proposed links wait for a person in the review queue; nothing is applied from them.
@@ -262,6 +273,8 @@ class Engine:
             except INDEX_DOWN:  # replaying the stored mentions raises their alerts again, by id
                 self._index_down = True
                 self.spool.append([self._spooled(m) for m in stored])
+        # Journaled after the alerts, so the alerts are as old as the journal says the batch is.
+        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         crash_point("alerted")
 
     def _pseudonym_key(self) -> str | None:
@@ -344,12 +357,69 @@ class Engine:
             log.info("spool: %d writes replayed into the index", done)
         return done
 
+    def _which_index_process(self) -> str | None:
+        """Ask which index process answers now (None: a real cluster) and remember it."""
+        self._index_process = standin_process(self.es)
+        self._index_process_known = True
+        return self._index_process
+
+    def _journal_tag(self) -> str | None:
+        """The tag for writes about to be sent: the process known to answer before they are sent.
+
+        Taken before the write, so a stand-in restarted meanwhile can only make the tag older, and an
+        older tag means the writes are sent again (by id: never twice), never that they are forgotten.
+        """
+        if not self._index_process_known:
+            with contextlib.suppress(*INDEX_DOWN):
+                self._which_index_process()
+        return self._index_process if self._index_process_known else UNKNOWN_PROCESS
+
+    def _journal(self, ops: list[SpooledOp], acknowledged_by: str | None) -> None:
+        """Keep what a stand-in acknowledged until it has saved it (a real cluster's ack is durable)."""
+        if ops and acknowledged_by is not None:
+            self.journal.append(ops, tag=acknowledged_by)
+
+    def confirm_journal(self) -> int:
+        """Forget the journaled writes the stand-in has saved; write again those a gone process held.
+
+        A segment acknowledged by the process that answers now is saved once that process has run
+        `reliability.standin_saved_after_seconds` since (it saves about once a second). A segment
+        acknowledged by another process (the stand-in died and was started again, or a real cluster
+        answers now) is written again by id: what survived is a duplicate, what was lost is created,
+        and its alerts are raised again by id. Returns the writes sent again.
+        """
+        if not self.journal.segments():
+            return 0
+        sent = 0
+        with self.journal.exclusive() as mine:
+            if not mine:
+                return 0
+            answering = self._which_index_process()
+            saved_after = self.settings.reliability.standin_saved_after_seconds
+            for segment in self.journal.segments():
+                if answering is not None and Journal.segment_tag(segment) == answering:
+                    if time.time() - Journal.written_at(segment) >= saved_after:
+                        self.journal.replace(segment, [])
+                    continue
+                ops = self.journal.read(segment)
+                left = self._replay(ops)  # journals again what the answering process acknowledges
+                self.spool.append(left)  # not taken now: the spool keeps them until it is
+                self.journal.replace(segment, [])
+                sent += len(ops) - len(left)
+        if sent:
+            log.warning(
+                "index: %d writes acknowledged by an index process that has gone since were sent again", sent
+            )
+        return sent
+
     def _replay(self, ops: list[SpooledOp]) -> list[SpooledOp]:
         """Apply one segment; returns the ops still waiting (the index could not take them yet)."""
-        deletes = [op.id for op in ops if op.op == "delete"]
+        acknowledged_by = self._journal_tag()
+        deletes = [op for op in ops if op.op == "delete"]
         mentions = [Mention.model_validate(op.doc) for op in ops if op.op == "create" and op.doc]
         if deletes:
-            delete_mentions_and_alerts(self.es, self.names, deletes)
+            delete_mentions_and_alerts(self.es, self.names, [op.id for op in deletes])
+            self._journal(deletes, acknowledged_by)
         reliability = self.settings.reliability
         result = index_mentions(
             self.es,
@@ -371,6 +441,7 @@ class Engine:
         stored = [m for m in mentions if m.id not in unstored]
         queue_link_reviews(self.es, self.names, stored)
         self.alerter.handle(stored, self.directory)
+        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         waiting = set(result.deferred)
         return [op for op in ops if op.op == "create" and op.id in waiting]
 
@@ -382,6 +453,7 @@ class Engine:
         mentions = [
             self._enriched_again(letter.reason, Mention.model_validate(letter.doc)) for letter in letters
         ]
+        acknowledged_by = self._journal_tag()
         result = index_mentions(
             self.es, self.names, mentions, attempts=self.settings.reliability.bulk_attempts
         )
@@ -398,6 +470,7 @@ class Engine:
         )
         queue_link_reviews(self.es, self.names, stored)
         self.alerter.handle(stored, self.directory)
+        self._journal([self._spooled(m) for m in stored], acknowledged_by)
         return len(stored), len(unstored)
 
     def _enriched_again(self, reason: str, mention: Mention) -> Mention:
@@ -409,6 +482,7 @@ class Engine:
         post = RawPost(
             **mention.model_dump(include=set(RawPost.model_fields) - {"language_hint", "created_at"}),
             created_at=mention.published_claimed or mention.created_at,  # dated again, flagged again
+            dated="undated" not in mention.flags,
             language_hint=mention.language if mention.language != "other" else None,
         )
         try:
@@ -437,10 +511,12 @@ class Engine:
         ids = [mention_id(source, native_id) for native_id in native_ids]
         if not ids:
             return
+        acknowledged_by = self._journal_tag()
         try:
             if self._index_down:
                 raise IndexUnavailableError("index unavailable in this run")
             report.deleted += delete_mentions_and_alerts(self.es, self.names, ids)["mentions"]
+            self._journal([SpooledOp(op="delete", id=i, source=source) for i in ids], acknowledged_by)
         except INDEX_DOWN:
             self.spool.append([SpooledOp(op="delete", id=i, source=source) for i in ids])
 
@@ -458,6 +534,7 @@ class Engine:
             log.warning("%s: running without the lease, index unavailable: %s", source_name, exc)
         started = time.perf_counter()
         try:
+            self.confirm_journal()  # before the spool: what it holds was acknowledged earlier
             self.replay_spool()
             self.refresh_decisions()
         except INDEX_DOWN as exc:

@@ -21,7 +21,7 @@ from alerts.erasure import without_person
 from collectors.base import Author
 from ecoute.errors import ConfigError
 from ecoute.safeguards import PrivacyConfig
-from ecoute.spool import DeadLetters, Spool
+from ecoute.spool import DeadLetters, Journal, Spool
 from index.client import IndexNames
 from index.documents import AuditRecord, Mention
 from index.privacy import (
@@ -173,6 +173,7 @@ class Gdpr:
         self.es, self.names, self.config, self.key = es, names, config, key
         self.state_dir = Path(state_dir)
         self.spool, self.dead_letters = Spool(state_dir), DeadLetters(state_dir)
+        self.journal = Journal(state_dir)  # copies of stored mentions the stand-in may not have saved yet
 
     def _search(self, person: Person) -> tuple[PersonData, _Matcher]:
         handles = list(person.handles)
@@ -240,6 +241,7 @@ class Gdpr:
         rewritten = [a for a in (without_person(d, identity) for d in data.records.alerts_naming) if a]
         counts = erase_person(self.es, self.names, data.records, rewritten)
         counts["spooled"] = self.spool.erase(lambda op: matcher(op.id, op.doc))
+        self.journal.erase(lambda op: matcher(op.id, op.doc))
         counts["dead_letters"] = self.dead_letters.erase(lambda letter: matcher(letter.id, letter.doc))
         counts["webhook_copies"] = self._erase_webhook_copies(matcher)
         write_audit(

@@ -13,6 +13,16 @@ class ReliabilityConfig(BaseModel):
     bulk_attempts: int = Field(default=3, ge=1, le=10, description="tries of the documents a bulk rejected")
     bulk_backoff_seconds: float = Field(default=0.5, ge=0, le=30)
     replay_seconds: int = Field(default=30, ge=5, description="how often `ecoute run` replays the spool")
+    standin_saved_after_seconds: float = Field(
+        default=3.0,
+        ge=1.5,
+        le=600,
+        description="the embedded stand-in saves its data about once a second: a write it acknowledged "
+        "leaves the local journal once the same stand-in process still runs this long after",
+    )
+    index_watch_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="how often `ecoute run` checks the embedded index is alive"
+    )
 
 
 class PrivacyConfig(BaseModel):

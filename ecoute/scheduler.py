@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from ecoute.engine import Engine
+from ecoute.engine import INDEX_DOWN, Engine
 from ecoute.errors import EcouteError
 from ecoute.streams import stream_sources
 
@@ -108,13 +108,17 @@ def _alert_job(engine: Engine, job: str) -> None:
             log.info("alerts: digest of %s: %d sent, %d failed", yesterday, report.sent, len(report.failed))
     except EcouteError as exc:
         log.error("alerts %s: %s", job, exc)
+    except INDEX_DOWN as exc:  # the index away for a moment: one line, the next run tries again
+        log.warning("alerts %s: index unreachable, will try again: %s", job, exc)
     except Exception:
         log.exception("alerts %s: unexpected failure", job)
 
 
 def _replay_spool(engine: Engine) -> None:
-    """Drain the local buffer once the index is back, even when no source is due."""
+    """Drain the local buffer once the index is back, even when no source is due; forget the journaled
+    writes the stand-in has saved, send again those it lost."""
     try:
+        engine.confirm_journal()
         engine.replay_spool()
     except EcouteError as exc:
         log.error("spool: %s", exc)

@@ -69,18 +69,26 @@ class SpooledOp(BaseModel):
 class Spool:
     """Append-only JSONL segments in `state_dir/spool`: replayed oldest first, removed once acknowledged."""
 
+    folder = "spool"
+
     def __init__(self, state_dir: Path) -> None:
-        self.directory = Path(state_dir) / "spool"
+        self.directory = Path(state_dir) / self.folder
         self._sequence = 0
         self._lock = threading.Lock()
 
-    def append(self, ops: list[SpooledOp]) -> Path | None:
-        """Write `ops` durably as one new segment; once this returns they survive a crash."""
+    def append(self, ops: list[SpooledOp], tag: str = "") -> Path | None:
+        """Write `ops` durably as one new segment; once this returns they survive a crash.
+
+        `tag` (letters and digits) is kept in the segment's name: `segment_tag` reads it back.
+        """
         if not ops:
             return None
+        if tag and not tag.isalnum():
+            raise ValueError(f"a segment tag is letters and digits only: {tag!r}")
         with self._lock:
             self._sequence += 1
-            name = f"{time.time_ns():020d}-{os.getpid():07d}-{self._sequence:06d}.jsonl"
+            name = f"{time.time_ns():020d}-{os.getpid():07d}-{self._sequence:06d}"
+            name += f"-{tag}.jsonl" if tag else ".jsonl"
         path = self.directory / name
         write_atomically(path, _jsonl([op.model_dump(mode="json") for op in ops]))
         return path
@@ -90,6 +98,17 @@ class Spool:
         if not self.directory.is_dir():
             return []
         return sorted(p for p in self.directory.glob("*.jsonl") if not p.name.startswith("."))
+
+    @staticmethod
+    def written_at(segment: Path) -> float:
+        """When the segment was written (epoch seconds, from its name)."""
+        return int(segment.name.split("-", 1)[0]) / 1e9
+
+    @staticmethod
+    def segment_tag(segment: Path) -> str:
+        """The tag the segment was appended with ("" without one)."""
+        parts = segment.name.removesuffix(".jsonl").split("-")
+        return parts[3] if len(parts) > 3 else ""
 
     def read(self, segment: Path) -> list[SpooledOp]:
         try:
@@ -137,6 +156,18 @@ class Spool:
                 yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Journal(Spool):
+    """`state_dir/journal`: writes the embedded stand-in acknowledged but may not have saved yet.
+
+    The stand-in keeps its data in memory and saves it to disk about once a second, so a write it
+    acknowledged is lost if it dies before the next save. Each segment is tagged with the stand-in
+    process that acknowledged it, kept until that process has had time to save it, and written again
+    (by id, with `create`) if another process answers meanwhile (ecoute/engine.py `confirm_journal`).
+    """
+
+    folder = "journal"
 
 
 class DeadLetter(BaseModel):

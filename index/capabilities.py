@@ -5,7 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from ecoute.errors import IndexUnavailableError
+
+STANDIN_BUILD = "noida"
+"""The `build_hash` the embedded stand-in (noida-db) reports in `GET /`."""
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,24 @@ def _works(check) -> bool:
         return bool(check())
     except (ApiError, KeyError, TypeError):
         return False
+
+
+def standin_process(es: Elasticsearch) -> str | None:
+    """Which stand-in process answers (its start time in ms), or None for a real Elasticsearch.
+
+    A real cluster's acknowledged write is in its translog on disk (`index.translog.durability:
+    request`, the default), so it needs nothing more. The stand-in acknowledges before it saves (about
+    once a second): callers keep what it acknowledged until that same process has had time to save it.
+    """
+    try:
+        if es.info()["version"].get("build_hash") != STANDIN_BUILD:
+            return None
+        nodes = es.nodes.info(metric="jvm")["nodes"]
+        started = [node["jvm"]["start_time_in_millis"] for node in nodes.values()]
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot tell which index process answers: {exc}") from exc
+    except (KeyError, TypeError) as exc:
+        raise IndexUnavailableError(f"the stand-in did not say when it started: {exc!r}") from exc
+    if not started:
+        raise IndexUnavailableError("the stand-in listed no node")
+    return str(started[0])

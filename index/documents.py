@@ -94,9 +94,10 @@ class Mention(BaseModel):
     link_proposal: CustomerLink | None = Field(
         default=None, description="a fuzzy match below the apply threshold, waiting in the review queue"
     )
-    flags: list[Literal["near_duplicate", "coordinated", "repeated_link", "future_date"]] = Field(
+    flags: list[Literal["near_duplicate", "coordinated", "repeated_link", "future_date", "undated"]] = Field(
         default_factory=list,
-        description="spam/bot signals (nlp/dedup.py); future_date: a claimed date in the future",
+        description="spam/bot signals (nlp/dedup.py); future_date: a claimed date in the future; "
+        "undated: no date given, dated when collected",
     )
     duplicate_of: str | None = Field(default=None, description="the first mention seen with this text")
     flag_reasons: list[str] = Field(default_factory=list)

@@ -10,6 +10,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from index.client import IndexNames
 from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
+from index.search_bounds import CUSTOMER_SEARCH, check_search
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
 ORDERS = ("newest", "attention")
@@ -98,13 +99,15 @@ class MentionFilter:
     until: datetime | None = None
 
     def to_query(self) -> dict[str, Any]:
+        """The query DSL; SearchTooComplexError when the text search is over its bounds."""
         must: list[dict[str, Any]] = []
         filters: list[dict[str, Any]] = []
-        if self.query.strip():
+        text = check_search(self.query)
+        if text:
             must.append(
                 {
                     "simple_query_string": {
-                        "query": self.query,
+                        "query": text,
                         "fields": TEXT_FIELDS,
                         "default_operator": "and",
                     }
@@ -282,8 +285,9 @@ def search_customers(
     es: Elasticsearch, names: IndexNames, text: str = "", size: int = 50, scope: OwnerScope | None = None
 ) -> list[Customer]:
     """By name, company, email or handle; all customers by name when `text` is empty; only those
-    `scope` holds when given."""
-    if text.strip():
+    `scope` holds when given. SearchTooComplexError when `text` is over its bounds."""
+    text = check_search(text, CUSTOMER_SEARCH)
+    if text:
         needle = text.strip().lstrip("@").lower()
         query: dict[str, Any] = {
             "bool": {

@@ -215,8 +215,10 @@ def claims_future(post: RawPost) -> bool:
     return as_utc(post.created_at) > as_utc(post.collected_at) + FUTURE_TOLERANCE
 
 
-def date_flags(post: RawPost) -> list[Literal["future_date"]]:
-    return ["future_date"] if claims_future(post) else []
+def date_flags(post: RawPost) -> list[Literal["future_date", "undated"]]:
+    """`future_date` for a date not believed, `undated` for a post whose source gave none (it is dated
+    when it was collected)."""
+    return ["future_date"] if claims_future(post) else [] if post.dated else ["undated"]
 
 
 def carried(post: RawPost) -> dict:

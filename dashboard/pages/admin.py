@@ -11,12 +11,13 @@ import streamlit as st
 from crm.registry import legacy_csv_source
 from dashboard.auth import PAGE_ROLES, require_page
 from dashboard.cached import crm_quality_of
-from dashboard.context import Index, open_index, settings_or_stop, shown_errors
+from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
 from dashboard.text import t
 from ecoute.health import source_health
 from index.capabilities import detect_capabilities
 from index.crm import QualityReport, crm_import_statuses
+from index.health import index_health
 from index.queries import count_customers, source_states
 
 PROBLEM_KINDS = ("invalid_email", "invalid_phone", "missing_owner", "bad_handle")
@@ -146,6 +147,27 @@ def _capabilities(url: str, prefix: str) -> str:
     return detect_capabilities(index.es, prefix).describe()
 
 
+def index_health_section(index: Index) -> None:
+    """Reachable or not, what answers, the documents of each index, and the last failure this dashboard
+    process met (an index that was away a minute ago shows here once it is back)."""
+    health = index_health(index.es, index.names)
+    if health.reachable:
+        st.markdown(literal(t("index_answers", backend=health.backend, version=health.version)))
+    if health.error:
+        st.error(t("index_not_answering", reason=literal(health.error)))
+    counts = [
+        {t("index_alias"): alias, t("index_documents"): t("index_missing") if n is None else f"{n:,}"}
+        for alias, n in health.documents.items()
+    ]
+    if counts:
+        st.dataframe(pd.DataFrame(counts), hide_index=True)
+    last = last_error(index)
+    if last:
+        st.caption(literal(t("index_last_error", at=when(last.at), reason=last.reason)))
+    else:
+        st.caption(t("index_no_error"))
+
+
 def admin(index: Index) -> None:
     st.title(t("admin_title"))
     threshold = index.settings.dashboard.red_after_failures
@@ -168,6 +190,7 @@ def admin(index: Index) -> None:
     st.subheader(t("admin_index"))
     st.markdown(literal(t("index_at", url=cluster_address(index.url), prefix=index.names.prefix)))
     st.caption(_capabilities(cluster_address(index.url), index.names.prefix))
+    index_health_section(index)
 
     st.subheader(t("admin_users"))
     st.dataframe(

@@ -161,8 +161,8 @@ def test_webhooks_are_signed_and_slack_gets_its_own_format(
             ["webhook:crm", "webhook:chat"],
             channels={
                 "webhooks": [
-                    {"name": "crm", "url": generic.url},
-                    {"name": "chat", "url": slack.url, "format": "slack"},
+                    {"name": "crm", "url": generic.url, "local": True},
+                    {"name": "chat", "url": slack.url, "format": "slack", "local": True},
                 ]
             },
         )
@@ -184,7 +184,7 @@ def test_a_channel_that_is_down_is_retried_and_sent_exactly_once(
     port = free_port()  # nothing listens yet: connection refused
     settings = config(
         ["webhook:crm"],
-        channels={"webhooks": [{"name": "crm", "url": f"http://127.0.0.1:{port}/hook"}]},
+        channels={"webhooks": [{"name": "crm", "url": f"http://127.0.0.1:{port}/hook", "local": True}]},
         delivery={"first_retry_seconds": 30, "max_attempts": 5},
     )
     clock = Clock()
@@ -225,7 +225,7 @@ def test_a_delivery_gives_up_after_its_attempts_with_the_reason(
     monkeypatch.delenv("ECOUTE_WEBHOOK_SECRET", raising=False)
     settings = config(
         ["webhook:crm"],
-        channels={"webhooks": [{"name": "crm", "url": "http://127.0.0.1:9/hook"}]},
+        channels={"webhooks": [{"name": "crm", "url": "http://127.0.0.1:9/hook", "local": True}]},
         delivery={"max_attempts": 2, "first_retry_seconds": 1},
     )
     clock = Clock()

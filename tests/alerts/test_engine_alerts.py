@@ -40,7 +40,7 @@ def test_a_customers_angry_post_reaches_the_account_owner_by_webhook(
     monkeypatch.setenv("ECOUTE_WEBHOOK_SECRET", SECRET)
     with webhook_receiver() as receiver:
         settings = load_settings(write_config(tmp_path, es_server.url, names.prefix))
-        settings.alerts.channels.webhooks = [WebhookChannel(name="crm", url=receiver.url)]
+        settings.alerts.channels.webhooks = [WebhookChannel(name="crm", url=receiver.url, local=True)]
         settings.alerts.default_channels = ["webhook:crm"]
         customer = make_customer("C1", handles=["julie@mastodon.example"], owner_email=OWNER)
         upsert_customers(es, names, [customer])

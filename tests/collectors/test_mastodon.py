@@ -295,6 +295,12 @@ def test_a_keyword_hashtag_keeps_a_status_that_only_the_platform_tags(server: Lo
     assert [p.text for p in result.posts] == ["La box redémarre encore (1)"]
 
 
+def test_an_instance_over_plain_http_is_refused_unless_local():
+    with pytest.raises(ValueError, match="is not https: the token is only sent over https"):
+        MastodonConfig(name="m", instance="http://mastodon.example", hashtags=["lumio"])
+    assert MastodonConfig(name="m", instance="http://127.0.0.1:8080", hashtags=["lumio"], local=True)
+
+
 def test_the_local_timeline_is_read_and_kept_by_keywords(server: LocalHttpServer):
     path = "/api/v1/timelines/public"
     server.route(path, Timeline(server, path, [status(1, text="Panne Lumio"), status(2, text="Bonjour")]))

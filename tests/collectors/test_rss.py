@@ -46,6 +46,7 @@ def test_an_item_without_guid_or_link_is_kept_under_the_same_id_every_run(http_s
     assert first.problems == [] and len(first.posts) == 4
     (untitled,) = [p for p in first.posts if p.native_id.startswith("content:")]
     assert untitled.text == "Un article sans titre, sans lien et sans identifiant." and untitled.url is None
+    assert not untitled.dated and all(p.dated for p in first.posts if p is not untitled)
     assert [p.native_id for p in second.posts] == [p.native_id for p in first.posts]
 
 

@@ -136,3 +136,12 @@ def test_the_platforms_own_hashtags_join_those_read_in_the_text():
     tagged = post("La box #Lumio redémarre", hashtags=["Panne", "lumio"])
     (mention,) = enrich([tagged], CustomerDirectory(), BRAND)
     assert mention.hashtags == ["lumio", "panne"]
+
+
+def test_a_post_its_source_gave_no_date_is_flagged_undated():
+    (undated, dated) = enrich(
+        [post("Lumio, article sans date", dated=False), post("Lumio, article daté")],
+        CustomerDirectory(),
+        BRAND,
+    )
+    assert undated.flags == ["undated"] and dated.flags == []
