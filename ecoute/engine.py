@@ -295,9 +295,9 @@ class Engine:
     ) -> None:
         """Store the new mentions, update the known ones in place, then alert.
 
-        Known mentions are alerted as they were stored before this run (never as updated), so a count
-        or a follower number that grew never raises a new alert, while one stored by an earlier run that
-        stopped before alerting still gets its alert now (alerts are deduplicated by mention id).
+        Known mentions are alerted only as first stored (never as updated), so a count or a follower
+        number that grew never raises a new alert, while one stored by an earlier run that stopped
+        before alerting still gets its alert now (alerts are deduplicated by mention id).
         """
         crash_point("enriched")
         known = known or []
@@ -333,9 +333,9 @@ class Engine:
     def _update_known(
         self, known: list[tuple[VersionedMention, Mention]], report: RunReport
     ) -> list[Mention]:
-        """Write the changed counts, reach and edits of mentions already stored; returns them as they
-        were stored before (for alerting). Unchanged ones write nothing; with the index away, nothing is
-        written and the next refresh reads them again."""
+        """Write the changed counts, reach and edits of mentions already stored; returns those to alert,
+        as first stored. Unchanged ones write nothing; with the index away, nothing is written and the
+        next refresh reads them again."""
         if not known:
             return []
         report.duplicates += len(known)
@@ -349,7 +349,10 @@ class Engine:
         report.updated += len(result.updated)
         report.failed += [f"{doc_id}: counts not updated: {reason}" for doc_id, reason in result.failed]
         gone = set(result.gone)
-        return [stored.mention for stored, _ in known if stored.mention.id not in gone]
+        # Only a mention never updated before is still as first seen: alerting it again is a no-op by id,
+        # or raises the alert a run that stopped before alerting owed it. One already updated was checked
+        # as first seen in that earlier run; checking its grown counts now would raise a new alert.
+        return [s.mention for s, _ in known if s.mention.id not in gone and s.mention.refreshed_at is None]
 
     def _pseudonym_key(self) -> str | None:
         key = self.secrets.ecoute_pseudonym_key
