@@ -45,6 +45,13 @@ class HttpSourceConfig(SourceConfig):
     local: bool = Field(
         default=False, description="allow private and loopback addresses (an intranet source, a test server)"
     )
+    refresh_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="posts this recent are re-read on each refresh for their current counts (0: never)",
+    )
+    refresh_interval_seconds: int = Field(default=6 * 3600, ge=60, description="how often the refresh runs")
 
 
 class UnsafeAddressError(CollectorError):

@@ -142,14 +142,20 @@ def collect(
     source: Annotated[str, typer.Argument(help="source name from config.yaml")],
     config: ConfigOption = Path("config.yaml"),
     since: Annotated[datetime | None, typer.Option(help="backfill from this date (YYYY-MM-DD)")] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="re-read the last refresh_days for current counts and edits")
+    ] = False,
 ) -> None:
     """Run one source once, now, and print what it did."""
+    if refresh and since:
+        raise EcouteError("--refresh re-reads the source's last refresh_days: it takes no --since")
     engine = _engine(config)
     if since and since.tzinfo is None:
         from datetime import UTC
 
         since = since.replace(tzinfo=UTC)
-    report = engine.collect(source, since=since)  # each problem is logged once, by the engine
+    # each problem is logged once, by the engine
+    report = engine.collect(source, since=since, refresh=refresh)
     typer.echo(report.line())
     if report.error or report.failed:
         raise typer.Exit(1)
@@ -160,7 +166,8 @@ def sources(
     config: ConfigOption = Path("config.yaml"),
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per source")] = False,
 ) -> None:
-    """Health of every source: state, last run and success, items read / new / skipped and why, errors."""
+    """Health of every source: state, last run and success, items read / new / updated / skipped and why,
+    errors."""
     from ecoute.health import source_health
     from index.client import IndexNames
     from index.queries import source_states
@@ -172,10 +179,11 @@ def sources(
     if as_json:
         typer.echo(json.dumps([h.as_dict() for h in health], ensure_ascii=False, indent=2))
         return
-    header = ["source", "type", "state", "last success", "read", "new", "skipped", "fails", "why"]
+    header = ["source", "type", "state", "last success", "read", "new", "updated", "skipped", "fails", "why"]
     rows = [
         [
-            h.name, h.type, h.state, h.last_success or "-", *(_count(v) for v in (h.read, h.new, h.skipped)),
+            h.name, h.type, h.state, h.last_success or "-",
+            *(_count(v) for v in (h.read, h.new, h.updated, h.skipped)),
             str(h.failures), h.error or "; ".join(f"{reason} ({n})" for reason, n in h.skip_reasons),
         ]
         for h in health

@@ -29,8 +29,9 @@ from ecoute.spool import DeadLetters, Journal, LocalCursors, Spool, SpooledOp
 from index.capabilities import detect_capabilities, standin_process
 from index.client import IndexNames
 from index.documents import Mention, SourceState
+from index.engagement import known_mentions, update_known
 from index.privacy import delete_mentions_and_alerts
-from index.queries import all_customers
+from index.queries import VersionedMention, all_customers
 from index.reviews import customers_with_confirmed_handles, queue_link_reviews, rejected_pairs
 from index.writes import (
     BulkReport,
@@ -58,6 +59,11 @@ UNKNOWN_PROCESS = "0"
 """Journal tag of writes acknowledged before Écoute could tell which index process took them."""
 
 
+def refreshable(config: object) -> int:
+    """The days a source re-reads on each refresh; 0 when it has no refresh (not read over HTTP, or off)."""
+    return int(getattr(config, "refresh_days", 0) or 0)
+
+
 class CrmSourceFailed(EcouteError):
     """A CRM source could not be mirrored (its own message says which and why)."""
 
@@ -70,6 +76,8 @@ class RunReport:
     fetched: int = 0
     indexed: int = 0
     duplicates: int = 0
+    updated: int = 0
+    refresh: bool = False
     alerts: int = 0
     spooled: int = 0
     deleted: int = 0
@@ -80,16 +88,18 @@ class RunReport:
     seconds: float = 0.0
 
     def line(self) -> str:
+        name = f"{self.source} (refresh)" if self.refresh else self.source
         if self.skipped:
-            return f"{self.source}: skipped ({self.skipped})"
+            return f"{name}: skipped ({self.skipped})"
         if self.error:
-            return f"{self.source}: failed: {self.error}"
+            return f"{name}: failed: {self.error}"
         extra = f", {self.spooled} spooled until the index is back" if self.spooled else ""
         extra += f", {self.deleted} deleted on the platform" if self.deleted else ""
         extra += " (see `ecoute dlq list`)" if self.failed else ""
         return (
-            f"{self.source}: {self.fetched} fetched, {self.indexed} new, {self.duplicates} already indexed, "
-            f"{self.alerts} alerts, {len(self.problems)} items skipped, {len(self.failed)} not indexed"
+            f"{name}: {self.fetched} fetched, {self.indexed} new, {self.duplicates} already indexed, "
+            f"{self.updated} updated, {self.alerts} alerts, {len(self.problems)} items skipped, "
+            f"{len(self.failed)} not indexed"
             f"{extra} ({self.seconds:.1f}s)"
         )
 
@@ -195,15 +205,15 @@ class Engine:
         chunks = [posts[start : start + batch] for start in range(0, len(posts), batch)]
         if not chunks:
             return True
-        indexed_before = report.indexed
+        written_before = report.indexed + report.updated
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoute-enrich") as enricher:
-            upcoming = enricher.submit(self._enrich, chunks[0], report)
+            upcoming = enricher.submit(self._prepare, chunks[0], report)
             for position in range(len(chunks)):
-                mentions = upcoming.result()
+                mentions, known = upcoming.result()
                 if position + 1 < len(chunks):
-                    upcoming = enricher.submit(self._enrich, chunks[position + 1], report)
-                self._store_and_alert(mentions, report)
-        if report.indexed > indexed_before and not self._index_down:
+                    upcoming = enricher.submit(self._prepare, chunks[position + 1], report)
+                self._store_and_alert(mentions, report, known)
+        if report.indexed + report.updated > written_before and not self._index_down:
             try:  # one refresh per run: a refresh per batch cost more than the bulk write itself
                 refresh_mentions(self.es, self.names)
             except IndexUnavailableError as exc:  # stored; searchable at the index's next own refresh
@@ -213,6 +223,31 @@ class Engine:
                 self.confirm_journal()
         # Refused and unenrichable mentions wait in the dead-letter file, unreachable-index ones in the spool.
         return True
+
+    def _prepare(
+        self, posts: list[RawPost], report: RunReport
+    ) -> tuple[list[Mention], list[tuple[VersionedMention, Mention]]]:
+        """Split a batch into new posts, enriched, and posts already stored, each with its stored version
+        and what it says now (read as collected: no model runs again on a post already indexed).
+
+        When the index cannot be asked, every post counts as new: creating by id keeps that harmless.
+        """
+        known: dict[str, VersionedMention] = {}
+        if not self._index_down:
+            try:
+                known = known_mentions(
+                    self.es, self.names, [mention_id(p.source, p.native_id) for p in posts]
+                )
+            except INDEX_DOWN as exc:
+                log.warning("cannot tell known posts from new ones, all treated as new: %s", exc)
+        fresh, pairs = [], []
+        for post in posts:
+            stored = known.get(mention_id(post.source, post.native_id))
+            if stored is None:
+                fresh.append(post)
+            else:
+                pairs.append((stored, unenriched(post)))
+        return (self._enrich(fresh, report) if fresh else []), pairs
 
     def _enrich(self, posts: list[RawPost], report: RunReport | None = None) -> list[Mention]:
         """Enrich a batch; if that fails, post by post, and a post that still fails goes to the dead letters
@@ -252,8 +287,20 @@ class Engine:
     def _pseudonymised(self, mentions: list[Mention]) -> list[Mention]:
         return pseudonymise(mentions, self.settings.privacy, self._pseudonym_key())
 
-    def _store_and_alert(self, mentions: list[Mention], report: RunReport) -> None:
+    def _store_and_alert(
+        self,
+        mentions: list[Mention],
+        report: RunReport,
+        known: list[tuple[VersionedMention, Mention]] | None = None,
+    ) -> None:
+        """Store the new mentions, update the known ones in place, then alert.
+
+        Known mentions are alerted only as first stored (never as updated), so a count or a follower
+        number that grew never raises a new alert, while one stored by an earlier run that stopped
+        before alerting still gets its alert now (alerts are deduplicated by mention id).
+        """
         crash_point("enriched")
+        known = known or []
         acknowledged_by = self._journal_tag()
         result = self._store(mentions, report)
         crash_point("indexed")
@@ -266,6 +313,7 @@ class Engine:
         report.failed += [f"{doc_id}: {reason}" for doc_id, reason in result.failed]
         failed_ids = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
         stored = [m for m in mentions if m.id not in failed_ids]
+        already = self._update_known(known, report)
         # Alerts are deduplicated per rule + customer + thread, so re-processing never alerts twice.
         if stored:
             try:
@@ -276,6 +324,35 @@ class Engine:
         # Journaled after the alerts, so the alerts are as old as the journal says the batch is.
         self._journal([self._spooled(m) for m in stored], acknowledged_by)
         crash_point("alerted")
+        if already:
+            try:  # after the new ones: a failure here never costs a new mention its alert
+                report.alerts += self.alerter.handle(already, self.directory)
+            except INDEX_DOWN as exc:  # stored already: the next run that reads them alerts them
+                log.warning("alerts of known mentions not checked now: %s", exc)
+
+    def _update_known(
+        self, known: list[tuple[VersionedMention, Mention]], report: RunReport
+    ) -> list[Mention]:
+        """Write the changed counts, reach and edits of mentions already stored; returns those to alert,
+        as first stored. Unchanged ones write nothing; with the index away, nothing is written and the
+        next refresh reads them again."""
+        if not known:
+            return []
+        report.duplicates += len(known)
+        if self._index_down:
+            return []
+        try:
+            result = update_known(self.es, self.names, known, datetime.now(UTC))
+        except INDEX_DOWN as exc:
+            log.warning("counts of %d known mentions not updated now: %s", len(known), exc)
+            return []
+        report.updated += len(result.updated)
+        report.failed += [f"{doc_id}: counts not updated: {reason}" for doc_id, reason in result.failed]
+        gone = set(result.gone)
+        # Only a mention never updated before is still as first seen: alerting it again is a no-op by id,
+        # or raises the alert a run that stopped before alerting owed it. One already updated was checked
+        # as first seen in that earlier run; checking its grown counts now would raise a new alert.
+        return [s.mention for s, _ in known if s.mention.id not in gone and s.mention.refreshed_at is None]
 
     def _pseudonym_key(self) -> str | None:
         key = self.secrets.ecoute_pseudonym_key
@@ -520,14 +597,31 @@ class Engine:
         except INDEX_DOWN:
             self.spool.append([SpooledOp(op="delete", id=i, source=source) for i in ids])
 
-    def collect(self, source_name: str, since: datetime | None = None, use_lock: bool = False) -> RunReport:
-        """One run of one source; the cursor advances only once the batch is stored."""
+    def collect(
+        self, source_name: str, since: datetime | None = None, use_lock: bool = False, refresh: bool = False
+    ) -> RunReport:
+        """One run of one source; the cursor advances only once the batch is stored.
+
+        `refresh` re-reads the source's last `refresh_days` instead (its cursor is neither used nor
+        moved): posts already indexed get their current counts, reach and edits, new ones are indexed.
+        """
         config = self.settings.source(source_name)
-        report = RunReport(source=source_name)
+        report = RunReport(source=source_name, refresh=refresh)
+        interval = config.interval_seconds
+        if refresh:
+            days = refreshable(config)
+            if not days:
+                raise ConfigError(
+                    f"source {source_name!r} ({config.type}) is not refreshed: only sources read over "
+                    "HTTP with refresh_days above 0 re-read their recent posts"
+                )
+            since = datetime.now(UTC) - timedelta(days=days)
+            interval = config.refresh_interval_seconds  # type: ignore[union-attr]
         self._index_down = False
-        lease = timedelta(seconds=max(config.interval_seconds - 1, 5))
+        lease = timedelta(seconds=max(interval - 1, 5))
+        lock = f"{'refresh' if refresh else 'source'}:{source_name}"
         try:
-            if use_lock and not acquire_lock(self.es, self.names, f"source:{source_name}", self.owner, lease):
+            if use_lock and not acquire_lock(self.es, self.names, lock, self.owner, lease):
                 report.skipped = "another ecoute process holds this source"
                 return report
         except INDEX_DOWN as exc:  # no lease without the index; writes by id keep a second runner harmless
@@ -544,11 +638,7 @@ class Engine:
         cursor_id = f"cursor:{source_name}"
         cursor = {} if since else self._cursor(source_name, cursor_id)
         # A run slower than the lease's ttl keeps its lease: no second process starts the source meanwhile.
-        keeper = (
-            LeaseKeeper(self.es, self.names, f"source:{source_name}", self.owner, lease).start()
-            if use_lock
-            else None
-        )
+        keeper = LeaseKeeper(self.es, self.names, lock, self.owner, lease).start() if use_lock else None
         try:
             collector = build_collector(
                 config, self.settings.base_dir, self.settings.resolve(self.settings.state_dir)
@@ -560,22 +650,8 @@ class Engine:
             posts = [p for p in result.posts if since is None or p.created_at >= since]
             if self.process(posts, report):
                 self._apply_deletions(source_name, result.deletions, report)
-                now = datetime.now(UTC)
-                self.local_cursors.put(source_name, result.cursor, now)
-                try:
-                    put_state(
-                        self.es,
-                        self.names,
-                        SourceState(
-                            id=cursor_id,
-                            kind="cursor",
-                            source=source_name,
-                            data=result.cursor,
-                            updated_at=now,
-                        ),
-                    )
-                except INDEX_DOWN as exc:
-                    log.warning("%s: cursor kept on local disk only: %s", source_name, exc)
+                if not refresh:
+                    self._store_cursor(source_name, cursor_id, result.cursor)
         except CollectorError as exc:
             report.error = str(exc)
         except EcouteError as exc:
@@ -591,6 +667,18 @@ class Engine:
         for problem in report.problems:
             log.warning("%s", problem)
         return report
+
+    def _store_cursor(self, source_name: str, cursor_id: str, cursor: dict[str, str]) -> None:
+        now = datetime.now(UTC)
+        self.local_cursors.put(source_name, cursor, now)
+        try:
+            put_state(
+                self.es,
+                self.names,
+                SourceState(id=cursor_id, kind="cursor", source=source_name, data=cursor, updated_at=now),
+            )
+        except INDEX_DOWN as exc:
+            log.warning("%s: cursor kept on local disk only: %s", source_name, exc)
 
     def delete_native(self, source: str, native_ids: list[str]) -> int:
         """Remove the mentions of posts the platform reported deleted; returns how many were indexed."""
@@ -631,6 +719,8 @@ class Engine:
             indexed_last_run=report.indexed,
             skipped_items_last_run=len(report.problems),
             duplicates_last_run=report.duplicates,
+            updated_last_run=report.updated,
+            last_run_kind="refresh" if report.refresh else "collect",
             skip_reasons=[{"reason": r, "count": n} for r, n in skip_reasons(report.problems)],
             seconds_last_run=round(report.seconds, 3),
         )

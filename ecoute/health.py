@@ -29,6 +29,8 @@ class SourceHealth:
     read: int | None = None
     new: int | None = None
     duplicates: int | None = None
+    updated: int | None = None
+    run_kind: str | None = None  # "collect" or "refresh": which kind of run the numbers are from
     skipped: int | None = None
     skip_reasons: list[tuple[str, int]] = field(default_factory=list)
     failures: int = 0
@@ -72,6 +74,8 @@ def source_health(settings: Settings, recorded: dict[str, dict[str, Any]]) -> li
                 read=read,
                 new=data.get("indexed_last_run"),
                 duplicates=data.get("duplicates_last_run"),
+                updated=data.get("updated_last_run"),
+                run_kind=data.get("last_run_kind"),
                 skipped=skipped,
                 skip_reasons=[(str(r["reason"]), int(r["count"])) for r in data.get("skip_reasons", [])],
                 failures=failures,

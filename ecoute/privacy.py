@@ -31,6 +31,7 @@ from index.privacy import (
     erase_person,
     expired_mention_ids,
     find_person,
+    post_names,
     write_audit,
 )
 from nlp.linking import normalise_handle
@@ -158,8 +159,7 @@ class _Matcher:
         return (
             bool(who & self.handles)
             or bool(linked & self.customer_ids)
-            or self.identity.in_post(doc.get("text"))
-            or self.identity.in_post(doc.get("title"))
+            or post_names(doc, self.identity)
             or self.identity.is_named(author.get("display_name"))
         )
 

@@ -1,4 +1,4 @@
-"""APScheduler wiring: each enabled source on its own interval, plus the CRM refresh."""
+"""APScheduler wiring: each enabled source on its own interval, its refresh, plus the CRM refresh."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from ecoute.engine import INDEX_DOWN, Engine
+from ecoute.engine import INDEX_DOWN, Engine, refreshable
 from ecoute.errors import EcouteError
 from ecoute.streams import stream_sources
 
@@ -19,6 +19,8 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
     """Add one job per enabled polled source (first run now) and the CRM refresh to `scheduler`.
 
     Sources with `stream: true` are not polled: ecoute/streams.py follows them in threads of their own.
+    Every enabled source with `refresh_days` (streamed or not) also gets `refresh:<name>`, which re-reads
+    its recent posts every `refresh_interval_seconds` (first run one interval from now).
     """
     scheduler = scheduler or BlockingScheduler(timezone=UTC)
     now = datetime.now(UTC)
@@ -38,6 +40,20 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
             coalesce=True,
             misfire_grace_time=source.interval_seconds,
         )
+    for source in engine.settings.sources:
+        if source.enabled and refreshable(source):
+            interval = source.refresh_interval_seconds  # type: ignore[union-attr]
+            scheduler.add_job(
+                _refresh,
+                "interval",
+                args=[engine, source.name],
+                seconds=interval,
+                jitter=min(interval // 10, 600) or None,
+                id=f"refresh:{source.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=interval,
+            )
     if engine.crm_sources():
         scheduler.add_job(
             _import_customers,
@@ -143,6 +159,16 @@ def _collect(engine: Engine, source: str) -> None:
         log.error("%s: %s", source, exc)
     except Exception:
         log.exception("%s: unexpected failure", source)
+
+
+def _refresh(engine: Engine, source: str) -> None:
+    """Re-read a source's recent posts for their current counts; any failure is one log line."""
+    try:
+        log.info(engine.collect(source, use_lock=True, refresh=True).line())
+    except EcouteError as exc:
+        log.error("%s (refresh): %s", source, exc)
+    except Exception:
+        log.exception("%s (refresh): unexpected failure", source)
 
 
 def _import_customers(engine: Engine) -> None:

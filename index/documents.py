@@ -60,6 +60,18 @@ class TriageChange(BaseModel):
     new: Annotated[str | None, Stored()] = None
 
 
+class Edit(BaseModel):
+    """A later version of a post's text, as a refresh read it; the mention's `text` stays the first seen."""
+
+    text: Annotated[str, Text()]
+    title: Annotated[str | None, Text()] = None
+    seen_at: datetime
+
+
+MAX_EDITS = 10
+"""Edits kept per mention (newest last); older ones drop off."""
+
+
 class Mention(BaseModel):
     """An enriched post as stored in `ecoute-mentions`."""
 
@@ -105,6 +117,12 @@ class Mention(BaseModel):
     triage: Triage | None = None
     history: list[TriageChange] = Field(default_factory=list)
     raw: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
+    edits: list[Edit] = Field(
+        default_factory=list, description="later versions of the text, newest last (at most MAX_EDITS)"
+    )
+    refreshed_at: datetime | None = Field(
+        default=None, description="when a refresh last changed its counts, reach or text"
+    )
 
 
 class SocialHandle(BaseModel):

@@ -172,13 +172,9 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         identity = Identity([*handles, *maybe_theirs], emails, full_names)
         # Posts by others that name the person: candidates by phrase, kept only when the text says it.
         said = [*identity.handles, *identity.emails]
-        candidates = _all(es, names.mentions, _phrases(["text", "title"], said), "id")
+        candidates = _all(es, names.mentions, _phrases(POST_TEXT_FIELDS, said), "id")
         known = {m["id"] for m in mentions}
-        mentions += [
-            m
-            for m in candidates
-            if m["id"] not in known and (identity.in_post(m.get("text")) or identity.in_post(m.get("title")))
-        ]
+        mentions += [m for m in candidates if m["id"] not in known and post_names(m, identity)]
         mention_ids = [m["id"] for m in mentions]
         identity.mention_ids = set(mention_ids)
         crm_records = _all(es, names.crm, by_customer, "id")
@@ -237,6 +233,16 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         reviews_naming,
         notes,
     )
+
+
+POST_TEXT_FIELDS = ["text", "title", "edits.text", "edits.title"]
+"""Where a post's own words are: the first-seen text and title, and every later edit of them."""
+
+
+def post_names(mention: dict[str, Any], identity: Identity) -> bool:
+    """Whether a post, as first seen or in any later edit, names the person by handle or address."""
+    versions = [mention, *(mention.get("edits") or [])]
+    return any(identity.in_post(v.get("text")) or identity.in_post(v.get("title")) for v in versions)
 
 
 def _notes_of(mention: dict[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,7 @@ def sources_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
             t("last_success"): moment(h.last_success),
             t("items_last_run"): h.read,
             t("new_last_run"): h.new,
+            t("updated_last_run"): h.updated,
             t("skipped_last_run"): h.skipped,
             t("skip_reasons"): "; ".join(f"{reason} ({n})" for reason, n in h.skip_reasons),
             t("last_error"): h.error or "",
@@ -75,7 +76,7 @@ def sources_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
         for h in health
     ]
     frame = pd.DataFrame(rows)
-    counts = [t("items_last_run"), t("new_last_run"), t("skipped_last_run")]
+    counts = [t("items_last_run"), t("new_last_run"), t("updated_last_run"), t("skipped_last_run")]
     return (_whole(frame, counts) if rows else frame), [h.failures for h in health]
 
 
