@@ -167,7 +167,7 @@ def sources(
 
     settings = _settings(config)
     es = open_index(settings, start_embedded=False)
-    states = source_states(es, IndexNames(settings.elasticsearch.index_prefix))
+    states = source_states(es, IndexNames.of(settings.elasticsearch, settings.index))
     health = source_health(settings, {s.source: s.data for s in states})
     if as_json:
         typer.echo(json.dumps([h.as_dict() for h in health], ensure_ascii=False, indent=2))
