@@ -136,3 +136,15 @@ def refresh(es: Elasticsearch, indices: Iterable[str]) -> None:
         es.indices.refresh(index=",".join(named), ignore_unavailable=True)
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot refresh {', '.join(named)}: {exc}") from exc
+
+
+def period_counts(es: Elasticsearch, names: IndexNames) -> dict[str, int]:
+    """How many mentions each index behind the alias holds, oldest period first."""
+    indices = mention_indices(es, names)
+    if not indices:
+        return {}
+    try:
+        stats = es.indices.stats(index=",".join(indices), metric="docs")["indices"]
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot count the mentions' indices: {exc}") from exc
+    return {i: int(stats.get(i, {}).get("primaries", {}).get("docs", {}).get("count", 0)) for i in indices}
