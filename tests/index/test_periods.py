@@ -125,3 +125,24 @@ def test_updates_by_id_reach_the_mention_in_its_own_index(es: Elasticsearch, nam
     assert delete_mentions(es, names, [old.id]) == 1
     assert delete_mentions_and_alerts(es, names, [new.id])["mentions"] == 1
     assert count_mentions(es, names) == 0
+
+
+def test_retention_drops_whole_expired_indices_and_deletes_by_id_at_the_edge(
+    es: Elasticsearch, names: IndexNames
+):
+    from index.privacy import drop_expired_indices, expired_mention_ids
+
+    mentions = a_year(6)  # today, 30, 60, ... 150 days ago
+    other = make_mention("kept", source="forever", created_at=NOW - timedelta(days=150))
+    index_mentions(es, names, [*mentions, other])
+    cutoff = NOW - timedelta(days=75)
+    dropped = drop_expired_indices(es, names, {"test": cutoff})
+    gone = {d.index for d in dropped}
+    # Only indices wholly before the cutoff holding no source without retention go.
+    assert mention_index(names, other.created_at) not in gone
+    assert all((period_bounds(i) or (NOW, NOW))[1] <= cutoff for i in gone) and gone
+    assert not gone & set(mention_indices(es, names))
+    edge = expired_mention_ids(es, names, "test", cutoff)
+    assert delete_mentions_and_alerts(es, names, edge)["mentions"] == len(edge)
+    left = {h.mention.native_id for h in search_mentions(es, names, MentionFilter(), size=100).hits}
+    assert left == {"m0", "m1", "m2", "kept"}
