@@ -56,7 +56,7 @@ def _open(path: str) -> Index:
     # Every request a page sends waits at most dashboard.request_timeout, whatever the engine's setting.
     timeout = {"request_timeout": settings.dashboard.request_timeout}
     es = connect(url, settings.elasticsearch.model_copy(update=timeout))
-    return Index(es, IndexNames(settings.elasticsearch.index_prefix), settings, url)
+    return Index(es, IndexNames.of(settings.elasticsearch, settings.index), settings, url)
 
 
 @dataclass

@@ -36,6 +36,8 @@ gdpr_app = typer.Typer(help="Personal data: erase or export everything about one
 app.add_typer(gdpr_app, name="gdpr")
 
 
+index_app = typer.Typer(help="Écoute's indices: the mentions' period indices and their migration.")
+app.add_typer(index_app, name="index")
 alerts_app = typer.Typer(help="Alert rules, deliveries, spikes and digests.")
 app.add_typer(alerts_app, name="alerts")
 
@@ -174,7 +176,7 @@ def sources(
 
     settings = _settings(config)
     es = open_index(settings, start_embedded=False)
-    states = source_states(es, IndexNames(settings.elasticsearch.index_prefix))
+    states = source_states(es, IndexNames.of(settings.elasticsearch, settings.index))
     health = source_health(settings, {s.source: s.data for s in states})
     if as_json:
         typer.echo(json.dumps([h.as_dict() for h in health], ensure_ascii=False, indent=2))
@@ -642,6 +644,37 @@ def gdpr_export(
         typer.echo(f"exported to {out}: " + ", ".join(f"{n} {k}" for k, n in data.counts().items()))
     else:
         typer.echo(text)
+
+
+@index_app.command("migrate")
+def index_migrate(
+    config: ConfigOption = Path("config.yaml"),
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="keep the single old index afterwards")
+    ] = False,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="mentions copied per request")] = 5000,
+    max_batches: Annotated[
+        int | None, typer.Option(min=1, help="stop after this many (resume later)")
+    ] = None,
+) -> None:
+    """Copy a single-index installation's mentions into one index per period (resumable), then check."""
+    from index.migration import migrate_to_periods
+
+    engine = _engine(config)
+    report = migrate_to_periods(engine.es, engine.names, keep_old, batch, max_batches)
+    typer.echo(report.line())
+    if report.old and not report.finished:
+        raise typer.Exit(3)
+
+
+@index_app.command("status")
+def index_status(config: ConfigOption = Path("config.yaml")) -> None:
+    """List the mentions' indices, oldest period first, with how many mentions each holds."""
+    from index.periods import period_counts
+
+    engine = _engine(config)
+    for index, count in period_counts(engine.es, engine.names).items():
+        typer.echo(f"{index}: {count:,} mentions")
 
 
 @gdpr_app.command("retention")

@@ -50,6 +50,15 @@ class ElasticsearchConfig(Strict):
     embedded_port: int = Field(default=9200, ge=1, le=65535)
 
 
+class IndexConfig(Strict):
+    """How mentions are split into indices: one per month (or ISO week) of their `created_at`."""
+
+    granularity: Literal["month", "week"] = Field(
+        default="month",
+        description="month: about 24k mentions per index at 800/day; week for much busier installations",
+    )
+
+
 class LinkingConfig(Strict):
     """Fuzzy name + company linking: at or above `apply_above` the link is applied, from `review_above` it is
     proposed in the review queue, below it nothing is proposed."""
@@ -166,6 +175,7 @@ class AuthConfig(Strict):
 class Settings(Strict):
     brand: BrandConfig
     elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
     state_dir: Path = Path(".state")
     sources: list[AnySourceConfig] = Field(default_factory=list)
     crm: CrmConfig = Field(default_factory=CrmConfig)

@@ -110,7 +110,7 @@ class Engine:
     def __init__(self, settings: Settings, es: Elasticsearch, names: IndexNames | None = None) -> None:
         self.settings = settings
         self.es = es
-        self.names = names or IndexNames(settings.elasticsearch.index_prefix)
+        self.names = names or IndexNames.of(settings.elasticsearch, settings.index)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.directory = CustomerDirectory()
         self.deduplicator = StreamDeduplicator(settings.nlp.duplicates)
@@ -127,6 +127,8 @@ class Engine:
         # Set whenever new mentions are stored, so the re-scoring worker looks again at once instead of
         # polling the index (on the stand-in every search reads every mention).
         self.mentions_stored = threading.Event()
+        # The mention indices written since the last refresh: only those are refreshed.
+        self._unrefreshed: set[str] = set()
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
@@ -215,7 +217,8 @@ class Engine:
                 self._store_and_alert(mentions, report, known)
         if report.indexed + report.updated > written_before and not self._index_down:
             try:  # one refresh per run: a refresh per batch cost more than the bulk write itself
-                refresh_mentions(self.es, self.names)
+                refresh_mentions(self.es, self.names, self._unrefreshed)
+                self._unrefreshed.clear()
             except IndexUnavailableError as exc:  # stored; searchable at the index's next own refresh
                 log.warning("mentions stored, not refreshed yet: %s", exc)
         if not self._index_down:
@@ -375,6 +378,7 @@ class Engine:
                 )
             except IndexUnavailableError as exc:  # stored, perhaps, but not acknowledged: spool it all
                 result = BulkReport(deferred=[m.id for m in mentions], deferred_reason=str(exc))
+        self._unrefreshed |= result.indices
         if result.deferred:
             deferred = set(result.deferred)
             if not self._index_down:

@@ -28,6 +28,7 @@ from index.privacy import (
     Identity,
     PersonRecords,
     delete_mentions_and_alerts,
+    drop_expired_indices,
     erase_person,
     expired_mention_ids,
     find_person,
@@ -255,14 +256,18 @@ class Gdpr:
         """Delete each source's mentions older than its retention; returns mentions deleted per source."""
         now = now or datetime.now(UTC)
         deleted: dict[str, int] = {}
-        for source in sources:
-            days = self.config.retention_for(source)
-            if days is None:
-                continue
-            before = now - timedelta(days=days)
+        days_of = {s: d for s in sources if (d := self.config.retention_for(s)) is not None}
+        cutoffs = {s: now - timedelta(days=d) for s, d in days_of.items()}
+        # Whole period indices past every cutoff go at once; what is left is deleted by id at the edges.
+        dropped = drop_expired_indices(self.es, self.names, cutoffs)
+        for source, days in days_of.items():
+            before = cutoffs[source]
             counts = delete_mentions_and_alerts(
                 self.es, self.names, expired_mention_ids(self.es, self.names, source, before)
             )
+            counts["mentions"] += sum(d.sources.get(source, 0) for d in dropped)
+            counts["alerts"] += sum(d.alerts for d in dropped if source in d.sources)
+            counts["indices_dropped"] = sum(1 for d in dropped if source in d.sources)
             counts["dead_letters"] = self.dead_letters.erase(
                 lambda letter, s=source, b=before: letter.source == s and _created_before(letter.doc, b)
             )

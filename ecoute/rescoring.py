@@ -72,7 +72,7 @@ class Rescorer:
         stored = store_relabels(
             engine.es,
             engine.names,
-            [(m, v.seq_no, v.primary_term) for m, v in zip(relabelled, batch, strict=True)],
+            [(m, v.seq_no, v.primary_term, v.index) for m, v in zip(relabelled, batch, strict=True)],
         )
         crash_point("relabelled")
         for mention_id, reason in stored.failed:

@@ -70,7 +70,7 @@ def sentiment_over_time(
 ) -> list[SentimentBucket]:
     """Mentions per interval split by sentiment label."""
     result = es.search(
-        index=names.mentions,
+        index=(flt or MentionFilter()).indices(es, names),
         size=0,
         query=(flt or MentionFilter()).to_query(),
         aggs={"over_time": _over_time_agg(interval)},
@@ -83,7 +83,7 @@ def counts_by(
 ) -> dict[str, int]:
     """Mention count per value of a keyword field (source, language, intent.label, topics...)."""
     result = es.search(
-        index=names.mentions,
+        index=(flt or MentionFilter()).indices(es, names),
         size=0,
         query=(flt or MentionFilter()).to_query(),
         aggs={"values": {"terms": {"field": field, "size": size}}},
@@ -117,11 +117,12 @@ def overview(
     aggs["customers"] = {"cardinality": {"field": "customer_id"}}
     if interval:
         aggs["over_time"] = _over_time_agg(interval)
+    flt = flt or MentionFilter()
     result = es.search(
-        index=names.mentions,
+        index=flt.indices(es, names),
         size=0,
         track_total_hits=True,
-        query=(flt or MentionFilter()).to_query(),
+        query=flt.to_query(),
         aggs=aggs,
     )
     found = result["aggregations"]
@@ -148,9 +149,10 @@ def top_authors(
     es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None, size: int = 10
 ) -> list[AuthorReach]:
     """The authors with the widest reach among the matching mentions, most followers first."""
-    query = (flt or MentionFilter()).to_query()
+    flt = flt or MentionFilter()
+    query, indices = flt.to_query(), flt.indices(es, names)
     result = es.search(
-        index=names.mentions,
+        index=indices,
         size=size * 10,
         query=query,
         sort=[{"author.followers": {"order": "desc", "missing": "_last"}}],
@@ -167,7 +169,7 @@ def top_authors(
     if not authors:
         return []
     counts = es.search(
-        index=names.mentions,
+        index=indices,
         size=0,
         query={"bool": {"filter": [query, {"terms": {"author.handle": list(authors)}}]}},
         aggs={

@@ -14,6 +14,7 @@ from elasticsearch.helpers import streaming_bulk
 from ecoute.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.documents import Alert, Delivery, Mention, StoredRule, mapping_for
+from index.periods import indices_for
 from index.queries import OwnerScope
 
 MAX_TERMS = 1000
@@ -310,7 +311,7 @@ def mentions_matching(
             bounds["lt"] = until.isoformat()
         filters.append({"range": {"created_at": bounds}})
     result = es.search(
-        index=names.mentions,
+        index=indices_for(es, names, since, until),
         query={"bool": {"filter": filters}},
         sort=[{"created_at": "desc"}, {"id": "asc"}],
         size=size,
@@ -350,7 +351,12 @@ def topic_counts_in_windows(
             },
         }
     }
-    result = es.search(index=names.mentions, size=0, aggs=aggs)
+    indices = (
+        indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows))
+        if windows
+        else names.mentions
+    )
+    result = es.search(index=indices, size=0, aggs=aggs)
     buckets = result["aggregations"]["windows"]["buckets"]
     found = []
     for i, (start, end) in enumerate(windows):
@@ -375,8 +381,11 @@ def mentions_about(
 ) -> list[Mention]:
     """Mentions of a topic in any of the windows (for explaining a spike), without raw payloads."""
     ranges = [{"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}} for s, e in windows]
+    bounded = (
+        indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows)) if windows else None
+    )
     result = es.search(
-        index=names.mentions,
+        index=bounded or names.mentions,
         query={
             "bool": {
                 "filter": [

@@ -10,19 +10,30 @@ import time
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 import httpx
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from ecoute.config import ElasticsearchConfig, Secrets
+from ecoute.config import ElasticsearchConfig, IndexConfig, Secrets
 from ecoute.errors import IndexUnavailableError
 
 
 @dataclass(frozen=True)
 class IndexNames:
-    """Alias of each document type; tests give each run its own prefix."""
+    """Alias of each document type; tests give each run its own prefix.
+
+    Mentions live in one index per period (`granularity`) of their `created_at`, all behind the
+    `mentions` alias; see index/periods.py.
+    """
 
     prefix: str = "ecoute"
+    granularity: Literal["month", "week"] = "month"
+
+    @classmethod
+    def of(cls, config: ElasticsearchConfig, index: IndexConfig) -> IndexNames:
+        """The names config.yaml gives (prefix and mention period)."""
+        return cls(config.index_prefix, index.granularity)
 
     @property
     def mentions(self) -> str:

@@ -72,7 +72,10 @@ def _scan(
     Pages are as large as Elasticsearch allows: on the stand-in every page is a pass over the
     whole index, so the number of pages is what a refresh costs. `source` limits the fields sent.
     """
-    pit = es.open_point_in_time(index=index, keep_alive="1m")["id"]
+    # The concrete indices, named: the stand-in's point in time over an alias of several indices reads
+    # only one of them (a real cluster reads them all either way).
+    concrete = ",".join(sorted(es.indices.get(index=index)))
+    pit = es.open_point_in_time(index=concrete, keep_alive="1m")["id"]
     search_after = None
     try:
         while True:

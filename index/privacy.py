@@ -16,6 +16,7 @@ from ecoute.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.crm import _scan, delete_crm_records, delete_customers
 from index.documents import Alert, AuditRecord
+from index.periods import indices_for, locate, mention_indices, period_bounds, refresh
 from index.writes import mark_mentions_changed
 from nlp.linking import fold_name, normalise_handle
 
@@ -288,7 +289,10 @@ def _delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str
     if not mention_ids:
         return 0
     try:
-        return _delete_ids(es, names.mentions, mention_ids)
+        by_index: dict[str, list[str]] = {}
+        for mention_id, doc in locate(es, names, mention_ids).items():
+            by_index.setdefault(doc["_index"], []).append(mention_id)
+        return sum(_delete_ids(es, index, ids) for index, ids in by_index.items())
     finally:
         mark_mentions_changed(es, names)
 
@@ -328,9 +332,11 @@ def _rewrite_notes(
     if not mentions:
         return 0
     try:
+        where = {i: doc["_index"] for i, doc in locate(es, names, [m["id"] for m in mentions]).items()}
         for mention in mentions:
-            es.update(index=names.mentions, id=mention["id"], doc=_without_notes(mention, identity))
-        es.indices.refresh(index=names.mentions)
+            if mention["id"] in where:
+                es.update(index=where[mention["id"]], id=mention["id"], doc=_without_notes(mention, identity))
+        refresh(es, where.values())
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot blank the notes naming the person: {exc}") from exc
     finally:
@@ -393,9 +399,63 @@ def expired_mention_ids(es: Elasticsearch, names: IndexNames, source: str, befor
         }
     }
     try:
-        return [hit["_id"] for hit in _scan(es, names.mentions, query, "id")]
+        indices = indices_for(es, names, None, before)
+        return [hit["_id"] for hit in _scan(es, indices, query, "id", source=["id"])]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find expired mentions of {source}: {exc}") from exc
+
+
+@dataclass
+class DroppedIndex:
+    """A whole period index retention deleted: its name and how many mentions of each source it held."""
+
+    index: str
+    sources: dict[str, int]
+    alerts: int
+
+
+def drop_expired_indices(
+    es: Elasticsearch, names: IndexNames, cutoffs: dict[str, datetime]
+) -> list[DroppedIndex]:
+    """Delete each period index every mention of which is past its source's cutoff (and the alerts about
+    them): one request instead of a delete per mention. An index holding a source without a cutoff, or
+    whose period ends after one of its sources' cutoff, is kept (retention deletes at its edges by id).
+    """
+    if not cutoffs:
+        return []
+    dropped = []
+    try:
+        for index in mention_indices(es, names):
+            bounds = period_bounds(index)
+            if bounds is None or bounds[1] > max(cutoffs.values()):
+                continue
+            found = es.search(
+                index=index, size=0, aggs={"sources": {"terms": {"field": "source", "size": 1000}}}
+            )
+            held = {str(b["key"]): b["doc_count"] for b in found["aggregations"]["sources"]["buckets"]}
+            if any(source not in cutoffs or bounds[1] > cutoffs[source] for source in held):
+                continue
+            mention_ids = [hit["_id"] for hit in _scan(es, index, {"match_all": {}}, "id", source=["id"])]
+            alert_ids = [
+                hit["_id"]
+                for at in range(0, len(mention_ids), 1000)
+                for hit in _scan(
+                    es,
+                    names.alerts,
+                    {"terms": {"mention_id": mention_ids[at : at + 1000]}},
+                    "id",
+                    source=["id"],
+                )
+            ]
+            alerts = _delete_ids(es, names.alerts, alert_ids)
+            es.indices.delete(index=index)
+            dropped.append(DroppedIndex(index, held, alerts))
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot drop expired mention indices: {exc}") from exc
+    finally:
+        if dropped:
+            mark_mentions_changed(es, names)
+    return dropped
 
 
 def write_audit(es: Elasticsearch, names: IndexNames, record: AuditRecord) -> None:

@@ -10,6 +10,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from index.client import IndexNames
 from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
+from index.periods import indices_for, locate
 from index.search_bounds import CUSTOMER_SEARCH, check_search
 
 TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
@@ -151,6 +152,10 @@ class MentionFilter:
             return {"match_all": {}}
         return {"bool": {"must": must, "filter": filters}}
 
+    def indices(self, es: Elasticsearch, names: IndexNames) -> str:
+        """The mention indices this filter's date range reads (index/periods.py)."""
+        return indices_for(es, names, self.since, self.until)
+
 
 @dataclass
 class MentionHit:
@@ -250,7 +255,7 @@ def search_mentions(
             "post_tags": ["»"],
             "highlight_query": flt.to_query(),
         }
-    result = es.search(index=names.mentions, **body)
+    result = es.search(index=flt.indices(es, names), **body)
     hits = []
     for hit in result["hits"]["hits"]:
         fragments = [f for frags in hit.get("highlight", {}).values() for f in frags]
@@ -259,15 +264,13 @@ def search_mentions(
 
 
 def get_mention(es: Elasticsearch, names: IndexNames, mention_id: str) -> Mention | None:
-    try:
-        return Mention.model_validate(es.get(index=names.mentions, id=mention_id)["_source"])
-    except NotFoundError:
-        return None
+    found = locate(es, names, [mention_id]).get(mention_id)
+    return Mention.model_validate(found["_source"]) if found else None
 
 
 def count_mentions(es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None) -> int:
-    query = (flt or MentionFilter()).to_query()
-    return es.count(index=names.mentions, query=query)["count"]
+    flt = flt or MentionFilter()
+    return es.count(index=flt.indices(es, names), query=flt.to_query())["count"]
 
 
 def get_customer(
@@ -384,11 +387,13 @@ def get_customers(
 
 @dataclass
 class VersionedMention:
-    """A mention with the version (seq_no, primary_term) a conditional triage write needs."""
+    """A mention with the version (seq_no, primary_term) a conditional triage write needs, and the
+    concrete index it was read from."""
 
     mention: Mention
     seq_no: int
     primary_term: int
+    index: str | None = None
 
 
 def get_mentions_versioned(
@@ -399,11 +404,11 @@ def get_mentions_versioned(
     ids = list(dict.fromkeys(i for i in mention_ids if i))
     if not ids:
         return {}
-    docs = es.mget(index=names.mentions, ids=ids)["docs"]
     found = {
-        d["_id"]: VersionedMention(Mention.model_validate(d["_source"]), d["_seq_no"], d["_primary_term"])
-        for d in docs
-        if d.get("found")
+        i: VersionedMention(
+            Mention.model_validate(d["_source"]), d["_seq_no"], d["_primary_term"], d["_index"]
+        )
+        for i, d in locate(es, names, ids).items()
     }
     return {i: v for i, v in found.items() if scope is None or scope.holds_mention(v.mention)}
 
@@ -433,8 +438,8 @@ def get_parents(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -
     }
     if not wanted:
         return {}
-    docs = es.mget(index=names.mentions, ids=list(dict.fromkeys(wanted.values())))["docs"]
-    found = {d["_id"]: Mention.model_validate(d["_source"]) for d in docs if d.get("found")}
+    docs = locate(es, names, wanted.values())
+    found = {i: Mention.model_validate(d["_source"]) for i, d in docs.items()}
     return {reply: found[parent] for reply, parent in wanted.items() if parent in found}
 
 
@@ -465,7 +470,7 @@ def mentions_to_rescore(
         seq_no_primary_term=True,
     )
     return [
-        VersionedMention(Mention.model_validate(h["_source"]), h["_seq_no"], h["_primary_term"])
+        VersionedMention(Mention.model_validate(h["_source"]), h["_seq_no"], h["_primary_term"], h["_index"])
         for h in result["hits"]["hits"]
     ]
 

@@ -18,6 +18,7 @@ from elasticsearch.helpers import streaming_bulk
 from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.documents import Customer, CustomerLink, LinkReview, Mention, document_id
+from index.periods import refresh
 from index.queries import get_customer
 from index.writes import mark_mentions_changed
 from nlp.linking import author_key, normalise_handle
@@ -182,9 +183,7 @@ def decide_review(
                     "link": link.model_dump(mode="json"),
                     "link_proposal": None,
                 }
-                actions.append(
-                    {"_op_type": "update", "_index": names.mentions, "_id": hit["_id"], "doc": doc}
-                )
+                actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": doc})
         # The author is one person: the other proposals about them are settled by this one.
         others = es.search(
             index=names.reviews,
@@ -213,7 +212,7 @@ def decide_review(
                 actions.append(
                     {
                         "_op_type": "update",
-                        "_index": names.mentions,
+                        "_index": hit["_index"],
                         "_id": hit["_id"],
                         "doc": {"link_proposal": None},
                     }
@@ -221,11 +220,12 @@ def decide_review(
     actions.append(
         {"_op_type": "index", "_index": names.reviews, "_id": rid, "_source": decided.model_dump(mode="json")}
     )
+    touched = {hit["_index"] for hit in mentions}
     try:
         _run(es, names.reviews, actions)
-        es.indices.refresh(index=names.mentions)
+        refresh(es, touched)
     finally:  # the bulk may have updated some mentions before it stopped
-        if any(a["_index"] == names.mentions for a in actions):
+        if any(a["_index"] in touched for a in actions):
             mark_mentions_changed(es, names)
     return decided
 

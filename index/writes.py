@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from ecoute.errors import EcouteError, IndexUnavailableError
+from index import periods
 from index.client import IndexNames
 from index.documents import (
     Alert,
@@ -33,11 +34,11 @@ from index.documents import (
     TriageChange,
     mapping_for,
 )
+from index.periods import SCHEMA_VERSION, locate, mention_index, mention_indices, period_bounds
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-"""Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates."""
+__all__ = ["SCHEMA_VERSION"]
 
 
 def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
@@ -56,23 +57,35 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
 
 
 def ensure_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
-    """Create the versioned templates, indices and aliases that are missing; return created indices."""
+    """Create the versioned templates, indices and aliases that are missing; return created indices.
+
+    The mentions' template also gives every period index (`<alias>-v<N>-<period>`, index/periods.py)
+    the alias, so the first write of a new month creates its index, mapped and aliased; the current
+    period's index is made here so that the alias is there before any mention is.
+    """
     created = []
     try:
         for alias, model in _document_types(names):
+            template: dict[str, Any] = {
+                "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+                "mappings": mapping_for(model),
+            }
+            if alias == names.mentions:
+                template["aliases"] = {alias: {}}
             es.indices.put_index_template(
                 name=f"{alias}-template",
                 index_patterns=[f"{alias}-v*"],
-                template={
-                    "settings": {"number_of_shards": 1, "number_of_replicas": 0},
-                    "mappings": mapping_for(model),
-                },
+                template=template,
                 version=SCHEMA_VERSION,
                 priority=100,
             )
             if not es.indices.exists_alias(name=alias):
-                index = f"{alias}-v{SCHEMA_VERSION}"
-                es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
+                if alias == names.mentions:
+                    index = mention_index(names, datetime.now(UTC))
+                    es.indices.create(index=index)
+                else:
+                    index = f"{alias}-v{SCHEMA_VERSION}"
+                    es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
                 created.append(index)
             else:  # fields added to a model since the index was made reach it (additive changes only)
                 es.indices.put_mapping(index=alias, properties=mapping_for(model)["properties"])
@@ -102,6 +115,8 @@ class BulkReport:
     deferred: list[str] = field(default_factory=list)
     """Ids the index could not take now (unreachable, 429, 5xx) after every attempt: the caller keeps them."""
     deferred_reason: str | None = None
+    indices: set[str] = field(default_factory=set)
+    """The concrete indices written to (created or already there): the ones a refresh needs."""
 
     @property
     def ok(self) -> bool:
@@ -120,11 +135,17 @@ def _reason(error: object) -> str:
 
 
 def _bulk_pass(
-    es: Elasticsearch, alias: str, pending: dict[str, dict[str, Any]], report: BulkReport
+    es: Elasticsearch,
+    alias: str,
+    pending: dict[str, dict[str, Any]],
+    report: BulkReport,
+    targets: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """One bulk `create` of `pending`; returns the documents worth another try (and why, in the report)."""
+    """One bulk `create` of `pending` (each into `targets[id]`, else `alias`); returns the documents worth
+    another try (and why, in the report)."""
+    targets = targets or {}
     actions = (
-        {"_op_type": "create", "_index": alias, "_id": doc_id, "_source": source}
+        {"_op_type": "create", "_index": targets.get(doc_id, alias), "_id": doc_id, "_source": source}
         for doc_id, source in pending.items()
     )
     answered: set[str] = set()
@@ -137,6 +158,8 @@ def _bulk_pass(
             doc_id = str(result.get("_id", "?"))
             answered.add(doc_id)
             status = result.get("status")
+            if ok or status == 409:
+                report.indices.add(str(result.get("_index") or targets.get(doc_id, alias)))
             if ok:
                 report.created += 1
             elif status == 409:
@@ -162,8 +185,11 @@ def create_documents(
     attempts: int = 1,
     backoff_seconds: float = 0.5,
     defer: bool = False,
+    targets: dict[str, str] | None = None,
 ) -> BulkReport:
     """Bulk `create` by id: an id already there counts as a duplicate, never a second copy.
+
+    `targets` names the concrete index of a document (by id) when it is not `alias` (the mentions).
 
     Only the documents a pass could not store for a passing reason (429, 5xx, connection lost) are
     sent again, up to `attempts` passes in all. What is left is `deferred` when `defer` is set (the
@@ -181,7 +207,7 @@ def create_documents(
     left = {"pending": pending}
 
     def one_pass() -> dict[str, dict[str, Any]]:
-        left["pending"] = _bulk_pass(es, alias, left["pending"], report)
+        left["pending"] = _bulk_pass(es, alias, left["pending"], report, targets)
         return left["pending"]
 
     report.deferred = list(retrying(one_pass))
@@ -190,10 +216,7 @@ def create_documents(
             f"cannot write to {alias}: {len(report.deferred)} documents not taken ({report.deferred_reason})"
         )
     if refresh and (report.created or report.duplicates):
-        try:
-            es.indices.refresh(index=alias)
-        except (ApiError, TransportError) as exc:
-            raise IndexUnavailableError(f"cannot refresh {alias}: {exc}") from exc
+        periods.refresh(es, report.indices or {alias})
     return report
 
 
@@ -206,9 +229,10 @@ def index_mentions(
     defer: bool = False,
     refresh: bool = True,
 ) -> BulkReport:
-    """Create mentions by id (see `create_documents`); `refresh=False` leaves them to the index's own
-    refresh (within `refresh_interval`, 1 s by default) or to a later `refresh_mentions`, which then
-    marks the change (marking it before they are searchable would let a list be cached without them)."""
+    """Create mentions by id (see `create_documents`), each in the index of its `created_at`;
+    `refresh=False` leaves them to the index's own refresh (within `refresh_interval`, 1 s by default)
+    or to a later `refresh_mentions(report.indices)`, which then marks the change (marking it before
+    they are searchable would let a list be cached without them)."""
     try:
         report = create_documents(
             es,
@@ -218,6 +242,7 @@ def index_mentions(
             attempts=attempts,
             backoff_seconds=backoff_seconds,
             defer=defer,
+            targets=mention_targets(es, names, mentions),
         )
     except Exception:  # the passes before the one that raised may have stored some
         if refresh:
@@ -228,12 +253,29 @@ def index_mentions(
     return report
 
 
-def refresh_mentions(es: Elasticsearch, names: IndexNames) -> None:
-    """Make every mention written so far searchable now."""
-    try:
-        es.indices.refresh(index=names.mentions)
-    except (ApiError, TransportError) as exc:
-        raise IndexUnavailableError(f"cannot refresh {names.mentions}: {exc}") from exc
+UNSTABLE_DATE_FLAGS = ("undated", "future_date")
+"""A mention dated when collected (its post gave no date, or one not believed): collected again later,
+its `created_at` may fall in another period, so it is looked up by id before it is written."""
+
+
+def mention_targets(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> dict[str, str]:
+    """The index each mention is created in: the period of its `created_at`, or where it already is.
+
+    A mention whose date may move (UNSTABLE_DATE_FLAGS) and, while a pre-period index is still behind
+    the alias (before `ecoute index migrate`), every mention, is looked up by id first, so collecting
+    it twice stays one copy.
+    """
+    targets = {m.id: mention_index(names, m.created_at) for m in mentions}
+    legacy = any(period_bounds(i) is None for i in mention_indices(es, names)) if mentions else False
+    unsure = [m.id for m in mentions if legacy or set(UNSTABLE_DATE_FLAGS) & set(m.flags)]
+    for mention_id, doc in locate(es, names, unsure).items():
+        targets[mention_id] = doc["_index"]
+    return targets
+
+
+def refresh_mentions(es: Elasticsearch, names: IndexNames, indices: Iterable[str] | None = None) -> None:
+    """Make the mentions written so far to `indices` (all of them when None) searchable now."""
+    periods.refresh(es, [names.mentions] if indices is None else indices)
     mark_mentions_changed(es, names)
 
 
@@ -422,12 +464,10 @@ def update_triage(
     unknown = sorted(set(changes) - set(TRIAGE_FIELDS))
     if unknown:
         raise TriageError(f"cannot change {', '.join(unknown)}: triage fields are {', '.join(TRIAGE_FIELDS)}")
-    try:
-        current = es.get(index=names.mentions, id=mention_id)
-    except NotFoundError as exc:
-        raise TriageError(f"no mention with id {mention_id}") from exc
-    except TransportError as exc:
-        raise IndexUnavailableError(f"cannot read mention {mention_id}: {exc}") from exc
+    current = locate(es, names, [mention_id]).get(mention_id)
+    if current is None:
+        raise TriageError(f"no mention with id {mention_id}")
+    index = current["_index"]
     mention = Mention.model_validate(current["_source"])
     if (current["_seq_no"], current["_primary_term"]) != (seq_no, primary_term):
         # Another write came in between; it is a conflict only if it changed what the person saw of the
@@ -470,7 +510,7 @@ def update_triage(
     doc = updated.model_dump(mode="json", include={"status", "triage", "history"})
     try:
         result = es.update(
-            index=names.mentions,
+            index=index,
             id=mention_id,
             doc=doc,
             if_seq_no=seq_no,
@@ -478,7 +518,7 @@ def update_triage(
             refresh=True,
         )
     except ConflictError as exc:
-        latest = Mention.model_validate(es.get(index=names.mentions, id=mention_id)["_source"]).triage
+        latest = Mention.model_validate(es.get(index=index, id=mention_id)["_source"]).triage
         latest = latest or Triage()
         raise TriageConflictError(mention_id, latest.updated_by, latest.updated_at) from exc
     except TransportError as exc:
@@ -500,7 +540,8 @@ def delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]
     """Delete these mentions (the platform reported the posts deleted); returns how many were there."""
     if not mention_ids:
         return 0
-    actions = ({"_op_type": "delete", "_index": names.mentions, "_id": i} for i in dict.fromkeys(mention_ids))
+    where = {i: doc["_index"] for i, doc in locate(es, names, mention_ids).items()}
+    actions = ({"_op_type": "delete", "_index": index, "_id": i} for i, index in where.items())
     deleted = 0
     try:
         for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
@@ -511,7 +552,7 @@ def delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]
                 raise IndexUnavailableError(
                     f"cannot delete mention {result.get('_id')}: {result.get('error')}"
                 )
-        es.indices.refresh(index=names.mentions)
+        periods.refresh(es, where.values())
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot delete mentions: {exc}") from exc
     finally:  # also when it stopped half-way: some may be gone
@@ -562,9 +603,10 @@ class RelabelReport:
 
 
 def store_relabels(
-    es: Elasticsearch, names: IndexNames, relabelled: list[tuple[Mention, int, int]]
+    es: Elasticsearch, names: IndexNames, relabelled: list[tuple[Mention, int, int, str | None]]
 ) -> RelabelReport:
-    """Write new labels onto stored mentions, each only if still at the version read (seq_no, term).
+    """Write new labels onto stored mentions, each only if still at the version read (seq_no, term), in
+    the index it was read from (None: the index of its `created_at`).
 
     A mention triaged, erased or re-scored in between is left as it is and reported in `conflicts`.
     """
@@ -572,13 +614,23 @@ def store_relabels(
     if not relabelled:
         return report
     operations: list[dict[str, Any]] = []
-    for mention, seq_no, primary_term in relabelled:
+    written: set[str] = set()
+    for mention, seq_no, primary_term, index in relabelled:
+        index = index or mention_index(names, mention.created_at)
+        written.add(index)
         operations.append(
-            {"update": {"_id": mention.id, "if_seq_no": seq_no, "if_primary_term": primary_term}}
+            {
+                "update": {
+                    "_index": index,
+                    "_id": mention.id,
+                    "if_seq_no": seq_no,
+                    "if_primary_term": primary_term,
+                }
+            }
         )
         operations.append({"doc": mention.model_dump(mode="json", include=set(LABEL_FIELDS))})
     try:
-        result = es.bulk(index=names.mentions, operations=operations, refresh=False)
+        result = es.bulk(operations=operations, refresh=False)
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot store re-scored labels: {exc}") from exc
     for item in result["items"]:
@@ -591,5 +643,5 @@ def store_relabels(
         else:
             report.failed.append((outcome.get("_id", "?"), _reason(outcome.get("error"))))
     if report.updated:
-        refresh_mentions(es, names)
+        refresh_mentions(es, names, written)
     return report

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
 from index.aggregations import counts_by, sentiment_over_time
 from index.client import IndexNames
 from index.documents import Label, Triage
+from index.periods import mention_index
 from index.queries import (
     UNASSIGNED,
     MentionFilter,
@@ -30,9 +31,12 @@ from tests.factories import days_ago, make_customer, make_mention
 
 def test_indices_are_versioned_behind_aliases_and_setup_is_repeatable(es: Elasticsearch, names: IndexNames):
     assert ensure_indices(es, names) == []  # already created by the fixture: nothing new
-    for alias in (names.mentions, names.customers, names.alerts, names.state):
+    for alias in (names.customers, names.alerts, names.state):
         assert list(es.indices.get_alias(name=alias)) == [f"{alias}-v{SCHEMA_VERSION}"]
-    text = es.indices.get_mapping(index=names.mentions)[f"{names.mentions}-v{SCHEMA_VERSION}"]
+    (current,) = es.indices.get_alias(name=names.mentions)  # the mentions: this month's index
+    assert current == mention_index(names, datetime.now(UTC))
+    assert current == f"{names.mentions}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
+    text = es.indices.get_mapping(index=names.mentions)[current]
     text_field = text["mappings"]["properties"]["text"]
     assert text_field["fields"]["fr"]["analyzer"] == "french"
     assert text_field["fields"]["en"]["analyzer"] == "english"

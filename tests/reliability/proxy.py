@@ -8,6 +8,7 @@ It forwards every request as it is, except what the test asks it to refuse: whol
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,11 @@ class Faults:
     """Forward this many bulk requests to the mentions, then refuse every bulk with `bulk_status` (or 503)."""
     reject_once: set[str] = field(default_factory=set)
     """Document ids refused with an item-level 429 the first time they are sent."""
+
+
+def is_mentions(index: str | None, prefix: str = "[^/]+") -> bool:
+    """Whether a bulk writes mentions: to the alias, or to one of their period indices."""
+    return bool(index and re.fullmatch(rf"{prefix}-mentions(-v\d+-[0-9.w]+)?", index))
 
 
 class FaultProxy:
@@ -73,7 +79,7 @@ class FaultProxy:
         self._client.close()
 
     def mention_bulks(self, prefix: str) -> list[Bulk]:
-        return [b for b in self.bulks if b.index == f"{prefix}-mentions"]
+        return [b for b in self.bulks if is_mentions(b.index, prefix)]
 
     def heal(self) -> None:
         self.faults = Faults()
@@ -102,7 +108,7 @@ class FaultProxy:
             if faults.fail_after_bulks is not None:
                 if faults.fail_after_bulks <= 0:
                     refuse = faults.bulk_status or 503
-                elif index and index.endswith("-mentions"):
+                elif is_mentions(index):
                     faults.fail_after_bulks -= 1
             rejected = {i for i in ids if i in faults.reject_once}
             faults.reject_once -= rejected

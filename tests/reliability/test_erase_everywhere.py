@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -92,7 +93,9 @@ def found_in_index(es: Elasticsearch, prefix: str) -> dict[str, list[str]]:
                 ]
             full_text = es.search(index=index, query={"bool": {"should": should}})["hits"]["total"]["value"]
             if full_text or any(needle.lower() in source for source in sources):
-                found.setdefault(needle, []).append(index.removeprefix(prefix).removesuffix("-v1"))
+                # by kind: "-mentions" for every period index of the mentions
+                kind = re.sub(r"-v\d+(-[0-9.w]+)?$", "", index.removeprefix(prefix))
+                found.setdefault(needle, []).append(kind)
     return found
 
 

@@ -158,12 +158,16 @@ def test_dlq_retry_stores_what_an_old_mapping_refused(
     from tests.reliability.conftest import write_posts
     from tests.test_cli import run
 
-    index = f"{names.mentions}-v{SCHEMA_VERSION}"
-    es.indices.delete(index=index)
-    es.indices.delete_index_template(name=f"{names.mentions}-template")  # as before an upgrade
+    es.indices.delete(index=",".join(es.indices.get_alias(name=names.mentions)))
     old = mapping_for(Mention)
     del old["properties"]["enriched_at"]
-    es.indices.create(index=index, aliases={names.mentions: {"is_write_index": True}}, mappings=old)
+    es.indices.put_index_template(  # as an older Écoute left it: the next period index gets its mapping
+        name=f"{names.mentions}-template",
+        index_patterns=[f"{names.mentions}-v{SCHEMA_VERSION}-*"],
+        template={"mappings": old, "aliases": {names.mentions: {}}},
+        priority=100,
+    )
+    es.indices.create(index=f"{names.mentions}-v{SCHEMA_VERSION}-2000.01")
     config = posts_config(
         tmp_path, es_server.url, names.prefix, write_posts(tmp_path / "p.jsonl", sample_posts(3))
     )

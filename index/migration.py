@@ -1,0 +1,138 @@
+"""`ecoute index migrate`: an installation's single mentions index copied into period indices.
+
+Resumable: the id of the last copied page is kept in the state index, so a run stopped half-way goes
+on from there (a page copied twice is harmless: a mention's index and id are a function of it). At the
+end every mention of the old index is checked, by id, in the index of its `created_at`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from ecoute.errors import EcouteError, IndexUnavailableError
+from index.client import IndexNames
+from index.documents import Mention, SourceState
+from index.periods import mention_index, mention_indices, period_bounds
+from index.writes import create_documents, get_state, mark_mentions_changed, put_state
+
+CURSOR = "migration:mentions-periods"
+"""The state document that remembers how far a migration went."""
+
+
+@dataclass
+class MigrationReport:
+    old: list[str]
+    copied: int = 0
+    already: int = 0
+    expected: int = 0
+    missing: int = 0
+    finished: bool = False
+    removed: bool = False
+
+    def line(self) -> str:
+        if not self.old:
+            return "nothing to migrate: the mentions are already in period indices"
+        state = "done" if self.finished else "stopped; run it again to go on"
+        check = f"{self.expected:,} in {', '.join(self.old)}, {self.missing} missing from the period indices"
+        gone = "old index removed" if self.removed else "old index kept"
+        return f"migration {state}: {self.copied:,} copied, {self.already:,} already there; {check}; {gone}"
+
+
+def legacy_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
+    """The indices behind the mentions alias that are no period (made before period indices)."""
+    return [i for i in mention_indices(es, names) if period_bounds(i) is None]
+
+
+def _page(es: Elasticsearch, index: str, after: str | None, size: int) -> list[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"index": index, "size": size, "sort": [{"id": "asc"}]}
+    if after is not None:
+        kwargs["search_after"] = [after]
+    return es.search(**kwargs)["hits"]["hits"]
+
+
+def migrate_to_periods(
+    es: Elasticsearch,
+    names: IndexNames,
+    keep_old: bool = False,
+    batch: int = 5000,
+    max_batches: int | None = None,
+) -> MigrationReport:
+    """Copy the old index's mentions into their period indices, `batch` at a time (at most `max_batches`
+    pages this run), then check each is there; the old index is deleted unless `keep_old`."""
+    report = MigrationReport(old=legacy_indices(es, names))
+    if not report.old:
+        return report
+    try:
+        for old in report.old:
+            es.indices.refresh(index=old)
+            state = get_state(es, names, CURSOR)
+            done = state.data.get("done", {}) if state else {}
+            after = done.get(old)
+            pages = 0
+            while max_batches is None or pages < max_batches:
+                hits = _page(es, old, after, batch)
+                if not hits:
+                    break
+                mentions = [Mention.model_validate(h["_source"]) for h in hits]
+                written = create_documents(
+                    es,
+                    names.mentions,
+                    ((m.id, m) for m in mentions),
+                    refresh=False,
+                    targets={m.id: mention_index(names, m.created_at) for m in mentions},
+                )
+                report.copied += written.created
+                report.already += written.duplicates
+                after = hits[-1]["sort"][0]
+                done[old] = after
+                put_state(
+                    es,
+                    names,
+                    SourceState(
+                        id=CURSOR,
+                        kind="cursor",
+                        source="migration",
+                        data={"done": done},
+                        updated_at=datetime.now(UTC),
+                    ),
+                )
+                pages += 1
+            else:
+                if _page(es, old, after, 1):
+                    return report  # stopped by max_batches: the cursor holds
+        es.indices.refresh(index=names.mentions)
+        mark_mentions_changed(es, names)
+        for old in report.old:
+            report.expected += es.count(index=old)["count"]
+            report.missing += _missing(es, names, old, batch)
+        report.finished = True
+        if report.missing:
+            raise EcouteError(f"{report.line()}: the old index is kept; run the migration again")
+        if keep_old:  # kept aside, no longer read through the alias (it would count every mention twice)
+            es.indices.update_aliases(
+                actions=[{"remove": {"index": old, "alias": names.mentions}} for old in report.old]
+            )
+        else:
+            es.indices.delete(index=",".join(report.old))
+            report.removed = True
+        es.options(ignore_status=404).delete(index=names.state, id=CURSOR, refresh=True)
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"migration stopped (run it again to go on): {exc}") from exc
+    return report
+
+
+def _missing(es: Elasticsearch, names: IndexNames, old: str, batch: int) -> int:
+    """How many mentions of `old` are not in the index of their `created_at` (by id: a multi-get)."""
+    missing, after = 0, None
+    while hits := _page(es, old, after, batch):
+        docs = [
+            {"_index": mention_index(names, Mention.model_validate(h["_source"]).created_at), "_id": h["_id"]}
+            for h in hits
+        ]
+        missing += sum(1 for d in es.mget(docs=docs)["docs"] if not d.get("found"))
+        after = hits[-1]["sort"][0]
+    return missing

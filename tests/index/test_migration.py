@@ -1,0 +1,79 @@
+"""`ecoute index migrate` on the stand-in: an old single-index installation into period indices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from elasticsearch import Elasticsearch
+
+from index.client import IndexNames
+from index.documents import Mention, mapping_for
+from index.migration import CURSOR, legacy_indices, migrate_to_periods
+from index.periods import SCHEMA_VERSION, mention_index, mention_indices, period_bounds, period_counts
+from index.queries import MentionFilter, count_mentions, search_mentions
+from index.writes import create_documents, get_state, index_mentions
+from tests.factories import make_mention
+from tests.test_cli import run
+
+NOW = datetime.now(UTC)
+
+
+def old_layout(es: Elasticsearch, names: IndexNames, count: int) -> list[Mention]:
+    """The mentions in one `<alias>-v1` index, as Écoute made them before period indices."""
+    es.indices.delete(index=",".join(mention_indices(es, names)))
+    old = f"{names.mentions}-v{SCHEMA_VERSION}"
+    es.indices.create(
+        index=old, aliases={names.mentions: {"is_write_index": True}}, mappings=mapping_for(Mention)
+    )
+    mentions = [make_mention(f"old{i}", created_at=NOW - timedelta(days=9 * i)) for i in range(count)]
+    create_documents(es, old, ((m.id, m) for m in mentions))
+    return mentions
+
+
+def test_migration_resumes_where_it_stopped_and_checks_every_mention(es: Elasticsearch, names: IndexNames):
+    mentions = old_layout(es, names, 30)
+    # Before migrating, a post collected again is recognised in the old index: no second copy.
+    assert index_mentions(es, names, mentions[:3]).duplicates == 3
+    assert count_mentions(es, names) == 30
+
+    first = migrate_to_periods(es, names, batch=10, max_batches=1)  # interrupted after one page
+    assert not first.finished and first.copied == 10
+    assert get_state(es, names, CURSOR) is not None
+    assert (
+        count_mentions(es, names, MentionFilter(since=NOW - timedelta(days=400))) == 30
+    )  # reads still whole
+
+    second = migrate_to_periods(es, names, batch=10)
+    assert second.finished and second.copied == 20 and second.already == 0
+    assert (second.expected, second.missing, second.removed) == (30, 0, True)
+    assert legacy_indices(es, names) == [] and get_state(es, names, CURSOR) is None
+    assert all(period_bounds(i) for i in mention_indices(es, names))
+    assert sum(period_counts(es, names).values()) == 30 == count_mentions(es, names)
+    oldest = mentions[-1]
+    assert es.get(index=mention_index(names, oldest.created_at), id=oldest.id)["found"]
+    window = MentionFilter(
+        since=oldest.created_at - timedelta(hours=1), until=oldest.created_at + timedelta(hours=1)
+    )
+    assert [h.mention.id for h in search_mentions(es, names, window).hits] == [oldest.id]
+    assert migrate_to_periods(es, names).old == []  # nothing left to do
+
+
+def test_cli_migrate_keeps_the_old_index_when_asked(
+    es: Elasticsearch, names: IndexNames, settings_file: Path
+):
+    mentions = old_layout(es, names, 12)
+    done = run("index", "migrate", "--keep-old", "--config", str(settings_file), cwd=settings_file.parent)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "migration done: 12 copied" in done.stdout
+        and "0 missing" in done.stdout
+        and "old index kept" in done.stdout
+    )
+    assert es.count(index=f"{names.mentions}-v{SCHEMA_VERSION}")["count"] == 12
+    status = run("index", "status", "--config", str(settings_file), cwd=settings_file.parent)
+    assert status.returncode == 0, status.stderr
+    this_month = sum(1 for m in mentions if mention_index(names, m.created_at) == mention_index(names, NOW))
+    assert f"{mention_index(names, NOW)}: {this_month} mentions" in status.stdout
+    assert f"{names.mentions}-v{SCHEMA_VERSION}:" not in status.stdout  # kept aside, not read
+    assert count_mentions(es, names) == 12
