@@ -350,6 +350,8 @@ class Engine:
             log.warning("counts of %d known mentions not updated now: %s", len(known), exc)
             return []
         report.updated += len(result.updated)
+        updated = set(result.updated)
+        self._unrefreshed |= {s.index for s, _ in known if s.index and s.mention.id in updated}
         report.failed += [f"{doc_id}: counts not updated: {reason}" for doc_id, reason in result.failed]
         gone = set(result.gone)
         # Only a mention never updated before is still as first seen: alerting it again is a no-op by id,

@@ -89,7 +89,9 @@ def update_known(
                 report.unchanged.append(mention_id)
                 continue
             version = {"if_seq_no": stored.seq_no, "if_primary_term": stored.primary_term}
-            operations.append({"update": {"_id": mention_id, **version}})
+            # the mention's own period index: an update through the alias reaches no index or the wrong one
+            where = {"_index": stored.index} if stored.index else {}
+            operations.append({"update": {"_id": mention_id, **where, **version}})
             operations.append({"doc": doc})
         if not operations:
             break
