@@ -59,7 +59,7 @@ def overview_of(
     flt = flt or MentionFilter()
     tz = index.settings.timezone
     return freshness.cached(
-        shape(index, "overview", flt, fields, interval, tz),
+        shape(index, "overview", flt, fields, interval),  # the zone comes with the config path
         flt.since,
         flt.until,
         lambda: overview(index.es, index.names, flt, fields=fields, interval=interval, tz=tz),
@@ -72,7 +72,7 @@ def share_of_voice_of(index: Index, flt: MentionFilter, interval: str) -> ShareO
     brands = [index.settings.brand.name, *index.settings.brand.competitors]
     tz = index.settings.timezone
     return freshness.cached(
-        shape(index, "share_of_voice", flt, tuple(brands), interval, tz),
+        shape(index, "share_of_voice", flt, tuple(brands), interval),
         flt.since,
         flt.until,
         lambda: share_of_voice(index.es, index.names, brands, flt, interval=interval, tz=tz),
