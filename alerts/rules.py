@@ -83,7 +83,17 @@ def compile_rule(rule: AlertRule) -> CompiledRule:
 
 
 def mention_words(mention: Mention) -> Words:
-    return Words({"title": mention.title, "text": mention.text})
+    """The mention's words, and the values field:value reads (as the index holds them)."""
+    facets = {
+        "source": [mention.source],
+        "lang": [mention.language],
+        "author": [mention.author.handle] if mention.author.handle else [],
+        "sentiment": [mention.sentiment.label],
+        "intent": [mention.intent.label],
+        "customer": [mention.customer_id] if mention.customer_id else [],
+        "hashtag": list(mention.hashtags),
+    }
+    return Words({"title": mention.title, "text": mention.text}, facets)
 
 
 def _labels_match(rule: AlertRule, mention: Mention) -> bool:

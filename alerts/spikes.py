@@ -16,22 +16,13 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 
 from alerts.query import words
 from alerts.settings import AlertRule, SpikeSettings
 from index.alerting import alerts_touching, mentions_about, topic_counts_in_windows
 from index.client import IndexNames
 from index.documents import Alert, Mention, document_id
-
-
-@cache
-def stop_words() -> frozenset[str]:
-    """French and English function words, never what drives a spike (spaCy's lists, loaded once)."""
-    from spacy.lang.en.stop_words import STOP_WORDS as EN
-    from spacy.lang.fr.stop_words import STOP_WORDS as FR
-
-    return frozenset(w.lower() for w in EN | FR)
+from nlp.explain import stop_words
 
 
 @dataclass

@@ -27,7 +27,13 @@ from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.documents import Customer
 from index.queries import MentionFilter, search_customers, search_mentions
-from index.search_bounds import CUSTOMER_SEARCH, INBOX_SEARCH, SearchTooComplexError, check_search
+from index.search_bounds import (
+    CUSTOMER_SEARCH,
+    INBOX_SEARCH,
+    SearchTooComplexError,
+    check_search,
+    parse_search,
+)
 from index.writes import create_documents, drop_indices, ensure_indices, upsert_customers
 
 LOAD_BATCH = 2000
@@ -40,17 +46,17 @@ def worst_accepted() -> dict[str, str]:
     stems = [f"{w[:2]}*" for w in words[:wildcards]]
     searches = {
         "1 word (for comparison)": words[0],
-        f"{terms} words OR'ed": " | ".join(words),
+        f"{terms} words OR'ed": " OR ".join(words),
         f"{terms} words AND'ed": " ".join(words),
         f"a phrase of {terms} words": f'"{" ".join(words)}"',
-        f"{wildcards} wildcards + {terms - wildcards} words OR'ed": " | ".join([*stems, *words[wildcards:]]),
+        f"{wildcards} wildcards + {terms - wildcards} words OR'ed": " OR ".join([*stems, *words[wildcards:]]),
         f"{depth} levels of parentheses, {terms} words": "(" * depth
-        + " | ".join(words[:-1])
+        + " OR ".join(words[:-1])
         + ")" * depth
-        + f" | {words[-1]}",
+        + f" OR {words[-1]}",
     }
     for search in searches.values():
-        check_search(search)  # each is accepted, or the benchmark is wrong
+        parse_search(search)  # each is accepted, or the benchmark is wrong
     return searches
 
 
@@ -80,9 +86,9 @@ def synthetic_customers(count: int, now: datetime) -> list[Customer]:
 def hostile() -> dict[str, str]:
     return {
         "10,800 characters": ("lumio panne " * 900)[:10_799] + "!",
-        "900 characters of OR": " | ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
+        "900 characters of OR": " OR ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
         "500 nested parentheses": "(" * 500 + "box" + ")" * 500,
-        "240 wildcards": " | ".join(f"{w[:2]}*" for w in WORDS * 20),
+        "240 wildcards": " OR ".join(f"{w[:2]}*" for w in WORDS * 20),
     }
 
 

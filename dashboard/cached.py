@@ -22,7 +22,7 @@ import streamlit as st
 
 from dashboard import freshness
 from dashboard.context import Index, _open, config_path
-from index.aggregations import AuthorReach, Overview, overview, top_authors
+from index.aggregations import AuthorReach, Overview, ShareOfVoice, overview, share_of_voice, top_authors
 from index.crm import QualityReport, crm_quality
 from index.queries import MentionFilter, MentionPage, search_mentions
 from index.writes import mentions_generation
@@ -54,15 +54,29 @@ def shape(index: Index, what: str, flt: MentionFilter | None, *args: Hashable) -
 def overview_of(
     index: Index, flt: MentionFilter | None, fields: tuple[str, ...], interval: str | None = None
 ) -> Overview:
-    """Counts per value of each field, distinct customers and sentiment over time (see the module
-    docstring for how old they may be)."""
+    """Counts per value of each field, distinct customers and sentiment over time in the configured
+    time zone (see the module docstring for how old they may be)."""
     flt = flt or MentionFilter()
+    tz = index.settings.timezone
     return freshness.cached(
-        shape(index, "overview", flt, fields, interval),
+        shape(index, "overview", flt, fields, interval),  # the zone comes with the config path
         flt.since,
         flt.until,
-        lambda: overview(index.es, index.names, flt, fields=fields, interval=interval),
+        lambda: overview(index.es, index.names, flt, fields=fields, interval=interval, tz=tz),
         name=f"{index.names.prefix} overview",
+    )
+
+
+def share_of_voice_of(index: Index, flt: MentionFilter, interval: str) -> ShareOfVoice:
+    """The brand's and competitors' shares of voice with net sentiment, in the configured time zone."""
+    brands = [index.settings.brand.name, *index.settings.brand.competitors]
+    tz = index.settings.timezone
+    return freshness.cached(
+        shape(index, "share_of_voice", flt, tuple(brands), interval),
+        flt.since,
+        flt.until,
+        lambda: share_of_voice(index.es, index.names, brands, flt, interval=interval, tz=tz),
+        name=f"{index.names.prefix} share of voice",
     )
 
 

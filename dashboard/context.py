@@ -19,6 +19,7 @@ from dashboard.text import t
 from ecoute.config import Settings, load_settings
 from ecoute.errors import ConfigError, IndexUnavailableError
 from index.client import EmbeddedServer, IndexNames, connect
+from index.query_language import QuerySyntaxError
 from index.search_bounds import SearchTooComplexError
 
 PERIODS: dict[str, timedelta | None] = {
@@ -111,6 +112,10 @@ def shown_errors(index: Index) -> Iterator[None]:
     except SearchTooComplexError as exc:
         st.warning(t(f"search_too_{exc.bound}", found=f"{exc.found:,}", limit=f"{exc.limit:,}"))
         st.stop()
+    except QuerySyntaxError as exc:
+        st.warning(query_error_text(exc))
+        st.code(exc.pointer(), language=None)
+        st.stop()
     except NotFoundError as exc:
         if exc.error == "index_not_found_exception":
             st.info(t("no_indices", prefix=literal(index.names.prefix)))
@@ -131,6 +136,13 @@ def shown_errors(index: Index) -> Iterator[None]:
     except ApiError as exc:
         st.error(t("index_refused", url=literal(index.url), reason=literal(_remember(index, exc))))
         st.stop()
+
+
+def query_error_text(exc: QuerySyntaxError) -> str:
+    """A search that cannot be read, in the interface's language, with the character where it is."""
+    params = {k: literal(v) for k, v in exc.params.items()}
+    problem = t(f"query_error_{exc.code}", **params)
+    return t("query_error", problem=problem, position=exc.position + 1)
 
 
 _AWAY_SINCE = "index_away_since"

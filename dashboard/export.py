@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from openpyxl import Workbook
@@ -162,9 +163,70 @@ def counts_frame(counts: dict[str, int], column: str) -> pd.DataFrame:
     return pd.DataFrame([{column: k, "mentions": v} for k, v in counts.items()], columns=[column, "mentions"])
 
 
+SVG_COLORS = {"positive": "#2ca02c", "neutral": "#9e9e9e", "negative": "#d62728"}
+
+
+def bucket_label(start: datetime, interval: str) -> str:
+    """How a chart names a bucket: its day, or its day and hour, in the bucket's own time zone."""
+    return start.strftime("%Y-%m-%d %H:00" if interval == "hour" else "%Y-%m-%d")
+
+
+def svg_sentiment_chart(buckets: list[SentimentBucket], interval: str = "day") -> str:
+    """Stacked bars per bucket (positive, neutral, negative), drawn server-side as inline SVG."""
+    width, height, left, bottom = 640, 220, 40, 40
+    tallest = max((b.total for b in buckets), default=0) or 1
+    step = (width - left) / max(len(buckets), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(t("sentiment_over_time"))}">',
+        f'<text x="0" y="12" font-size="10">{tallest}</text>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#888"/>',
+    ]
+    every = max(len(buckets) // 8, 1)
+    for i, bucket in enumerate(buckets):
+        x, y = left + i * step, height - bottom
+        for sentiment in SENTIMENTS:
+            size = getattr(bucket, sentiment) / tallest * (height - bottom - 16)
+            if size:
+                y -= size
+                parts.append(
+                    f'<rect x="{x + step * 0.1:.1f}" y="{y:.1f}" width="{step * 0.8:.1f}" '
+                    f'height="{size:.1f}" '
+                    f'fill="{SVG_COLORS[sentiment]}"><title>{escape(bucket_label(bucket.start, interval))} '
+                    f"{escape(t(sentiment))}: {getattr(bucket, sentiment)}</title></rect>"
+                )
+        if i % every == 0:
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - bottom + 14}" font-size="9" text-anchor="middle">'
+                f"{escape(bucket_label(bucket.start, interval)[5:])}</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_share_chart(values: dict[str, float]) -> str:
+    """Horizontal bars of shares (0..1), labelled in percent, as inline SVG; labels escaped."""
+    width, row = 640, 24
+    height = row * max(len(values), 1) + 8
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">'
+    ]
+    for i, (name, share) in enumerate(values.items()):
+        y = 4 + i * row
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{_cell(name)}</text>')
+        parts.append(
+            f'<rect x="180" y="{y + 3}" width="{share * 380:.1f}" height="{row - 8}" fill="#1f4e79"/>'
+            f'<text x="{185 + share * 380:.1f}" y="{y + 15}" font-size="12">{share:.0%}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 @dataclass
 class Report:
-    """The numbers behind one Insights view, ready to be written out."""
+    """The numbers behind one Insights view, ready to be written out; `charts` are inline SVG made
+    here (title -> svg), so the page needs no script and no other file."""
 
     brand: str
     period: str
@@ -173,6 +235,8 @@ class Report:
     spikes: list[Spike] = field(default_factory=list)
     authors: list[AuthorReach] = field(default_factory=list)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    charts: dict[str, str] = field(default_factory=dict)
+    timezone: str = "UTC"
 
 
 def _cell(value: object) -> str:
@@ -188,7 +252,9 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 
 def html_report(report: Report) -> str:
     """A single HTML page (no scripts, no external resources) to mail or print to PDF, in the
-    interface's language."""
+    interface's language, times in the report's time zone."""
+    zone = ZoneInfo(report.timezone)
+    generated = f"{report.generated_at.astimezone(zone):%Y-%m-%d %H:%M} {report.timezone}"
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{escape(report.brand)} · {escape(report.period)}</title>",
@@ -196,9 +262,12 @@ def html_report(report: Report) -> str:
         "margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left}"
         "th{background:#f0f3f7}</style></head><body>",
         f"<h1>{escape(report.brand)}</h1>",
-        f"<p>{escape(report.period)} · {escape(report.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</p>",
+        f"<p>{escape(report.period)} · {escape(generated)}</p>",
         _table(["", ""], [[k, v] for k, v in report.metrics.items()]),
     ]
+    for title, svg in report.charts.items():
+        parts.append(f"<h2>{escape(title)}</h2>")
+        parts.append(svg)
     for title, counts in report.tables.items():
         parts.append(f"<h2>{escape(title)}</h2>")
         parts.append(_table(["", t("mentions")], [[k, v] for k, v in counts.items()]))
@@ -207,7 +276,10 @@ def html_report(report: Report) -> str:
         parts.append(
             _table(
                 [t("day"), t("mentions"), t("baseline"), t("report_ratio")],
-                [[s.start.strftime("%Y-%m-%d"), s.volume, s.baseline, f"×{s.ratio}"] for s in report.spikes],
+                [
+                    [s.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"), s.volume, s.baseline, f"×{s.ratio}"]
+                    for s in report.spikes
+                ],
             )
         )
     if report.authors:

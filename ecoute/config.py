@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -185,7 +186,19 @@ class Settings(Strict):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    timezone: str = Field(
+        default="UTC", description="IANA zone (e.g. Europe/Paris) charts, day buckets and reports use"
+    )
     base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from exc
+        return value
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
+from index.periods import indices_for
 from index.queries import MentionFilter
+from nlp.explain import Distinctive, distinctive, meaningful_words
 
 SENTIMENTS = ("positive", "neutral", "negative")
 # What the Insights page charts, in one overview request.
@@ -41,24 +46,81 @@ class SentimentBucket:
         return (self.positive - self.negative) / self.total if self.total else 0.0
 
 
-def _over_time_agg(interval: str) -> dict[str, Any]:
+INTERVALS = ("hour", "day", "week")
+HOURLY_UP_TO = timedelta(days=2)
+"""A period this short is drawn hour by hour."""
+
+
+def interval_for(since: datetime | None, until: datetime | None, now: datetime | None = None) -> str:
+    """Hourly buckets for a period of up to HOURLY_UP_TO, daily ones beyond (and for all time)."""
+    if since is None:
+        return "day"
+    return "hour" if (until or now or datetime.now(UTC)) - since <= HOURLY_UP_TO else "day"
+
+
+MAX_BUCKETS = 5_000
+"""Buckets a chart is filled out to at most (empty ones included): 200 days of hours, 13 years of days."""
+
+
+def _over_time_agg() -> dict[str, Any]:
+    # Hours in UTC, rolled up into the configured zone's days and weeks here: a named time_zone is not
+    # honoured by every index (the stand-in ignores it), and whole hours fit every zone with whole-hour
+    # offsets across daylight-saving changes. Only hours holding mentions come back.
     return {
-        "date_histogram": {"field": "created_at", "calendar_interval": interval, "min_doc_count": 0},
+        "date_histogram": {"field": "created_at", "fixed_interval": "1h", "min_doc_count": 1},
         "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}},
     }
 
 
-def _sentiment_buckets(agg: dict[str, Any]) -> list[SentimentBucket]:
-    buckets = []
-    for bucket in agg["buckets"]:
-        counts = {b["key"]: b["doc_count"] for b in bucket["sentiment"]["buckets"]}
-        buckets.append(
-            SentimentBucket(
-                start=datetime.fromisoformat(bucket["key_as_string"].replace("Z", "+00:00")),
-                **{s: counts.get(s, 0) for s in SENTIMENTS},
-            )
-        )
-    return buckets
+def bucket_start(moment: datetime, interval: str, zone: ZoneInfo) -> datetime:
+    """The start, in `zone`, of the hour, day or week (from Monday) holding `moment`."""
+    local = moment.astimezone(zone)
+    if interval == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = local.date() - timedelta(days=local.weekday() if interval == "week" else 0)
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def _next_start(start: datetime, interval: str, zone: ZoneInfo) -> datetime:
+    if interval == "hour":
+        return (start.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
+    day: date = start.date() + timedelta(days=7 if interval == "week" else 1)
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def bucket_starts(first: datetime, last: datetime, interval: str, zone: ZoneInfo) -> Iterator[datetime]:
+    """Every bucket start from the one holding `first` to the one holding `last`, at most MAX_BUCKETS."""
+    start, end = bucket_start(first, interval, zone), bucket_start(last, interval, zone)
+    for _ in range(MAX_BUCKETS):
+        if start > end:
+            return
+        yield start
+        start = _next_start(start, interval, zone)
+
+
+def _hour(bucket: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(bucket["key"] / 1000, tz=UTC)
+
+
+def _sentiment_buckets(
+    agg: dict[str, Any], interval: str, zone: ZoneInfo, since: datetime | None, until: datetime | None
+) -> list[SentimentBucket]:
+    hours = agg["buckets"]
+    if not hours and not (since and until):
+        return []
+    first = since or _hour(hours[0])
+    last = (until - timedelta(microseconds=1)) if until else _hour(hours[-1])
+    if hours:
+        first, last = min(first, _hour(hours[0])), max(last, _hour(hours[-1]))
+    buckets = {s: SentimentBucket(s, 0, 0, 0) for s in bucket_starts(first, last, interval, zone)}
+    for hour in hours:
+        bucket = buckets.get(bucket_start(_hour(hour), interval, zone))
+        if bucket is None:
+            continue
+        for found in hour["sentiment"]["buckets"]:
+            if found["key"] in SENTIMENTS:
+                setattr(bucket, found["key"], getattr(bucket, found["key"]) + found["doc_count"])
+    return list(buckets.values())
 
 
 def _counts(agg: dict[str, Any]) -> dict[str, int]:
@@ -66,16 +128,20 @@ def _counts(agg: dict[str, Any]) -> dict[str, int]:
 
 
 def sentiment_over_time(
-    es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None, interval: str = "day"
+    es: Elasticsearch,
+    names: IndexNames,
+    flt: MentionFilter | None = None,
+    interval: str = "day",
+    tz: str = "UTC",
 ) -> list[SentimentBucket]:
-    """Mentions per interval split by sentiment label."""
+    """Mentions per hour, day or week of time zone `tz`, split by sentiment label."""
+    flt = flt or MentionFilter()
     result = es.search(
-        index=(flt or MentionFilter()).indices(es, names),
-        size=0,
-        query=(flt or MentionFilter()).to_query(),
-        aggs={"over_time": _over_time_agg(interval)},
+        index=flt.indices(es, names), size=0, query=flt.to_query(), aggs={"over_time": _over_time_agg()}
     )
-    return _sentiment_buckets(result["aggregations"]["over_time"])
+    return _sentiment_buckets(
+        result["aggregations"]["over_time"], interval, ZoneInfo(tz), flt.since, flt.until
+    )
 
 
 def counts_by(
@@ -108,16 +174,20 @@ def overview(
     fields: tuple[str, ...] = ("sentiment.label",),
     interval: str | None = None,
     size: int = 20,
+    tz: str = "UTC",
 ) -> Overview:
-    """Counts per value of each field, distinct customers and (with an interval) sentiment over time.
+    """Counts per value of each field, distinct customers and (with an interval: hour, day or week of
+    time zone `tz`) sentiment over time.
 
     One request instead of one per chart: each request costs a pass over the matching mentions.
     """
+    flt = flt or MentionFilter()
     aggs: dict[str, Any] = {f"by:{f}": {"terms": {"field": f, "size": size}} for f in fields}
     aggs["customers"] = {"cardinality": {"field": "customer_id"}}
     if interval:
-        aggs["over_time"] = _over_time_agg(interval)
-    flt = flt or MentionFilter()
+        if interval not in INTERVALS:
+            raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVALS)})")
+        aggs["over_time"] = _over_time_agg()
     result = es.search(
         index=flt.indices(es, names),
         size=0,
@@ -126,11 +196,16 @@ def overview(
         aggs=aggs,
     )
     found = result["aggregations"]
+    over_time = (
+        _sentiment_buckets(found["over_time"], interval, ZoneInfo(tz), flt.since, flt.until)
+        if interval
+        else []
+    )
     return Overview(
         total=result["hits"]["total"]["value"],
         counts={f: _counts(found[f"by:{f}"]) for f in fields},
         customers=int(found["customers"]["value"] or 0),
-        over_time=_sentiment_buckets(found["over_time"]) if interval else [],
+        over_time=over_time,
     )
 
 
@@ -214,3 +289,166 @@ def find_spikes(
                 Spike(buckets[i].start, volume, round(baseline, 1), round(volume / max(baseline, 1.0), 1))
             )
     return spikes
+
+
+MAX_EXPLAINED = 1_000
+"""Posts read from a spike window, and from its baseline, to explain it."""
+
+
+@dataclass
+class SpikeExplanation:
+    """What a spike is about: the words and hashtags far more frequent than in the baseline before it,
+    and the authors and sources who posted most in it."""
+
+    start: datetime
+    end: datetime
+    posts: int
+    terms: list[Distinctive]
+    hashtags: list[Distinctive]
+    authors: list[tuple[str, int]]
+    sources: list[tuple[str, int]]
+
+    def search(self, top: int = 3) -> str:
+        """An Inbox search for the spike's posts: its top terms and hashtags, OR'ed (in the query
+        language; within the Inbox's search bounds)."""
+        parts = [_searchable(d.value) for d in self.terms[:top]]
+        parts += [f"hashtag:{_searchable(d.value)}" for d in self.hashtags[: max(top + 1 - len(parts), 0)]]
+        return " OR ".join(parts)
+
+
+def _searchable(word: str) -> str:
+    return f'"{word}"' if any(c in word for c in ':*"()') else word
+
+
+def _posts(
+    es: Elasticsearch, names: IndexNames, flt: MentionFilter, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    result = es.search(
+        index=indices_for(es, names, start, end),
+        size=MAX_EXPLAINED,
+        query={
+            "bool": {
+                "filter": [
+                    flt.to_query(),
+                    {"range": {"created_at": {"gte": start.isoformat(), "lt": end.isoformat()}}},
+                ]
+            }
+        },
+        sort=[{"created_at": "desc"}],
+        source_includes=["title", "text", "hashtags", "author.handle", "source"],
+    )
+    return [h["_source"] for h in result["hits"]["hits"]]
+
+
+def explain_spike(
+    es: Elasticsearch,
+    names: IndexNames,
+    start: datetime,
+    end: datetime,
+    baseline_start: datetime,
+    flt: MentionFilter | None = None,
+    top: int = 5,
+) -> SpikeExplanation:
+    """Compare the posts of [start, end) with those of [baseline_start, start): distinctive words
+    (stop words removed, French and English) and hashtags by smoothed log-odds; busiest authors and
+    sources. Two requests."""
+    flt = flt or MentionFilter()
+    now = _posts(es, names, flt, start, end)
+    before = _posts(es, names, flt, baseline_start, start)
+
+    def texts(posts: list[dict[str, Any]]) -> list[set[str]]:
+        return [meaningful_words(f"{p.get('title') or ''} {p.get('text') or ''}") for p in posts]
+
+    def tags(posts: list[dict[str, Any]]) -> list[list[str]]:
+        return [[h.lower() for h in p.get("hashtags") or []] for p in posts]
+
+    authors = Counter(p["author"]["handle"] for p in now if (p.get("author") or {}).get("handle"))
+    sources = Counter(p["source"] for p in now if p.get("source"))
+    hashtags = distinctive(tags(now), tags(before), top)
+    tagged = {d.value for d in hashtags}
+    terms = [d for d in distinctive(texts(now), texts(before), top + len(tagged)) if d.value not in tagged]
+    return SpikeExplanation(
+        start,
+        end,
+        len(now),
+        terms[:top],
+        hashtags,
+        sorted(authors.items(), key=lambda a: (-a[1], a[0]))[:3],
+        sorted(sources.items(), key=lambda s: (-s[1], s[0]))[:3],
+    )
+
+
+@dataclass
+class BrandShare:
+    """One brand's share of the mentions of all brands, and how people felt about it."""
+
+    brand: str
+    mentions: int
+    share: float  # of all brand mentions, 0..1
+    positive: int
+    negative: int
+
+    @property
+    def net_sentiment(self) -> float:
+        """(positive - negative) / mentions, in [-1, 1]."""
+        return (self.positive - self.negative) / self.mentions if self.mentions else 0.0
+
+
+@dataclass
+class ShareOfVoice:
+    """Each brand's share over the period, and per bucket (shares of one bucket sum to 1)."""
+
+    brands: list[BrandShare]
+    over_time: list[tuple[datetime, dict[str, float]]]
+
+
+def shares(counts: dict[str, int]) -> dict[str, float]:
+    """Each count as a share of their sum (all 0 when the sum is 0)."""
+    total = sum(counts.values())
+    return {k: (v / total if total else 0.0) for k, v in counts.items()}
+
+
+def share_of_voice(
+    es: Elasticsearch,
+    names: IndexNames,
+    brands: list[str],
+    flt: MentionFilter | None = None,
+    interval: str = "day",
+    tz: str = "UTC",
+) -> ShareOfVoice:
+    """The brand's and its competitors' shares of voice (from the mentions' `topics`), with net
+    sentiment per brand, over the period and per hour, day or week of `tz`. One request."""
+    flt = flt or MentionFilter()
+    by_brand = {"terms": {"field": "topics", "include": brands, "size": max(len(brands), 1)}}
+    result = es.search(
+        index=flt.indices(es, names),
+        size=0,
+        query=flt.to_query(),
+        aggs={
+            "brands": {**by_brand, "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}}},
+            "over_time": {
+                "date_histogram": {"field": "created_at", "fixed_interval": "1h", "min_doc_count": 1},
+                "aggs": {"brands": by_brand},
+            },
+        },
+    )
+    found = result["aggregations"]
+    counts = {b: 0 for b in brands}
+    feelings: dict[str, dict[str, int]] = {b: {} for b in brands}
+    for bucket in found["brands"]["buckets"]:
+        counts[bucket["key"]] = bucket["doc_count"]
+        feelings[bucket["key"]] = {s["key"]: s["doc_count"] for s in bucket["sentiment"]["buckets"]}
+    share = shares(counts)
+    result_brands = [
+        BrandShare(b, counts[b], share[b], feelings[b].get("positive", 0), feelings[b].get("negative", 0))
+        for b in sorted(brands, key=lambda b: (-counts[b], b))
+    ]
+    zone = ZoneInfo(tz)
+    per_bucket: dict[datetime, dict[str, int]] = {}
+    for hour in found["over_time"]["buckets"]:
+        start = bucket_start(_hour(hour), interval, zone)
+        into = per_bucket.setdefault(start, dict.fromkeys(brands, 0))
+        for b in hour["brands"]["buckets"]:
+            into[b["key"]] = into.get(b["key"], 0) + b["doc_count"]
+    over_time = [(start, shares(c)) for start, c in sorted(per_bucket.items())]
+    return ShareOfVoice(result_brands, over_time)

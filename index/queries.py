@@ -11,9 +11,9 @@ from elasticsearch import Elasticsearch, NotFoundError
 from index.client import IndexNames
 from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
 from index.periods import indices_for, locate
-from index.search_bounds import CUSTOMER_SEARCH, check_search
+from index.query_language import to_dsl
+from index.search_bounds import CUSTOMER_SEARCH, check_search, parse_search
 
-TEXT_FIELDS = ["title^2", "title.fr^2", "title.en^2", "text", "text.fr", "text.en"]
 ORDERS = ("newest", "attention")
 NOISE_FLAGS = ["near_duplicate", "coordinated", "repeated_link"]
 """What "hide duplicates and spam" hides; a date in the future is shown (and flagged), not noise."""
@@ -100,20 +100,14 @@ class MentionFilter:
     until: datetime | None = None
 
     def to_query(self) -> dict[str, Any]:
-        """The query DSL; SearchTooComplexError when the text search is over its bounds."""
+        """The query DSL; QuerySyntaxError (with its position) when the search cannot be read,
+        SearchTooComplexError when it is over its bounds. The search is the query language alert
+        rules use (`index.query_language`), so the same words find the same mentions everywhere."""
         must: list[dict[str, Any]] = []
         filters: list[dict[str, Any]] = []
-        text = check_search(self.query)
-        if text:
-            must.append(
-                {
-                    "simple_query_string": {
-                        "query": text,
-                        "fields": TEXT_FIELDS,
-                        "default_operator": "and",
-                    }
-                }
-            )
+        tree = parse_search(self.query)
+        if tree is not None:
+            must.append(to_dsl(tree))
         for field_name, values in (
             ("source", self.sources),
             ("platform", self.platforms),

@@ -6,6 +6,9 @@ over the whole term dictionary, and each parenthesis is a level of recursion in 
 search text is checked here before it is turned into a query. The limits are sized on the stand-in with
 `benchmarks/search_bounds.py`: each word costs it about 0.35 s of CPU on 5,000 mentions, and the costliest
 search accepted about 1.5 s.
+
+An Inbox search is in the query language of `index.query_language` (the one alert rules use): its
+length is checked before it is read, then its words, wildcards and nesting on the parsed tree.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Literal
 import regex
 
 from ecoute.errors import EcouteError
+from index.query_language import Node, parse_measured, size
 
 # Counted the way the index splits words, or more: each run of letters/digits is a word, and so is each
 # ideograph, kana, emoji or other symbol (the standard tokenizer makes one term of each).
@@ -39,7 +43,7 @@ class SearchBounds:
 
 
 INBOX_SEARCH = SearchBounds()
-"""The Inbox's full-text search (`simple_query_string`, where `*`, `~` and parentheses are operators)."""
+"""The Inbox's search (and saved searches, exports): the query language, measured on its parsed tree."""
 
 CUSTOMER_SEARCH = SearchBounds(terms=8, wildcards=200, depth=200)
 """The customer search: plain words, so only length and words count; an address such as
@@ -54,7 +58,7 @@ class SearchTooComplexError(EcouteError):
         what = {
             "chars": "characters",
             "terms": "words",
-            "wildcards": "wildcards (* or ~)",
+            "wildcards": "wildcards (*)",
             "depth": "levels of nested parentheses",
         }[bound]
         super().__init__(f"search too complex: {found:,} {what}, at most {limit:,}; shorten it")
@@ -92,3 +96,23 @@ def check_search(text: str, bounds: SearchBounds = INBOX_SEARCH) -> str:
         if size[bound] > limit:
             raise SearchTooComplexError(bound, size[bound], limit)
     return text
+
+
+def parse_search(text: str, bounds: SearchBounds = INBOX_SEARCH) -> Node | None:
+    """The parsed tree of a search (None when it is blank), if it is within `bounds`.
+
+    Too long: SearchTooComplexError before it is read. Unreadable: QuerySyntaxError with the position.
+    Then its words, wildcards and nesting are counted on the tree, as the index will run it.
+    """
+    text = text.strip()
+    if len(text) > bounds.chars:
+        raise SearchTooComplexError("chars", len(text), bounds.chars)
+    if not text:
+        return None
+    tree, depth = parse_measured(text)
+    terms, wildcards = size(tree)
+    for bound, found in (("terms", terms), ("wildcards", wildcards), ("depth", depth)):
+        limit = getattr(bounds, bound)
+        if found > limit:
+            raise SearchTooComplexError(bound, found, limit)  # type: ignore[arg-type]
+    return tree

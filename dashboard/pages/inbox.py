@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.auth import User, display_name, require_page
 from dashboard.cached import mentions_page, overview_of
-from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
+from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.render import mention_card
 from dashboard.text import t
@@ -30,6 +30,28 @@ from index.queries import (
 from index.writes import delete_saved_search, save_search
 
 PAGE_SIZE = 50
+
+
+def read_url_filters() -> None:
+    """Filters a link put in the URL (Insights' spike click-through): ?q=<search>&from=<day>&to=<day>
+    (ISO days, UTC). Applied once per distinct link; from then on the sidebar owns them."""
+    wanted = {key: st.query_params.get(key) for key in ("q", "from", "to")}
+    if not any(wanted.values()):
+        return
+    link = repr(sorted(wanted.items()))
+    if st.session_state.get("inbox_url_applied") == link:
+        return
+    st.session_state["inbox_url_applied"] = link
+    if wanted["q"] is not None:
+        st.session_state["inbox_query"] = wanted["q"]
+    try:
+        first = date.fromisoformat(wanted["from"] or wanted["to"] or "")
+        last = date.fromisoformat(wanted["to"] or wanted["from"] or "")
+    except ValueError:
+        return
+    today = datetime.now(UTC).date()
+    st.session_state["inbox_period"] = CUSTOM
+    st.session_state["inbox_period_range"] = (min(first, today), min(last, today))
 
 
 FACETS = ("source", "platform", "language", "intent.label", "topics")
@@ -199,6 +221,7 @@ def _union(known, found: dict[str, int]) -> list[str]:
 
 def inbox(index: Index, user: User) -> None:
     st.title(t("inbox_title"))
+    read_url_filters()
     flash = st.session_state.pop("triage_flash", None)
     if flash:
         st.success(flash)

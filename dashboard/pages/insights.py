@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.cached import authors_by_reach, overview_of
+from dashboard.cached import authors_by_reach, overview_of, share_of_voice_of
 from dashboard.context import (
     Index,
     Window,
@@ -21,24 +21,62 @@ from dashboard.context import (
     shown_errors,
     window_picker,
 )
-from dashboard.export import Report, comparison_frame, counts_frame, csv_bytes, html_report, over_time_frame
-from dashboard.render import CHART_COLORS
+from dashboard.export import (
+    Report,
+    bucket_label,
+    comparison_frame,
+    counts_frame,
+    csv_bytes,
+    html_report,
+    over_time_frame,
+    svg_sentiment_chart,
+    svg_share_chart,
+)
+from dashboard.render import CHART_COLORS, literal
 from dashboard.text import t
-from index.aggregations import INSIGHT_FIELDS, SENTIMENTS, Overview, Spike, find_spikes
+from index.aggregations import (
+    INSIGHT_FIELDS,
+    SENTIMENTS,
+    Overview,
+    ShareOfVoice,
+    Spike,
+    SpikeExplanation,
+    explain_spike,
+    find_spikes,
+    interval_for,
+)
 from index.queries import MentionFilter
 
+SPIKE_WINDOW = 7
+"""Buckets before a spike it is measured (find_spikes) and explained (explain_spike) against."""
 
-def sentiment_chart(buckets, spikes: list[Spike]) -> alt.LayerChart | None:
-    """Stacked daily bars per sentiment, net sentiment as a line on its own axis, spikes as red rules."""
+
+def points(delta: float) -> str:
+    """A change of a percentage, in percentage points: -0.1 is "-10 pts", never "-10%"."""
+    return t("pts", value=f"{delta * 100:+.0f}")
+
+
+def sentiment_chart(buckets, spikes: list[Spike], interval: str = "day") -> alt.LayerChart | None:
+    """Stacked bars per day (or hour) of the configured zone and sentiment, net sentiment as a line on
+    its own axis through the middle of each bar, spikes as red rules.
+
+    Buckets are named server-side in the configured zone (a discrete axis), so the browser's own time
+    zone never moves a bar, and one day is 24 hourly bars, not one wide one."""
     if not buckets:
         return None
     rows = [
-        {"day": b.start, "sentiment": s, "count": getattr(b, s), "net": b.net_sentiment}
+        {
+            "day": bucket_label(b.start, interval),
+            "sentiment": s,
+            "count": getattr(b, s),
+            "net": b.net_sentiment,
+        }
         for b in buckets
         for s in SENTIMENTS
     ]
     data = pd.DataFrame(rows)
-    day = alt.X("day:T", title=t("day"), timeUnit="yearmonthdate")
+    order = [bucket_label(b.start, interval) for b in buckets]
+    day = alt.X("day:O", title=t("hour" if interval == "hour" else "day"), sort=order)
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -53,7 +91,7 @@ def sentiment_chart(buckets, spikes: list[Spike]) -> alt.LayerChart | None:
             ),
             order=alt.Order("sentiment_order:Q"),
             tooltip=[
-                alt.Tooltip("day:T", title=t("day")),
+                alt.Tooltip("day:O", title=t("day")),
                 "sentiment:N",
                 alt.Tooltip("count:Q", title=t("count")),
             ],
@@ -67,7 +105,7 @@ def sentiment_chart(buckets, spikes: list[Spike]) -> alt.LayerChart | None:
             x=day,
             y=alt.Y("net:Q", title=t("net_sentiment"), scale=alt.Scale(domain=[-1, 1])),
             tooltip=[
-                alt.Tooltip("day:T", title=t("day")),
+                alt.Tooltip("day:O", title=t("day")),
                 alt.Tooltip("net:Q", title=t("net_sentiment"), format=".2f"),
             ],
         )
@@ -76,7 +114,15 @@ def sentiment_chart(buckets, spikes: list[Spike]) -> alt.LayerChart | None:
     if not spikes:
         return layers
     marks = pd.DataFrame(
-        [{"day": s.start, "volume": s.volume, "baseline": s.baseline, "ratio": s.ratio} for s in spikes]
+        [
+            {
+                "day": bucket_label(s.start, interval),
+                "volume": s.volume,
+                "baseline": s.baseline,
+                "ratio": s.ratio,
+            }
+            for s in spikes
+        ]
     )
     rules = (
         alt.Chart(marks)
@@ -84,7 +130,7 @@ def sentiment_chart(buckets, spikes: list[Spike]) -> alt.LayerChart | None:
         .encode(
             x=day,
             tooltip=[
-                alt.Tooltip("day:T", title=t("spike")),
+                alt.Tooltip("day:O", title=t("spike")),
                 alt.Tooltip("volume:Q", title=t("mentions")),
                 alt.Tooltip("baseline:Q", title=t("baseline")),
             ],
@@ -172,14 +218,17 @@ def pick_comparison(window: Window, container) -> Window | None:
 
 def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
     def delta(key: str, fmt: str) -> str | None:
-        return None if before is None else format(now[key] - before[key], fmt)
+        if before is None:
+            return None
+        change = now[key] - before[key]
+        return points(change) if fmt == "pts" else format(change, fmt)
 
     cols = st.columns(4)
     cols[0].metric(t("mentions"), f"{now['total']:,.0f}", delta(("total"), "+,.0f"))
     cols[1].metric(
         t("negative_share"),
         f"{now['negative_share']:.0%}",
-        delta("negative_share", "+.0%"),
+        delta("negative_share", "pts"),
         delta_color="inverse",
     )
     cols[2].metric(
@@ -199,7 +248,8 @@ def insights(index: Index) -> None:
     window = window_picker("insights_period", default="30d", container=left, label=t("period_a"))
     other = pick_comparison(window, right)
     flt = MentionFilter(since=window.since, until=window.until)
-    found = overview_of(index, flt, INSIGHT_FIELDS, interval="day")
+    interval = interval_for(window.since, window.until)
+    found = overview_of(index, flt, INSIGHT_FIELDS, interval=interval)
     now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
@@ -223,17 +273,20 @@ def insights(index: Index) -> None:
         )
 
     st.subheader(t("sentiment_over_time"))
+    st.caption(t("times_in_zone", zone=index.settings.timezone))
     buckets = found.over_time
-    spikes = find_spikes(buckets)
-    chart = sentiment_chart(buckets, spikes)
+    spikes = find_spikes(buckets, window=SPIKE_WINDOW)
+    chart = sentiment_chart(buckets, spikes, interval)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     download(over_time_frame(buckets), f"sentiment-{window.slug}.csv", "insights_csv_over_time")
-    for spike in spikes:
+    for number, spike in enumerate(spikes):
+        line = "spike_line_hour" if interval == "hour" else "spike_line"
         st.caption(
-            t("spike_line", day=spike.start.strftime("%Y-%m-%d"), volume=spike.volume, ratio=spike.ratio,
+            t(line, day=bucket_label(spike.start, interval), volume=spike.volume, ratio=spike.ratio,
               baseline=spike.baseline)
         )  # fmt: skip
+        explain(index, spike, buckets, interval, number)
     st.caption(t("sentiment_totals"))
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
@@ -248,11 +301,13 @@ def insights(index: Index) -> None:
         "hashtags": t("top_hashtags"),
     }
     tables = {title: found.counts[field] for field, title in titles.items()}
+    voice = share_of_voice_of(index, flt, interval)
+    share_of_voice_section(voice, index.settings.brand.name, interval)
     left, right = st.columns(2)
-    for i, (title, counts) in enumerate(tables.items()):
+    shown = [(title, counts) for title, counts in tables.items() if title != t("share_of_voice")]
+    for i, (title, counts) in enumerate(shown):
         with left if i % 2 == 0 else right:
-            highlight = {index.settings.brand.name} if title == t("share_of_voice") else None
-            small_bars(title, counts, highlight)
+            small_bars(title, counts)
 
     compare = comparison_frame(found, compared, titles) if other is not None and compared else None
     if compare is not None and other is not None:
@@ -316,6 +371,11 @@ def insights(index: Index) -> None:
         tables=tables,
         spikes=spikes,
         authors=authors,
+        charts={
+            t("sentiment_over_time"): svg_sentiment_chart(buckets, interval),
+            t("sov_title"): svg_share_chart({b.brand: b.share for b in voice.brands}),
+        },
+        timezone=index.settings.timezone,
     )
     left, right = st.columns(2)
     left.download_button(
@@ -333,6 +393,91 @@ def insights(index: Index) -> None:
         key="insights_report",
         help=t("export_report_help"),
     )
+
+
+def spike_link(explanation: SpikeExplanation) -> dict[str, str]:
+    """The Inbox's URL query parameters for a spike's posts: its search and its days (UTC, as the
+    Inbox's date range counts them, so the whole spike is inside)."""
+    last = explanation.end - timedelta(microseconds=1)
+    params = {
+        "from": explanation.start.astimezone(UTC).date().isoformat(),
+        "to": last.astimezone(UTC).date().isoformat(),
+    }
+    search = explanation.search()
+    return {"q": search, **params} if search else params
+
+
+def explain(index: Index, spike: Spike, buckets, interval: str, number: int) -> None:
+    """What a spike is about, against the SPIKE_WINDOW buckets before it, and one click to its posts."""
+    at = next(i for i, b in enumerate(buckets) if b.start == spike.start)
+    end = (
+        buckets[at + 1].start
+        if at + 1 < len(buckets)
+        else spike.start + (buckets[1].start - buckets[0].start)
+    )
+    explanation = explain_spike(
+        index.es, index.names, spike.start, end, buckets[max(at - SPIKE_WINDOW, 0)].start
+    )
+    if explanation.terms:
+        terms = ", ".join(f"{d.value} ({d.now} / {d.before})" for d in explanation.terms)
+        st.markdown(literal(t("spike_about", terms=terms)))
+    else:
+        st.markdown(literal(t("spike_no_terms")))
+    if explanation.hashtags:
+        st.markdown(
+            literal(
+                t("spike_hashtags", tags=", ".join(f"#{d.value} ({d.now})" for d in explanation.hashtags))
+            )
+        )
+    if explanation.authors:
+        authors = ", ".join(f"@{h} ({n})" for h, n in explanation.authors)
+        sources = ", ".join(f"{s} ({n})" for s, n in explanation.sources)
+        st.markdown(literal(t("spike_by", authors=authors, sources=sources)))
+    st.page_link(
+        "pages/inbox.py",
+        label=t("spike_open_inbox"),
+        icon=":material/inbox:",
+        query_params=spike_link(explanation),
+    )
+
+
+def share_of_voice_section(voice: ShareOfVoice, brand: str, interval: str) -> None:
+    """Each brand's share of voice in percent with its net sentiment, then the shares over time."""
+    st.subheader(t("sov_title"), help=t("sov_help"))
+    if not any(b.mentions for b in voice.brands):
+        st.caption(t("insights_empty"))
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                t("sov_brand"): b.brand,
+                t("mentions"): b.mentions,
+                t("sov_share"): f"{b.share:.0%}",
+                t("sov_net"): f"{b.net_sentiment:+.2f}",
+            }
+            for b in voice.brands
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+    rows = [
+        {"day": bucket_label(start, interval), "brand": name, "share": share}
+        for start, values in voice.over_time
+        for name, share in values.items()
+    ]
+    if rows:
+        order = list(dict.fromkeys(r["day"] for r in rows))
+        chart = (
+            alt.Chart(pd.DataFrame(rows))
+            .mark_bar()
+            .encode(
+                x=alt.X("day:O", title=t("hour" if interval == "hour" else "day"), sort=order),
+                y=alt.Y("share:Q", stack="normalize", title=t("sov_share"), axis=alt.Axis(format="%")),
+                color=alt.Color("brand:N", title=t("sov_brand")),
+                tooltip=["day:O", "brand:N", alt.Tooltip("share:Q", title=t("sov_share"), format=".0%")],
+            )
+            .properties(title=t("sov_over_time"))
+        )
+        st.altair_chart(chart, width="stretch")
 
 
 def download(frame: pd.DataFrame, file_name: str, key: str) -> None:

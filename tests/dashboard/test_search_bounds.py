@@ -30,14 +30,14 @@ WORDS = ["box", "panne", "fibre", "réseau", "forfait", "facture", "support", "c
 HOSTILE = {
     "10,800 characters": (("lumio panne " * 900)[:10_799] + "!", "search_too_chars", 10_800, 200),
     "900 characters of OR": (
-        " | ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
+        " OR ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
         "search_too_chars",
         900,
         200,
     ),
     "500 nested parentheses": ("(" * 500 + "box" + ")" * 500, "search_too_chars", 1003, 200),
-    "many wildcards": (" | ".join(f"{w[:2]}*" for w in WORDS * 20), "search_too_chars", 1197, 200),
-    "20 OR'ed words": (" | ".join(WORDS * 2), "search_too_terms", 20, INBOX_SEARCH.terms),
+    "many wildcards": (" OR ".join(f"{w[:2]}*" for w in WORDS * 20), "search_too_chars", 1396, 200),
+    "20 OR'ed words": (" OR ".join(WORDS * 2), "search_too_terms", 20, INBOX_SEARCH.terms),
     "3 wildcards": ("bo* pa* fi*", "search_too_wildcards", 3, 2),
     "deep parentheses": ("((((box))))", "search_too_depth", 4, 3),
 }

@@ -15,7 +15,12 @@ from alerts.query import QuerySyntaxError, parse_query
 from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.queries import MentionFilter, count_mentions, search_customers, search_mentions
-from index.search_bounds import INBOX_SEARCH, SearchTooComplexError, check_search, search_size
+from index.search_bounds import (
+    INBOX_SEARCH,
+    SearchTooComplexError,
+    parse_search,
+    search_size,
+)
 from index.writes import ensure_indices, index_mentions, upsert_customers
 from tests.factories import make_customer, make_mention
 
@@ -24,15 +29,16 @@ WORDS = ["box", "panne", "fibre", "réseau", "forfait", "facture", "support", "c
 HOSTILE = {
     # what the attack sent: 10,800 characters, and 900 characters of OR'ed words
     "10,800 characters": ("lumio panne " * 900)[:10_799] + "!",
-    "900 characters of OR": " | ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
+    "900 characters of OR": " OR ".join(WORDS[i % len(WORDS)] for i in range(200))[:900],
     "500 nested parentheses": "(" * 500 + "box" + ")" * 500,
-    "many wildcards": " | ".join(f"{w[:2]}*" for w in WORDS * 20),
+    "many wildcards": " OR ".join(f"{w[:2]}*" for w in WORDS * 20),
     # each bound on its own, within the length limit
-    "20 OR'ed words": " | ".join(WORDS * 2),
+    "20 OR'ed words": " OR ".join(WORDS * 2),
     "9 words of one phrase": '"la box est en panne depuis hier soir encore"',
     "emoji": "😀" * 20,
     "3 wildcards": "bo* pa* fi*",
-    "3 fuzzy words": "box~ panne~ fibre~",
+    "3 wild*cards": "b*x p*nne f*bre",
+    "2 wildcards and a field prefix": "bo* pa* author:jean*",
     "deep parentheses": "((((box))))",
 }
 
@@ -99,7 +105,7 @@ def test_the_bound_named_is_the_one_a_search_is_over():
     reasons = {}
     for name, search in HOSTILE.items():
         with pytest.raises(SearchTooComplexError) as refused:
-            check_search(search)
+            parse_search(search)
         reasons[name] = refused.value.bound
     assert reasons == {
         "10,800 characters": "chars",
@@ -110,7 +116,8 @@ def test_the_bound_named_is_the_one_a_search_is_over():
         "9 words of one phrase": "terms",
         "emoji": "terms",
         "3 wildcards": "wildcards",
-        "3 fuzzy words": "wildcards",
+        "3 wild*cards": "wildcards",
+        "2 wildcards and a field prefix": "wildcards",
         "deep parentheses": "depth",
     }
     assert str(SearchTooComplexError("chars", 10_800, 200)) == (
@@ -122,19 +129,30 @@ def test_searches_people_type_are_accepted_and_answered(loaded: tuple[Elasticsea
     es, names = loaded
     for search in (
         "panne",
-        '"box lumio" -réseau',
-        "(panne | coupure) lyon fibre",
-        "rés* | fac*",
+        '"box lumio" NOT réseau',
+        "(panne OR coupure) lyon fibre",
+        "rés* OR fac*",
         " ".join(WORDS[: INBOX_SEARCH.terms]),
         "l'offre fibre-optique",
+        "source:mastodon lumio",
     ):
-        assert check_search(search) == search
+        assert parse_search(search) is not None
         search_mentions(es, names, MentionFilter(query=search))
-    assert search_mentions(es, names, MentionFilter(query="(panne | coupure) lyon")).total == 16
+    assert search_mentions(es, names, MentionFilter(query="(panne OR coupure) lyon")).total == 16
     assert [c.customer_id for c in search_customers(es, names, "Julie Martin")] == ["C-1"]
 
 
-def test_a_search_is_measured_as_the_index_splits_it():
+def test_a_search_is_measured_on_its_parsed_tree():
+    assert parse_search("   ") is None
+    with pytest.raises(SearchTooComplexError) as refused:
+        parse_search('"la box" OR "en panne" OR fibre')  # 5 words, whatever the operators
+    assert (refused.value.bound, refused.value.found) == ("terms", 5)
+    with pytest.raises(QuerySyntaxError) as unread:
+        parse_search('lumio "panne')
+    assert unread.value.position == 6
+
+
+def test_a_customer_search_is_measured_as_the_index_splits_it():
     assert search_size('l\'offre "(fibre-optique)" ((box*)) 日本') == {
         "chars": 37,
         "terms": 7,  # l, offre, fibre, optique, box, 日, 本: never fewer than the index makes
