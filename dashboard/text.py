@@ -497,7 +497,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "rule_read_only": "Seuls les community managers, marketeurs et admins modifient les règles.",
         "my_accounts": "Mes comptes",
         "my_accounts_none": "Vous n'êtes responsable d'aucun compte.",
-        "accounts_click": "Les plus récemment mentionnés d'abord. Cliquez sur une ligne pour ouvrir le client.",
+        "accounts_click": "Les plus récemment mentionnés d'abord. Cliquez sur une ligne pour l'ouvrir.",
         "last_mention": "Dernière mention",
         "mentions_30d": "Mentions (30 jours)",
         "net_sentiment_30d": "Sentiment net (30 jours)",
