@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.access import scope_of
+from dashboard.alert_cards import alert_context, describe_rule
 from dashboard.auth import User, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
@@ -324,21 +325,28 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
     st.subheader(t("alerts"))
     if not alerts:
         st.caption(t("alerts_none"))
+    context = alert_context(index, alerts, scope_of(index, user))
     for alert in alerts:
+        posted = context.posted.get(alert.mention_id)
+        rule = context.rules.get(alert.rule)
         with st.container(border=True):
             st.markdown(
                 literal(
                     t(
                         "alert_line",
                         rule=alert.rule,
-                        created=when(alert.created_at),
-                        sentiment=alert.sentiment,
-                        intent=alert.intent,
-                        status=alert.status,
+                        customer=customer.full_name,
+                        posted=when(posted) if posted else "—",
+                        sentiment=t(alert.sentiment) if alert.sentiment else "-",
+                        intent=t(f"intent_{alert.intent}") if alert.intent else "-",
+                        status=t(f"alert_status_{alert.status}"),
                     )
                 )
             )
             st.text(alert.summary)
+            st.caption(literal(t("alert_raised_at", at=when(alert.created_at))))
+            if rule:
+                st.caption(literal(t("alert_rule_in_full", rule=alert.rule, conditions=describe_rule(rule))))
             url = safe_url(alert.url)
             if url:
                 st.link_button(t("open_original"), url)
