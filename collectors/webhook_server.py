@@ -248,7 +248,7 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
     return Starlette(routes=routes, exception_handlers=handlers)
 
 
-def _protocol_with_header_deadline(seconds: float) -> type[H11Protocol]:
+def protocol_with_header_deadline(seconds: float) -> type[H11Protocol]:
     """uvicorn's h11 protocol plus a deadline for each request's headers (408, then close)."""
 
     class HeaderDeadlineProtocol(H11Protocol):
@@ -308,7 +308,7 @@ class WebhookServer:
         self.limits = limits
         config = uvicorn.Config(
             make_app(receiver, limits),
-            http=_protocol_with_header_deadline(limits.header_timeout_seconds),
+            http=protocol_with_header_deadline(limits.header_timeout_seconds),
             lifespan="off",
             log_config=None,
             access_log=False,

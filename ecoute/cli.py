@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -40,6 +41,8 @@ index_app = typer.Typer(help="Écoute's indices: the mentions' period indices an
 app.add_typer(index_app, name="index")
 alerts_app = typer.Typer(help="Alert rules, deliveries, spikes and digests.")
 app.add_typer(alerts_app, name="alerts")
+api_app = typer.Typer(help="The read-only HTTP API for other tools, and /metrics for Prometheus.")
+app.add_typer(api_app, name="api")
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="ECOUTE_CONFIG", help="path to config.yaml")
@@ -577,6 +580,30 @@ def webhook_serve(
         pass
     finally:
         server.server_close()
+
+
+@api_app.command("serve")
+def api_serve(
+    config: ConfigOption = Path("config.yaml"),
+    host: Annotated[str | None, typer.Option(help="address to listen on (default: api.host)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (default: api.port)")] = None,
+) -> None:
+    """Serve /v1/mentions, /v1/mentions/<id>, /v1/customers[/<id>], /v1/alerts and /metrics (API keys)."""
+    from api.server import ApiServer
+
+    settings = _settings(config)
+    try:
+        server = ApiServer(settings, host, port)
+    except OSError as exc:
+        raise EcouteError(
+            f"cannot listen on {host or settings.api.host}:{port or settings.api.port} ({exc})"
+        ) from exc
+    for problem in server.problems:
+        typer.echo(problem, err=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    typer.echo(f"API on {server.url} (Ctrl-C stops)")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        server.serve_forever()
 
 
 @dlq_app.command("list")

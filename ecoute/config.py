@@ -173,6 +173,60 @@ class AuthConfig(Strict):
     users: list[UserConfig] = Field(default_factory=list)
 
 
+ApiRole = Literal["community_manager", "marketer", "sales", "admin", "metrics"]
+MIN_API_KEY_CHARS = 32
+
+
+class ApiKeyConfig(Strict):
+    """One key of the read API. The key itself is never in config.yaml: it is read from `key_env`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    role: ApiRole = Field(
+        description="what it may read, as the dashboard role of the same name; metrics: /metrics only"
+    )
+    key_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="environment variable holding the key")
+    owner_email: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="sales keys: the account owner whose customers it reads",
+    )
+
+    @model_validator(mode="after")
+    def _sales_have_an_owner(self) -> ApiKeyConfig:
+        if self.role == "sales" and not self.owner_email:
+            raise ValueError(
+                f"api key {self.name!r}: a sales key needs owner_email (whose customers it reads)"
+            )
+        return self
+
+
+class ApiConfig(Strict):
+    """`ecoute api serve`: the read-only HTTP API and /metrics."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    keys: list[ApiKeyConfig] = Field(default_factory=list)
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    allow_plain_http: bool = Field(
+        default=False, description="serve a non-loopback address without TLS (only behind a TLS proxy)"
+    )
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+    request_timeout: float = Field(
+        default=15.0, gt=0, le=300, description="seconds any one index request may take"
+    )
+    max_connections: int = Field(default=100, ge=2, le=10_000)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiConfig:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("api: tls_certfile and tls_keyfile go together")
+        names = [key.name for key in self.keys]
+        if len(set(names)) != len(names):
+            raise ValueError("api: two keys share a name")
+        return self
+
+
 class Settings(Strict):
     brand: BrandConfig
     elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
@@ -184,6 +238,7 @@ class Settings(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
     reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     timezone: str = Field(

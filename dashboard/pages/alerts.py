@@ -14,6 +14,7 @@ from alerts.query import QuerySyntaxError, parse_query
 from alerts.rules import compile_rule
 from alerts.settings import BUILTIN_RULES, AlertRule
 from dashboard.access import scope_of
+from dashboard.alert_cards import AlertContext, alert_context, describe_rule
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
@@ -45,31 +46,42 @@ def may_acknowledge(user: User, alert: Alert) -> bool:
     return user.email in alert.recipients or user.role == "admin"
 
 
-def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str]) -> None:
+def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str], context: AlertContext) -> None:
     with st.container(border=True):
+        posted = context.posted.get(alert.mention_id)
         line = t(
             "alert_line",
             rule=alert.rule,
-            created=when(alert.created_at),
-            sentiment=alert.sentiment or "-",
-            intent=alert.intent or "-",
+            customer=context.customer_name(alert) or t("alert_no_customer"),
+            posted=when(posted) if posted else "—",
+            sentiment=t(alert.sentiment) if alert.sentiment else "-",
+            intent=t(f"intent_{alert.intent}") if alert.intent else "-",
             status=t(f"alert_status_{alert.status}"),
         )
         st.markdown(literal(line))
         st.text(alert.summary)
         for explanation in alert.details.get("explanation", []):
             st.text(f"· {explanation}")
-        notes = []
+        rule = context.rules.get(alert.rule)
+        notes = [t("alert_raised_at", at=when(alert.created_at))]
         if alert.count > 1:
             notes.append(t("alert_grouped", n=alert.count))
         if alert.acknowledged_by and alert.acknowledged_at:
             notes.append(
-                t("alert_acknowledged_by", who=alert.acknowledged_by, at=when(alert.acknowledged_at))
+                t(
+                    "alert_acknowledged_by",
+                    who=context.person(alert.acknowledged_by),
+                    at=when(alert.acknowledged_at),
+                )
             )
         if deliveries:
             notes.append(t("alert_deliveries", lines=", ".join(deliveries)))
-        if notes:
-            st.caption(literal(" · ".join(notes)))
+        st.caption(literal(" · ".join(notes)))
+        st.caption(
+            literal(t("alert_rule_in_full", rule=alert.rule, conditions=describe_rule(rule)))
+            if rule
+            else literal(t("alert_rule_gone", rule=alert.rule))
+        )
         cols = st.columns([1, 1, 1, 1, 2])
         cols[0].page_link(
             "pages/alerts.py", label=literal(t("alert_open")), icon=":material/open_in_full:",
@@ -81,7 +93,7 @@ def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str]) ->
         if alert.customer_id:
             cols[2].page_link(
                 "pages/customers.py",
-                label=literal(t("customer")),
+                label=literal(context.customer_name(alert) or t("customer")),
                 icon=":material/person:",
                 query_params={"customer": alert.customer_id},
             )
@@ -112,7 +124,8 @@ def one_alert(index: Index, user: User, scope: OwnerScope | None, alert_id: str)
     if alert is None:
         st.info(t("alert_not_found"))
         return
-    alert_card(index, user, alert, delivery_lines(index, [alert]).get(alert.id, []))
+    context = alert_context(index, [alert], scope)
+    alert_card(index, user, alert, delivery_lines(index, [alert]).get(alert.id, []), context)
     ids = list(dict.fromkeys([alert.mention_id, *alert.mention_ids]))
     mentions = get_mentions_versioned(index.es, index.names, ids[:50], scope=scope)
     customers = get_customers(
@@ -154,8 +167,9 @@ def alert_list(index: Index, user: User, scope: OwnerScope | None) -> None:
         key="alerts_export",
     )
     deliveries = delivery_lines(index, found)
+    context = alert_context(index, found, scope)
     for alert in found:
-        alert_card(index, user, alert, deliveries.get(alert.id, []))
+        alert_card(index, user, alert, deliveries.get(alert.id, []), context)
 
 
 # ---- the rule editor ----------------------------------------------------------------------------

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard.access import scope_of
+from dashboard.alert_cards import alert_context, describe_rule
 from dashboard.auth import User, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
+from index.accounts import AccountActivity, account_activity
 from index.aggregations import SENTIMENTS, SentimentBucket
 from index.crm import CustomerRecords, records_of_customer
 from index.documents import Alert, CrmRecord, Customer, Mention
@@ -55,7 +59,14 @@ def choose_customer(index: Index, user: User, scope: OwnerScope | None) -> Custo
     if text.strip() or mine:
         if found:
             st.caption(t("customers_found", n=len(found)))
-            st.dataframe(pd.DataFrame([_row(c) for c in found]), hide_index=True)
+            activity = account_activity(
+                index.es, index.names, [c.customer_id for c in found], now=datetime.now(UTC)
+            )
+            found = by_activity(found, activity)
+            clicked = accounts_table(found, activity)
+            if clicked is not None:
+                wanted = clicked
+                st.query_params["customer"] = clicked
             st.download_button(
                 t("export_customers"),
                 csv_bytes(customers_frame(found)),
@@ -102,14 +113,50 @@ def choose_customer(index: Index, user: User, scope: OwnerScope | None) -> Custo
     return by_id[chosen]
 
 
-def _row(customer: Customer) -> dict[str, str | None]:
-    return {
-        t("name"): customer.full_name,
-        t("company"): customer.company,
-        t("email"): customer.email,
-        t("segment"): customer.segment,
-        t("owner"): customer.owner_name,
-    }
+def by_activity(found: list[Customer], activity: dict[str, AccountActivity]) -> list[Customer]:
+    """The customers, the most recently mentioned first (never mentioned last, by name)."""
+    never = datetime.min.replace(tzinfo=UTC)
+    by_name = sorted(found, key=lambda c: (c.full_name or "").lower())
+    return sorted(by_name, key=lambda c: activity[c.customer_id].last_mention_at or never, reverse=True)
+
+
+def _trend(points: float | None) -> str:
+    if points is None:
+        return "—"
+    return t("trend_points", points=f"{points:+.0f}")
+
+
+def accounts_table(found: list[Customer], activity: dict[str, AccountActivity]) -> str | None:
+    """The customers with their recent activity; the customer id of the row clicked."""
+    rows = []
+    for customer in found:
+        seen = activity[customer.customer_id]
+        rows.append(
+            {
+                t("name"): customer.full_name,
+                t("company"): customer.company,
+                t("last_mention"): when(seen.last_mention_at) if seen.last_mention_at else "—",
+                t("mentions_30d"): seen.mentions,
+                t("net_sentiment_30d"): f"{seen.net_sentiment:+.2f}"
+                if seen.net_sentiment is not None
+                else "—",
+                t("sentiment_trend_30d"): _trend(seen.trend_points),
+                t("open_alerts"): seen.open_alerts,
+                t("segment"): customer.segment,
+                t("owner"): customer.owner_name,
+            }
+        )
+    st.caption(t("accounts_click"))
+    event = st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="accounts_table",
+    )
+    # The selection stays on later reruns; choose_customer opens it only once ("customer_addressed").
+    picked = [found[i].customer_id for i in event.selection.rows if i < len(found)]
+    return picked[0] if picked else None
 
 
 def crm_record(customer: Customer) -> None:
@@ -278,21 +325,28 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
     st.subheader(t("alerts"))
     if not alerts:
         st.caption(t("alerts_none"))
+    context = alert_context(index, alerts, scope_of(index, user))
     for alert in alerts:
+        posted = context.posted.get(alert.mention_id)
+        rule = context.rules.get(alert.rule)
         with st.container(border=True):
             st.markdown(
                 literal(
                     t(
                         "alert_line",
                         rule=alert.rule,
-                        created=when(alert.created_at),
-                        sentiment=alert.sentiment,
-                        intent=alert.intent,
-                        status=alert.status,
+                        customer=customer.full_name,
+                        posted=when(posted) if posted else "—",
+                        sentiment=t(alert.sentiment) if alert.sentiment else "-",
+                        intent=t(f"intent_{alert.intent}") if alert.intent else "-",
+                        status=t(f"alert_status_{alert.status}"),
                     )
                 )
             )
             st.text(alert.summary)
+            st.caption(literal(t("alert_raised_at", at=when(alert.created_at))))
+            if rule:
+                st.caption(literal(t("alert_rule_in_full", rule=alert.rule, conditions=describe_rule(rule))))
             url = safe_url(alert.url)
             if url:
                 st.link_button(t("open_original"), url)

@@ -116,3 +116,25 @@ def test_the_rule_editor_previews_the_last_7_days_and_saves(es: Elasticsearch, n
     at.button(key="rule_save").click().run(timeout=30)
     (saved,) = stored_rules(es, names)
     assert saved.name == "lyon-outage" and saved.rule["query"] == "panne NOT lyon" and saved.updated_by == CM
+
+
+def test_an_alert_card_names_its_customer_the_posts_own_time_the_rule_in_full_and_people(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    posted = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3, hours=2)
+    upsert_customers(es, names, [make_customer("C1", full_name="Julie Martin")])
+    post = make_mention("p1", text="Lumio en panne", customer_id="C1", created_at=posted)
+    index_mentions(es, names, [post])
+    write_alerts(es, names, [alert("p1", CM, "C1")])
+    at = dashboard("pages/alerts.py", as_user=CM)
+    at.button(key=f"ack_{document_id('alert', 'p1')}").click().run(timeout=30)
+    at.checkbox(key="alerts_open_only").uncheck().run(timeout=30)  # the acknowledged alert too
+    shown = " ".join(el.value for el in [*at.markdown, *at.caption]).replace("\\", "")  # unescaped
+    assert "Julie Martin" in shown
+    assert posted.strftime("%Y-%m-%d %H:%M") in shown  # when the customer wrote, not when the alert was made
+    assert t("intent_complaint") in shown
+    rule_line = next(c.value.replace("\\", "") for c in at.caption if "negative\\-by\\-customer" in c.value)
+    assert t("rule_has_linked_yes") in rule_line and t("negative") in rule_line  # the rule's conditions
+    assert "Camille Roux" in shown and CM not in shown  # who acknowledged: a name, not an address
+    labels = {link.proto.label for link in at.get("page_link") if link.proto.page == "customers"}
+    assert labels == {"Julie Martin"}

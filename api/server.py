@@ -1,0 +1,96 @@
+"""`ecoute api serve`: the API on uvicorn, bound before it serves, TLS or loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from typing import Any
+
+import uvicorn
+
+from api.app import ApiContext, load_keys, make_app
+from collectors.webhook_server import protocol_with_header_deadline
+from ecoute.config import Settings
+from ecoute.errors import ConfigError
+from index.client import EmbeddedServer, IndexNames, connect
+
+HEADER_TIMEOUT_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 5
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def index_url(settings: Settings) -> str:
+    """The configured cluster, or the embedded stand-in `ecoute run` keeps (not started from here)."""
+    if settings.elasticsearch.url:
+        return settings.elasticsearch.url
+    return EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port).url
+
+
+class ApiServer:
+    """A bound API server; serve_forever() runs it, shutdown() (from another thread) stops it."""
+
+    def __init__(self, settings: Settings, host: str | None = None, port: int | None = None) -> None:
+        config = settings.api
+        host = host or config.host
+        port = config.port if port is None else port
+        tls = config.tls_certfile is not None
+        if not tls and not _loopback(host) and not config.allow_plain_http:
+            raise ConfigError(
+                f"api: {host} is not a loopback address and no TLS is configured: set api.tls_certfile and "
+                "api.tls_keyfile, or api.allow_plain_http: true behind a TLS proxy"
+            )
+        keys, self.problems = load_keys(config)
+        if not keys:
+            raise ConfigError(
+                "api: no usable key; add api.keys in config.yaml and set each key_env variable "
+                + "; ".join(self.problems)
+            )
+        es = connect(
+            index_url(settings),
+            settings.elasticsearch.model_copy(update={"request_timeout": config.request_timeout}),
+        )
+        context = ApiContext(es, IndexNames(settings.elasticsearch.index_prefix), settings, keys)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, backlog=512)
+        self.server_address: tuple[Any, ...] = self.socket.getsockname()
+        self.scheme = "https" if tls else "http"
+        uvicorn_config = uvicorn.Config(
+            make_app(context),
+            http=protocol_with_header_deadline(HEADER_TIMEOUT_SECONDS),
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            limit_concurrency=config.max_connections,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            ssl_certfile=str(settings.resolve(config.tls_certfile)) if tls else None,
+            ssl_keyfile=str(settings.resolve(config.tls_keyfile)) if config.tls_keyfile else None,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(uvicorn_config)
+        self._stopped = threading.Event()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{self.scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._server.should_exit = True
+        self._stopped.wait()
+        self.socket.close()

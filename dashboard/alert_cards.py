@@ -1,0 +1,80 @@
+"""What an alert card needs beside the alert: its customer's name, its post's own time, its rule in full,
+and people's names instead of their addresses; fetched once for a list of alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerts.delivery import rules_from_index
+from alerts.settings import AlertRule
+from dashboard.context import Index
+from dashboard.text import t
+from index.alerting import stored_rules
+from index.documents import Alert, Customer
+from index.queries import OwnerScope, get_customers, get_mentions_versioned
+
+
+@dataclass
+class AlertContext:
+    customers: dict[str, Customer] = field(default_factory=dict)
+    posted: dict[str, datetime] = field(default_factory=dict)  # mention id -> when it was published
+    rules: dict[str, AlertRule] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)  # email (lower case) -> name
+
+    def customer_name(self, alert: Alert) -> str | None:
+        customer = self.customers.get(alert.customer_id or "")
+        return customer.full_name if customer else None
+
+    def person(self, email: str) -> str:
+        """A colleague's name from the dashboard users, or the address when they are not one."""
+        return self.people.get(email.lower(), email)
+
+
+def people_of(index: Index) -> dict[str, str]:
+    """Dashboard users and alert recipients by address, with their names."""
+    return {user.email.lower(): user.name for user in index.settings.auth.users}
+
+
+def alert_context(index: Index, alerts: list[Alert], scope: OwnerScope | None) -> AlertContext:
+    """Three requests for any number of alerts: customers, mentions, dashboard rules."""
+    customers = get_customers(index.es, index.names, [a.customer_id or "" for a in alerts], scope=scope)
+    mentions = get_mentions_versioned(index.es, index.names, [a.mention_id for a in alerts], scope=scope)
+    saved = rules_from_index(stored_rules(index.es, index.names))
+    rules = {r.name: r for r in index.settings.alerts.effective_rules(saved)}
+    return AlertContext(
+        customers=customers,
+        posted={i: found.mention.created_at for i, found in mentions.items()},
+        rules=rules,
+        people=people_of(index),
+    )
+
+
+def describe_rule(rule: AlertRule) -> str:
+    """Every condition the rule sets, in the reader's language, e.g. `query "panne" · sentiment negative`."""
+    parts = [t("rule_is_spike")] if rule.kind == "spike" else []
+    if rule.query.strip():
+        parts.append(t("rule_has_query", query=rule.query))
+    joiner = f" {t('rule_or')} " if rule.sentiment_or_intent else " · "
+    feelings = []
+    if rule.sentiment:
+        feelings.append(t("rule_has_sentiment", values=", ".join(t(s) for s in rule.sentiment)))
+    if rule.intent:
+        feelings.append(t("rule_has_intent", values=", ".join(t(f"intent_{i}") for i in rule.intent)))
+    if feelings:
+        parts.append(joiner.join(feelings))
+    if rule.min_confidence:
+        parts.append(t("rule_has_confidence", value=f"{rule.min_confidence:.2f}"))
+    if rule.linked_customer is not None:
+        parts.append(t("rule_has_linked_yes" if rule.linked_customer else "rule_has_linked_no"))
+    for key, values in (("rule_has_sources", rule.sources), ("rule_has_languages", rule.languages)):
+        if values:
+            parts.append(t(key, values=", ".join(values)))
+    if rule.segments:
+        parts.append(t("rule_has_segments", values=", ".join(rule.segments)))
+    if rule.min_account_value is not None:
+        parts.append(t("rule_has_min_value", value=f"{rule.min_account_value:,.0f}"))
+    if rule.min_followers is not None:
+        parts.append(t("rule_has_min_followers", value=f"{rule.min_followers:,}"))
+    conditions = " · ".join(parts) or t("rule_has_nothing")
+    return f"{rule.description} — {conditions}" if rule.description else conditions
