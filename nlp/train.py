@@ -595,7 +595,26 @@ def train_shipped(
     ]
     if intents:
         _fit_intents(head, np.array([r for r, _ in intent_rows]), [e for _, e in intent_rows], seed, metrics)
+        metrics["validation_intents"] = _validation_intents(head, val_sets)
     return TrainResult(head, metrics)
+
+
+def _validation_intents(head: Head, val_sets: list[Labelled]) -> dict[str, Any]:
+    """Per-intent P/R/F1 on the validation splits labelled for intents (reported, never chosen on)."""
+    from nlp.evaluate import score_intents
+
+    out: dict[str, Any] = {}
+    for s in val_sets:
+        if not any(e.intents_labelled for e in s.examples):
+            continue
+        fired = head.intent_proba(s.x) >= head.thresholds
+        predicted = [[k for k, on in zip(head.intent_labels, row, strict=True) if on] for row in fired]
+        scores = score_intents([e.intents for e in s.examples], predicted, list(INTENTS))
+        out[s.source] = {
+            k: {"n": v.support, "precision": v.precision, "recall": v.recall, "f1": v.f1}
+            for k, v in scores.items()
+        }
+    return out
 
 
 def _fit_intents(
