@@ -41,7 +41,7 @@ DEFAULT_MODEL_DIR = FAST_MODEL_DIR
 SHIPPED_MODELS = {"fast": FAST_MODEL_DIR, "accurate": ACCURATE_MODEL_DIR}
 # The transformer's cost grows with length; the first 1,000 characters (~250 tokens) carry the opinion.
 E5_INPUT_CHARS = 1000
-FEATURE_WIDTHS = {"e5": 384, "use": 512, "lexicon": 1}
+FEATURE_WIDTHS = {"e5": 384, "use": 512, "lexicon": 1, "cues": 4}
 FEATURE_NAMES = tuple(FEATURE_WIDTHS)
 HEAD_FILE = "head.npz"
 BLEND_DIR = "blend"
@@ -156,14 +156,36 @@ def lexicon_scores(texts: list[str], languages: list[str]) -> np.ndarray:
     )
 
 
+# Surface cues of a question that sentence embeddings blur; the intent heads read them, sentiment does not.
+_ASKING = re.compile(
+    r"\b(comment|pourquoi|quand|quel(?:le)?s?|combien|o[uù]|est[- ]ce qu|qui|quoi|possible|pouvez|pourriez"
+    r"|savoir|how|why|what|when|where|which|can you|could you|is it|are you|do you)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(r"^\W*(bonjour|bonsoir|salut|hello|bjr|hi|hey)\b", re.IGNORECASE)
+
+
+def cue_features(texts: list[str]) -> np.ndarray:
+    """Four 0/1 columns: ends with "?", holds a "?", holds an interrogative word, opens with a greeting."""
+    rows = []
+    for text in bounded(texts):
+        stripped = text.strip().rstrip(" .!…)")
+        rows.append(
+            [stripped.endswith("?"), "?" in text, bool(_ASKING.search(text)), bool(_GREETING.match(text))]
+        )
+    return np.array(rows, dtype=np.float32).reshape(len(texts), FEATURE_WIDTHS["cues"])
+
+
 def feature_block(name: str, texts: list[str], languages: list[str], batch_size: int = 32) -> np.ndarray:
-    """One named block of the head's input: `e5`, `use` or `lexicon`."""
+    """One named block of the head's input: `e5`, `use`, `lexicon` or `cues`."""
     if name == "e5":
         return embed_e5(texts, batch_size)
     if name == "use":
         return embed(texts, batch_size)
     if name == "lexicon":
         return lexicon_scores(bounded(texts), languages)
+    if name == "cues":
+        return cue_features(texts)
     raise ModelError(f"unknown feature {name!r} (known: {', '.join(FEATURE_NAMES)})")
 
 

@@ -222,6 +222,15 @@ def import_shared(
     return {name: {split: len(rows) for split, rows in splits.items()} for name, splits in written.items()}
 
 
+def retrieved_ids(source: str, root: Path = REAL_DIR) -> set[str]:
+    """Row ids of a source's posts picked by keyword retrieval, not at random (`selection.json` `round2`)."""
+    path = root / source / "selection.json"
+    if not path.is_file():
+        return set()
+    methods = json.loads(path.read_text("utf-8")).get("round2", {}).get("method", {})
+    return {f"{source}-{tid}" for tid, method in methods.items() if method.startswith("retrieval")}
+
+
 def read_split(source: str, split: str, root: Path = REAL_DIR) -> list[dict]:
     """The rows of one source's split as shipped ([] when that source has no such split)."""
     path = root / source / f"{split}.jsonl"

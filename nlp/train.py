@@ -20,7 +20,16 @@ from typing import Any
 import numpy as np
 
 from ecoute.errors import EcouteError
-from nlp.classifier import INTENTS, SENTIMENTS, SHIPPED_MODELS, Head, embed, lexicon_scores, softmax
+from nlp.classifier import (
+    INTENTS,
+    SENTIMENTS,
+    SHIPPED_MODELS,
+    Head,
+    embed,
+    feature_columns,
+    lexicon_scores,
+    softmax,
+)
 from nlp.language import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +63,7 @@ class Example:
     kind: str | None = None
     real: bool = False  # written by real people on a real platform (nlp/data/real), not by the team
     intents_labelled: bool = True  # False: the source labels sentiment only, so `intents` says nothing
+    retrieved: bool = False  # picked by keyword retrieval (selection.json `round2`): not a random sample
 
 
 def default_training_files() -> list[Path]:
@@ -136,20 +146,25 @@ def _folds(y: np.ndarray, seed: int) -> Any:
     return StratifiedKFold(n_splits=max(2, splits), shuffle=True, random_state=seed)
 
 
-def _logistic(c: float, seed: int) -> Any:
+def _logistic(c: float, seed: int, class_weight: str | None = "balanced") -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    return LogisticRegression(C=c, max_iter=3000, class_weight=class_weight, random_state=seed)
 
 
 def _oof_scores(
-    x: np.ndarray, y: np.ndarray, c: float, seed: int, weight: np.ndarray | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    c: float,
+    seed: int,
+    weight: np.ndarray | None = None,
+    class_weight: str | None = "balanced",
 ) -> np.ndarray:
     from sklearn.model_selection import cross_val_predict
 
     params = {"sample_weight": weight} if weight is not None else None
     return cross_val_predict(
-        _logistic(c, seed), x, y, cv=_folds(y, seed), method="decision_function", params=params
+        _logistic(c, seed, class_weight), x, y, cv=_folds(y, seed), method="decision_function", params=params
     )
 
 
@@ -330,7 +345,7 @@ class Recipe:
 
 RECIPES = {
     "fast": Recipe(
-        features=("use", "lexicon"),
+        features=("use", "lexicon", "cues"),
         head="mlp",
         regularisation=1e-3,
         weights={
@@ -344,7 +359,7 @@ RECIPES = {
         },  # fmt: skip
     ),
     "accurate": Recipe(
-        features=("e5", "use", "lexicon"),
+        features=("e5", "use", "lexicon", "cues"),
         head="logistic",
         regularisation=0.3,
         weights={
@@ -363,8 +378,11 @@ RECIPES = {
 HIDDEN_UNITS = 256
 MLP_SEEDS = 3
 INTENT_C = 1.0
-REAL_INTENT_WEIGHT = 3.0
+# Each intent's (C, class weight) is the one of these that does best out-of-fold on the real posts.
+INTENT_GRID = ((1.0, "balanced"), (0.25, "balanced"), (1.0, None), (0.25, None))
+REAL_INTENT_WEIGHT = 6.0
 REAL_TUNE_POSITIVES = 20  # fewer real positives than this: the threshold is chosen on all the data
+SENTIMENT_SKIPS = ("cues",)  # feature blocks the sentiment head does not read (its weights there are 0)
 
 
 @dataclass
@@ -378,12 +396,14 @@ class Labelled:
 
 def real_examples(source: str, split: str) -> list[Example]:
     """One real source's split as Examples (a sentiment-only source's are marked `intents_labelled=False`)."""
-    from nlp.realdata import read_split
+    from nlp.realdata import read_split, retrieved_ids
 
+    retrieved = retrieved_ids(source)
     out = []
     for row in read_split(source, split):
         example = parse_example({**row, "intents": row.get("intents") or []})
         example.real, example.intents_labelled = True, row.get("intents") is not None
+        example.retrieved = row["id"] in retrieved
         out.append(example)
     return out
 
@@ -486,9 +506,18 @@ def train_shipped(
             train_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
         elif any(e.intents_labelled for e in examples) and source != leave_out:
             intent_only.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
-    x = np.vstack([s.x for s in train_sets])
+    x_all = np.vstack([s.x for s in train_sets])
+    sentiment_columns = feature_columns(names, [n for n in names if n not in SENTIMENT_SKIPS])
+    x = x_all[:, sentiment_columns]
     y = np.array([SENTIMENTS.index(e.sentiment) for s in train_sets for e in s.examples])
     sample_weight = _source_weights(train_sets, weights)
+
+    def widen(weights_: np.ndarray) -> np.ndarray:
+        """Sentiment weights over every input column, 0 on the blocks sentiment does not read."""
+        full = np.zeros((weights_.shape[0], x_all.shape[1]), dtype=weights_.dtype)
+        full[:, sentiment_columns] = weights_
+        return full
+
     if recipe.head == "mlp":
         # Several MLPs from different seeds, their logits averaged: one MLP whose hidden layer is theirs
         # side by side. One seed alone had pockets of nonsense (a furious complaint read as positive).
@@ -503,21 +532,23 @@ def train_shipped(
             for k in range(MLP_SEEDS)
         ]
         head = Head.without_intents(
-            x.shape[1],
+            x_all.shape[1],
             sentiment_weights=np.hstack([m.coefs_[1].T for m in mlps]) / len(mlps),
             sentiment_bias=np.mean([m.intercepts_[1] for m in mlps], axis=0),
             temperature=1.0,
             features=names,
             name=name,
-            hidden_weights=np.vstack([m.coefs_[0].T for m in mlps]).astype(np.float16).astype(np.float32),
+            hidden_weights=widen(np.vstack([m.coefs_[0].T for m in mlps]))
+            .astype(np.float16)
+            .astype(np.float32),
             hidden_bias=np.concatenate([m.intercepts_[0] for m in mlps]),
         )
     else:
         logistic = LogisticRegression(C=recipe.regularisation, max_iter=3000, random_state=seed)
         logistic.fit(x, y, sample_weight=sample_weight)
         head = Head.without_intents(
-            x.shape[1],
-            sentiment_weights=logistic.coef_,
+            x_all.shape[1],
+            sentiment_weights=widen(logistic.coef_),
             sentiment_bias=logistic.intercept_,
             temperature=1.0,
             features=names,
@@ -564,7 +595,26 @@ def train_shipped(
     ]
     if intents:
         _fit_intents(head, np.array([r for r, _ in intent_rows]), [e for _, e in intent_rows], seed, metrics)
+        metrics["validation_intents"] = _validation_intents(head, val_sets)
     return TrainResult(head, metrics)
+
+
+def _validation_intents(head: Head, val_sets: list[Labelled]) -> dict[str, Any]:
+    """Per-intent P/R/F1 on the validation splits labelled for intents (reported, never chosen on)."""
+    from nlp.evaluate import score_intents
+
+    out: dict[str, Any] = {}
+    for s in val_sets:
+        if not any(e.intents_labelled for e in s.examples):
+            continue
+        fired = head.intent_proba(s.x) >= head.thresholds
+        predicted = [[k for k, on in zip(head.intent_labels, row, strict=True) if on] for row in fired]
+        scores = score_intents([e.intents for e in s.examples], predicted, list(INTENTS))
+        out[s.source] = {
+            k: {"n": v.support, "precision": v.precision, "recall": v.recall, "f1": v.f1}
+            for k, v in scores.items()
+        }
+    return out
 
 
 def _fit_intents(
@@ -573,15 +623,19 @@ def _fit_intents(
     examples: list[Example],
     seed: int,
     metrics: dict[str, Any],
-    c: float = INTENT_C,
+    c: float | None = None,
 ) -> None:
     """One Platt-scaled logistic regression per intent with enough positives, thresholded out-of-fold.
 
-    Real posts weigh REAL_INTENT_WEIGHT times a written one, and each threshold is the one that does best
-    out-of-fold on the real training posts (on all of them when the real ones hold too few positives).
+    Real posts weigh REAL_INTENT_WEIGHT times a written one. Each intent's (C, class weight) from INTENT_GRID
+    (or `c`, balanced, when given) and its threshold are the ones that do best out-of-fold on the real
+    training posts that were sampled at random, not retrieved by keyword, so that the rates they are tuned
+    at are those of real traffic (on all the data when those hold too few positives).
     """
     real = np.array([e.real for e in examples])
+    tune_pool = real & ~np.array([e.retrieved for e in examples])
     weight = np.where(real, REAL_INTENT_WEIGHT, 1.0)
+    grid = INTENT_GRID if c is None else ((c, "balanced"),)
     labels, weights, biases, scales, shifts, thresholds = [], [], [], [], [], []
     for intent in INTENTS:
         target = np.array([intent in e.intents for e in examples], dtype=int)
@@ -589,19 +643,31 @@ def _fit_intents(
         if positives < MIN_POSITIVES or positives > len(target) - MIN_POSITIVES:
             metrics["skipped_intents"][intent] = positives
             continue
-        scores = _oof_scores(x, target, c, seed, weight)
-        scale, shift = _platt(scores, target, seed)
-        proba = 1 / (1 + np.exp(-(scores * scale + shift)))
-        tune = real if int(target[real].sum()) >= REAL_TUNE_POSITIVES else np.ones(len(target), bool)
-        threshold, f1 = _best_threshold(proba[tune], target[tune])
-        fitted = _logistic(c, seed).fit(x, target, sample_weight=weight)
+        enough = int(target[tune_pool].sum()) >= REAL_TUNE_POSITIVES
+        tune = tune_pool if enough else np.ones(len(target), bool)
+        best: tuple[float, float, float, float, float, str | None] | None = None
+        for c_value, class_weight in grid:
+            scores = _oof_scores(x, target, c_value, seed, weight, class_weight)
+            scale, shift = _platt(scores, target, seed)
+            proba = 1 / (1 + np.exp(-(scores * scale + shift)))
+            threshold, f1 = _best_threshold(proba[tune], target[tune])
+            if best is None or f1 > best[0] + 1e-9:
+                best = (f1, threshold, scale, shift, c_value, class_weight)
+        f1, threshold, scale, shift, c_value, class_weight = best  # type: ignore[misc]
+        fitted = _logistic(c_value, seed, class_weight).fit(x, target, sample_weight=weight)
         labels.append(intent)
         weights.append(fitted.coef_[0])
         biases.append(fitted.intercept_[0])
         scales.append(scale)
         shifts.append(shift)
         thresholds.append(threshold)
-        metrics["cv_intents"][intent] = {"positives": positives, "f1": round(f1, 4)}
+        metrics["cv_intents"][intent] = {
+            "positives": positives,
+            "f1": round(f1, 4),
+            "C": c_value,
+            "class_weight": class_weight,
+            "tuned_on": int(tune.sum()),
+        }
     head.intent_labels = labels
     head.intent_weights = np.array(weights).reshape(len(labels), x.shape[1])
     head.intent_bias = np.array(biases)
