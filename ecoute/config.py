@@ -25,7 +25,9 @@ from collectors.registry import AnySourceConfig
 from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
 from ecoute.passwords import check_hash_format
+from ecoute.routing import RoutingConfig
 from ecoute.safeguards import PrivacyConfig, ReliabilityConfig
+from ecoute.service import ServiceTargets
 from nlp.dedup import DedupSettings
 
 
@@ -175,6 +177,8 @@ class Settings(Strict):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    service_targets: ServiceTargets = Field(default_factory=ServiceTargets)
     base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
 
     @model_validator(mode="after")
