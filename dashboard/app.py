@@ -13,6 +13,7 @@ PAGES = [
     ("insights", "pages/insights.py", "nav_insights", ":material/monitoring:"),
     ("customers", "pages/customers.py", "nav_customers", ":material/person_search:"),
     ("alerts", "pages/alerts.py", "nav_alerts", ":material/notifications:"),
+    ("team", "pages/team.py", "nav_team", ":material/groups:"),
     ("admin", "pages/admin.py", "nav_admin", ":material/admin_panel_settings:"),
     ("review", "pages/review.py", "nav_review", ":material/fact_check:"),
 ]

@@ -24,6 +24,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "alerts": frozenset({"community_manager", "marketer", "sales", "admin"}),
     "admin": frozenset({"admin"}),
     "review": frozenset({"community_manager", "marketer", "admin"}),
+    "team": frozenset({"community_manager", "marketer", "admin"}),
 }
 TRIAGE_ROLES = frozenset({"community_manager", "admin"})
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.

@@ -903,6 +903,130 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# Routing, team queues, service targets and the Team page.
+STRINGS["en"].update(
+    {
+        "nav_team": "Team",
+        "team": "Team",
+        "team_any": "Any team",
+        "team_none": "No team",
+        "team_line": "Team: {team}",
+        "past_target": "Past their target",
+        "past_target_help": "Still new and waiting longer than the service target of their intent "
+        "({targets}).",
+        "past_target_badge": "Past its {target} target",
+        "routing_by": "routing rule {rule}",
+        "admin_routing": "Routing",
+        "admin_routing_help": "New mentions go to the first matching rule's queue or person (routing: in "
+        "config.yaml); they are routed once, when collected. A change of team in triage is a hand-off, "
+        "kept in the history.",
+        "routing_none": "No routing rule: every mention stays in the shared inbox.",
+        "routing_rule": "Rule",
+        "routing_when": "When",
+        "routing_to": "Goes to",
+        "routing_anything": "any mention",
+        "routing_owner": "the account owner",
+        "team_members": "Members",
+        "admin_targets": "Service targets",
+        "targets_none": "No service target (service_targets: in config.yaml).",
+        "target_intent": "Intent",
+        "target": "First response within",
+        "target_alerts": "alerts (acknowledged)",
+        "team_title": "Team",
+        "team_caption": "Response and close times come from the triage history, from when each mention was "
+        "collected: a first response is the first change to in progress or answered, a close the last change "
+        "to answered, closed or ignored. Routing rules are nobody's work.",
+        "team_mentions": "Mentions collected",
+        "team_response_rate": "Response rate",
+        "team_alerts_in_target": "Alerts acknowledged within target",
+        "team_by_person": "Per person",
+        "team_by_source": "Per source",
+        "team_by_intent": "Per intent",
+        "team_by_team": "Per team",
+        "team_backlog": "Open mentions (new or in progress) over time",
+        "team_export": "Download the figures (CSV)",
+        "team_empty": "No mention was collected in this period.",
+        "col_dimension": "By",
+        "col_key": "Who or what",
+        "col_mentions": "Mentions",
+        "col_responded": "Responded",
+        "col_response_rate": "Response rate",
+        "col_response_median": "First response, median (h)",
+        "col_response_p90": "First response, p90 (h)",
+        "col_closed": "Closed",
+        "col_close_median": "Close, median (h)",
+        "col_close_p90": "Close, p90 (h)",
+        "col_moment": "At",
+        "col_open": "Open",
+        "dimension_person": "person",
+        "dimension_source": "source",
+        "dimension_intent": "intent",
+        "dimension_team": "team",
+    }
+)
+STRINGS["fr"].update(
+    {
+        "nav_team": "Équipe",
+        "team": "Équipe",
+        "team_any": "Toutes les équipes",
+        "team_none": "Sans équipe",
+        "team_line": "Équipe : {team}",
+        "past_target": "Hors délai",
+        "past_target_help": "Encore nouvelles et en attente depuis plus longtemps que le délai cible de "
+        "leur intention ({targets}).",
+        "past_target_badge": "Délai de {target} dépassé",
+        "routing_by": "règle de routage {rule}",
+        "admin_routing": "Routage",
+        "admin_routing_help": "Les nouvelles mentions vont dans la file ou chez la personne de la première "
+        "règle qui s'applique (routing: dans config.yaml) ; elles sont routées une fois, à la collecte. Un "
+        "changement d'équipe au tri est une passation, gardée dans l'historique.",
+        "routing_none": "Aucune règle de routage : toutes les mentions restent dans la boîte commune.",
+        "routing_rule": "Règle",
+        "routing_when": "Quand",
+        "routing_to": "Va à",
+        "routing_anything": "toute mention",
+        "routing_owner": "le responsable du compte",
+        "team_members": "Membres",
+        "admin_targets": "Délais cibles",
+        "targets_none": "Aucun délai cible (service_targets: dans config.yaml).",
+        "target_intent": "Intention",
+        "target": "Première réponse sous",
+        "target_alerts": "alertes (prise en compte)",
+        "team_title": "Équipe",
+        "team_caption": "Les délais de réponse et de clôture viennent de l'historique du tri, depuis la "
+        "collecte de chaque mention : la première réponse est le premier passage à en cours ou répondu, la "
+        "clôture le dernier passage à répondu, clos ou ignoré. Les règles de routage ne comptent pour "
+        "personne.",
+        "team_mentions": "Mentions collectées",
+        "team_response_rate": "Taux de réponse",
+        "team_alerts_in_target": "Alertes prises en compte dans le délai",
+        "team_by_person": "Par personne",
+        "team_by_source": "Par source",
+        "team_by_intent": "Par intention",
+        "team_by_team": "Par équipe",
+        "team_backlog": "Mentions ouvertes (nouvelles ou en cours) dans le temps",
+        "team_export": "Télécharger les chiffres (CSV)",
+        "team_empty": "Aucune mention collectée sur cette période.",
+        "col_dimension": "Par",
+        "col_key": "Qui ou quoi",
+        "col_mentions": "Mentions",
+        "col_responded": "Répondues",
+        "col_response_rate": "Taux de réponse",
+        "col_response_median": "Première réponse, médiane (h)",
+        "col_response_p90": "Première réponse, p90 (h)",
+        "col_closed": "Closes",
+        "col_close_median": "Clôture, médiane (h)",
+        "col_close_p90": "Clôture, p90 (h)",
+        "col_moment": "À",
+        "col_open": "Ouvertes",
+        "dimension_person": "personne",
+        "dimension_source": "source",
+        "dimension_intent": "intention",
+        "dimension_team": "équipe",
+    }
+)
+
+
 def current_language() -> str:
     """The language the person chose in this session; English outside a running page."""
     if get_script_run_ctx(suppress_warning=True) is None:

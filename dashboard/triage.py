@@ -16,6 +16,7 @@ from dashboard.context import Index
 from dashboard.render import literal, when
 from dashboard.text import t
 from ecoute.errors import EcouteError
+from ecoute.routing import ROUTED_BY
 from index.documents import Mention
 from index.queries import VersionedMention
 from index.writes import TRIAGE_FIELDS, TriageConflictError, update_triage
@@ -36,6 +37,7 @@ class Seen:
     assignee: str | None
     tags: list[str]
     note: str | None
+    team: str | None = None
 
     @classmethod
     def of(cls, versioned: VersionedMention) -> Seen:
@@ -48,6 +50,7 @@ class Seen:
             triage.assignee if triage else None,
             list(triage.tags) if triage else [],
             triage.note if triage else None,
+            triage.team if triage else None,
         )
 
     def triage(self) -> dict[str, object]:
@@ -130,6 +133,8 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
     mid = mention.id
     before = seen(versioned)
     summary = f"{t('triage')} · {status_text(mention.status)}"
+    if mention.triage and mention.triage.team:
+        summary += f" · {t('team_line', team=mention.triage.team)}"
     if mention.triage and mention.triage.assignee:
         summary += f" · {display_name(index.settings, mention.triage.assignee)}"
     problem = st.session_state.get(f"triage_problem_{mid}")
@@ -169,6 +174,7 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
                     format_func=lambda e: display_name(index.settings, e),
                     key=f"triage_assignee_{mid}",
                 )
+                team = team_picker(index, before.team, mid)
                 tags = st.text_input(
                     t("tags"), ", ".join(before.tags), help=t("tags_help"), key=f"triage_tags_{mid}"
                 )
@@ -178,6 +184,7 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
                 wanted = {
                     "status": status,
                     "assignee": assignee,
+                    "team": team,
                     "tags": parse_tags(tags),
                     "note": note or None,
                 }
@@ -199,12 +206,32 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
                 line = t(
                     "history_line",
                     at=when(change.at),
-                    by=display_name(index.settings, change.by),
+                    by=changed_by(index, change.by),
                     field=t(change.field),
                     old=change.old or "—",
                     new=change.new or "—",
                 )
                 st.caption(literal(line))
+
+
+def team_picker(index: Index, current: str | None, mention_id: str) -> str | None:
+    """The team queue a mention is in; choosing another hands it off (recorded in its history)."""
+    teams = list(index.settings.routing.teams)
+    choices = [None, *dict.fromkeys([*teams, *([current] if current else [])])]
+    return st.selectbox(
+        t("team"),
+        choices,
+        index=choices.index(current),
+        format_func=lambda team: team or t("team_none"),
+        key=f"triage_team_{mention_id}",
+    )
+
+
+def changed_by(index: Index, by: str) -> str:
+    """Who made a change: a person's name, or the routing rule that placed the mention."""
+    if by.startswith(ROUTED_BY):
+        return t("routing_by", rule=by.removeprefix(ROUTED_BY))
+    return display_name(index.settings, by)
 
 
 def selected(ids: list[str]) -> list[str]:

@@ -26,7 +26,9 @@ from collectors.registry import AnySourceConfig
 from crm.sources import AnyCrmSource
 from ecoute.errors import ConfigError
 from ecoute.passwords import check_hash_format
+from ecoute.routing import RoutingConfig
 from ecoute.safeguards import PrivacyConfig, ReliabilityConfig
+from ecoute.service import ServiceTargets
 from nlp.dedup import DedupSettings
 
 
@@ -244,6 +246,8 @@ class Settings(Strict):
     timezone: str = Field(
         default="UTC", description="IANA zone (e.g. Europe/Paris) charts, day buckets and reports use"
     )
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    service_targets: ServiceTargets = Field(default_factory=ServiceTargets)
     base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
 
     @field_validator("timezone")

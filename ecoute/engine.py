@@ -25,6 +25,7 @@ from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
 from ecoute.faults import crash_point
 from ecoute.health import skip_reasons
 from ecoute.privacy import Gdpr, pseudonymise
+from ecoute.routing import route, routed
 from ecoute.spool import DeadLetters, Journal, LocalCursors, Spool, SpooledOp
 from index.capabilities import detect_capabilities, standin_process
 from index.client import IndexNames
@@ -285,7 +286,17 @@ class Engine:
             classifier=classifier_for(self.settings),
             deduplicator=self.deduplicator,
         )
-        return self._pseudonymised(mentions)
+        return self._routed(self._pseudonymised(mentions))
+
+    def _routed(self, mentions: list[Mention]) -> list[Mention]:
+        """New mentions placed in their team queue or with their person by the routing rules (once, at
+        ingest: a stored mention is never written again by collection, so it is never re-routed)."""
+        rules = self.settings.routing.rules
+        if not rules:
+            return mentions
+        now = datetime.now(UTC).replace(microsecond=0)
+        customers = self.directory.by_id
+        return [routed(m, route(m, customers.get(m.customer_id or ""), rules), now) for m in mentions]
 
     def _pseudonymised(self, mentions: list[Mention]) -> list[Mention]:
         return pseudonymise(mentions, self.settings.privacy, self._pseudonym_key())

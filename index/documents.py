@@ -44,6 +44,7 @@ class Triage(BaseModel):
     """Who handles a mention and what the team noted about it; never touched by re-collection."""
 
     assignee: str | None = None
+    team: str | None = Field(default=None, description="the team queue it is in (routing or a hand-off)")
     tags: list[str] = Field(default_factory=list)
     note: Annotated[str | None, Text()] = Field(default=None, max_length=4000)
     updated_by: str | None = None

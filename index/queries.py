@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
@@ -24,6 +24,8 @@ ATTENTION_CONFIDENCE = 0.7
 ATTENTION_WEIGHTS = {"untriaged": 8.0, "unhappy": 4.0, "customer": 2.0}
 UNASSIGNED = "__unassigned__"
 """`MentionFilter.assignee` for the mentions nobody is assigned to."""
+NO_TEAM = "__no_team__"
+"""`MentionFilter.team` for the mentions in no team queue."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class MentionFilter:
     hide_noise: bool = False  # near-duplicates, coordinated copies, pushed links and spam
     customer_id: str | None = None
     assignee: str | None = None  # an email, UNASSIGNED, or None for anyone
+    team: str | None = None  # a team name, NO_TEAM, or None for any
+    past_target: tuple[tuple[str, int], ...] = ()  # (intent, seconds): still new and older than that
     since: datetime | None = None
     until: datetime | None = None
 
@@ -135,6 +139,7 @@ class MentionFilter:
             filters.append({"bool": {"must_not": [{"exists": {"field": "triage.assignee"}}]}})
         elif self.assignee:
             filters.append({"term": {"triage.assignee": self.assignee}})
+        filters += _team_filters(self.team, self.past_target)
         if self.since or self.until:
             bounds = {}
             if self.since:
@@ -149,6 +154,35 @@ class MentionFilter:
     def indices(self, es: Elasticsearch, names: IndexNames) -> str:
         """The mention indices this filter's date range reads (index/periods.py)."""
         return indices_for(es, names, self.since, self.until)
+
+
+def _team_filters(team: str | None, past_target: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
+    """The team queue and "past its service target" conditions of a MentionFilter."""
+    filters: list[dict[str, Any]] = []
+    if team == NO_TEAM:
+        filters.append({"bool": {"must_not": [{"exists": {"field": "triage.team"}}]}})
+    elif team:
+        filters.append({"term": {"triage.team": team}})
+    if past_target:
+        late = [
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"intent.label": intent}},
+                        {"range": {"collected_at": {"lt": f"now-{int(seconds)}s"}}},
+                    ]
+                }
+            }
+            for intent, seconds in past_target
+        ]
+        filters.append({"term": {"status": "new"}})
+        filters.append({"bool": {"should": late, "minimum_should_match": 1}})
+    return filters
+
+
+def past_target_of(targets: dict[str, timedelta]) -> tuple[tuple[str, int], ...]:
+    """`MentionFilter.past_target` for the service targets by intent."""
+    return tuple(sorted((intent, int(target.total_seconds())) for intent, target in targets.items()))
 
 
 @dataclass

@@ -407,7 +407,7 @@ def release_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str) ->
         )
 
 
-TRIAGE_FIELDS = ("status", "assignee", "tags", "note")
+TRIAGE_FIELDS = ("status", "assignee", "team", "tags", "note")
 
 
 class TriageError(EcouteError):
@@ -486,7 +486,7 @@ def update_triage(
         old, new = _triage_value(mention, name), changes[name]
         if name == "tags":
             new = list(dict.fromkeys(str(tag).strip() for tag in new if str(tag).strip()))  # type: ignore[attr-defined]
-        elif name in ("assignee", "note") and isinstance(new, str):
+        elif name in ("assignee", "team", "note") and isinstance(new, str):
             new = new.strip() or None
         if new == old:
             continue

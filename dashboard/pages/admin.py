@@ -9,12 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from crm.registry import legacy_csv_source
-from dashboard.auth import PAGE_ROLES, require_page
+from dashboard.auth import PAGE_ROLES, display_name, require_page
 from dashboard.cached import crm_quality_of
 from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
 from dashboard.text import t
 from ecoute.health import source_health
+from ecoute.routing import RoutingRule
+from ecoute.service import duration_text
 from index.capabilities import detect_capabilities
 from index.crm import QualityReport, crm_import_statuses
 from index.health import index_health
@@ -169,6 +171,57 @@ def index_health_section(index: Index) -> None:
         st.caption(t("index_no_error"))
 
 
+def _conditions(rule: RoutingRule) -> str:
+    when = rule.when.model_dump(exclude_defaults=True)
+    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in when.items())
+
+
+def _destination(index: Index, rule: RoutingRule) -> str:
+    to = rule.to
+    parts = [f"{t('team')}: {to.team}"] if to.team else []
+    if to.person:
+        parts.append(display_name(index.settings, to.person))
+    if to.owner:
+        parts.append(t("routing_owner"))
+    return " · ".join(parts)
+
+
+def routing_section(index: Index) -> None:
+    """The routing rules in their order, the team queues with their members, and the service targets."""
+    routing, targets = index.settings.routing, index.settings.service_targets
+    st.subheader(t("admin_routing"))
+    st.caption(t("admin_routing_help"))
+    if not routing.rules:
+        st.info(t("routing_none"))
+    else:
+        rules = [
+            {
+                t("routing_rule"): rule.name,
+                t("routing_when"): _conditions(rule) or t("routing_anything"),
+                t("routing_to"): _destination(index, rule),
+            }
+            for rule in routing.rules
+        ]
+        st.dataframe(pd.DataFrame(rules), hide_index=True, width="stretch", key="admin_routing_rules")
+    if routing.teams:
+        teams = [
+            {
+                t("team"): name,
+                t("team_members"): ", ".join(display_name(index.settings, m) for m in team.members) or "—",
+            }
+            for name, team in routing.teams.items()
+        ]
+        st.dataframe(pd.DataFrame(teams), hide_index=True, width="stretch", key="admin_routing_teams")
+    st.subheader(t("admin_targets"))
+    rows = [{t("target_intent"): i, t("target"): duration_text(d)} for i, d in targets.by_intent().items()]
+    if targets.alerts:
+        rows.append({t("target_intent"): t("target_alerts"), t("target"): duration_text(targets.alerts)})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="admin_targets")
+    else:
+        st.caption(t("targets_none"))
+
+
 def admin(index: Index) -> None:
     st.title(t("admin_title"))
     threshold = index.settings.dashboard.red_after_failures
@@ -192,6 +245,8 @@ def admin(index: Index) -> None:
     st.markdown(literal(t("index_at", url=cluster_address(index.url), prefix=index.names.prefix)))
     st.caption(_capabilities(cluster_address(index.url), index.names.prefix))
     index_health_section(index)
+
+    routing_section(index)
 
     st.subheader(t("admin_users"))
     st.dataframe(

@@ -11,6 +11,7 @@ from dashboard.auth import User, display_name, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
+from dashboard.queues import past_target_note, team_filters
 from dashboard.render import mention_card
 from dashboard.text import t
 from dashboard.triage import ANYONE, ME, STATUSES, bulk_bar, status_text, triage_panel
@@ -65,6 +66,8 @@ FILTER_KEYS = (
     "inbox_topic",
     "inbox_status",
     "inbox_assignee",
+    "inbox_team",
+    "inbox_past_target",
     "inbox_customers_only",
     "inbox_hide_noise",
     "inbox_period",
@@ -180,6 +183,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     )
     statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
     assignee = assignee_picker(index, user)
+    team, past_target = team_filters(index)
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
     window = window_picker("inbox_period", default="all")
@@ -193,6 +197,8 @@ def filters(index: Index, user: User) -> MentionFilter:
         topics=topics,
         statuses=statuses,
         assignee=assignee,
+        team=team,
+        past_target=past_target,
         customers_only=customers_only,
         hide_noise=hide_noise,
         since=window.since,
@@ -257,6 +263,7 @@ def inbox(index: Index, user: User) -> None:
         reasons = attention_reasons(hit.mention) if order == "attention" else []
         if reasons:
             st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
+        past_target_note(index, hit.mention)
         versioned = versions.get(hit.mention.id)
         if versioned is None:
             continue

@@ -34,6 +34,7 @@ def test_every_string_has_both_languages_with_the_same_placeholders():
         ("pages/insights.py", ADMIN, "insights_title", ["period_a", "compare_periods"]),
         ("pages/customers.py", SALES, "customers_title", ["export_customers", "my_accounts"]),
         ("pages/inbox.py", ADMIN, "inbox_title", ["order_attention", "triage"]),
+        ("pages/team.py", ADMIN, "team_title", ["team_response_rate", "team_backlog", "team_export"]),
     ],
 )
 def test_the_pages_speak_french(

@@ -105,7 +105,7 @@ def test_a_triage_save_is_not_a_conflict_when_only_the_labels_changed(
     opened = get_mentions_versioned(es, names, [mention.id])[mention.id]  # the form is opened
     worker = Rescorer(engine, rescoring_classifier_for(engine.settings))
     worker.run_for(300)  # the background re-score lands while the form is open
-    seen = {"status": "new", "assignee": None, "tags": [], "note": None}
+    seen = {"status": "new", "assignee": None, "team": None, "tags": [], "note": None}
     update_triage(
         es, names, mention.id, {"status": "answered"}, "cm@lumio.example",
         opened.seq_no, opened.primary_term, seen=seen,
