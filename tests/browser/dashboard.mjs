@@ -1,12 +1,13 @@
 // Signs in, triages a mention, sees it change, opens a customer, visits every other page;
 // screenshots each page.
-// Usage: node tests/browser/dashboard.mjs <dashboard url> <screenshot folder> <email> <password>
+// Then: a reload keeps the session and the language; a customer's link opened in a new tab lands on it.
+// Usage: node tests/browser/dashboard.mjs <dashboard url> <screenshot folder> <email> <password> <customer id>
 // Debian's Chromium only (never a downloaded browser), headless.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const [url, shots, email, password] = process.argv.slice(2);
+const [url, shots, email, password, customerId] = process.argv.slice(2);
 const TIMEOUT = 90_000; // generous: a loaded CI machine renders slowly
 mkdirSync(shots, { recursive: true });
 
@@ -22,7 +23,8 @@ const browser = await chromium.launch({
     "--no-first-run",
   ],
 });
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+const page = await context.newPage();
 page.setDefaultTimeout(TIMEOUT);
 // Streamlit draws placeholders (stSkeleton) until an element's code and data are in: wait them out.
 const settle = async () => {
@@ -47,6 +49,31 @@ try {
   await page.getByRole("heading", { name: "Inbox" }).waitFor();
   await page.getByText("Matching mentions").waitFor();
   await shot("inbox");
+
+  step("reload: still signed in, in the language chosen");
+  await page.getByTestId("stSidebar").getByTestId("stSelectbox").first().click();
+  await page.getByRole("option", { name: "Français", exact: true }).click();
+  await page.getByRole("heading", { name: "Boîte de réception" }).waitFor();
+  await page.waitForTimeout(1500); // the cookie script runs once the page has drawn
+  await page.reload();
+  await page.getByRole("heading", { name: "Boîte de réception" }).waitFor();
+  if (await page.getByRole("heading", { name: /Sign in|Connexion/ }).count()) throw new Error("signed out by a reload");
+  await page.getByTestId("stSidebar").getByTestId("stSelectbox").first().click();
+  await page.getByRole("option", { name: "English", exact: true }).click();
+  await page.getByRole("heading", { name: "Inbox" }).waitFor();
+  await page.waitForTimeout(1500);
+  await page.reload();
+  await page.getByText("Matching mentions").waitFor();
+
+  step("a customer's link in a new tab lands on the customer");
+  const tab = await context.newPage();
+  tab.setDefaultTimeout(TIMEOUT);
+  await tab.goto(`${url}/customers?customer=${encodeURIComponent(customerId)}`);
+  await tab.getByRole("heading", { name: "Customers" }).waitFor();
+  await tab.getByText("CRM record").waitFor();
+  if (await tab.getByRole("heading", { name: "Sign in to Écoute" }).count()) throw new Error("asked to sign in");
+  await tab.screenshot({ path: join(shots, "deep-link.png") });
+  await tab.close();
 
   step("triage the newest mention");
   // Each card has a "Triage · <status>" button that opens its form; only opened forms are built.

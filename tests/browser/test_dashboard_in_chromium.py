@@ -25,7 +25,17 @@ from tests.conftest import write_config
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "dashboard.mjs"
 ADMIN, PASSWORD = "admin@lumio.example", "lumio-demo"  # a demo user of the shipped config.yaml
-PAGES_SHOT = ("sign-in", "inbox", "inbox-triaged", "customer", "insights", "alerts", "admin", "review")
+PAGES_SHOT = (
+    "sign-in",
+    "inbox",
+    "deep-link",
+    "inbox-triaged",
+    "customer",
+    "insights",
+    "alerts",
+    "admin",
+    "review",
+)
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -82,10 +92,11 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
     assert node and Path(chromium).exists(), "run `make install-browser` (Debian's chromium and npm ci)"
     assert (ROOT / "node_modules" / "playwright-core").is_dir(), "run `npm ci` (make install-browser)"
     newest = search_mentions(es, names, MentionFilter(), size=1).hits[0].mention
+    linked = search_mentions(es, names, MentionFilter(customers_only=True), size=1).hits[0].mention
     shots = artifacts_dir / "browser"
     shutil.rmtree(shots, ignore_errors=True)
     result = subprocess.run(
-        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD],
+        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD, linked.customer_id],
         cwd=ROOT,
         env={**os.environ, "CHROMIUM": chromium},
         capture_output=True,
