@@ -97,7 +97,13 @@ def save(index: Index, user: User, mention_id: str, changes: dict[str, object]) 
     for name, value in changes.items():
         setattr(before, name, value)
     before.seq_no, before.primary_term = version.seq_no, version.primary_term
+    # The list keeps its order until the person asks for it again: the saved mention stays in view.
+    st.session_state[PINNED_KEY] = st.session_state.get(LISTED_KEY)
     return None
+
+
+LISTED_KEY, PINNED_KEY = "inbox_listed", "inbox_pinned"
+"""The Inbox's last list (filters, ids, highlights); the one kept in place after a triage save."""
 
 
 def parse_tags(text: str) -> list[str]:

@@ -16,7 +16,9 @@ from dashboard.render import mention_card
 from dashboard.text import t
 from dashboard.triage import (
     ANYONE,
+    LISTED_KEY,
     ME,
+    PINNED_KEY,
     STATUSES,
     bulk_bar,
     quick_actions,
@@ -31,6 +33,7 @@ from index.queries import (
     ORDERS,
     UNASSIGNED,
     MentionFilter,
+    MentionHit,
     attention_reasons,
     count_collected_since,
     get_customers,
@@ -251,6 +254,7 @@ def live_counts(index: Index, flt: MentionFilter, total: int) -> None:
             column, button = st.columns([3, 1])
             column.info(t("inbox_new_mentions", n=f"{new:,}"))
             if button.button(t("inbox_show_new"), key="inbox_show_new"):
+                st.session_state.pop(PINNED_KEY, None)
                 st.rerun(scope="app")
 
     counts()
@@ -295,16 +299,33 @@ def inbox(index: Index, user: User) -> None:
     order = st.session_state.get("inbox_order", ORDERS[0])
     page = mentions_page(index, flt, size=limit, order=order)
     live_counts(index, flt, page.total)
-    if not page.hits:
+    listed = repr((_filter_values(), limit))
+    pinned = st.session_state.get(PINNED_KEY)
+    hits = page.hits
+    if pinned and pinned[0] == listed:  # after a triage save: the same list in the same order
+        kept = get_mentions_versioned(index.es, index.names, pinned[1])
+        hits = [MentionHit(kept[i].mention, pinned[2].get(i, [])) for i in pinned[1] if i in kept]
+        if st.button(t("inbox_refresh"), key="inbox_refresh", icon=":material/refresh:"):
+            st.session_state.pop(PINNED_KEY, None)
+            st.rerun()
+    else:
+        st.session_state.pop(PINNED_KEY, None)
+        hits = page.hits
+    st.session_state[LISTED_KEY] = (
+        listed,
+        [h.mention.id for h in hits],
+        {h.mention.id: h.highlights for h in hits},
+    )
+    if not hits:
         st.info(t("inbox_empty"))
         return
     shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
-    st.caption(t(shown, shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
+    st.caption(t(shown, shown=f"{len(hits):,}", total=f"{page.total:,}"))
     export_bar(index, flt, page.total)
-    customers = get_customers(index.es, index.names, [h.mention.customer_id for h in page.hits])
-    versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in page.hits])
-    parents = get_parents(index.es, index.names, [h.mention for h in page.hits])
-    ids = [h.mention.id for h in page.hits if h.mention.id in versions]
+    customers = get_customers(index.es, index.names, [h.mention.customer_id for h in hits])
+    versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in hits])
+    parents = get_parents(index.es, index.names, [h.mention for h in hits])
+    ids = [h.mention.id for h in hits if h.mention.id in versions]
     if user.can_triage:
         listing, side = st.columns([3, 1])
         with side.container(key="inbox_bulk_side"):
@@ -327,7 +348,7 @@ def inbox(index: Index, user: User) -> None:
                 quick_actions(index, user, versioned)
             later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
             triage_panel(index, user, versioned, next_id=later[0] if later else None)
-        if page.total > len(page.hits) and st.button(t("show_more"), key="inbox_more"):
+        if page.total > len(hits) and st.button(t("show_more"), key="inbox_more"):
             st.session_state["inbox_limit"] = limit + PAGE_SIZE
             st.rerun()
 

@@ -1,6 +1,8 @@
 // Signs in, triages a mention, sees it change, opens a customer, visits every other page;
 // screenshots each page.
-// Then: a reload keeps the session and the language; a customer's link opened in a new tab lands on it.
+// Then: a reload keeps the session and the language; a customer's link opened in a new tab lands on it;
+// a mention collected while the Inbox is open is counted there without a click (the caller indexes it
+// when this script prints "ready for a new mention").
 // Usage: node tests/browser/dashboard.mjs <dashboard url> <screenshot folder> <email> <password> <customer id>
 // Debian's Chromium only (never a downloaded browser), headless.
 import { chromium } from "playwright-core";
@@ -75,7 +77,16 @@ try {
   await tab.screenshot({ path: join(shots, "deep-link.png") });
   await tab.close();
 
+  step("a new mention is counted in the open Inbox without a click");
+  await page.getByText("Matching mentions").waitFor();
+  await page.waitForTimeout(1000);
+  console.log("ready for a new mention");
+  await page.getByText("1 new mentions since this list was drawn.").waitFor({ timeout: 40_000 });
+  await shot("inbox-live");
+
   step("triage the newest mention");
+  await page.getByTestId("stSidebar").getByText("Newest first", { exact: true }).click();
+  await page.getByText(/newest first\.$/).waitFor();
   // Each card has a "Triage · <status>" button that opens its form; only opened forms are built.
   await page.getByRole("button", { name: /Triage · new/ }).first().click();
   const form = page.getByTestId("stForm").first();

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,15 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.queries import MentionFilter, count_mentions, search_mentions
+from index.writes import index_mentions
 from tests.conftest import write_config
+from tests.factories import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "dashboard.mjs"
 ADMIN, PASSWORD = "admin@lumio.example", "lumio-demo"  # a demo user of the shipped config.yaml
 PAGES_SHOT = (
+    "inbox-live",
     "sign-in",
     "inbox",
     "deep-link",
@@ -95,15 +99,27 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
     linked = search_mentions(es, names, MentionFilter(customers_only=True), size=1).hits[0].mention
     shots = artifacts_dir / "browser"
     shutil.rmtree(shots, ignore_errors=True)
-    result = subprocess.run(
+    script = subprocess.Popen(
         [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD, linked.customer_id],
         cwd=ROOT,
         env={**os.environ, "CHROMIUM": chromium},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=600,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    said = []
+    assert script.stdout is not None
+    for line in script.stdout:  # a mention collected while the Inbox is open, when the script says so
+        said.append(line)
+        if line.strip() == "ready for a new mention":
+            late = make_mention(
+                "collected-while-open",
+                text="Lumio, arrivée pendant que la boîte était ouverte.",
+                created_at=datetime.now(UTC) - timedelta(days=400),  # old post: "newest" stays the same
+                collected_at=datetime.now(UTC),
+            )
+            index_mentions(es, names, [late])
+    assert script.wait(timeout=600) == 0, "".join(said)
     assert count_mentions(es, names, MentionFilter(statuses=["answered"])) == 1
     triaged = search_mentions(es, names, MentionFilter(statuses=["answered"])).hits[0].mention
     assert triaged.id == newest.id
