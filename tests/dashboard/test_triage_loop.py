@@ -155,3 +155,28 @@ def test_an_export_over_the_cap_says_so(
     rows = list(csv.DictReader(io.StringIO(downloads(capped)[t("export_mentions")].decode("utf-8-sig"))))
     assert len(rows) == 55
     assert [w.value for w in capped.warning] == [t("export_capped", cap="55", total="60")]
+
+
+def test_a_saved_mention_stays_in_place_until_the_list_is_refreshed(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    index_mentions(
+        es,
+        names,
+        [
+            mention("angry", "Lumio, en panne !", hours=2, sentiment="negative"),
+            mention("calm", "Lumio, merci.", hours=1),
+        ],
+    )
+    at = dashboard(as_user=CM)  # needing attention first: the angry one on top
+    assert texts(at) == ["Lumio, en panne !", "Lumio, merci."]
+    angry = mid("angry")
+    (control,) = [c for c in at.get("button_group") if c.proto.id.endswith(f"triage_quick_{angry}")]
+    control.set_value("answered").run(timeout=30)
+    assert get_mention(es, names, angry).status == "answered"
+    # the list drawn keeps its order (still first), "Saved." beside it, until refreshed
+    assert at.session_state["inbox_listed"][1] == [angry, mid("calm")]
+    assert [s.value for s in at.success] == [t("triage_saved")]
+    at.button(key="inbox_refresh").click().run(timeout=30)
+    assert at.session_state["inbox_listed"][1] == [mid("calm"), angry]
+    assert texts(at) == ["Lumio, merci.", "Lumio, en panne !"]
