@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import assigned
 from dashboard.auth import (
     current_user,
     keep_cookie,
@@ -11,7 +12,7 @@ from dashboard.auth import (
     sign_in_form,
     sign_out,
 )
-from dashboard.context import config_path, settings_or_stop
+from dashboard.context import config_path, configured_index, settings_or_stop
 from dashboard.text import LANGUAGES, t
 
 PAGES = [
@@ -43,6 +44,8 @@ if user is None:
 
 st.sidebar.caption(t("signed_in_as", name=user.name, role=t(f"role_{user.role}")))
 st.sidebar.button(t("sign_out"), key="sign_out", on_click=sign_out, args=(settings,))
+if user.can_triage:
+    assigned.badge(configured_index(), user)
 allowed = [page for page in PAGES if user.may_open(page[0])]
 st.navigation(
     [

@@ -59,6 +59,11 @@ def _open(path: str) -> Index:
     return Index(es, IndexNames(settings.elasticsearch.index_prefix), settings, url)
 
 
+def configured_index() -> Index:
+    """The configured index without checking that it answers (for what must never stop a page)."""
+    return _open(config_path())
+
+
 @dataclass
 class LastError:
     """The last index failure a page of this dashboard process met, for the Admin page."""

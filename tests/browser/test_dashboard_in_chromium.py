@@ -21,13 +21,14 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.queries import MentionFilter, count_mentions, search_mentions
-from index.writes import index_mentions
+from index.writes import index_mentions, update_triage
 from tests.conftest import write_config
 from tests.factories import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "dashboard.mjs"
 ADMIN, PASSWORD = "admin@lumio.example", "lumio-demo"  # a demo user of the shipped config.yaml
+CM = "community@lumio.example"
 PAGES_SHOT = (
     "inbox-live",
     "sign-in",
@@ -119,6 +120,9 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
                 collected_at=datetime.now(UTC),
             )
             index_mentions(es, names, [late])
+            given = search_mentions(es, names, MentionFilter(), size=2).hits[1].mention  # not the newest
+            doc = es.get(index=names.mentions, id=given.id)
+            update_triage(es, names, given.id, {"assignee": ADMIN}, CM, doc["_seq_no"], doc["_primary_term"])
     assert script.wait(timeout=600) == 0, "".join(said)
     assert count_mentions(es, names, MentionFilter(statuses=["answered"])) == 1
     triaged = search_mentions(es, names, MentionFilter(statuses=["answered"])).hits[0].mention

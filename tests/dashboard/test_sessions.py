@@ -13,7 +13,8 @@ from elasticsearch import Elasticsearch
 from dashboard import sessions
 from dashboard.text import STRINGS, t
 from index.client import IndexNames
-from index.writes import index_mentions, upsert_customers
+from index.documents import document_id
+from index.writes import index_mentions, update_triage, upsert_customers
 from tests.dashboard.helpers import DEMO_PASSWORD, Browser, sign_in
 from tests.dashboard.test_pages import mention
 from tests.factories import make_customer
@@ -108,3 +109,23 @@ def test_a_customer_link_lands_on_the_customer_after_signing_in(
     tab = browser.tab("pages/customers.py", customer="C1")
     assert [title.value for title in tab.title] == [t("customers_title")]
     assert tab.selectbox(key="customer_pick").value == "C1"
+
+
+def test_the_sidebar_counts_my_open_assignments(es: Elasticsearch, names: IndexNames, browser: Browser):
+    """The toast for a new assignment needs a second run of app.py, which AppTest only gives a tab's first
+    page: the browser test (tests/browser/dashboard.mjs) checks it."""
+    index_mentions(es, names, [mention("a", "Lumio un.", hours=1), mention("b", "Lumio deux.", hours=2)])
+    browser.keep(sign_in(browser.tab(), CM))
+    assert t("assigned_badge", n=0, new=0) in [c.value for c in browser.tab().sidebar.caption]
+    for native_id in ("a", "b"):
+        found = document_id("test", native_id)
+        doc = es.get(index=names.mentions, id=found)
+        version = doc["_seq_no"], doc["_primary_term"]
+        update_triage(es, names, found, {"assignee": CM}, "admin@lumio.example", *version)
+    update_triage(es, names, found, {"status": "closed"}, CM, *_version(es, names, found))
+    assert t("assigned_badge", n=1, new=0) in [c.value for c in browser.tab().sidebar.caption]
+
+
+def _version(es: Elasticsearch, names: IndexNames, mention_id: str) -> tuple[int, int]:
+    doc = es.get(index=names.mentions, id=mention_id)
+    return doc["_seq_no"], doc["_primary_term"]
