@@ -12,12 +12,13 @@ from dashboard.auth import User, display_name, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
-from dashboard.render import mention_card
+from dashboard.render import literal, mention_card
 from dashboard.text import t
 from dashboard.triage import (
     ANYONE,
     LISTED_KEY,
     ME,
+    OPENED_KEY,
     PINNED_KEY,
     STATUSES,
     bulk_bar,
@@ -283,6 +284,22 @@ def export_bar(index: Index, flt: MentionFilter, total: int) -> None:
     )
 
 
+def addressed_first(index: Index, hits: list[MentionHit]) -> list[MentionHit]:
+    """A link to one mention (`?mention=ID`, from an alert or a colleague) puts it first, its triage
+    form open the first time the address names it."""
+    wanted = st.query_params.get("mention")
+    if not wanted:
+        return hits
+    found = get_mentions_versioned(index.es, index.names, [wanted]).get(wanted)
+    if found is None:
+        st.warning(t("mention_missing", id=literal(wanted)))
+        return hits
+    if st.session_state.get("inbox_addressed") != wanted:
+        st.session_state["inbox_addressed"] = wanted
+        st.session_state.setdefault(OPENED_KEY, set()).add(wanted)
+    return [MentionHit(found.mention, []), *(h for h in hits if h.mention.id != wanted)]
+
+
 def _select_all(ids: list[str]) -> None:
     on = bool(st.session_state.get("inbox_select_all"))
     for mid in ids:
@@ -311,6 +328,7 @@ def inbox(index: Index, user: User) -> None:
     else:
         st.session_state.pop(PINNED_KEY, None)
         hits = page.hits
+    hits = addressed_first(index, hits)
     st.session_state[LISTED_KEY] = (
         listed,
         [h.mention.id for h in hits],
@@ -326,13 +344,7 @@ def inbox(index: Index, user: User) -> None:
     versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in hits])
     parents = get_parents(index.es, index.names, [h.mention for h in hits])
     ids = [h.mention.id for h in hits if h.mention.id in versions]
-    if user.can_triage:
-        listing, side = st.columns([3, 1])
-        with side.container(key="inbox_bulk_side"):
-            st.checkbox(t("select_all"), key="inbox_select_all", on_change=partial(_select_all, ids))
-            bulk_bar(index, user, versions)
-    else:
-        listing = st.container()
+    listing, side = st.columns([3, 1]) if user.can_triage else (st.container(), None)
     with listing:
         for _i, hit in enumerate(page.hits):
             customer = customers.get(hit.mention.customer_id or "")
@@ -351,6 +363,10 @@ def inbox(index: Index, user: User) -> None:
         if page.total > len(hits) and st.button(t("show_more"), key="inbox_more"):
             st.session_state["inbox_limit"] = limit + PAGE_SIZE
             st.rerun()
+    if side is not None:  # beside the list: select-all and the bulk bar (drawn after it, same place)
+        with side.container(key="inbox_bulk_side"):
+            st.checkbox(t("select_all"), key="inbox_select_all", on_change=partial(_select_all, ids))
+            bulk_bar(index, user, versions)
 
 
 user = require_page("inbox", settings_or_stop())

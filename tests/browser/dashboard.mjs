@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const [url, shots, email, password, customerId] = process.argv.slice(2);
+const [url, shots, email, password, customerId, mentionId] = process.argv.slice(2);
 const TIMEOUT = 90_000; // generous: a loaded CI machine renders slowly
 mkdirSync(shots, { recursive: true });
 
@@ -75,6 +75,10 @@ try {
   await tab.getByText("CRM record").waitFor();
   if (await tab.getByRole("heading", { name: "Sign in to Écoute" }).count()) throw new Error("asked to sign in");
   await tab.screenshot({ path: join(shots, "deep-link.png") });
+  step("a mention's link (beyond the first page) lands on it, its triage form open");
+  await tab.goto(`${url}/?mention=${encodeURIComponent(mentionId)}`);
+  await tab.getByRole("heading", { name: "Inbox" }).waitFor();
+  await tab.getByTestId("stForm").first().getByRole("button", { name: "Save" }).waitFor();
   await tab.close();
 
   step("a new mention is counted in the open Inbox without a click");

@@ -98,10 +98,11 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
     assert (ROOT / "node_modules" / "playwright-core").is_dir(), "run `npm ci` (make install-browser)"
     newest = search_mentions(es, names, MentionFilter(), size=1).hits[0].mention
     linked = search_mentions(es, names, MentionFilter(customers_only=True), size=1).hits[0].mention
+    far = search_mentions(es, names, MentionFilter(), size=60).hits[-1].mention  # beyond the first page
     shots = artifacts_dir / "browser"
     shutil.rmtree(shots, ignore_errors=True)
     script = subprocess.Popen(
-        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD, linked.customer_id],
+        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD, linked.customer_id, far.id],
         cwd=ROOT,
         env={**os.environ, "CHROMIUM": chromium},
         stdout=subprocess.PIPE,

@@ -129,3 +129,15 @@ def test_the_sidebar_counts_my_open_assignments(es: Elasticsearch, names: IndexN
 def _version(es: Elasticsearch, names: IndexNames, mention_id: str) -> tuple[int, int]:
     doc = es.get(index=names.mentions, id=mention_id)
     return doc["_seq_no"], doc["_primary_term"]
+
+
+def test_a_mention_link_lands_on_that_mention_with_its_form_open(
+    es: Elasticsearch, names: IndexNames, browser: Browser
+):
+    index_mentions(es, names, [mention(f"m{i}", f"Lumio {i}.", hours=i + 1) for i in range(55)])
+    old = document_id("test", "m54")  # beyond the first page of 50
+    at = browser.tab("pages/inbox.py", mention=old)
+    at = sign_in(at, CM)
+    assert not at.exception
+    assert at.session_state["inbox_listed"][1][0] == old  # first in the list drawn
+    assert old in at.session_state["triage_opened"]  # its triage form open (the browser test sees it)
