@@ -5,14 +5,15 @@ from __future__ import annotations
 import ipaddress
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import streamlit as st
 
+from dashboard import sessions
 from dashboard.render import literal
-from dashboard.text import t
+from dashboard.text import LANGUAGES, t
 from ecoute.config import AuthConfig, Settings, UserConfig
 from ecoute.passwords import hash_password, needs_rehash, upgrade_stored_hash, verify_password
 
@@ -157,21 +158,95 @@ def authenticate(
     return user
 
 
+TOKEN_KEY = "session_token"
+CLEAR_COOKIE_KEY = "session_cookie_clear"
+
+
+def _state_dir(settings: Settings) -> Path:
+    return settings.resolve(settings.state_dir)
+
+
+def _secret(settings: Settings) -> bytes:
+    return sessions.session_secret(_state_dir(settings))
+
+
+def browser_token() -> str | None:
+    """The session cookie the browser sent when this tab connected (a reload or a new tab sends it)."""
+    return st.context.cookies.get(sessions.COOKIE)
+
+
+def restore_session(settings: Settings) -> None:
+    """Start this browser session from a valid session cookie, language included, when none is running.
+
+    Called before any widget, so the language the cookie carries is the one the sidebar shows.
+    """
+    if st.session_state.get(SESSION_KEY) or st.session_state.get(CLEAR_COOKIE_KEY):
+        return
+    token = browser_token()
+    claims = sessions.verify(_secret(settings), token)
+    if claims is None or sessions.revoked_sessions(_state_dir(settings)).holds(claims.sid):
+        return
+    known = next((u for u in settings.auth.users if u.email == claims.email), None)
+    if known is None or known.role != claims.role:  # removed or changed in config.yaml since
+        return
+    st.session_state[SESSION_KEY] = {
+        "email": known.email,
+        "name": known.name,
+        "role": known.role,
+        "sid": claims.sid,
+        "expires": datetime.fromtimestamp(claims.exp, UTC),
+    }
+    st.session_state[TOKEN_KEY] = token
+    if claims.lang in LANGUAGES:
+        st.session_state["language"] = claims.lang
+
+
 def current_user(settings: Settings, now: datetime | None = None) -> User | None:
-    """The signed-in person of this browser session, None once the session has expired."""
+    """The signed-in person of this browser session, None once the session has expired or was signed
+    out (in this tab or another)."""
     session = st.session_state.get(SESSION_KEY)
     if not session:
         return None
     if session["expires"] <= (now or datetime.now(UTC)):
-        del st.session_state[SESSION_KEY]
+        _end_session()
         st.session_state["auth_expired"] = True
         return None
     configured = {u.email: u for u in settings.auth.users}
     known = configured.get(session["email"])
     if known is None or known.role != session["role"]:  # removed or changed in config.yaml since
-        del st.session_state[SESSION_KEY]
+        _end_session()
+        return None
+    if sessions.revoked_sessions(_state_dir(settings)).holds(session.get("sid", "")):
+        _end_session()
         return None
     return User(session["email"], session["name"], session["role"], session["expires"])
+
+
+def _end_session() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(TOKEN_KEY, None)
+    st.session_state[CLEAR_COOKIE_KEY] = True
+
+
+def keep_cookie(settings: Settings) -> None:
+    """Write the session cookie this tab holds, renewed when the language changed (or delete it after
+    signing out). Rendered on every run: an unchanged snippet is not run again by the browser."""
+    token = st.session_state.get(TOKEN_KEY)
+    session = st.session_state.get(SESSION_KEY)
+    if token and session:
+        claims = sessions.verify(_secret(settings), token)
+        language = st.session_state.get("language", "en")
+        if claims and claims.lang != language:
+            token = sessions.sign(_secret(settings), replace(claims, lang=language))
+            st.session_state[TOKEN_KEY] = token
+        max_age = max(0, int((session["expires"] - datetime.now(UTC)).total_seconds()))
+    elif st.session_state.get(CLEAR_COOKIE_KEY):
+        max_age = 0
+    else:
+        return
+    secure = (getattr(st.context, "url", None) or "").startswith("https:")
+    with st.sidebar:
+        st.html(sessions.cookie_script(token, max_age, secure), unsafe_allow_javascript=True)
 
 
 def sign_in_form(settings: Settings, config_path: str) -> None:
@@ -210,16 +285,30 @@ def _start_session(settings: Settings, config_path: str) -> None:
         st.session_state["sign_in_failed"] = True
         return
     SIGN_IN_THROTTLE.succeeded(address, key)
+    language = st.session_state.get("language", "en")
+    token = sessions.issue(_secret(settings), user.email, user.role, language, settings.auth.session_minutes)
+    claims = sessions.verify(_secret(settings), token)
+    assert claims is not None  # just signed
     st.session_state[SESSION_KEY] = {
         "email": user.email,
         "name": user.name,
         "role": user.role,
-        "expires": datetime.now(UTC) + timedelta(minutes=settings.auth.session_minutes),
+        "sid": claims.sid,
+        "expires": datetime.fromtimestamp(claims.exp, UTC),
     }
+    st.session_state[TOKEN_KEY] = token
+    st.session_state.pop(CLEAR_COOKIE_KEY, None)
 
 
-def sign_out() -> None:
-    st.session_state.pop(SESSION_KEY, None)
+def sign_out(settings: Settings) -> None:
+    """End the session everywhere: its id is revoked on the server and the cookie deleted in this tab."""
+    session = st.session_state.get(SESSION_KEY)
+    if session and "sid" in session:
+        claims = sessions.SessionClaims(
+            session["sid"], session["email"], session["role"], "", int(session["expires"].timestamp())
+        )
+        sessions.revoked_sessions(_state_dir(settings)).revoke(claims)
+    _end_session()
 
 
 def require_page(page: str, settings: Settings) -> User:

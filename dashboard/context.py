@@ -60,6 +60,11 @@ def _open(path: str) -> Index:
     return Index(es, IndexNames.of(settings.elasticsearch, settings.index), settings, url)
 
 
+def configured_index() -> Index:
+    """The configured index without checking that it answers (for what must never stop a page)."""
+    return _open(config_path())
+
+
 @dataclass
 class LastError:
     """The last index failure a page of this dashboard process met, for the Admin page."""

@@ -90,7 +90,7 @@ def mention_card(
         st.markdown(
             f":{sentiment_color}-badge[{literal(label_text(mention.sentiment))}] "
             + " ".join(f":blue-badge[{literal(label_text(i))}]" for i in intents)
-            + f" :gray-badge[{literal(t('status'))}\\: {literal(mention.status)}]"
+            + f" :gray-badge[{literal(t('status'))}\\: {literal(t(f'status_{mention.status}'))}]"
             + "".join(f" :orange-badge[{literal(t('flag_' + f))}]" for f in mention.flags)
         )
         if show_customer and mention.customer_id:

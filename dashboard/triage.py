@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard.auth import User, display_name
+from dashboard.auth import TRIAGE_ROLES, User, display_name
 from dashboard.context import Index
 from dashboard.render import literal, when
 from dashboard.text import t
 from ecoute.errors import EcouteError
 from ecoute.routing import ROUTED_BY
 from index.documents import Mention
-from index.queries import VersionedMention
+from index.queries import VersionedMention, get_mentions_versioned
 from index.writes import TRIAGE_FIELDS, TriageConflictError, update_triage
 
 STATUSES: list[str] = list(typing.get_args(Mention.model_fields["status"].annotation))
@@ -100,7 +100,13 @@ def save(index: Index, user: User, mention_id: str, changes: dict[str, object]) 
     for name, value in changes.items():
         setattr(before, name, value)
     before.seq_no, before.primary_term = version.seq_no, version.primary_term
+    # The list keeps its order until the person asks for it again: the saved mention stays in view.
+    st.session_state[PINNED_KEY] = st.session_state.get(LISTED_KEY)
     return None
+
+
+LISTED_KEY, PINNED_KEY = "inbox_listed", "inbox_pinned"
+"""The Inbox's last list (filters, ids, highlights); the one kept in place after a triage save."""
 
 
 def parse_tags(text: str) -> list[str]:
@@ -109,6 +115,42 @@ def parse_tags(text: str) -> list[str]:
 
 def status_text(status: str) -> str:
     return t(f"status_{status}")
+
+
+def triagers(index: Index) -> list[str]:
+    """The emails of the people who may triage: the only ones offered as assignees."""
+    return [u.email for u in index.settings.auth.users if u.role in TRIAGE_ROLES]
+
+
+def assignee_choices(index: Index, current: str | None) -> list[str | None]:
+    """Nobody, the current assignee (even one who left or cannot triage any more), then the triagers."""
+    return list(dict.fromkeys([None, current, *triagers(index)]))
+
+
+def history_value(index: Index, field: str, value: str | None) -> str:
+    """A history value as people read it: a name for an assignee, the translated label for a status."""
+    if field == "assignee":
+        return display_name(index.settings, value)
+    if not value:
+        return "—"
+    if field == "status" and value in STATUSES:
+        return status_text(value)
+    return value
+
+
+def reload(index: Index, mention_id: str) -> None:
+    """After a conflict: the form shows the mention as it is on the server now, and the next save is
+    conditional on that version (the reload button's callback, before any widget is drawn)."""
+    st.session_state.pop(f"triage_problem_{mention_id}", None)
+    fresh = get_mentions_versioned(index.es, index.names, [mention_id]).get(mention_id)
+    if fresh is None:
+        return
+    now = st.session_state[_seen_key(mention_id)] = Seen.of(fresh)
+    st.session_state[f"triage_status_{mention_id}"] = now.status
+    st.session_state[f"triage_assignee_{mention_id}"] = now.assignee
+    st.session_state[f"triage_tags_{mention_id}"] = ", ".join(now.tags)
+    st.session_state[f"triage_note_{mention_id}"] = now.note or ""
+    st.session_state.setdefault(OPENED_KEY, set()).add(mention_id)
 
 
 OPENED_KEY = "triage_opened"
@@ -120,12 +162,25 @@ def toggle(mention_id: str) -> None:
     opened.symmetric_difference_update({mention_id})
 
 
+def go_next(mention_id: str, next_id: str | None) -> None:
+    """Close this mention's form and open the next one's (the "Next" button's callback)."""
+    opened: set[str] = st.session_state.setdefault(OPENED_KEY, set())
+    opened.discard(mention_id)
+    st.session_state.pop(f"triage_saved_{mention_id}", None)
+    if next_id:
+        opened.add(next_id)
+
+
+SAVED_PREFIX = "triage_saved_"
+
+
 def is_open(mention_id: str) -> bool:
     return mention_id in st.session_state.get(OPENED_KEY, set())
 
 
-def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
-    """One mention's triage button; once opened, its form (for those allowed to triage) and history.
+def triage_panel(index: Index, user: User, versioned: VersionedMention, next_id: str | None = None) -> None:
+    """One mention's triage button; once opened, its form (for those allowed to triage) and history;
+    after a save, "Saved." beside it and a "Next" button that opens the next mention's form.
 
     Only opened forms are built: fifty forms of four widgets each made every inbox run slow.
     """
@@ -150,13 +205,25 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
     )
     if not opened:
         return
-    people = [u.email for u in index.settings.auth.users]
     with st.container(border=True):
+        if st.session_state.pop(f"{SAVED_PREFIX}{mid}", False):
+            saved_column, next_column = st.columns([3, 1])
+            saved_column.success(t("triage_saved"))
+            next_column.button(
+                t("triage_next"), key=f"triage_next_{mid}", on_click=go_next, args=(mid, next_id)
+            )
+        elif user.can_triage:
+            st.button(
+                t("triage_next"),
+                key=f"triage_next_{mid}",
+                on_click=go_next,
+                args=(mid, next_id),
+                disabled=next_id is None,
+                type="tertiary",
+            )
         if problem:
             st.warning(problem)
-            if st.button(t("reload"), key=f"triage_reload_{mid}"):
-                forget(mid)
-                st.rerun()
+            st.button(t("reload"), key=f"triage_reload_{mid}", on_click=reload, args=(index, mid))
         if user.can_triage:
             with st.form(f"triage_form_{mid}", border=False):
                 status = st.selectbox(
@@ -166,7 +233,7 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
                     format_func=status_text,
                     key=f"triage_status_{mid}",
                 )
-                choices = [None, *people] if before.assignee in people else [None, before.assignee, *people]
+                choices = assignee_choices(index, before.assignee)
                 assignee = st.selectbox(
                     t("assignee"),
                     choices,
@@ -194,7 +261,7 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
                     st.session_state[f"triage_problem_{mid}"] = problem
                 else:
                     st.session_state.pop(f"triage_problem_{mid}", None)
-                    st.session_state["triage_flash"] = t("triage_saved")
+                    st.session_state[f"{SAVED_PREFIX}{mid}"] = True
                 st.rerun()
         elif mention.triage:
             st.caption(literal(f"{t('tags')}: {', '.join(mention.triage.tags) or '—'}"))
@@ -208,8 +275,8 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention) -> None:
                     at=when(change.at),
                     by=changed_by(index, change.by),
                     field=t(change.field),
-                    old=change.old or "—",
-                    new=change.new or "—",
+                    old=history_value(index, change.field, change.old),
+                    new=history_value(index, change.field, change.new),
                 )
                 st.caption(literal(line))
 
@@ -234,6 +301,50 @@ def changed_by(index: Index, by: str) -> str:
     return display_name(index.settings, by)
 
 
+def _quick(index: Index, user: User, versioned: VersionedMention, change: str) -> None:
+    """A one-click change (a status, or "assign to me"), saved against the version this person saw."""
+    mid = versioned.mention.id
+    seen(versioned)
+    if change == ME:
+        changes: dict[str, object] = {"assignee": user.email}
+    else:
+        changes = {"status": st.session_state.get(f"triage_quick_{mid}") or versioned.mention.status}
+    problem = save(index, user, mid, changes)
+    if problem:
+        st.session_state[f"triage_problem_{mid}"] = problem
+    else:
+        st.session_state.pop(f"triage_problem_{mid}", None)
+        st.session_state[f"{SAVED_PREFIX}{mid}"] = True
+        for name, value in changes.items():  # the opened form follows what was just saved
+            st.session_state[f"triage_{name}_{mid}"] = value
+    st.session_state.setdefault(OPENED_KEY, set()).add(mid)
+
+
+def quick_actions(index: Index, user: User, versioned: VersionedMention) -> None:
+    """One click per card: its status, and "assign to me" when it is not mine yet."""
+    mention = versioned.mention
+    mid = mention.id
+    status_column, me_column = st.columns([3, 1])
+    st.session_state[f"triage_quick_{mid}"] = seen(versioned).status
+    status_column.segmented_control(
+        t("quick_status"),
+        STATUSES,
+        format_func=status_text,
+        key=f"triage_quick_{mid}",
+        on_change=_quick,
+        args=(index, user, versioned, "status"),
+        label_visibility="collapsed",
+    )
+    if seen(versioned).assignee != user.email:
+        me_column.button(
+            t("assign_to_me"),
+            key=f"triage_me_{mid}",
+            on_click=_quick,
+            args=(index, user, versioned, ME),
+            type="tertiary",
+        )
+
+
 def selected(ids: list[str]) -> list[str]:
     return [mid for mid in ids if st.session_state.get(f"triage_pick_{mid}")]
 
@@ -243,7 +354,7 @@ def bulk_bar(index: Index, user: User, versions: dict[str, VersionedMention]) ->
     picked = selected(list(versions))
     if not user.can_triage or not picked:
         return
-    people = [u.email for u in index.settings.auth.users]
+    people = triagers(index)
     with st.form("triage_bulk"):
         st.markdown(f"**{literal(t('bulk_title', n=len(picked)))}**")
         cols = st.columns(3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -506,3 +507,60 @@ def mentions_to_rescore(
 def count_to_rescore(es: Elasticsearch, names: IndexNames, model: str) -> int:
     """How many stored mentions `model` has not scored yet."""
     return es.count(index=names.mentions, query=_not_scored_by(model))["count"]
+
+
+def count_collected_since(es: Elasticsearch, names: IndexNames, flt: MentionFilter, since: datetime) -> int:
+    """How many mentions `flt` matches that were collected after `since` (the Inbox's "N new")."""
+    query = {"bool": {"filter": [flt.to_query(), {"range": {"collected_at": {"gt": since.isoformat()}}}]}}
+    return es.count(index=names.mentions, query=query)["count"]
+
+
+OPEN_STATUSES = ["new", "in_progress"]
+
+
+def assigned_open(
+    es: Elasticsearch, names: IndexNames, email: str, size: int = 1000
+) -> dict[str, str | None]:
+    """The open mentions assigned to `email`: id -> who made the last assignment (None if unrecorded)."""
+    result = es.search(
+        index=names.mentions,
+        query={
+            "bool": {"filter": [{"term": {"triage.assignee": email}}, {"terms": {"status": OPEN_STATUSES}}]}
+        },
+        source=["id", "history"],
+        sort=[{"created_at": "desc"}, {"id": "asc"}],
+        size=size,
+    )
+    found: dict[str, str | None] = {}
+    for hit in result["hits"]["hits"]:
+        changes = [c for c in hit["_source"].get("history") or [] if c.get("field") == "assignee"]
+        found[hit["_source"]["id"]] = changes[-1].get("by") if changes else None
+    return found
+
+
+def iter_mentions(
+    es: Elasticsearch, names: IndexNames, flt: MentionFilter, limit: int, page_size: int = 1000
+) -> Iterator[Mention]:
+    """Up to `limit` mentions `flt` matches, newest first, paged with point-in-time + search_after
+    (the exports: every match, never only the page on screen)."""
+    pit = es.open_point_in_time(index=names.mentions, keep_alive="2m")["id"]
+    given, search_after = 0, None
+    try:
+        while given < limit:
+            kwargs: dict[str, Any] = {
+                "pit": {"id": pit, "keep_alive": "2m"},
+                "query": flt.to_query(),
+                "size": min(page_size, limit - given),
+                "sort": [{"created_at": "desc"}, {"id": "asc"}],
+            }
+            if search_after:
+                kwargs["search_after"] = search_after
+            hits = es.search(**kwargs)["hits"]["hits"]
+            if not hits:
+                break
+            for hit in hits:
+                yield Mention.model_validate(hit["_source"])
+            given += len(hits)
+            search_after = hits[-1]["sort"]
+    finally:
+        es.close_point_in_time(id=pit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 from datetime import UTC, date, datetime
+from functools import partial
 
 import streamlit as st
 
@@ -12,9 +13,21 @@ from dashboard.cached import mentions_page, overview_of
 from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
-from dashboard.render import mention_card
+from dashboard.render import literal, mention_card
 from dashboard.text import t
-from dashboard.triage import ANYONE, ME, STATUSES, bulk_bar, status_text, triage_panel
+from dashboard.triage import (
+    ANYONE,
+    LISTED_KEY,
+    ME,
+    OPENED_KEY,
+    PINNED_KEY,
+    STATUSES,
+    bulk_bar,
+    quick_actions,
+    status_text,
+    triage_panel,
+    triagers,
+)
 from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
 from index.documents import SavedSearch, document_id
@@ -22,10 +35,13 @@ from index.queries import (
     ORDERS,
     UNASSIGNED,
     MentionFilter,
+    MentionHit,
     attention_reasons,
+    count_collected_since,
     get_customers,
     get_mentions_versioned,
     get_parents,
+    iter_mentions,
     saved_searches,
 )
 from index.writes import delete_saved_search, save_search
@@ -89,6 +105,29 @@ def _apply_saved(by_id: dict[str, SavedSearch]) -> None:
             st.session_state[key] = value
     if "inbox_assignee" not in chosen.filters and chosen.filters.get("inbox_mine"):
         st.session_state["inbox_assignee"] = ME  # saved before the assignee filter: "assigned to me"
+    st.session_state[APPLIED_KEY] = None  # taken once the filters are drawn
+
+
+APPLIED_KEY = "inbox_saved_applied"
+
+
+def _filter_values() -> dict[str, object]:
+    return {key: st.session_state.get(key) for key in FILTER_KEYS}
+
+
+def _remember_applied() -> None:
+    """Once the filters are drawn: what the chosen saved search set them to (a flag set by choosing or
+    saving one), so a later change of any filter clears the picker."""
+    if APPLIED_KEY in st.session_state and st.session_state[APPLIED_KEY] is None:
+        st.session_state[APPLIED_KEY] = _filter_values()
+
+
+def _forget_changed_search() -> None:
+    """The picker no longer names a saved search once the filters differ from what it set."""
+    applied = st.session_state.get(APPLIED_KEY)
+    if applied is not None and applied != _filter_values():
+        st.session_state["inbox_saved"] = ""
+        st.session_state.pop(APPLIED_KEY, None)
 
 
 def _save_current(index: Index, user: User) -> None:
@@ -106,6 +145,7 @@ def _save_current(index: Index, user: User) -> None:
     )
     save_search(index.es, index.names, search)
     st.session_state["inbox_saved"] = search.id
+    st.session_state[APPLIED_KEY] = None
     st.session_state["inbox_saved_name"] = ""
     st.session_state["inbox_saved_flash"] = ("success", t("saved_search_saved", name=name))
 
@@ -121,6 +161,7 @@ def saved_search_bar(index: Index, user: User) -> None:
     """Pick one of my saved searches (it fills in the filters), save the current one, or delete one."""
     bar = st.sidebar
     searches = {s.id: s for s in saved_searches(index.es, index.names, user.email)}
+    _forget_changed_search()
     if st.session_state.get("inbox_saved") not in searches:
         st.session_state["inbox_saved"] = ""
     bar.selectbox(
@@ -154,6 +195,8 @@ def filters(index: Index, user: User) -> MentionFilter:
     saved_search_bar(index, user)
     facets = overview_of(index, None, FACETS).counts
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
+    if user.can_triage:  # those who answer start on what needs them, once per session
+        st.session_state.setdefault("inbox_order", "attention")
     bar.radio(
         t("inbox_order"),
         ORDERS,
@@ -187,6 +230,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
     window = window_picker("inbox_period", default="all")
+    _remember_applied()
     return MentionFilter(
         query=query,
         sources=sources,
@@ -208,7 +252,7 @@ def filters(index: Index, user: User) -> MentionFilter:
 
 def assignee_picker(index: Index, user: User) -> str | None:
     """Anyone, me, nobody or one known user; the `MentionFilter.assignee` it stands for."""
-    people = [u.email for u in index.settings.auth.users]
+    people = triagers(index)
     kept = st.session_state.get("inbox_assignee", ANYONE)  # a saved user who has since left
     options = list(dict.fromkeys([ANYONE, ME, UNASSIGNED, *people, kept]))
     labels = {ANYONE: t("assignee_anyone"), ME: t("assignee_me"), UNASSIGNED: t("unassigned")}
@@ -225,23 +269,36 @@ def _union(known, found: dict[str, int]) -> list[str]:
     return list(dict.fromkeys([*known, *sorted(found)]))
 
 
-def inbox(index: Index, user: User) -> None:
-    st.title(t("inbox_title"))
-    read_url_filters()
-    flash = st.session_state.pop("triage_flash", None)
-    if flash:
-        st.success(flash)
-    flt = filters(index, user)
-    limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
-    order = st.session_state.get("inbox_order", ORDERS[0])
-    page = mentions_page(index, flt, size=limit, order=order)
-    st.metric(t("inbox_total"), f"{page.total:,}")
-    if not page.hits:
-        st.info(t("inbox_empty"))
+def live_counts(index: Index, flt: MentionFilter, total: int) -> None:
+    """The total and "N new mentions", counted again every `dashboard.live_refresh_seconds` without a
+    click; "Show them" draws the list again."""
+    drawn_at = datetime.now(UTC)
+
+    @st.fragment(run_every=index.settings.dashboard.live_refresh_seconds)
+    def counts() -> None:
+        with shown_errors(index):
+            new = count_collected_since(index.es, index.names, flt, drawn_at)
+        st.metric(t("inbox_total"), f"{total + new:,}" if new else f"{total:,}")
+        if new:
+            column, button = st.columns([3, 1])
+            column.info(t("inbox_new_mentions", n=f"{new:,}"))
+            if button.button(t("inbox_show_new"), key="inbox_show_new"):
+                st.session_state.pop(PINNED_KEY, None)
+                st.rerun(scope="app")
+
+    counts()
+
+
+def export_bar(index: Index, flt: MentionFilter, total: int) -> None:
+    """CSV and XLSX of every mention the filters match (newest first), up to `dashboard.export_max_rows`;
+    built when asked, never on every run."""
+    cap = index.settings.dashboard.export_max_rows
+    if not st.toggle(t("export_prepare"), key="inbox_export"):
         return
-    shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
-    st.caption(t(shown, shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
-    frame = mentions_frame([h.mention for h in page.hits])
+    with shown_errors(index):
+        frame = mentions_frame(list(iter_mentions(index.es, index.names, flt, limit=cap)))
+    if total > cap:
+        st.warning(t("export_capped", cap=f"{cap:,}", total=f"{total:,}"))
     csv_column, xlsx_column = st.columns(2)
     csv_column.download_button(
         t("export_mentions"), csv_bytes(frame), file_name="mentions.csv", mime="text/csv", key="inbox_csv"
@@ -253,26 +310,93 @@ def inbox(index: Index, user: User) -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="inbox_xlsx",
     )
-    customers = get_customers(index.es, index.names, [h.mention.customer_id for h in page.hits])
-    versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in page.hits])
-    parents = get_parents(index.es, index.names, [h.mention for h in page.hits])
-    bulk_bar(index, user, versions)
-    for hit in page.hits:
-        customer = customers.get(hit.mention.customer_id or "")
-        mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
-        reasons = attention_reasons(hit.mention) if order == "attention" else []
-        if reasons:
-            st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
-        past_target_note(index, hit.mention)
-        versioned = versions.get(hit.mention.id)
-        if versioned is None:
-            continue
-        if user.can_triage:
-            st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
-        triage_panel(index, user, versioned)
-    if page.total > len(page.hits) and st.button(t("show_more"), key="inbox_more"):
-        st.session_state["inbox_limit"] = limit + PAGE_SIZE
-        st.rerun()
+
+
+def addressed_first(index: Index, hits: list[MentionHit]) -> list[MentionHit]:
+    """A link to one mention (`?mention=ID`, from an alert or a colleague) puts it first, its triage
+    form open the first time the address names it."""
+    wanted = st.query_params.get("mention")
+    if not wanted:
+        return hits
+    found = get_mentions_versioned(index.es, index.names, [wanted]).get(wanted)
+    if found is None:
+        st.warning(t("mention_missing", id=literal(wanted)))
+        return hits
+    if st.session_state.get("inbox_addressed") != wanted:
+        st.session_state["inbox_addressed"] = wanted
+        st.session_state.setdefault(OPENED_KEY, set()).add(wanted)
+    return [MentionHit(found.mention, []), *(h for h in hits if h.mention.id != wanted)]
+
+
+def _select_all(ids: list[str]) -> None:
+    on = bool(st.session_state.get("inbox_select_all"))
+    for mid in ids:
+        st.session_state[f"triage_pick_{mid}"] = on
+
+
+def inbox(index: Index, user: User) -> None:
+    st.title(t("inbox_title"))
+    read_url_filters()
+    flash = st.session_state.pop("triage_flash", None)
+    if flash:
+        st.success(flash)
+    flt = filters(index, user)
+    limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
+    order = st.session_state.get("inbox_order", ORDERS[0])
+    page = mentions_page(index, flt, size=limit, order=order)
+    live_counts(index, flt, page.total)
+    listed = repr((_filter_values(), limit))
+    pinned = st.session_state.get(PINNED_KEY)
+    hits = page.hits
+    if pinned and pinned[0] == listed:  # after a triage save: the same list in the same order
+        kept = get_mentions_versioned(index.es, index.names, pinned[1])
+        hits = [MentionHit(kept[i].mention, pinned[2].get(i, [])) for i in pinned[1] if i in kept]
+        if st.button(t("inbox_refresh"), key="inbox_refresh", icon=":material/refresh:"):
+            st.session_state.pop(PINNED_KEY, None)
+            st.rerun()
+    else:
+        st.session_state.pop(PINNED_KEY, None)
+        hits = page.hits
+    hits = addressed_first(index, hits)
+    st.session_state[LISTED_KEY] = (
+        listed,
+        [h.mention.id for h in hits],
+        {h.mention.id: h.highlights for h in hits},
+    )
+    if not hits:
+        st.info(t("inbox_empty"))
+        return
+    shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
+    st.caption(t(shown, shown=f"{len(hits):,}", total=f"{page.total:,}"))
+    export_bar(index, flt, page.total)
+    customers = get_customers(index.es, index.names, [h.mention.customer_id for h in hits])
+    versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in hits])
+    parents = get_parents(index.es, index.names, [h.mention for h in hits])
+    ids = [h.mention.id for h in hits if h.mention.id in versions]
+    listing, side = st.columns([3, 1]) if user.can_triage else (st.container(), None)
+    with listing:
+        for hit in hits:
+            customer = customers.get(hit.mention.customer_id or "")
+            mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
+            reasons = attention_reasons(hit.mention) if order == "attention" else []
+            if reasons:
+                st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
+            past_target_note(index, hit.mention)
+            versioned = versions.get(hit.mention.id)
+            if versioned is None:
+                continue
+            if user.can_triage:
+                st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
+                quick_actions(index, user, versioned)
+            later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
+            triage_panel(index, user, versioned, next_id=later[0] if later else None)
+        if page.total > len(hits) and st.button(t("show_more"), key="inbox_more"):
+            st.session_state["inbox_limit"] = limit + PAGE_SIZE
+            st.rerun()
+    if side is not None:  # beside the list: select-all and the bulk bar (drawn after it, same place)
+        with side.container(key="inbox_bulk_side"):
+            st.checkbox(t("select_all"), key="inbox_select_all", on_change=partial(_select_all, ids))
+            bulk_bar(index, user, versions)
 
 
 user = require_page("inbox", settings_or_stop())

@@ -1,12 +1,15 @@
 // Signs in, triages a mention, sees it change, opens a customer, visits every other page;
 // screenshots each page.
-// Usage: node tests/browser/dashboard.mjs <dashboard url> <screenshot folder> <email> <password>
+// Then: a reload keeps the session and the language; a customer's link opened in a new tab lands on it;
+// a mention collected while the Inbox is open is counted there without a click (the caller indexes it
+// when this script prints "ready for a new mention").
+// Usage: node tests/browser/dashboard.mjs <dashboard url> <screenshot folder> <email> <password> <customer id>
 // Debian's Chromium only (never a downloaded browser), headless.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const [url, shots, email, password] = process.argv.slice(2);
+const [url, shots, email, password, customerId, mentionId] = process.argv.slice(2);
 const TIMEOUT = 90_000; // generous: a loaded CI machine renders slowly
 mkdirSync(shots, { recursive: true });
 
@@ -22,7 +25,8 @@ const browser = await chromium.launch({
     "--no-first-run",
   ],
 });
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+const page = await context.newPage();
 page.setDefaultTimeout(TIMEOUT);
 // Streamlit draws placeholders (stSkeleton) until an element's code and data are in: wait them out.
 const settle = async () => {
@@ -48,7 +52,49 @@ try {
   await page.getByText("Matching mentions").waitFor();
   await shot("inbox");
 
+  step("reload: still signed in, in the language chosen");
+  await page.getByTestId("stSidebar").getByTestId("stSelectbox").first().click();
+  await page.getByRole("option", { name: "Français", exact: true }).click();
+  await page.getByRole("heading", { name: "Boîte de réception" }).waitFor();
+  await page.waitForTimeout(1500); // the cookie script runs once the page has drawn
+  await page.reload();
+  await page.getByRole("heading", { name: "Boîte de réception" }).waitFor();
+  if (await page.getByRole("heading", { name: /Sign in|Connexion/ }).count()) throw new Error("signed out by a reload");
+  await page.getByTestId("stSidebar").getByTestId("stSelectbox").first().click();
+  await page.getByRole("option", { name: "English", exact: true }).click();
+  await page.getByRole("heading", { name: "Inbox" }).waitFor();
+  await page.waitForTimeout(1500);
+  await page.reload();
+  await page.getByText("Matching mentions").waitFor();
+
+  step("a customer's link in a new tab lands on the customer");
+  const tab = await context.newPage();
+  tab.setDefaultTimeout(TIMEOUT);
+  await tab.goto(`${url}/customers?customer=${encodeURIComponent(customerId)}`);
+  await tab.getByRole("heading", { name: "Customers" }).waitFor();
+  await tab.getByText("CRM record").waitFor();
+  if (await tab.getByRole("heading", { name: "Sign in to Écoute" }).count()) throw new Error("asked to sign in");
+  await tab.screenshot({ path: join(shots, "deep-link.png") });
+  step("a mention's link (beyond the first page) lands on it, first in the list");
+  await tab.goto(`${url}/?mention=${encodeURIComponent(mentionId)}`);
+  await tab.getByRole("heading", { name: "Inbox" }).waitFor();
+  await tab.getByText(/^Showing 51 of/).waitFor(); // the 50 of the first page and the one linked
+  await tab.screenshot({ path: join(shots, "mention-link.png") });
+  await tab.close();
+
+  step("a new mention is counted in the open Inbox without a click");
+  await page.getByText("Matching mentions").waitFor();
+  await page.waitForTimeout(1000);
+  console.log("ready for a new mention");
+  await page.getByText("1 new mentions since this list was drawn.").waitFor({ timeout: 40_000 });
+  await shot("inbox-live");
+  step("a mention a colleague assigned to me is announced");
+  await page.getByText("1 mention(s) newly assigned to you.").waitFor({ timeout: 40_000 });
+  await page.getByText("Assigned to you: 1 open (1 new)").waitFor({ timeout: 40_000 });
+
   step("triage the newest mention");
+  await page.getByTestId("stSidebar").getByText("Newest first", { exact: true }).click();
+  await page.getByText(/newest first\.$/).waitFor();
   // Each card has a "Triage · <status>" button that opens its form; only opened forms are built.
   await page.getByRole("button", { name: /Triage · new/ }).first().click();
   const form = page.getByTestId("stForm").first();

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,26 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.queries import MentionFilter, count_mentions, search_mentions
+from index.writes import index_mentions, update_triage
 from tests.conftest import write_config
+from tests.factories import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "dashboard.mjs"
 ADMIN, PASSWORD = "admin@lumio.example", "lumio-demo"  # a demo user of the shipped config.yaml
-PAGES_SHOT = ("sign-in", "inbox", "inbox-triaged", "customer", "insights", "alerts", "admin", "review")
+CM = "community@lumio.example"
+PAGES_SHOT = (
+    "inbox-live",
+    "sign-in",
+    "inbox",
+    "deep-link",
+    "inbox-triaged",
+    "customer",
+    "insights",
+    "alerts",
+    "admin",
+    "review",
+)
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -82,17 +97,34 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
     assert node and Path(chromium).exists(), "run `make install-browser` (Debian's chromium and npm ci)"
     assert (ROOT / "node_modules" / "playwright-core").is_dir(), "run `npm ci` (make install-browser)"
     newest = search_mentions(es, names, MentionFilter(), size=1).hits[0].mention
+    linked = search_mentions(es, names, MentionFilter(customers_only=True), size=1).hits[0].mention
+    far = search_mentions(es, names, MentionFilter(), size=60).hits[-1].mention  # beyond the first page
     shots = artifacts_dir / "browser"
     shutil.rmtree(shots, ignore_errors=True)
-    result = subprocess.run(
-        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD],
+    script = subprocess.Popen(
+        [node, str(SCRIPT), served_dashboard, str(shots), ADMIN, PASSWORD, linked.customer_id, far.id],
         cwd=ROOT,
         env={**os.environ, "CHROMIUM": chromium},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=600,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    said = []
+    assert script.stdout is not None
+    for line in script.stdout:  # a mention collected while the Inbox is open, when the script says so
+        said.append(line)
+        if line.strip() == "ready for a new mention":
+            late = make_mention(
+                "collected-while-open",
+                text="Lumio, arrivée pendant que la boîte était ouverte.",
+                created_at=datetime.now(UTC) - timedelta(days=400),  # old post: "newest" stays the same
+                collected_at=datetime.now(UTC),
+            )
+            index_mentions(es, names, [late])
+            given = search_mentions(es, names, MentionFilter(), size=2).hits[1].mention  # not the newest
+            doc = es.get(index=names.mentions, id=given.id)
+            update_triage(es, names, given.id, {"assignee": ADMIN}, CM, doc["_seq_no"], doc["_primary_term"])
+    assert script.wait(timeout=600) == 0, "".join(said)
     assert count_mentions(es, names, MentionFilter(statuses=["answered"])) == 1
     triaged = search_mentions(es, names, MentionFilter(statuses=["answered"])).hits[0].mention
     assert triaged.id == newest.id

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.helpers import ADMIN, APP, RecordedMedia, sign_in
+from dashboard import sessions
+from tests.dashboard.helpers import ADMIN, APP, Browser, RecordedMedia, sign_in
 
 
 @pytest.fixture
@@ -35,3 +36,11 @@ def dashboard(monkeypatch: pytest.MonkeyPatch, settings_file: Path):
         return at
 
     return open_page
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch, settings_file: Path) -> Browser:
+    """Tabs of one browser, sharing its cookies, on the dashboard reading this test's own indices."""
+    monkeypatch.setenv("ECOUTE_CONFIG", str(settings_file))
+    monkeypatch.delenv(sessions.SECRET_ENV, raising=False)
+    return Browser(monkeypatch)

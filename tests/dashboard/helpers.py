@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from streamlit.runtime.context import ContextProxy
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from dashboard import sessions
 from dashboard.text import t
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -51,3 +54,31 @@ def downloads(at: AppTest) -> dict[str, bytes]:
         else:
             raise AssertionError(f"no stored file behind the download button {button.proto.label!r}")
     return found
+
+
+class Browser:
+    """The cookies a browser sends when a tab connects, which AppTest has no way to set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.jar: dict[str, str] = {}
+        monkeypatch.setattr(ContextProxy, "cookies", property(lambda _: dict(self.jar)))
+
+    def keep(self, at: AppTest) -> None:
+        """What the page's cookie script stored, as the browser would keep it."""
+        token = at.session_state.get("session_token", None)
+        if token:
+            self.jar[sessions.COOKIE] = token
+        else:
+            self.jar.pop(sessions.COOKIE, None)
+
+    def tab(self, page: str | None = None, **query: str) -> AppTest:
+        """A reload, or a new tab on `page` with these query parameters.
+
+        AppTest runs a page file by itself (without app.py) when switched to before any run: the tab
+        first runs app.py, which registers the pages, then goes to the address.
+        """
+        at = AppTest.from_file(str(APP), default_timeout=30).run(timeout=30)
+        if page:
+            at.query_params.update(query)
+            at.switch_page(page).run(timeout=30)
+        return at

@@ -55,11 +55,13 @@ def test_a_wrong_password_is_refused_and_shows_no_data(
     assert DEMO_PASSWORD not in shown(at) and "scrypt$" not in shown(at)
 
 
-def test_the_right_password_opens_the_inbox(es: Elasticsearch, names: IndexNames, signed_out: AppTest):
+def test_the_right_password_opens_the_inbox(es: Elasticsearch, names: IndexNames, browser):
     index_mentions(es, names, [mention("a", "Lumio secret du jour.", hours=1)])
-    at = sign_in(signed_out, CM)
+    at = sign_in(browser.tab(), CM)
     assert [el.value for el in at.text] == ["Lumio secret du jour."]
-    assert t("signed_in_as", name="Camille Roux", role=t("role_community_manager")) in shown(at)
+    # AppTest lists app.py's sidebar (the "Signed in as" line) on a tab's first page only: a new tab
+    browser.keep(at)
+    assert t("signed_in_as", name="Camille Roux", role=t("role_community_manager")) in shown(browser.tab())
 
 
 def test_an_expired_session_asks_to_sign_in_again(es: Elasticsearch, names: IndexNames, signed_out: AppTest):
@@ -75,8 +77,9 @@ def test_an_expired_session_asks_to_sign_in_again(es: Elasticsearch, names: Inde
     assert at.text_input(key="sign_in_password").value == ""
 
 
-def test_signing_out_ends_the_session(es: Elasticsearch, names: IndexNames, signed_out: AppTest):
-    at = sign_in(signed_out, CM)
+def test_signing_out_ends_the_session(es: Elasticsearch, names: IndexNames, browser):
+    browser.keep(sign_in(browser.tab(), CM))
+    at = browser.tab()  # AppTest shows app.py's sidebar on a tab's first page only: a fresh tab
     at.sidebar.button(key="sign_out").click().run(timeout=30)
     assert "auth" not in at.session_state
     assert at.text_input(key="sign_in_email")
@@ -126,9 +129,10 @@ def test_a_sales_person_starts_on_their_own_accounts(es: Elasticsearch, names: I
     assert at.checkbox(key="customer_mine").disabled  # their own accounts are all a sales person reads
 
 
-def test_the_interface_switches_to_french(es: Elasticsearch, names: IndexNames, dashboard):
+def test_the_interface_switches_to_french(es: Elasticsearch, names: IndexNames, browser):
     index_mentions(es, names, [mention("a", "Lumio un.", hours=1)])
-    at = dashboard()
+    browser.keep(sign_in(browser.tab(), CM))
+    at = browser.tab()  # AppTest lists app.py's sidebar on a tab's first page only
     at.sidebar.selectbox(key="language").set_value("fr").run(timeout=30)
     assert [title.value for title in at.title] == [STRINGS["fr"]["inbox_title"]]
     assert any(m.label == STRINGS["fr"]["inbox_total"] and m.value == "1" for m in at.metric)
