@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from ecoute.service import AlertTimes, Handled
 from index.client import IndexNames
+from index.crm import _scan
 from index.documents import TriageChange
 
 MENTION_FIELDS = ["id", "source", "intent.label", "triage.team", "collected_at", "status", "history"]
-
-
-def _pages(
-    es: Elasticsearch, index: str, query: dict[str, Any], fields: list[str], sort: list[Any], size: int
-) -> Iterator[dict[str, Any]]:
-    """Every matching document's `_source` (only `fields`), paged with a point in time + search_after."""
-    pit = es.open_point_in_time(index=index, keep_alive="1m")["id"]
-    search_after = None
-    try:
-        while True:
-            kwargs: dict[str, Any] = {
-                "pit": {"id": pit, "keep_alive": "1m"},
-                "query": query,
-                "source": fields,
-                "size": size,
-                "sort": sort,
-            }
-            if search_after:
-                kwargs["search_after"] = search_after
-            hits = es.search(**kwargs)["hits"]["hits"]
-            if not hits:
-                return
-            for hit in hits:
-                yield hit["_source"]
-            search_after = hits[-1]["sort"]
-    finally:
-        es.close_point_in_time(id=pit)
 
 
 def handled_mentions(
@@ -58,9 +30,10 @@ def handled_mentions(
             "minimum_should_match": 1,
         }
     }
-    sort = [{"collected_at": "asc"}, {"id": "asc"}]
     found = []
-    for doc in _pages(es, names.mentions, query, MENTION_FIELDS, sort, page_size):
+    # _scan names the period indices: the stand-in's point in time over the alias reads only one of them
+    for hit in _scan(es, names.mentions, query, "id", page=page_size, source=MENTION_FIELDS):
+        doc = hit["_source"]
         found.append(
             Handled(
                 id=doc["id"],
@@ -81,7 +54,6 @@ def alert_times(
     """When each alert raised in [since, until) was raised and acknowledged."""
     query = {"range": {"created_at": {"gte": since.isoformat(), "lt": until.isoformat()}}}
     fields = ["intent", "created_at", "acknowledged_at"]
-    sort = [{"created_at": "asc"}, {"id": "asc"}]
     return [
         AlertTimes(
             intent=doc.get("intent") or "",
@@ -90,5 +62,5 @@ def alert_times(
             if doc.get("acknowledged_at")
             else None,
         )
-        for doc in _pages(es, names.alerts, query, fields, sort, page_size)
+        for doc in (h["_source"] for h in _scan(es, names.alerts, query, "id", page=page_size, source=fields))
     ]

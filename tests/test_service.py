@@ -157,7 +157,10 @@ def test_the_history_and_alert_times_are_read_page_by_page(es: Elasticsearch, na
         for i in range(7)
     ]
     before = [
-        make_mention("before-open", collected_at=since - timedelta(days=5)),  # still open: in the backlog
+        # still open: in the backlog; written months before, so it sits in another period index
+        make_mention(
+            "before-open", collected_at=since - timedelta(days=5), created_at=since - timedelta(days=70)
+        ),
         make_mention("before-closed", collected_at=since - timedelta(days=5), status="closed"),
         make_mention("after", collected_at=until + timedelta(hours=1)),
     ]
