@@ -135,7 +135,7 @@ POSTS = [
     ),
     ("purchase", None, "We want to buy Lumio business fibre for our three offices, who can send us a quote?"),
     ("question", None, "How do I change the wifi password on my Lumio router?"),
-    ("other", None, "Lumio publishes its annual report today."),
+    ("other", None, "Lumio's shareholder meeting is on Tuesday."),
 ]
 
 
@@ -219,7 +219,7 @@ def test_a_hand_off_is_recorded_and_neither_collection_nor_rescoring_moves_a_men
     versions = get_mentions_versioned(es, names, [complaint, question])
     purchase = {"intent": Label(label="purchase", confidence=0.9), "model": "accurate"}
     relabelled = [
-        (v.mention.model_copy(update=purchase), v.seq_no, v.primary_term) for v in versions.values()
+        (v.mention.model_copy(update=purchase), v.seq_no, v.primary_term, v.index) for v in versions.values()
     ]
     assert sorted(store_relabels(es, names, relabelled).updated) == sorted([complaint, question])
     after = {i: get_mention(es, names, i) for i in (complaint, question)}

@@ -20,7 +20,7 @@ from elasticsearch import Elasticsearch
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, free_port
-from index.queries import MentionFilter, count_mentions, search_mentions
+from index.queries import MentionFilter, count_mentions, get_mentions_versioned, search_mentions
 from index.writes import index_mentions, update_triage
 from tests.conftest import write_config
 from tests.factories import make_mention
@@ -122,8 +122,8 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
             )
             index_mentions(es, names, [late])
             given = search_mentions(es, names, MentionFilter(), size=2).hits[1].mention  # not the newest
-            doc = es.get(index=names.mentions, id=given.id)
-            update_triage(es, names, given.id, {"assignee": ADMIN}, CM, doc["_seq_no"], doc["_primary_term"])
+            doc = get_mentions_versioned(es, names, [given.id])[given.id]  # in its own period index
+            update_triage(es, names, given.id, {"assignee": ADMIN}, CM, doc.seq_no, doc.primary_term)
     assert script.wait(timeout=600) == 0, "".join(said)
     assert count_mentions(es, names, MentionFilter(statuses=["answered"])) == 1
     triaged = search_mentions(es, names, MentionFilter(statuses=["answered"])).hits[0].mention

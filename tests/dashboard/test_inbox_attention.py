@@ -97,6 +97,7 @@ def test_the_inbox_order_can_be_switched_to_needing_attention(
     at.selectbox(key=f"triage_status_{answered}").set_value("answered")
     (save,) = [b for b in at.button if b.proto.form_id == f"triage_form_{answered}"]
     save.click().run(timeout=30)
+    at.button(key="inbox_refresh").click().run(timeout=30)  # a saved list keeps its order until refreshed
 
     at.sidebar.radio(key="inbox_order").set_value("attention").run(timeout=30)
     assert texts(at) == [

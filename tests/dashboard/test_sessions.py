@@ -14,6 +14,7 @@ from dashboard import sessions
 from dashboard.text import STRINGS, t
 from index.client import IndexNames
 from index.documents import document_id
+from index.queries import get_mentions_versioned
 from index.writes import index_mentions, update_triage, upsert_customers
 from tests.dashboard.helpers import DEMO_PASSWORD, Browser, sign_in
 from tests.dashboard.test_pages import mention
@@ -119,16 +120,15 @@ def test_the_sidebar_counts_my_open_assignments(es: Elasticsearch, names: IndexN
     assert t("assigned_badge", n=0, new=0) in [c.value for c in browser.tab().sidebar.caption]
     for native_id in ("a", "b"):
         found = document_id("test", native_id)
-        doc = es.get(index=names.mentions, id=found)
-        version = doc["_seq_no"], doc["_primary_term"]
+        version = _version(es, names, found)
         update_triage(es, names, found, {"assignee": CM}, "admin@lumio.example", *version)
     update_triage(es, names, found, {"status": "closed"}, CM, *_version(es, names, found))
     assert t("assigned_badge", n=1, new=0) in [c.value for c in browser.tab().sidebar.caption]
 
 
 def _version(es: Elasticsearch, names: IndexNames, mention_id: str) -> tuple[int, int]:
-    doc = es.get(index=names.mentions, id=mention_id)
-    return doc["_seq_no"], doc["_primary_term"]
+    found = get_mentions_versioned(es, names, [mention_id])[mention_id]  # in its own period index
+    return found.seq_no, found.primary_term
 
 
 def test_a_mention_link_lands_on_that_mention_with_its_form_open(

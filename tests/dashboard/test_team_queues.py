@@ -19,6 +19,7 @@ from index.queries import get_mention
 from index.writes import index_mentions
 from tests.conftest import write_config
 from tests.dashboard.helpers import downloads, open_triage
+from tests.dashboard.test_pages import hours_ago as posted_hours_ago
 from tests.dashboard.test_pages import mention, shown, unescaped
 from tests.dashboard.test_triage import mid, save_button
 from tests.test_routing import ROUTING
@@ -78,6 +79,7 @@ def test_a_team_queue_shows_its_mentions_and_a_hand_off_moves_one_with_its_trace
     handed = get_mention(es, names, mid("c"))
     assert handed.triage.team == "sales"
     assert [(c.by, c.field, c.old, c.new) for c in handed.history][-1] == (CM, "team", "support", "sales")
+    at.button(key="inbox_refresh").click().run(timeout=30)  # a saved list keeps its order until refreshed
     assert not [b for b in at.button if b.key == f"triage_toggle_{mid('c')}"]  # gone from support's queue
     at.selectbox(key="inbox_team").set_value("sales").run(timeout=30)  # its form is still open
     assert "Camille Roux · Team: support → sales" in shown(at)  # the hand-off, shown in the new queue
@@ -124,7 +126,7 @@ def test_admin_lists_the_routing_rules_the_teams_and_the_targets(dashboard):
 
 
 def answered_after(native_id: str, hours_ago: float, took: float, by: str, **overrides):
-    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)
+    at = posted_hours_ago(hours_ago)  # the same clock as mention(): collected at exactly this time
     history = [TriageChange(at=at + timedelta(hours=took), by=by, field="status", old="new", new="answered")]
     return mention(native_id, "Lumio.", hours=hours_ago, status="answered", history=history, **overrides)
 

@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 from dashboard.text import t
 from index.client import IndexNames
 from index.documents import document_id
-from index.queries import get_mention
+from index.queries import get_mention, get_mentions_versioned
 from index.writes import index_mentions, update_triage
 from tests.dashboard.helpers import downloads, open_triage
 from tests.dashboard.test_pages import mention, shown, texts
@@ -62,8 +62,8 @@ def test_after_a_conflict_reload_shows_the_colleagues_note_and_keeps_it(
 
 
 def _version(es: Elasticsearch, names: IndexNames, mention_id: str) -> tuple[int, int]:
-    doc = es.get(index=names.mentions, id=mention_id)
-    return doc["_seq_no"], doc["_primary_term"]
+    found = get_mentions_versioned(es, names, [mention_id])[mention_id]  # in its own period index
+    return found.seq_no, found.primary_term
 
 
 def test_one_click_status_and_assign_to_me_show_saved_beside_the_mention_and_next(

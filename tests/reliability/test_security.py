@@ -18,7 +18,7 @@ from collectors.rss import RssCollector, RssConfig
 from ecoute.config import ElasticsearchConfig
 from ecoute.errors import IndexUnavailableError
 from index.client import connect, free_port, ping
-from tests.reliability.conftest import posts_config
+from tests.reliability.conftest import posts_config, write_posts
 from tests.reliability.proxy import FaultProxy
 
 SECRETS = {
@@ -34,6 +34,15 @@ SECRETS = {
 def ecoute(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "ecoute", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def unseen_copies(posts: Path, folder: Path) -> Path:
+    """The same posts under ids the index has not seen, so a run must write them (known ones are only
+    compared with what is stored)."""
+    lines = [json.loads(line) for line in posts.read_text(encoding="utf-8").splitlines()]
+    return write_posts(
+        folder / "posts.jsonl", [{**post, "native_id": f"{post['native_id']}-again"} for post in lines]
     )
 
 
@@ -62,7 +71,7 @@ def test_no_secret_reaches_the_output_logs_or_state_files(
                 "collect",
                 "posts",
                 "--config",
-                str(posts_config(busy, proxy.url, names.prefix, forty_posts)),
+                str(posts_config(busy, proxy.url, names.prefix, unseen_copies(forty_posts, busy))),
                 "--since",
                 "2000-01-01",
                 cwd=busy,
