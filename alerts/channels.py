@@ -18,10 +18,10 @@ from urllib.parse import quote
 import httpx
 
 from alerts.settings import EmailChannel, WebhookChannel
-from ecoute.errors import EcouteError
-from ecoute.outbound import RefusedAddressError, guarded_client
-from ecoute.signing import signed_headers
-from index.documents import Alert
+from core.documents import Alert
+from core.errors import EcouteError
+from core.outbound import RefusedAddressError, guarded_client
+from core.signing import signed_headers
 
 
 class ChannelError(EcouteError):

@@ -32,7 +32,8 @@ from alerts.digest import build_digests, digest_period
 from alerts.rules import CompiledRule, compile_rule, find_matches, plan_alerts
 from alerts.settings import AlertRule, AlertsConfig, WebhookChannel
 from alerts.spikes import find_spikes, spike_alerts
-from ecoute.config import Secrets
+from core.config import Secrets
+from core.documents import Alert, Delivery, Mention, StoredRule, document_id
 from index.alerting import (
     add_to_alert,
     alerts_for,
@@ -48,7 +49,6 @@ from index.alerting import (
     stored_rules,
 )
 from index.client import IndexNames
-from index.documents import Alert, Delivery, Mention, StoredRule, document_id
 from nlp.linking import CustomerDirectory
 
 log = logging.getLogger("ecoute.alerts")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from alerts.channels import links_for
-from index.documents import Alert
+from core.documents import Alert
 
 
 @dataclass

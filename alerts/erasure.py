@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from index.documents import Alert
+from core.documents import Alert
 from index.privacy import Identity
 
 _AUTHOR = re.compile(r"@\S+ \(\d+ posts?, [\d,]+ followers\)")

@@ -3,6 +3,7 @@
 Kept so rules, the CLI and older imports read it from here too; there is one parser, not two.
 """
 
+from core.text import words
 from index.query_language import (
     DEFAULT_NEAR,
     FIELDS,
@@ -24,7 +25,6 @@ from index.query_language import (
     evaluate,
     parse_query,
     to_dsl,
-    words,
 )
 
 __all__ = [

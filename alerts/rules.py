@@ -9,8 +9,9 @@ from typing import Any
 
 from alerts.query import Node, Words, evaluate, parse_query, to_dsl
 from alerts.settings import AlertRule
-from index.documents import Alert, Customer, Mention, document_id
-from nlp.linking import CustomerDirectory, author_key
+from core.documents import Alert, Customer, Mention, document_id
+from core.names import author_key
+from nlp.linking import CustomerDirectory
 
 NOTHING: dict[str, Any] = {"bool": {"must_not": [{"match_all": {}}]}}
 

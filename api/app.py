@@ -27,12 +27,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from api.metrics import collect_metrics
+from core.documents import Mention
+from core.errors import EcouteError
 from ecoute.config import MIN_API_KEY_CHARS, ApiConfig, ApiRole, Settings
-from ecoute.errors import EcouteError
 from index.alerting import alerts_for
 from index.client import IndexNames
 from index.crm import records_of_customer
-from index.documents import Mention
 from index.queries import (
     ORDERS,
     MentionFilter,

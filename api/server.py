@@ -11,8 +11,8 @@ import uvicorn
 
 from api.app import ApiContext, load_keys, make_app
 from collectors.webhook_server import protocol_with_header_deadline
+from core.errors import ConfigError
 from ecoute.config import Settings
-from ecoute.errors import ConfigError
 from index.client import EmbeddedServer, IndexNames, connect
 
 HEADER_TIMEOUT_SECONDS = 10.0

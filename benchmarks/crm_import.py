@@ -19,12 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, insert, update
 
+from core.config import ElasticsearchConfig
 from crm.base import pull
 from crm.mirror import mirror_source
 from crm.quality import customer_from
 from crm.registry import build_source
 from crm.sources import CsvSourceConfig, SqlSourceConfig
-from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.writes import drop_indices, ensure_indices
 

@@ -29,11 +29,11 @@ import yaml
 from streamlit.testing.v1 import AppTest
 from synthetic import ROOT, synthetic_mentions
 
+from core.config import ElasticsearchConfig
+from core.documents import Alert, document_id
 from crm.files import read_contacts_csv
 from dashboard import freshness
-from ecoute.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Alert, document_id
 from index.queries import get_mentions_versioned
 from index.writes import create_documents, ensure_indices, update_triage, upsert_customers, write_alerts
 

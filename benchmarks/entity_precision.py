@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ecoute.config import BrandConfig
+from core.config import BrandConfig
 from nlp.entities import extract_entities
 from nlp.pipeline import entity_terms
 

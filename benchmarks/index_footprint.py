@@ -18,7 +18,7 @@ from pathlib import Path
 
 from synthetic import synthetic_mentions
 
-from ecoute.config import ElasticsearchConfig
+from core.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.writes import ensure_indices, index_mentions
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from synthetic import WORDS, synthetic_mentions
 
-from ecoute.config import ElasticsearchConfig
+from core.config import ElasticsearchConfig
 from index.aggregations import INSIGHT_FIELDS, SENTIMENTS, overview, top_authors
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.queries import MentionFilter, count_mentions, get_mention, search_mentions

@@ -36,10 +36,10 @@ from pathlib import Path
 from synthetic import ROOT, sample_stream
 
 from alerts.settings import AlertRule, WebhookChannel
-from collectors.base import RawPost
+from core.documents import RawPost
+from core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine, RunReport
-from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.queries import MentionFilter, count_mentions
 from index.writes import drop_indices

@@ -15,7 +15,7 @@ import resource
 import time
 from pathlib import Path
 
-from collectors.base import RawPost
+from core.documents import RawPost
 from crm.files import read_contacts_csv
 from ecoute.config import load_settings
 from ecoute.samples import sample_posts

@@ -57,7 +57,7 @@ class PeakRss:
 
 
 def run_case(name: str, repeat: int, entities: bool) -> dict:
-    from collectors.base import RawPost
+    from core.documents import RawPost
     from crm.files import read_contacts_csv
     from ecoute.config import load_settings
     from nlp.linking import CustomerDirectory

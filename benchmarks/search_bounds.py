@@ -23,9 +23,9 @@ from pathlib import Path
 
 from synthetic import WORDS, synthetic_mentions
 
-from ecoute.config import ElasticsearchConfig
+from core.config import ElasticsearchConfig
+from core.documents import Customer
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Customer
 from index.queries import MentionFilter, search_customers, search_mentions
 from index.search_bounds import (
     CUSTOMER_SEARCH,

@@ -6,9 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from collectors.base import RawPost
 from collectors.files import FileCollector, FileConfig
-from index.documents import CustomerLink, Label, Mention, document_id
+from core.documents import CustomerLink, Label, Mention, RawPost, document_id
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from index_search_cost import percentiles
 from synthetic import synthetic_mentions
 
-from ecoute.config import ElasticsearchConfig
+from core.config import ElasticsearchConfig
+from core.documents import Mention
 from index.aggregations import INSIGHT_FIELDS, overview
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Mention, mapping_for
+from index.mappings import mapping_for
 from index.periods import SCHEMA_VERSION, mention_indices
 from index.queries import MentionFilter, search_mentions
 from index.writes import create_documents, ensure_indices, index_mentions

@@ -14,8 +14,9 @@ from typing import Any, ClassVar, Literal
 from dateutil import parser as dateparser
 from pydantic import Field, HttpUrl
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, as_utc, mentions_keyword, plain_text
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, safe_link
+from core.documents import RawPost, as_utc
 
 FEED_PAGES = 10  # Apple serves no page beyond the tenth
 

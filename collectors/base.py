@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from bs4 import BeautifulSoup, NavigableString
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecoute.errors import EcouteError
+from core.documents import RawPost
+from core.errors import EcouteError
 
 
 class CollectorError(EcouteError):
@@ -20,52 +21,6 @@ class CollectorError(EcouteError):
     def __init__(self, source: str, where: str, reason: str) -> None:
         super().__init__(f"{source}: {where}: {reason}")
         self.source, self.where, self.reason = source, where, reason
-
-
-class Author(BaseModel):
-    id: str | None = None
-    handle: str | None = None
-    display_name: str | None = None
-    followers: int | None = None
-    created_at: datetime | None = Field(default=None, description="when the account was opened, if known")
-
-
-class Thread(BaseModel):
-    parent_id: str | None = None
-    root_id: str | None = None
-
-
-class Engagement(BaseModel):
-    likes: int = 0
-    replies: int = 0
-    shares: int = 0
-
-
-class RawPost(BaseModel):
-    """One post as a source gave it, before any enrichment."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    source: str = Field(description="name of the configured source that collected it")
-    platform: str = Field(description="where it was published: news, mastodon, reddit...")
-    native_id: str
-    url: str | None = None
-    author: Author = Field(default_factory=Author)
-    title: str | None = None
-    text: str
-    language_hint: str | None = None
-    created_at: datetime
-    dated: bool = Field(
-        default=True,
-        description="False when the source gave no date: created_at is then when it was collected",
-    )
-    collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    thread: Thread = Field(default_factory=Thread)
-    engagement: Engagement = Field(default_factory=Engagement)
-    hashtags: list[str] = Field(
-        default_factory=list, description="the platform's own hashtags, without #, where it lists them"
-    )
-    raw: dict[str, Any] = Field(default_factory=dict, description="payload kept for audit")
 
 
 Cursor = dict[str, str]
@@ -136,11 +91,6 @@ def mentions_keyword(post: RawPost, keywords: list[str], thread_title: str | Non
     haystack = f"{post.title or ''}\n{thread_title or ''}\n{post.text}".casefold()
     tags = {f"#{tag}".casefold() for tag in post.hashtags}
     return any(k.casefold() in haystack or k.casefold() in tags for k in keywords)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Give naive datetimes the UTC zone so every timestamp compares."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:

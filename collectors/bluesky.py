@@ -23,19 +23,10 @@ from pydantic import Field, HttpUrl, model_validator
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
-from collectors.base import (
-    Author,
-    CollectorError,
-    Cursor,
-    Engagement,
-    FetchResult,
-    RawPost,
-    Thread,
-    as_utc,
-    mentions_keyword,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword
 from collectors.http import SourceHttp, safe_link
 from collectors.streams import StreamEvent, StreamSourceConfig, connect_ws_socket
+from core.documents import Author, Engagement, RawPost, Thread, as_utc
 
 POST_COLLECTION = "app.bsky.feed.post"
 # at://<did>/app.bsky.feed.post/<record key>

@@ -20,8 +20,9 @@ from typing import Any, ClassVar, Literal
 from dateutil.parser import isoparse
 from pydantic import Field, HttpUrl, model_validator
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, mentions_keyword, plain_text
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, parse_json, safe_link
+from core.documents import RawPost
 
 REGULAR_POST, SMALL_ACTION = 1, 3  # post_type: a small action is "closed the topic" and the like
 LIKE_ACTION = 2

@@ -10,16 +10,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
-from collectors.base import (
-    CollectorError,
-    Cursor,
-    FetchResult,
-    RawPost,
-    SourceConfig,
-    as_utc,
-    flatten_row,
-    mentions_keyword,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, SourceConfig, flatten_row, mentions_keyword
+from core.documents import RawPost, as_utc
 
 
 class FileConfig(SourceConfig):

@@ -15,8 +15,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, mentions_keyword, plain_text
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, parse_json
+from core.documents import RawPost
 
 
 class GooglePlayConfig(HttpSourceConfig):

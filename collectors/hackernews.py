@@ -11,16 +11,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl
 
-from collectors.base import (
-    CollectorError,
-    Cursor,
-    FetchResult,
-    RawPost,
-    SecondMark,
-    mentions_keyword,
-    plain_text,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, SecondMark, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, safe_link
+from core.documents import RawPost
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 

@@ -27,7 +27,7 @@ from tenacity import (
 )
 
 from collectors.base import CollectorError, SourceConfig
-from ecoute.outbound import AddressGuard, RefusedAddressError, Resolver, guarded_client
+from core.outbound import AddressGuard, RefusedAddressError, Resolver, guarded_client
 
 USER_AGENT = "Ecoute/0.1 (+https://github.com/ecoute; social listening)"
 MEGABYTE = 1024 * 1024

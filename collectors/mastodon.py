@@ -23,20 +23,10 @@ import httpx
 from dateutil.parser import isoparse
 from pydantic import Field, HttpUrl, model_validator
 
-from collectors.base import (
-    Author,
-    CollectorError,
-    Cursor,
-    Engagement,
-    FetchResult,
-    RawPost,
-    Thread,
-    as_utc,
-    mentions_keyword,
-    plain_text,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import SourceHttp, parse_json, safe_link
 from collectors.streams import StreamEvent, StreamSourceConfig
+from core.documents import Author, Engagement, RawPost, Thread, as_utc
 
 
 class MastodonConfig(StreamSourceConfig):

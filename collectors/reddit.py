@@ -17,15 +17,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, HttpUrl, model_validator
 
-from collectors.base import (
-    CollectorError,
-    Cursor,
-    FetchResult,
-    RawPost,
-    mentions_keyword,
-    plain_text,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, parse_json, safe_link
+from core.documents import RawPost
 
 # Reddit answers these in place of text that was deleted by its author or removed by moderators.
 GONE = frozenset({"[deleted]", "[removed]"})

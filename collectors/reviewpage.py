@@ -19,8 +19,9 @@ from bs4 import BeautifulSoup
 from dateutil import parser as dateparser
 from pydantic import Field, HttpUrl
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, as_utc, mentions_keyword, plain_text
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, safe_link
+from core.documents import RawPost, as_utc
 
 REVIEW_TYPES = {"Review", "UserReview", "CriticReview", "EmployerReview"}
 

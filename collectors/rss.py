@@ -13,15 +13,9 @@ import feedparser
 from charset_normalizer import from_bytes
 from pydantic import HttpUrl
 
-from collectors.base import (
-    CollectorError,
-    Cursor,
-    FetchResult,
-    RawPost,
-    mentions_keyword,
-    plain_text,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, safe_link
+from core.documents import RawPost
 
 
 class RssConfig(HttpSourceConfig):

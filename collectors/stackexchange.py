@@ -17,16 +17,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, HttpUrl
 
-from collectors.base import (
-    CollectorError,
-    Cursor,
-    FetchResult,
-    RawPost,
-    SecondMark,
-    mentions_keyword,
-    plain_text,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, SecondMark, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, parse_json, safe_link
+from core.documents import RawPost
 
 # Deadlines set by `backoff` answers, per API root and method, shared by every source in the process.
 _backoff_until: dict[tuple[str, str], float] = {}

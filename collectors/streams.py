@@ -16,9 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpcore
 from pydantic import Field
 
-from collectors.base import CollectorError, Cursor, RawPost
+from collectors.base import CollectorError, Cursor
 from collectors.http import HttpSourceConfig, UnsafeAddressError
-from ecoute.outbound import AddressGuard, RefusedAddressError
+from core.documents import RawPost
+from core.outbound import AddressGuard, RefusedAddressError
 
 
 class StreamSourceConfig(HttpSourceConfig):

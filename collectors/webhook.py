@@ -1,7 +1,7 @@
 """Posts pushed to Écoute by systems a company already has (a help desk, a chat tool, a review vendor).
 
 `ecoute webhook serve` runs a small HTTP receiver: a sender POSTs JSON (one RawPost-shaped object or a
-list of them) to `/webhooks/<source name>`, signed as ecoute/signing.py describes (headers
+list of them) to `/webhooks/<source name>`, signed as core/signing.py describes (headers
 `X-Ecoute-Timestamp` and `X-Ecoute-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`).
 Accepted items are appended, fsync'd, to the spool `<state_dir>/webhooks/<source>.jsonl`; the
 collector reads that spool from its cursor (a byte offset), so pushed posts take the engine's normal
@@ -32,9 +32,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError
 
-from collectors.base import CollectorError, Cursor, FetchResult, RawPost, SourceConfig, mentions_keyword
-from ecoute.errors import ConfigError
-from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from collectors.base import CollectorError, Cursor, FetchResult, SourceConfig, mentions_keyword
+from core.documents import RawPost
+from core.errors import ConfigError
+from core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
 log = logging.getLogger("ecoute.webhook")
 MEGABYTE = 1024 * 1024

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from collectors.webhook import MEGABYTE, WebhookReceiver
-from ecoute.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 log = logging.getLogger("ecoute.webhook")
 DROPPABLE_AFTER_SECONDS = 0.5  # a body read for less long is never dropped to make room for another

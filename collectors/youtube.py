@@ -15,16 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from dateutil import parser as dateparser
 from pydantic import Field, HttpUrl, model_validator
 
-from collectors.base import (
-    CollectorError,
-    Cursor,
-    FetchResult,
-    RawPost,
-    as_utc,
-    mentions_keyword,
-    plain_text,
-)
+from collectors.base import CollectorError, Cursor, FetchResult, mentions_keyword, plain_text
 from collectors.http import HttpSourceConfig, SourceHttp, parse_json, safe_link
+from core.documents import RawPost, as_utc
 
 # A video whose comments are off, or that was removed, is one problem line; the run goes on.
 TARGET_REASONS = {"commentsDisabled", "videoNotFound", "channelNotFound", "forbidden"}

@@ -18,8 +18,8 @@ from dateutil import parser as dateparser
 from pydantic import BaseModel, Field
 from rapidfuzz import process
 
+from core.errors import ConfigError, EcouteError
 from crm.sources import ENTITIES, CrmSourceConfig, Entity, EntityMapping
-from ecoute.errors import ConfigError, EcouteError
 
 NETWORKS = ("mastodon", "bluesky", "reddit", "x", "instagram", "linkedin")
 

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from core.errors import ConfigError
 from crm.base import CrmSourceError
 from crm.sources import Entity, EspoCrmSourceConfig
-from ecoute.errors import ConfigError
 
 # EspoCRM's own field names for each kind of record; a mapping in config.yaml overrides any of them.
 ESPO_COLUMNS: dict[Entity, dict[str, str]] = {

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from core.documents import Customer
+from core.errors import ConfigError
 from crm.base import CrmSourceError
 from crm.sources import CsvSourceConfig, Entity, XlsxSourceConfig
-from ecoute.errors import ConfigError
-from index.documents import Customer
 
 
 class CsvSource:

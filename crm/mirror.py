@@ -13,6 +13,8 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from core.documents import CrmRecord, Customer, QualityIssue, SourceState, document_id
+from core.errors import EcouteError, IndexUnavailableError
 from crm.base import (
     AccountRecord,
     ContactRecord,
@@ -25,7 +27,6 @@ from crm.base import (
 from crm.quality import customer_from
 from crm.registry import build_source
 from crm.sources import CrmSourceConfig
-from ecoute.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.crm import (
     crm_native_ids,
@@ -37,7 +38,6 @@ from index.crm import (
     mirror_customers,
     put_crm_records,
 )
-from index.documents import CrmRecord, Customer, QualityIssue, SourceState, document_id
 from index.writes import get_state, put_state
 
 CLOSED_STAGES = {"closed won", "closed lost", "won", "lost", "closed", "gagné", "perdu"}

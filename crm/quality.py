@@ -13,8 +13,8 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from core.documents import Customer, QualityIssue, SocialHandle
 from crm.base import AccountRecord, ContactRecord
-from index.documents import Customer, QualityIssue, SocialHandle
 
 # What a handle looks like on each network, once the leading @ and the profile URL are taken off.
 HANDLE_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {

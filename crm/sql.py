@@ -11,9 +11,9 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
+from core.errors import ConfigError
 from crm.base import CrmSourceError
 from crm.sources import Entity, SqlSourceConfig
-from ecoute.errors import ConfigError
 
 
 class SqlSource:

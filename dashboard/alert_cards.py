@@ -8,10 +8,10 @@ from datetime import datetime
 
 from alerts.delivery import rules_from_index
 from alerts.settings import AlertRule
+from core.documents import Alert, Customer
 from dashboard.context import Index
 from dashboard.text import t
 from index.alerting import stored_rules
-from index.documents import Alert, Customer
 from index.queries import OwnerScope, get_customers, get_mentions_versioned
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import streamlit as st
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundError, TransportError
 
+from core.errors import ConfigError, IndexUnavailableError
 from dashboard.render import literal
 from dashboard.text import t
 from ecoute.config import Settings, load_settings
-from ecoute.errors import ConfigError, IndexUnavailableError
 from index.client import EmbeddedServer, IndexNames, connect
 from index.query_language import QuerySyntaxError
 from index.search_bounds import SearchTooComplexError

@@ -17,9 +17,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from core.documents import Alert, Customer, Mention
 from dashboard.text import t
 from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
-from index.documents import Alert, Customer, Mention
 
 # Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
 EXCLUDED = {"raw", "history", "entities", "intents", "triage"}

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from core.documents import Mention
 from dashboard.context import Index
 from dashboard.text import t
 from ecoute.service import duration_text
-from index.documents import Mention
 from index.queries import NO_TEAM, past_target_of
 
 ANY_TEAM = ""

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from core.documents import Customer, Label, Mention
 from dashboard.text import t
-from index.documents import Customer, Label, Mention
 
 SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
 CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}

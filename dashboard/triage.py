@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.documents import Mention
+from core.errors import EcouteError
 from dashboard.auth import TRIAGE_ROLES, User, display_name
 from dashboard.context import Index
 from dashboard.render import literal, when
 from dashboard.text import t
-from ecoute.errors import EcouteError
 from ecoute.routing import ROUTED_BY
-from index.documents import Mention
 from index.queries import VersionedMention, get_mentions_versioned
 from index.writes import TRIAGE_FIELDS, TriageConflictError, update_triage
 

@@ -17,8 +17,9 @@ from typing import Annotated
 import typer
 from elasticsearch import Elasticsearch
 
-from ecoute.config import Secrets, Settings, load_settings
-from ecoute.errors import EcouteError, IndexUnavailableError
+from core.config import Secrets
+from core.errors import EcouteError, IndexUnavailableError
+from ecoute.config import Settings, load_settings
 
 app = typer.Typer(help="Écoute: social listening joined to your customer records.", no_args_is_help=True)
 es_app = typer.Typer(help="The embedded Elasticsearch stand-in (used when elasticsearch.url is unset).")
@@ -275,7 +276,7 @@ def nlp_classify(
     """Print language, sentiment, intents, entities and topics for each text, as JSON lines, in order."""
     from datetime import UTC
 
-    from collectors.base import RawPost
+    from core.documents import RawPost
     from nlp.classifier import classifier_for
     from nlp.linking import CustomerDirectory
     from nlp.pipeline import enrich

@@ -8,58 +8,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.settings import AlertRule as AlertRule  # re-exported: the alert models live in alerts/
 from alerts.settings import AlertsConfig
 from alerts.settings import Intent as Intent
 from alerts.settings import Sentiment as Sentiment
 from collectors.registry import AnySourceConfig
+from core.config import BrandConfig, ElasticsearchConfig, IndexConfig, Strict
+from core.errors import ConfigError
 from crm.sources import AnyCrmSource
-from ecoute.errors import ConfigError
 from ecoute.passwords import check_hash_format
 from ecoute.routing import RoutingConfig
 from ecoute.safeguards import PrivacyConfig, ReliabilityConfig
 from ecoute.service import ServiceTargets
 from nlp.dedup import DedupSettings
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BrandConfig(Strict):
-    name: str
-    keywords: list[str] = Field(default_factory=list)
-    competitors: dict[str, list[str]] = Field(
-        default_factory=dict, description="competitor name -> keywords that mention it"
-    )
-
-
-class ElasticsearchConfig(Strict):
-    url: str | None = Field(default=None, description="real cluster; unset: embedded stand-in")
-    index_prefix: str = Field(default="ecoute", pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    ca_certs: Path | None = None
-    verify_certs: bool = True
-    request_timeout: float = Field(default=30.0, gt=0)
-    embedded_port: int = Field(default=9200, ge=1, le=65535)
-
-
-class IndexConfig(Strict):
-    """How mentions are split into indices: one per month (or ISO week) of their `created_at`."""
-
-    granularity: Literal["month", "week"] = Field(
-        default="month",
-        description="month: about 24k mentions per index at 800/day; week for much busier installations",
-    )
 
 
 class LinkingConfig(Strict):
@@ -287,18 +254,6 @@ class Settings(Strict):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"no source named {name!r} in config.yaml (known: {known})")
-
-
-class Secrets(BaseSettings):
-    """Credentials come from the environment only, never from config.yaml."""
-
-    model_config = SettingsConfigDict(extra="ignore")
-
-    es_username: str | None = None
-    es_password: SecretStr | None = None
-    es_api_key: SecretStr | None = None
-    smtp_password: SecretStr | None = None
-    ecoute_pseudonym_key: SecretStr | None = None
 
 
 def load_settings(path: Path | str) -> Settings:

@@ -15,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from alerts.delivery import Alerter
-from collectors.base import CollectorError, RawPost
+from collectors.base import CollectorError
 from collectors.registry import build_collector
+from core.config import Secrets
+from core.documents import Mention, RawPost, SourceState
+from core.errors import ConfigError, EcouteError, IndexUnavailableError
+from core.names import normalise_handle
 from crm.mirror import MirrorReport, mirror_source
 from crm.registry import legacy_csv_source
 from crm.sources import AnyCrmSource
-from ecoute.config import Secrets, Settings
-from ecoute.errors import ConfigError, EcouteError, IndexUnavailableError
+from ecoute.config import Settings
 from ecoute.faults import crash_point
 from ecoute.health import skip_reasons
 from ecoute.privacy import Gdpr, pseudonymise
@@ -29,7 +32,6 @@ from ecoute.routing import route, routed
 from ecoute.spool import DeadLetters, Journal, LocalCursors, Spool, SpooledOp
 from index.capabilities import detect_capabilities, standin_process
 from index.client import IndexNames
-from index.documents import Mention, SourceState
 from index.engagement import known_mentions, update_known
 from index.privacy import delete_mentions_and_alerts
 from index.queries import VersionedMention, all_customers
@@ -48,7 +50,7 @@ from index.writes import (
 from nlp.classifier import classifier_for
 from nlp.dedup import StreamDeduplicator
 from nlp.language import storable
-from nlp.linking import CustomerDirectory, LinkSettings, normalise_handle
+from nlp.linking import CustomerDirectory, LinkSettings
 from nlp.pipeline import enrich, mention_id, unenriched
 
 log = logging.getLogger("ecoute")

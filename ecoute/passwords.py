@@ -14,7 +14,7 @@ import os
 import threading
 from pathlib import Path
 
-from ecoute.errors import ConfigError
+from core.errors import ConfigError
 
 SCHEME = "scrypt"
 N, R, P = 2**17, 8, 1

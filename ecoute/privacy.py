@@ -18,12 +18,12 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from alerts.erasure import without_person
-from collectors.base import Author
-from ecoute.errors import ConfigError
+from core.documents import AuditRecord, Author, Mention
+from core.errors import ConfigError
+from core.names import normalise_handle
 from ecoute.safeguards import PrivacyConfig
 from ecoute.spool import DeadLetters, Journal, Spool
 from index.client import IndexNames
-from index.documents import AuditRecord, Mention
 from index.privacy import (
     Identity,
     PersonRecords,
@@ -35,7 +35,6 @@ from index.privacy import (
     post_names,
     write_audit,
 )
-from nlp.linking import normalise_handle
 
 PSEUDONYM_PREFIX = "anon-"
 

@@ -15,10 +15,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from core.documents import Mention
+from core.errors import EcouteError
 from ecoute.engine import Engine
-from ecoute.errors import EcouteError
 from ecoute.faults import crash_point
-from index.documents import Mention
 from index.queries import count_to_rescore, mentions_to_rescore
 from index.writes import store_relabels
 from nlp.classifier import EmbeddingClassifier, rescoring_classifier_for

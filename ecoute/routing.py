@@ -15,7 +15,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alerts.settings import Intent, Sentiment
-from index.documents import Customer, Mention, Triage, TriageChange
+from core.documents import Customer, Mention, Triage, TriageChange
 
 ROUTED_BY = "routing:"
 """How the history names a change made by a rule: `routing:<rule name>`."""

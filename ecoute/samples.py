@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from collectors.base import RawPost
+from core.documents import RawPost
 from crm.files import read_contacts_csv
 from nlp.linking import CustomerDirectory
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from core.errors import EcouteError
 from ecoute.engine import INDEX_DOWN, Engine, refreshable
-from ecoute.errors import EcouteError
 from ecoute.streams import stream_sources
 
 log = logging.getLogger("ecoute")

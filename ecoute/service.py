@@ -25,14 +25,14 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
+from core.documents import AlertTimes, Handled, TriageChange
 from ecoute.routing import ROUTED_BY
-from index.documents import TriageChange
 
 RESPONSE_STATUSES = frozenset({"in_progress", "answered"})
 CLOSED_STATUSES = frozenset({"answered", "closed", "ignored"})
@@ -88,28 +88,6 @@ class ServiceTargets(BaseModel):
 
     def for_alert(self, intent: str) -> timedelta | None:
         return self.alerts or self.by_intent().get(intent)
-
-
-@dataclass
-class Handled:
-    """What the team figures need of one mention."""
-
-    id: str
-    source: str
-    intent: str
-    team: str | None
-    collected_at: datetime
-    status: str
-    history: list[TriageChange] = field(default_factory=list)
-
-
-@dataclass
-class AlertTimes:
-    """What the acknowledgement figure needs of one alert."""
-
-    intent: str
-    created_at: datetime
-    acknowledged_at: datetime | None
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ecoute.errors import EcouteError
+from core.errors import EcouteError
 
 
 class SpoolError(EcouteError):

@@ -19,12 +19,12 @@ from datetime import UTC, datetime, timedelta
 
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential_jitter
 
-from collectors.base import CollectorError, Cursor, RawPost
+from collectors.base import CollectorError, Cursor
 from collectors.registry import build_collector
 from collectors.streams import StreamCollector, StreamEvent, StreamSourceConfig
+from core.documents import RawPost, SourceState
+from core.errors import ConfigError, EcouteError
 from ecoute.engine import Engine, RunReport
-from ecoute.errors import ConfigError, EcouteError
-from index.documents import SourceState
 from index.writes import acquire_lock, get_state, put_state
 
 log = logging.getLogger("ecoute")

@@ -6,8 +6,8 @@ import logging
 import threading
 import time
 
+from core.errors import EcouteError
 from ecoute.engine import INDEX_DOWN, Engine
-from ecoute.errors import EcouteError
 from index.client import EmbeddedServer
 from index.writes import ensure_indices
 

@@ -11,9 +11,10 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from ecoute.errors import IndexUnavailableError
+from core.documents import Alert, Delivery, Mention, StoredRule
+from core.errors import IndexUnavailableError
 from index.client import IndexNames
-from index.documents import Alert, Delivery, Mention, StoredRule, mapping_for
+from index.mappings import mapping_for
 from index.periods import indices_for
 from index.queries import OwnerScope
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from ecoute.errors import IndexUnavailableError
+from core.errors import IndexUnavailableError
 
 STANDIN_BUILD = "noida"
 """The `build_hash` the embedded stand-in (noida-db) reports in `GET /`."""

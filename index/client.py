@@ -15,8 +15,8 @@ from typing import Literal
 import httpx
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from ecoute.config import ElasticsearchConfig, IndexConfig, Secrets
-from ecoute.errors import IndexUnavailableError
+from core.config import ElasticsearchConfig, IndexConfig, Secrets
+from core.errors import IndexUnavailableError
 
 
 @dataclass(frozen=True)

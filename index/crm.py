@@ -12,9 +12,9 @@ from typing import Any
 from elasticsearch import Elasticsearch, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from ecoute.errors import IndexUnavailableError
+from core.documents import CrmRecord, Customer
+from core.errors import IndexUnavailableError
 from index.client import IndexNames
-from index.documents import CrmRecord, Customer
 
 # Written by a person in the review queue, never by an import: an import must not wipe it.
 KEPT_ON_IMPORT = {"confirmed_handles"}

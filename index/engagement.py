@@ -15,9 +15,9 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from ecoute.errors import IndexUnavailableError
+from core.documents import MAX_EDITS, Edit, Mention
+from core.errors import IndexUnavailableError
 from index.client import IndexNames
-from index.documents import MAX_EDITS, Edit, Mention
 from index.queries import VersionedMention, get_mentions_versioned
 from index.writes import _reason, mark_mentions_changed
 

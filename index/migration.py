@@ -13,9 +13,9 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from ecoute.errors import EcouteError, IndexUnavailableError
+from core.documents import Mention, SourceState
+from core.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
-from index.documents import Mention, SourceState
 from index.periods import mention_index, mention_indices, period_bounds
 from index.writes import create_documents, get_state, mark_mentions_changed, put_state
 

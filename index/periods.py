@@ -17,7 +17,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
-from ecoute.errors import IndexUnavailableError
+from core.errors import IndexUnavailableError
 from index.client import IndexNames
 
 SCHEMA_VERSION = 1

@@ -12,13 +12,13 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from ecoute.errors import IndexUnavailableError
+from core.documents import Alert, AuditRecord
+from core.errors import IndexUnavailableError
+from core.names import fold_name, normalise_handle
 from index.client import IndexNames
 from index.crm import _scan, delete_crm_records, delete_customers
-from index.documents import Alert, AuditRecord
 from index.periods import indices_for, locate, mention_indices, period_bounds, refresh
 from index.writes import mark_mentions_changed
-from nlp.linking import fold_name, normalise_handle
 
 # Characters that may continue a handle or an address: a match must not be followed or preceded by one.
 _BEFORE = r"(?<![\w@.+-])"

@@ -9,8 +9,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from core.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
 from index.client import IndexNames
-from index.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
 from index.periods import indices_for, locate
 from index.query_language import to_dsl
 from index.search_bounds import CUSTOMER_SEARCH, check_search, parse_search

@@ -29,7 +29,8 @@ from typing import Any
 
 import regex
 
-from ecoute.errors import EcouteError
+from core.errors import EcouteError
+from core.text import words
 
 SEARCHED_FIELDS = ("title", "text")
 """Matched with the `standard` analyzer of each field: lower case, Unicode word boundaries, accents kept."""
@@ -53,17 +54,6 @@ MAX_NESTING = 20
 
 # Elasticsearch's standard tokenizer follows Unicode word boundaries (UAX #29): letters stay joined
 # across . ' ’ : ·, digits across . , ;, and each emoji is a word of its own.
-_WORD = regex.compile(
-    r"\p{Extended_Pictographic}"
-    r"|[\w--\p{Extended_Pictographic}]+"
-    r"(?:(?:[.'’](?=\w)|(?<=\p{L})[:·](?=\p{L})|(?<=\p{N})[,;](?=\p{N}))[\w--\p{Extended_Pictographic}]+)*",
-    regex.V1,
-)
-
-
-def words(text: str | None) -> list[str]:
-    """The lower-cased words of a text, as Elasticsearch's standard analyzer indexes them."""
-    return [w.lower() for w in _WORD.findall(text or "")]
 
 
 class QuerySyntaxError(EcouteError):

@@ -15,13 +15,13 @@ from typing import Any, Literal
 from elasticsearch import Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from ecoute.errors import EcouteError, IndexUnavailableError
+from core.documents import Customer, CustomerLink, LinkReview, Mention, document_id
+from core.errors import EcouteError, IndexUnavailableError
+from core.names import author_key, normalise_handle
 from index.client import IndexNames
-from index.documents import Customer, CustomerLink, LinkReview, Mention, document_id
 from index.periods import refresh
 from index.queries import get_customer
 from index.writes import mark_mentions_changed
-from nlp.linking import author_key, normalise_handle
 
 
 class ReviewError(EcouteError):

@@ -18,7 +18,7 @@ from typing import Literal
 
 import regex
 
-from ecoute.errors import EcouteError
+from core.errors import EcouteError
 from index.query_language import Node, parse_measured, size
 
 # Counted the way the index splits words, or more: each run of letters/digits is a word, and so is each

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from elasticsearch import Elasticsearch
 
-from ecoute.service import AlertTimes, Handled
+from core.documents import AlertTimes, Handled, TriageChange
 from index.client import IndexNames
 from index.crm import _scan
-from index.documents import TriageChange
 
 MENTION_FIELDS = ["id", "source", "intent.label", "triage.team", "collected_at", "status", "history"]
 

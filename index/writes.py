@@ -16,10 +16,7 @@ from elasticsearch.helpers import streaming_bulk
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
-from ecoute.errors import EcouteError, IndexUnavailableError
-from index import periods
-from index.client import IndexNames
-from index.documents import (
+from core.documents import (
     Alert,
     AuditRecord,
     CrmRecord,
@@ -32,8 +29,11 @@ from index.documents import (
     StoredRule,
     Triage,
     TriageChange,
-    mapping_for,
 )
+from core.errors import EcouteError, IndexUnavailableError
+from index import periods
+from index.client import IndexNames
+from index.mappings import mapping_for
 from index.periods import SCHEMA_VERSION, locate, mention_index, mention_indices, period_bounds
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ecoute.errors import EcouteError
-from index.documents import Label
+from core.documents import Label
+from core.errors import EcouteError
 from nlp.language import for_models
 
 SENTIMENTS = ("negative", "neutral", "positive")

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.documents import Mention
+from core.documents import Mention
 
 
 @dataclass

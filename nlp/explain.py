@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from index.query_language import words
+from core.text import words
 
 SMOOTHING = 0.5
 """Added to every count (both sides), so a word never seen before scores high but not infinitely."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from index.documents import Label
+from core.documents import Label
 
 _CUES: dict[str, list[str]] = {
     "spam": [

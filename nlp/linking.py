@@ -8,8 +8,6 @@ never creates a CRM record.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,29 +15,12 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
-from collectors.base import RawPost
-from index.documents import Customer, CustomerLink, Entity
+from core.documents import Customer, CustomerLink, Entity, RawPost
+from core.names import author_key, fold_name, normalise_handle
 from nlp.language import NormalisedText
 
 FREE_MAIL = {"gmail.com", "yahoo.com", "yahoo.fr", "hotmail.com", "hotmail.fr", "outlook.com", "orange.fr",
              "free.fr", "laposte.net", "icloud.com", "protonmail.com", "wanadoo.fr", "sfr.fr"}  # fmt: skip
-_NOT_NAME = re.compile(r"[^a-z\s'-]")
-
-
-def normalise_handle(handle: str) -> str:
-    """Handles compare without a leading @ and without case."""
-    return handle.strip().lstrip("@").lower()
-
-
-def author_key(platform: str, handle: str) -> str:
-    """Who wrote a mention, as decisions remember them: platform + handle."""
-    return f"{platform.lower()}:{normalise_handle(handle)}"
-
-
-def fold_name(name: str) -> str:
-    """Lower case, no accents, no emoji or digits: 'Élodie GARNIER 🌿' -> 'elodie garnier'."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return " ".join(_NOT_NAME.sub(" ", plain.replace("_", " ").replace(".", " ")).split())
 
 
 @dataclass

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from collectors.base import RawPost, as_utc
-from ecoute.config import BrandConfig
-from index.documents import Label, Mention, document_id
+from core.config import BrandConfig
+from core.documents import Label, Mention, RawPost, as_utc, document_id
+from core.names import author_key
 from nlp.classifier import Prediction, TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
 from nlp.entities import BrandTerm, entities_in_background
 from nlp.intent import switching_to_brand
 from nlp.language import MAX_EXTRACTED, SUPPORTED, detect_language, normalise, storable
-from nlp.linking import CustomerDirectory, author_key, resolve_customer
+from nlp.linking import CustomerDirectory, resolve_customer
 
 
 def mention_id(source: str, native_id: str) -> str:

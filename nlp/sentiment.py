@@ -9,7 +9,7 @@ import warnings
 from functools import cache
 from typing import Any
 
-from index.documents import Label
+from core.documents import Label
 
 NEUTRAL_BAND = 0.05
 

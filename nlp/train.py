@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ecoute.errors import EcouteError
+from core.errors import EcouteError
 from nlp.classifier import (
     INTENTS,
     SENTIMENTS,

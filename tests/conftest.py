@@ -11,7 +11,8 @@ import pytest
 import yaml
 from elasticsearch import Elasticsearch
 
-from ecoute.config import ElasticsearchConfig, Settings, load_settings
+from core.config import ElasticsearchConfig
+from ecoute.config import Settings, load_settings
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.writes import drop_indices, ensure_indices
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from index.documents import Customer, Label, Mention, document_id
+from core.documents import Customer, Label, Mention, document_id
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

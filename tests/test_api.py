@@ -17,11 +17,11 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from api.server import ApiServer
+from core.documents import Alert
+from core.errors import ConfigError
 from ecoute.config import Settings, load_settings
-from ecoute.errors import ConfigError
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.crm import mirror_customers
-from index.documents import Alert
 from index.writes import index_mentions, refresh_mentions, write_alerts
 from tests.conftest import write_config
 from tests.factories import make_customer, make_mention

@@ -19,17 +19,16 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from elasticsearch import Elasticsearch
 
-from collectors.base import RawPost
+from core.documents import MAX_EDITS, Mention, RawPost
+from core.errors import ConfigError
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
-from ecoute.errors import ConfigError
 from ecoute.health import source_health
 from ecoute.privacy import Person
 from ecoute.scheduler import schedule_jobs
 from index.aggregations import top_authors
 from index.alerting import alerts_for
 from index.client import IndexNames
-from index.documents import MAX_EDITS, Mention
 from index.engagement import changes
 from index.queries import MentionFilter, get_mention, get_mentions_versioned, source_states
 from index.writes import update_triage, upsert_customers

@@ -1,4 +1,4 @@
-"""ecoute/outbound.py, the one address guard of collectors and alert webhooks, against real local servers."""
+"""core/outbound.py, the one address guard of collectors and alert webhooks, against real local servers."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from alerts.settings import AlertsConfig, WebhookChannel
 from collectors.base import CollectorError
 from collectors.http import HttpSourceConfig, SourceHttp, UnsafeAddressError
 from collectors.streams import connect_ws_socket
-from ecoute.outbound import AddressGuard, guarded_client
+from core.documents import Alert, Label
+from core.outbound import AddressGuard, guarded_client
 from index.alerting import alerts_for, deliveries_of
 from index.client import IndexNames
-from index.documents import Alert, Label
 from nlp.linking import CustomerDirectory
 from tests.alerts.servers import SECRET, webhook_receiver
 from tests.collectors.conftest import Reply, ScriptedServer

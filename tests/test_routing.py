@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import Label
+from core.errors import ConfigError
 from ecoute.config import load_settings
 from ecoute.engine import Engine
-from ecoute.errors import ConfigError
 from ecoute.routing import RoutingConfig, route, routed
 from index.client import EmbeddedServer, IndexNames
-from index.documents import Label
 from index.queries import NO_TEAM, MentionFilter, get_mention, get_mentions_versioned, search_mentions
 from index.writes import store_relabels, update_triage
 from nlp.pipeline import mention_id

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import Alert, AlertTimes, Handled, Label, TriageChange
+from core.errors import ConfigError
 from ecoute.config import load_settings
-from ecoute.errors import ConfigError
-from ecoute.service import AlertTimes, Handled, ServiceTargets, p90, team_stats
+from ecoute.service import ServiceTargets, p90, team_stats
 from index.client import IndexNames
-from index.documents import Alert, Label, TriageChange
 from index.queries import MentionFilter, past_target_of, search_mentions
 from index.team import alert_times, handled_mentions
 from index.writes import index_mentions, write_alerts

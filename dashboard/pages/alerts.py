@@ -13,6 +13,7 @@ from alerts.delivery import rules_from_index
 from alerts.query import QuerySyntaxError, parse_query
 from alerts.rules import compile_rule
 from alerts.settings import BUILTIN_RULES, AlertRule
+from core.documents import Alert, StoredRule
 from dashboard.access import scope_of
 from dashboard.alert_cards import AlertContext, alert_context, describe_rule
 from dashboard.auth import User, require_page
@@ -30,7 +31,6 @@ from index.alerting import (
     save_rule,
     stored_rules,
 )
-from index.documents import Alert, StoredRule
 from index.queries import OwnerScope, all_customers, get_customers, get_mentions_versioned
 from nlp.linking import CustomerDirectory
 

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.documents import Alert, CrmRecord, Customer, Mention
 from dashboard.access import scope_of
 from dashboard.alert_cards import alert_context, describe_rule
 from dashboard.auth import User, require_page
@@ -19,7 +20,6 @@ from dashboard.text import t
 from index.accounts import AccountActivity, account_activity
 from index.aggregations import SENTIMENTS, SentimentBucket
 from index.crm import CustomerRecords, records_of_customer
-from index.documents import Alert, CrmRecord, Customer, Mention
 from index.queries import (
     MentionFilter,
     OwnerScope,

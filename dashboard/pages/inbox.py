@@ -8,6 +8,7 @@ from functools import partial
 
 import streamlit as st
 
+from core.documents import SavedSearch, document_id
 from dashboard.auth import User, display_name, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
@@ -30,7 +31,6 @@ from dashboard.triage import (
 )
 from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
-from index.documents import SavedSearch, document_id
 from index.queries import (
     ORDERS,
     UNASSIGNED,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.documents import LinkReview
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
 from dashboard.text import t
 from index.crm import QualityReport, crm_quality
-from index.documents import LinkReview
 from index.queries import get_mentions_versioned
 from index.reviews import ReviewError, decide_review, list_reviews
 

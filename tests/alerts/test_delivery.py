@@ -10,11 +10,11 @@ from elasticsearch import Elasticsearch
 
 from alerts.delivery import Alerter
 from alerts.settings import AlertRule, AlertsConfig
-from ecoute.config import Secrets
-from ecoute.signing import ReplayGuard, SignatureError, sign, signed_headers, verify
+from core.config import Secrets
+from core.documents import Label, Mention
+from core.signing import ReplayGuard, SignatureError, sign, signed_headers, verify
 from index.alerting import alerts_for, deliveries_of
 from index.client import IndexNames, free_port
-from index.documents import Label, Mention
 from nlp.linking import CustomerDirectory
 from tests.alerts.servers import SECRET, smtp_server, webhook_receiver
 from tests.factories import make_customer, make_mention

@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from alerts.settings import WebhookChannel
-from collectors.base import RawPost
+from core.documents import RawPost
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from index.alerting import alerts_for, deliveries_of

@@ -142,7 +142,7 @@ def test_near_counts_the_words_between():
 
 
 def test_rule_filters_agree_with_the_compiled_query(es: Elasticsearch, names: IndexNames):
-    from index.documents import Label
+    from core.documents import Label
 
     customers = [
         make_customer("C1", segment="enterprise", account_value=90000.0),

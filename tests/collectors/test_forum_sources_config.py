@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from collectors.registry import build_collector
+from core.errors import ConfigError
 from ecoute.config import load_settings
-from ecoute.errors import ConfigError
 from tests.conftest import ROOT
 
 FORUM_TYPES = {"discourse", "stackexchange", "hackernews", "reddit"}

@@ -13,8 +13,8 @@ from collectors.registry import build_collector
 from collectors.reviewpage import ReviewPageCollector
 from collectors.webhook import WebhookCollector
 from collectors.youtube import YoutubeCollector
+from core.errors import ConfigError
 from ecoute.config import load_settings
-from ecoute.errors import ConfigError
 from tests.conftest import ROOT
 
 BUILT = {

@@ -11,11 +11,11 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from elasticsearch import Elasticsearch, NotFoundError
 
+from core.documents import SourceState
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from ecoute.scheduler import schedule_jobs
 from index.client import IndexNames
-from index.documents import SourceState
 from index.writes import acquire_lock, put_state
 from tests.collectors.stream_servers import LocalHttpServer, Reply, Seen
 from tests.collectors.test_mastodon import TAG_PATH, status

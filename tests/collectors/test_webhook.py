@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from collectors.webhook import WebhookCollector, WebhookConfig, WebhookReceiver, nesting_depth, spool_path
 from collectors.webhook_server import ServerLimits, make_server
+from core.errors import ConfigError
+from core.signing import sign, signed_headers
 from ecoute.config import load_settings
 from ecoute.engine import Engine
-from ecoute.errors import ConfigError
-from ecoute.signing import sign, signed_headers
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.queries import count_mentions
 from tests.conftest import write_config

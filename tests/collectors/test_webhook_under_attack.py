@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from ecoute.signing import signed_headers
+from core.signing import signed_headers
 from index.client import free_port
 from tests.collectors.test_webhook import ENV, SECRET, post_item
 

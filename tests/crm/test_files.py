@@ -10,6 +10,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from openpyxl import Workbook
 
+from core.errors import ConfigError
 from crm.base import CrmSourceError, pull
 from crm.files import CsvSource
 from crm.mirror import mirror_source
@@ -17,7 +18,6 @@ from crm.registry import legacy_csv_source
 from crm.sources import CsvSourceConfig, XlsxSourceConfig
 from ecoute.config import Settings
 from ecoute.engine import Engine
-from ecoute.errors import ConfigError
 from index.client import IndexNames
 from index.queries import all_customers, get_customer
 from tests.conftest import ROOT

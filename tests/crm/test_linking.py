@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from collectors.base import Author, RawPost
-from index.documents import Entity
+from core.documents import Author, Entity, RawPost
+from core.names import author_key
 from nlp.language import normalise
-from nlp.linking import CustomerDirectory, LinkSettings, author_key, resolve_customer
+from nlp.linking import CustomerDirectory, LinkSettings, resolve_customer
 from tests.factories import make_customer
 
 JULIE = make_customer(

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.errors import ConfigError
 from crm.base import CrmSourceError
 from crm.mirror import mirror_source
 from crm.sources import SqlSourceConfig
-from ecoute.errors import ConfigError
 from index.client import IndexNames, free_port
 from index.crm import records_of_customer
 from index.queries import get_customer

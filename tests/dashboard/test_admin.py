@@ -11,13 +11,13 @@ import yaml
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
+from core.documents import SourceState
+from core.errors import EcouteError
 from crm.mirror import mirror_source
 from crm.registry import legacy_csv_source
 from dashboard.text import t
 from ecoute.config import load_settings
-from ecoute.errors import EcouteError
 from index.client import IndexNames
-from index.documents import SourceState
 from index.writes import put_state, upsert_customers
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from elasticsearch import Elasticsearch
 
+from core.documents import Alert, document_id
 from dashboard.export import alerts_frame
 from dashboard.render import literal
 from dashboard.text import t
 from index.alerting import alerts_for, stored_rules
 from index.client import IndexNames
-from index.documents import Alert, document_id
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.factories import make_customer, make_mention
 

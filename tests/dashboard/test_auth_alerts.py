@@ -9,9 +9,9 @@ import pytest
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
+from core.documents import Alert, document_id
 from dashboard.text import STRINGS, t
 from index.client import IndexNames
-from index.documents import Alert, document_id
 from index.queries import list_alerts
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.dashboard.helpers import APP, DEMO_PASSWORD, sign_in

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Alert, Label, document_id
 from crm.mirror import mirror_source
 from crm.sources import SqlSourceConfig
 from dashboard.export import csv_bytes, customers_frame
 from dashboard.text import t
 from index.client import IndexNames
-from index.documents import Alert, Label, document_id
 from index.queries import search_customers
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.crm import crmdb

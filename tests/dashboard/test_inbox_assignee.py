@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
+from core.documents import SavedSearch, Triage, document_id
 from dashboard.text import t
 from dashboard.triage import ANYONE, ME
 from index.client import IndexNames
-from index.documents import SavedSearch, Triage, document_id
 from index.queries import UNASSIGNED
 from index.writes import index_mentions, save_search
 from tests.dashboard.test_pages import mention, texts

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
+from core.documents import CustomerLink, Label, document_id
 from dashboard.text import t
 from index.client import IndexNames
-from index.documents import CustomerLink, Label, document_id
 from index.queries import MentionFilter, attention_reasons, get_mentions_versioned, search_mentions
 from index.writes import index_mentions, update_triage
 from tests.dashboard.helpers import open_triage

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Label
 from dashboard.text import t
 from index.client import IndexNames
-from index.documents import Label
 from index.writes import index_mentions
 from tests.dashboard.test_pages import mention, metric, texts
 from tests.factories import make_mention

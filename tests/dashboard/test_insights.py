@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import Label
 from dashboard.context import days
 from dashboard.export import (
     Report,
@@ -34,7 +35,6 @@ from index.aggregations import (
     top_authors,
 )
 from index.client import IndexNames
-from index.documents import Label
 from index.queries import MentionFilter
 from index.writes import index_mentions
 from tests.dashboard.helpers import downloads

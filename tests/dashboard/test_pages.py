@@ -10,10 +10,10 @@ import pytest
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
+from core.documents import Alert, CustomerLink, Label, Mention, document_id
 from dashboard.render import WORD_JOINER, literal
 from dashboard.text import t
 from index.client import IndexNames, free_port
-from index.documents import Alert, CustomerLink, Label, Mention, document_id
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in

@@ -11,9 +11,9 @@ import yaml
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from core.errors import ConfigError
 from ecoute.cli import app
 from ecoute.config import load_settings
-from ecoute.errors import ConfigError
 from ecoute.passwords import hash_password, verify_password
 from tests.conftest import ROOT
 from tests.dashboard.helpers import APP, sign_in

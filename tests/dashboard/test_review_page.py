@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
+from core.documents import CustomerLink
 from dashboard.auth import PAGE_ROLES
 from dashboard.text import t
 from ecoute.config import Settings
 from ecoute.engine import Engine
 from index.client import IndexNames
-from index.documents import CustomerLink
 from index.queries import get_customer, get_mention
 from index.reviews import list_reviews, queue_link_reviews
 from index.writes import index_mentions, upsert_customers

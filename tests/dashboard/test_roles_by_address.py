@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
+from core.documents import Alert, document_id
 from dashboard.render import literal
 from dashboard.text import t
 from index.client import IndexNames
-from index.documents import Alert, document_id
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.dashboard.helpers import APP, downloads, sign_in
 from tests.dashboard.test_pages import shown

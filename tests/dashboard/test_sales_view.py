@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Alert, Label
 from dashboard.text import t
 from index.client import IndexNames
-from index.documents import Alert, Label
 from index.writes import index_mentions, refresh_mentions, upsert_customers, write_alerts
 from tests.factories import make_customer, make_mention
 

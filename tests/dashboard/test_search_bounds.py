@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.config import ElasticsearchConfig
+from core.errors import ConfigError
 from dashboard.text import t
-from ecoute.config import ElasticsearchConfig, load_settings
-from ecoute.errors import ConfigError
+from ecoute.config import load_settings
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.search_bounds import INBOX_SEARCH
 from index.writes import ensure_indices, index_mentions

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import document_id
 from dashboard import sessions
 from dashboard.text import STRINGS, t
 from index.client import IndexNames
-from index.documents import document_id
 from index.queries import get_mentions_versioned
 from index.writes import index_mentions, update_triage, upsert_customers
 from tests.dashboard.helpers import DEMO_PASSWORD, Browser, sign_in

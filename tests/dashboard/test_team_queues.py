@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import Label, Triage, TriageChange
 from dashboard.auth import PAGE_ROLES
 from dashboard.text import t
 from ecoute.service import median
 from index.client import EmbeddedServer, IndexNames
-from index.documents import Label, Triage, TriageChange
 from index.queries import get_mention
 from index.writes import index_mentions
 from tests.conftest import write_config

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
+from core.documents import document_id
 from dashboard.text import t
 from dashboard.triage import ANYONE, ME
 from index.client import IndexNames
-from index.documents import document_id
 from index.queries import get_mention
 from index.writes import index_mentions
 from tests.dashboard.helpers import open_triage

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from elasticsearch import Elasticsearch
 
+from core.documents import document_id
 from dashboard.text import t
 from index.client import IndexNames
-from index.documents import document_id
 from index.queries import get_mention, get_mentions_versioned
 from index.writes import index_mentions, update_triage
 from tests.dashboard.helpers import downloads, open_triage

@@ -17,8 +17,8 @@ from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
+from core.documents import Alert, CustomerLink, Entity, document_id
 from index.client import IndexNames
-from index.documents import Alert, CustomerLink, Entity, document_id
 from index.reviews import queue_link_reviews
 from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.dashboard.helpers import ADMIN, APP, downloads, sign_in

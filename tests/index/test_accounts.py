@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Alert, Label
 from index.accounts import account_activity
 from index.client import IndexNames
-from index.documents import Alert, Label
 from index.writes import index_mentions, refresh_mentions, write_alerts
 from tests.factories import NOW, make_mention
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import CustomerLink
 from index.client import IndexNames
-from index.documents import CustomerLink
 from index.privacy import delete_mentions_and_alerts, erase_person, find_person
 from index.queries import MentionFilter, get_mentions_versioned, search_mentions
 from index.reviews import decide_review, list_reviews, queue_link_reviews

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Label, Triage
 from index.aggregations import counts_by, sentiment_over_time
 from index.client import IndexNames
-from index.documents import Label, Triage
 from index.periods import mention_index
 from index.queries import (
     UNASSIGNED,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Mention
 from index.client import IndexNames
-from index.documents import Mention, mapping_for
+from index.mappings import mapping_for
 from index.migration import CURSOR, legacy_indices, migrate_to_periods
 from index.periods import SCHEMA_VERSION, mention_index, mention_indices, period_bounds, period_counts
 from index.queries import MentionFilter, count_mentions, search_mentions

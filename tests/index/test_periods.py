@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Label
 from index.aggregations import overview
 from index.client import IndexNames
-from index.documents import Label
 from index.periods import (
     choose_indices,
     indices_for,

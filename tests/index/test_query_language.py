@@ -12,9 +12,9 @@ from elasticsearch import Elasticsearch
 
 from alerts.rules import compile_rule, mention_words
 from alerts.settings import AlertRule
+from core.documents import Label, Mention
 from index.alerting import mentions_matching
 from index.client import IndexNames
-from index.documents import Label, Mention
 from index.queries import MentionFilter, count_mentions, search_mentions
 from index.query_language import QuerySyntaxError, parse_query
 from index.writes import index_mentions

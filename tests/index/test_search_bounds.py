@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from alerts.query import QuerySyntaxError, parse_query
-from ecoute.config import ElasticsearchConfig
+from core.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.queries import MentionFilter, count_mentions, search_customers, search_mentions
 from index.search_bounds import (

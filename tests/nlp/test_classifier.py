@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from collectors.base import RawPost
+from core.documents import Label, RawPost
 from ecoute.config import Settings
 from ecoute.engine import Engine, RunReport
 from index.client import IndexNames
-from index.documents import Label
 from index.queries import MentionFilter, search_mentions
 from nlp.classifier import (
     SENTIMENTS,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
-from collectors.base import Author, RawPost
+from core.documents import Author, RawPost
 from ecoute.config import Settings
 from ecoute.engine import Engine, RunReport
 from index.client import IndexNames

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from collectors.base import RawPost
-from ecoute.config import BrandConfig
+from core.config import BrandConfig
+from core.documents import RawPost
 from nlp.entities import extract_entities
 from nlp.linking import CustomerDirectory
 from nlp.pipeline import enrich, entity_terms

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from collectors.base import RawPost
+from core.documents import RawPost
 from ecoute.config import load_settings
 from ecoute.engine import NOT_ENRICHED, Engine
 from index.client import IndexNames

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collectors.base import RawPost
-from ecoute.config import BrandConfig
+from core.config import BrandConfig
+from core.documents import RawPost
 from nlp.entities import entities_in_background, extract_entities
 from nlp.intent import classify_intent
 from nlp.language import detect_language, normalise

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collectors.base import RawPost
-from ecoute.config import BrandConfig
+from core.config import BrandConfig
+from core.documents import RawPost
 from nlp.language import MAX_EXTRACTED, MODEL_CHARS, for_models, normalise, storable
 from nlp.linking import CustomerDirectory
 from nlp.pipeline import enrich

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from collectors.base import RawPost
+from core.documents import Mention, RawPost
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.rescoring import Rescorer
 from index.client import EmbeddedServer, IndexNames
-from index.documents import Mention
 from index.queries import get_mentions_versioned, list_alerts
 from index.writes import update_triage
 from nlp.classifier import load_classifier, model_dir_for, rescoring_classifier_for

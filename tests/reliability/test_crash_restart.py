@@ -11,9 +11,9 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from alerts.rules import rule_matches
+from core.documents import Mention
 from ecoute.config import load_settings
 from index.client import EmbeddedServer, IndexNames
-from index.documents import Mention
 from nlp.pipeline import mention_id
 from tests.reliability.conftest import ecoute, posts_config, sample_posts
 from tests.reliability.proxy import FaultProxy

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from collectors.base import Author, RawPost
 from collectors.webhook import WebhookSpool, spool_path
-from ecoute.config import ElasticsearchConfig, Settings, load_settings
+from core.config import ElasticsearchConfig
+from core.documents import Alert, Author, Mention, RawPost, SavedSearch
+from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Alert, Mention, SavedSearch
 from index.reviews import list_reviews
 from index.writes import index_mentions, save_search, update_triage, write_alerts
 from nlp.pipeline import mention_id

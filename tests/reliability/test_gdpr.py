@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.documents import CrmRecord, CustomerLink, LinkReview, document_id
+from core.errors import ConfigError
+from core.names import author_key
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
-from ecoute.errors import ConfigError
 from ecoute.privacy import Person, pseudonym
 from ecoute.spool import SpooledOp
 from index.client import IndexNames
 from index.crm import put_crm_records
-from index.documents import CrmRecord, CustomerLink, LinkReview, document_id
 from index.privacy import audit_records
 from index.reviews import review_id
 from index.writes import index_mentions, upsert_customers, write_alerts
-from nlp.linking import author_key
 from tests.dashboard.test_auth_alerts import alert
 from tests.factories import NOW, make_customer, make_mention
 from tests.reliability.conftest import posts_config, sample_posts, write_posts
@@ -299,7 +299,7 @@ def test_a_deletion_while_the_index_refuses_writes_waits_in_the_spool(
 ):
     from elasticsearch import Elasticsearch as Client
 
-    from ecoute.config import ElasticsearchConfig
+    from core.config import ElasticsearchConfig
     from index.client import connect
     from tests.reliability.proxy import FaultProxy
 

@@ -9,10 +9,11 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from alerts.rules import rule_matches
-from ecoute.config import ElasticsearchConfig, Settings, load_settings
+from core.config import ElasticsearchConfig
+from core.documents import Mention
+from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.documents import Mention
 from index.writes import ensure_indices, index_mentions
 from nlp.pipeline import mention_id
 from tests.factories import make_mention
@@ -153,7 +154,7 @@ def test_dlq_retry_stores_what_an_old_mapping_refused(
     tmp_path: Path, es_server: EmbeddedServer, es: Elasticsearch, names: IndexNames
 ):
     """An index made by an older Écoute refuses a new field; once the mapping is updated, retry stores it."""
-    from index.documents import mapping_for
+    from index.mappings import mapping_for
     from index.writes import SCHEMA_VERSION
     from tests.reliability.conftest import write_posts
     from tests.test_cli import run

@@ -20,9 +20,10 @@ import yaml
 from elasticsearch import Elasticsearch
 
 from alerts.rules import rule_matches
-from ecoute.config import ElasticsearchConfig, Settings, load_settings
+from core.config import ElasticsearchConfig
+from core.documents import Mention
+from ecoute.config import Settings, load_settings
 from index.client import EmbeddedServer, connect, free_port
-from index.documents import Mention
 from nlp.pipeline import mention_id
 from tests.reliability.conftest import posts_config, sample_posts, write_posts
 

@@ -15,8 +15,8 @@ import pytest
 
 from collectors.base import CollectorError
 from collectors.rss import RssCollector, RssConfig
-from ecoute.config import ElasticsearchConfig
-from ecoute.errors import IndexUnavailableError
+from core.config import ElasticsearchConfig
+from core.errors import IndexUnavailableError
 from index.client import connect, free_port, ping
 from tests.reliability.conftest import posts_config, write_posts
 from tests.reliability.proxy import FaultProxy

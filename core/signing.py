@@ -16,7 +16,7 @@ import hmac
 import threading
 import time
 
-from ecoute.errors import EcouteError
+from core.errors import EcouteError
 
 TIMESTAMP_HEADER = "X-Ecoute-Timestamp"
 SIGNATURE_HEADER = "X-Ecoute-Signature"

@@ -1,16 +1,60 @@
-"""One pydantic model per document type; the Elasticsearch mapping is derived from it."""
+"""The documents every layer shares: a raw post as a source gives it, and one pydantic model per stored
+document type (index/mappings.py derives the Elasticsearch mapping from it)."""
 
 from __future__ import annotations
 
 import hashlib
-import types
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from collectors.base import Author, Engagement, Thread
+
+class Author(BaseModel):
+    id: str | None = None
+    handle: str | None = None
+    display_name: str | None = None
+    followers: int | None = None
+    created_at: datetime | None = Field(default=None, description="when the account was opened, if known")
+
+
+class Thread(BaseModel):
+    parent_id: str | None = None
+    root_id: str | None = None
+
+
+class Engagement(BaseModel):
+    likes: int = 0
+    replies: int = 0
+    shares: int = 0
+
+
+class RawPost(BaseModel):
+    """One post as a source gave it, before any enrichment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="name of the configured source that collected it")
+    platform: str = Field(description="where it was published: news, mastodon, reddit...")
+    native_id: str
+    url: str | None = None
+    author: Author = Field(default_factory=Author)
+    title: str | None = None
+    text: str
+    language_hint: str | None = None
+    created_at: datetime
+    dated: bool = Field(
+        default=True,
+        description="False when the source gave no date: created_at is then when it was collected",
+    )
+    collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    thread: Thread = Field(default_factory=Thread)
+    engagement: Engagement = Field(default_factory=Engagement)
+    hashtags: list[str] = Field(
+        default_factory=list, description="the platform's own hashtags, without #, where it lists them"
+    )
+    raw: dict[str, Any] = Field(default_factory=dict, description="payload kept for audit")
 
 
 @dataclass(frozen=True)
@@ -318,51 +362,28 @@ def document_id(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-_SCALARS: dict[type, dict[str, Any]] = {
-    str: {"type": "keyword"},
-    bool: {"type": "boolean"},
-    int: {"type": "long"},
-    float: {"type": "float"},
-    datetime: {"type": "date"},
-}
-
-TEXT_FIELD: dict[str, Any] = {
-    "type": "text",
-    "fields": {
-        "fr": {"type": "text", "analyzer": "french"},
-        "en": {"type": "text", "analyzer": "english"},
-        "keyword": {"type": "keyword", "ignore_above": 256},
-    },
-}
+def as_utc(value: datetime) -> datetime:
+    """Give naive datetimes the UTC zone so every timestamp compares."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def mapping_for(model: type[BaseModel]) -> dict[str, Any]:
-    """The `properties` mapping of a model, field by field."""
-    return {"dynamic": "strict", "properties": _properties(model)}
+@dataclass
+class Handled:
+    """What the team figures need of one mention."""
+
+    id: str
+    source: str
+    intent: str
+    team: str | None
+    collected_at: datetime
+    status: str
+    history: list[TriageChange] = field(default_factory=list)
 
 
-def _properties(model: type[BaseModel]) -> dict[str, Any]:
-    return {name: _field_mapping(f.annotation, f.metadata) for name, f in model.model_fields.items()}
+@dataclass
+class AlertTimes:
+    """What the acknowledgement figure needs of one alert."""
 
-
-def _field_mapping(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
-    if get_origin(annotation) is Annotated:
-        annotation, *extra = get_args(annotation)
-        metadata = [*metadata, *extra]
-    if any(isinstance(m, Stored) for m in metadata):
-        return {"type": "object", "enabled": False}
-    if any(isinstance(m, Text) for m in metadata):
-        return TEXT_FIELD
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        (inner,) = [a for a in get_args(annotation) if a is not type(None)]
-        return _field_mapping(inner, [])
-    if origin is list:
-        return _field_mapping(get_args(annotation)[0], [])
-    if origin is Literal:
-        return {"type": "keyword"}
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {"properties": _properties(annotation)}
-    if annotation in _SCALARS:
-        return _SCALARS[annotation]
-    raise TypeError(f"no Elasticsearch mapping for {annotation!r}")
+    intent: str
+    created_at: datetime
+    acknowledged_at: datetime | None

@@ -1,0 +1,3 @@
+"""The bottom layer: the types every layer shares (documents, errors, config blocks) and small helpers.
+
+Nothing in core/ imports from another Écoute package."""
