@@ -34,7 +34,7 @@ from alerts.settings import AlertRule, AlertsConfig, WebhookChannel
 from alerts.spikes import find_spikes, spike_alerts
 from core.config import Secrets
 from core.documents import Alert, Delivery, Mention, StoredRule, document_id
-from index.alerting import (
+from index.alerts import (
     add_to_alert,
     alerts_for,
     alerts_touching,

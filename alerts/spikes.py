@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 from alerts.query import words
 from alerts.settings import AlertRule, SpikeSettings
 from core.documents import Alert, Mention, document_id
-from index.alerting import alerts_touching, mentions_about, topic_counts_in_windows
+from index.alerts import alerts_touching
 from index.client import IndexNames
+from index.mention_search import mentions_about, topic_counts_in_windows
 from nlp.explain import stop_words
 
 

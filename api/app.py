@@ -30,19 +30,12 @@ from api.metrics import collect_metrics
 from core.documents import Mention
 from core.errors import EcouteError
 from ecoute.config import MIN_API_KEY_CHARS, ApiConfig, ApiRole, Settings
-from index.alerting import alerts_for
+from index.alerts import alerts_for
 from index.client import IndexNames
 from index.crm import records_of_customer
-from index.queries import (
-    ORDERS,
-    MentionFilter,
-    OwnerScope,
-    get_customer,
-    get_mention,
-    owner_scope,
-    search_customers,
-    search_mentions,
-)
+from index.customers import get_customer, search_customers
+from index.mention_search import ORDERS, MentionFilter, OwnerScope, owner_scope, search_mentions
+from index.mentions import get_mention
 from index.search_bounds import SearchTooComplexError
 
 log = logging.getLogger("ecoute.api")

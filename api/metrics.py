@@ -16,7 +16,8 @@ from ecoute.config import Settings
 from ecoute.health import source_health
 from ecoute.spool import DeadLetters, Journal, Spool
 from index.client import IndexNames
-from index.queries import count_to_rescore, source_states
+from index.mentions import count_to_rescore
+from index.state import source_states
 
 log = logging.getLogger("ecoute.api")
 LAG_SAMPLE = 200

@@ -28,8 +28,8 @@ from synthetic import ROOT, sample_stream
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import count_mentions
-from index.writes import drop_indices, refresh_mentions
+from index.mentions import count_mentions, refresh_mentions
+from index.schema import drop_indices
 
 
 class Stopwatch:

@@ -26,7 +26,7 @@ from crm.quality import customer_from
 from crm.registry import build_source
 from crm.sources import CsvSourceConfig, SqlSourceConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.writes import drop_indices, ensure_indices
+from index.schema import drop_indices, ensure_indices
 
 COLUMNS = ["customer_id", "first_name", "last_name", "company", "email", "phone", "mastodon", "segment",
            "account_value", "owner_name", "owner_email", "language", "updated_at"]  # fmt: skip

@@ -33,9 +33,13 @@ from core.config import ElasticsearchConfig
 from core.documents import Alert, document_id
 from crm.files import read_contacts_csv
 from dashboard import freshness
+from index.alerts import create_alerts
+from index.bulk import create_documents
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import get_mentions_versioned
-from index.writes import create_documents, ensure_indices, update_triage, upsert_customers, write_alerts
+from index.customers import upsert_customers
+from index.mentions import get_mentions_versioned
+from index.schema import ensure_indices
+from index.triage import update_triage
 
 APP = ROOT / "dashboard" / "app.py"
 
@@ -105,7 +109,7 @@ def main() -> None:
             for m in mentions[:500]
             if m.customer_id
         ]
-        write_alerts(es, names, alerts)
+        create_alerts(es, names, alerts)
 
         data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         data["elasticsearch"] = {"url": server.url, "index_prefix": names.prefix}

@@ -27,7 +27,7 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.spool import Journal, SpooledOp
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.writes import drop_indices
+from index.schema import drop_indices
 from nlp.linking import CustomerDirectory
 
 

@@ -20,7 +20,8 @@ from synthetic import synthetic_mentions
 
 from core.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.writes import ensure_indices, index_mentions
+from index.mentions import index_mentions
+from index.schema import ensure_indices
 
 MIB = 1024 * 1024
 

@@ -27,9 +27,11 @@ from synthetic import WORDS, synthetic_mentions
 
 from core.config import ElasticsearchConfig
 from index.aggregations import INSIGHT_FIELDS, SENTIMENTS, overview, top_authors
+from index.bulk import create_documents
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import MentionFilter, count_mentions, get_mention, search_mentions
-from index.writes import create_documents, drop_indices, ensure_indices
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import count_mentions, get_mention
+from index.schema import drop_indices, ensure_indices
 
 LOAD_BATCH = 2000
 

@@ -41,8 +41,9 @@ from core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine, RunReport
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import MentionFilter, count_mentions
-from index.writes import drop_indices
+from index.mention_search import MentionFilter
+from index.mentions import count_mentions
+from index.schema import drop_indices
 from nlp.pipeline import mention_id
 
 SECRET = "bench-secret"

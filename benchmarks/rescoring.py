@@ -28,7 +28,7 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.rescoring import Rescorer, RescoreReport
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.writes import drop_indices
+from index.schema import drop_indices
 from nlp.classifier import load_classifier, rescoring_classifier_for
 from nlp.language import normalise
 from nlp.pipeline import mention_id

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/search_bounds.py [--mentions 5000] [--customers 2000] [--repeat 3] [--url URL]
 
 Without --url it starts its own embedded stand-in on a free port and loads `--mentions` synthetic
-mentions. Each accepted search is sent `--repeat` times through `index.queries` (the Inbox's
+mentions. Each accepted search is sent `--repeat` times through `index.mention_search` (the Inbox's
 `search_mentions`, newest 50 with highlights, and the attention order), after one untimed warm-up; it
 prints the median and the slowest wall time, and the CPU time the stand-in spent (median), in ms. Then
 the hostile searches of the attack, which are refused before any request, and whether the index still
@@ -25,8 +25,11 @@ from synthetic import WORDS, synthetic_mentions
 
 from core.config import ElasticsearchConfig
 from core.documents import Customer
+from index.bulk import create_documents
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import MentionFilter, search_customers, search_mentions
+from index.customers import search_customers, upsert_customers
+from index.mention_search import MentionFilter, search_mentions
+from index.schema import drop_indices, ensure_indices
 from index.search_bounds import (
     CUSTOMER_SEARCH,
     INBOX_SEARCH,
@@ -34,7 +37,6 @@ from index.search_bounds import (
     check_search,
     parse_search,
 )
-from index.writes import create_documents, drop_indices, ensure_indices, upsert_customers
 
 LOAD_BATCH = 2000
 

@@ -22,11 +22,13 @@ from synthetic import synthetic_mentions
 from core.config import ElasticsearchConfig
 from core.documents import Mention
 from index.aggregations import INSIGHT_FIELDS, overview
+from index.bulk import create_documents
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.mappings import mapping_for
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import index_mentions
 from index.periods import SCHEMA_VERSION, mention_indices
-from index.queries import MentionFilter, search_mentions
-from index.writes import create_documents, ensure_indices, index_mentions
+from index.schema import ensure_indices
 
 BATCH = 2000
 

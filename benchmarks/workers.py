@@ -45,7 +45,7 @@ def worker_settings(feeds: list[Path], prefix: str, url: str, state: Path, entit
 def work(settings: Settings, number: int, start: mp.Barrier, results: mp.Queue) -> None:  # type: ignore[type-arg]
     """One worker process: load the models, wait for the start, collect until every source is done."""
     from ecoute.engine import Engine
-    from index.writes import get_state
+    from index.state import get_state
     from nlp.pipeline import enrich
 
     es = connect(settings.elasticsearch.url or "", settings.elasticsearch)

@@ -38,7 +38,7 @@ from index.crm import (
     mirror_customers,
     put_crm_records,
 )
-from index.writes import get_state, put_state
+from index.state import get_state, put_state
 
 CLOSED_STAGES = {"closed won", "closed lost", "won", "lost", "closed", "gagné", "perdu"}
 REJECTED_KEPT = 1000  # rejected rows stored for the dashboard; the CLI prints every one

@@ -11,8 +11,10 @@ from alerts.settings import AlertRule
 from core.documents import Alert, Customer
 from dashboard.context import Index
 from dashboard.text import t
-from index.alerting import stored_rules
-from index.queries import OwnerScope, get_customers, get_mentions_versioned
+from index.alerts import stored_rules
+from index.customers import get_customers
+from index.mention_search import OwnerScope
+from index.mentions import get_mentions_versioned
 
 
 @dataclass

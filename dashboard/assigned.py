@@ -9,7 +9,7 @@ from dashboard.auth import User
 from dashboard.context import Index
 from dashboard.text import t
 from dashboard.triage import ME
-from index.queries import assigned_open
+from index.triage import assigned_open
 
 KNOWN_KEY, UNREAD_KEY = "assigned_known", "assigned_unread"
 

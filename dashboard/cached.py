@@ -24,8 +24,8 @@ from dashboard import freshness
 from dashboard.context import Index, _open, config_path
 from index.aggregations import AuthorReach, Overview, ShareOfVoice, overview, share_of_voice, top_authors
 from index.crm import QualityReport, crm_quality
-from index.queries import MentionFilter, MentionPage, search_mentions
-from index.writes import mentions_generation
+from index.mention_search import MentionFilter, MentionPage, search_mentions
+from index.mentions import mentions_generation
 
 TTL_SECONDS = 60
 MAX_PAGES = 200

@@ -10,7 +10,7 @@ from core.documents import Mention
 from dashboard.context import Index
 from dashboard.text import t
 from ecoute.service import duration_text
-from index.queries import NO_TEAM, past_target_of
+from index.mention_search import NO_TEAM, past_target_of
 
 ANY_TEAM = ""
 

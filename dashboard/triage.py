@@ -18,8 +18,8 @@ from dashboard.context import Index
 from dashboard.render import literal, when
 from dashboard.text import t
 from ecoute.routing import ROUTED_BY
-from index.queries import VersionedMention, get_mentions_versioned
-from index.writes import TRIAGE_FIELDS, TriageConflictError, update_triage
+from index.mentions import VersionedMention, get_mentions_versioned
+from index.triage import TRIAGE_FIELDS, TriageConflictError, update_triage
 
 STATUSES: list[str] = list(typing.get_args(Mention.model_fields["status"].annotation))
 KEEP = "__keep__"
@@ -54,7 +54,7 @@ class Seen:
         )
 
     def triage(self) -> dict[str, object]:
-        """The triage fields as this person saw them (index/writes.py TRIAGE_FIELDS)."""
+        """The triage fields as this person saw them (index/triage.py TRIAGE_FIELDS)."""
         return {name: getattr(self, name) for name in TRIAGE_FIELDS}
 
 

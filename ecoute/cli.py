@@ -176,7 +176,7 @@ def sources(
     errors."""
     from ecoute.health import source_health
     from index.client import IndexNames
-    from index.queries import source_states
+    from index.state import source_states
 
     settings = _settings(config)
     es = open_index(settings, start_embedded=False)
@@ -717,7 +717,7 @@ def gdpr_retention(config: ConfigOption = Path("config.yaml")) -> None:
 def alerts_rules(config: ConfigOption = Path("config.yaml")) -> None:
     """Every rule in effect (built-in, config.yaml, dashboard) and what it matches."""
     from alerts.delivery import rules_from_index
-    from index.alerting import stored_rules
+    from index.alerts import stored_rules
 
     engine = _engine(config)
     saved = {r.name for r in rules_from_index(stored_rules(engine.es, engine.names))}
@@ -754,7 +754,7 @@ def alerts_test_query(
 
         from alerts.rules import compile_rule
         from alerts.settings import AlertRule
-        from index.alerting import mentions_matching
+        from index.mention_search import mentions_matching
 
         engine = _engine(config)
         compiled = compile_rule(AlertRule(name="test-query", query=query))

@@ -30,23 +30,16 @@ from ecoute.health import skip_reasons
 from ecoute.privacy import Gdpr, pseudonymise
 from ecoute.routing import route, routed
 from ecoute.spool import DeadLetters, Journal, LocalCursors, Spool, SpooledOp
+from index.bulk import BulkReport
 from index.capabilities import detect_capabilities, standin_process
 from index.client import IndexNames
+from index.customers import all_customers
 from index.engagement import known_mentions, update_known
+from index.mentions import VersionedMention, index_mentions, refresh_mentions
 from index.privacy import delete_mentions_and_alerts
-from index.queries import VersionedMention, all_customers
 from index.reviews import customers_with_confirmed_handles, queue_link_reviews, rejected_pairs
-from index.writes import (
-    BulkReport,
-    LeaseKeeper,
-    acquire_lock,
-    ensure_indices,
-    get_state,
-    index_mentions,
-    put_state,
-    refresh_mentions,
-    release_lock,
-)
+from index.schema import ensure_indices
+from index.state import LeaseKeeper, acquire_lock, get_state, put_state, release_lock
 from nlp.classifier import classifier_for
 from nlp.dedup import StreamDeduplicator
 from nlp.language import storable

@@ -19,8 +19,7 @@ from core.documents import Mention
 from core.errors import EcouteError
 from ecoute.engine import Engine
 from ecoute.faults import crash_point
-from index.queries import count_to_rescore, mentions_to_rescore
-from index.writes import store_relabels
+from index.mentions import count_to_rescore, mentions_to_rescore, store_relabels
 from nlp.classifier import EmbeddingClassifier, rescoring_classifier_for
 from nlp.pipeline import relabel
 

@@ -25,7 +25,7 @@ from collectors.streams import StreamCollector, StreamEvent, StreamSourceConfig
 from core.documents import RawPost, SourceState
 from core.errors import ConfigError, EcouteError
 from ecoute.engine import Engine, RunReport
-from index.writes import acquire_lock, get_state, put_state
+from index.state import acquire_lock, get_state, put_state
 
 log = logging.getLogger("ecoute")
 

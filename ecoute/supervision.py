@@ -9,7 +9,7 @@ import time
 from core.errors import EcouteError
 from ecoute.engine import INDEX_DOWN, Engine
 from index.client import EmbeddedServer
-from index.writes import ensure_indices
+from index.schema import ensure_indices
 
 log = logging.getLogger("ecoute")
 

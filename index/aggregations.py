@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
+from index.mention_search import MentionFilter
 from index.periods import indices_for
-from index.queries import MentionFilter
 from nlp.explain import Distinctive, distinctive, meaningful_words
 
 SENTIMENTS = ("positive", "neutral", "negative")

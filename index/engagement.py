@@ -17,9 +17,9 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from core.documents import MAX_EDITS, Edit, Mention
 from core.errors import IndexUnavailableError
+from index.bulk import failure_reason
 from index.client import IndexNames
-from index.queries import VersionedMention, get_mentions_versioned
-from index.writes import _reason, mark_mentions_changed
+from index.mentions import VersionedMention, get_mentions_versioned, mark_mentions_changed
 
 REFRESHED_FIELDS = ("engagement", "author.followers", "edits", "refreshed_at")
 """Everything a refresh may write on a stored mention."""
@@ -112,7 +112,7 @@ def update_known(
             elif status == 409 and attempt + 1 < attempts:
                 conflicts.append(mention_id)
             else:
-                report.failed.append((mention_id, _reason(outcome.get("error"))))
+                report.failed.append((mention_id, failure_reason(outcome.get("error"))))
         if not conflicts:
             break
         current = known_mentions(es, names, conflicts)

@@ -15,9 +15,11 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from core.documents import Mention, SourceState
 from core.errors import EcouteError, IndexUnavailableError
+from index.bulk import create_documents
 from index.client import IndexNames
+from index.mentions import mark_mentions_changed
 from index.periods import mention_index, mention_indices, period_bounds
-from index.writes import create_documents, get_state, mark_mentions_changed, put_state
+from index.state import get_state, put_state
 
 CURSOR = "migration:mentions-periods"
 """The state document that remembers how far a migration went."""

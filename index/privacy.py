@@ -17,8 +17,8 @@ from core.errors import IndexUnavailableError
 from core.names import fold_name, normalise_handle
 from index.client import IndexNames
 from index.crm import _scan, delete_crm_records, delete_customers
+from index.mentions import mark_mentions_changed
 from index.periods import indices_for, locate, mention_indices, period_bounds, refresh
-from index.writes import mark_mentions_changed
 
 # Characters that may continue a handle or an address: a match must not be followed or preceded by one.
 _BEFORE = r"(?<![\w@.+-])"

@@ -19,9 +19,9 @@ from core.documents import Customer, CustomerLink, LinkReview, Mention, document
 from core.errors import EcouteError, IndexUnavailableError
 from core.names import author_key, normalise_handle
 from index.client import IndexNames
+from index.customers import get_customer
+from index.mentions import mark_mentions_changed
 from index.periods import refresh
-from index.queries import get_customer
-from index.writes import mark_mentions_changed
 
 
 class ReviewError(EcouteError):

@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch
 from core.config import ElasticsearchConfig
 from ecoute.config import Settings, load_settings
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.writes import drop_indices, ensure_indices
+from index.schema import drop_indices, ensure_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -20,9 +20,10 @@ from api.server import ApiServer
 from core.documents import Alert
 from core.errors import ConfigError
 from ecoute.config import Settings, load_settings
+from index.alerts import create_alerts
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.crm import mirror_customers
-from index.writes import index_mentions, refresh_mentions, write_alerts
+from index.mentions import index_mentions, refresh_mentions
 from tests.conftest import write_config
 from tests.factories import make_customer, make_mention
 
@@ -118,7 +119,7 @@ def seeded(es: Elasticsearch, names: IndexNames) -> IndexNames:
         ],
     )
     refresh_mentions(es, names)
-    write_alerts(
+    create_alerts(
         es,
         names,
         [

@@ -14,8 +14,11 @@ from elasticsearch import Elasticsearch
 from ecoute.config import Settings
 from ecoute.engine import Engine
 from ecoute.scheduler import schedule_jobs
+from index.alerts import list_alerts
 from index.client import IndexNames
-from index.queries import MentionFilter, count_mentions, get_mention, list_alerts, source_states
+from index.mention_search import MentionFilter
+from index.mentions import count_mentions, get_mention
+from index.state import source_states
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "samples" / "mentions.jsonl"

@@ -27,11 +27,14 @@ from ecoute.health import source_health
 from ecoute.privacy import Person
 from ecoute.scheduler import schedule_jobs
 from index.aggregations import top_authors
-from index.alerting import alerts_for
+from index.alerts import alerts_for
 from index.client import IndexNames
+from index.customers import upsert_customers
 from index.engagement import changes
-from index.queries import MentionFilter, get_mention, get_mentions_versioned, source_states
-from index.writes import update_triage, upsert_customers
+from index.mention_search import MentionFilter
+from index.mentions import get_mention, get_mentions_versioned
+from index.state import source_states
+from index.triage import update_triage
 from nlp.linking import CustomerDirectory
 from nlp.pipeline import mention_id
 from tests.collectors.stream_servers import LocalHttpServer, Reply, Seen, fixture_json

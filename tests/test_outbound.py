@@ -23,7 +23,7 @@ from collectors.http import HttpSourceConfig, SourceHttp, UnsafeAddressError
 from collectors.streams import connect_ws_socket
 from core.documents import Alert, Label
 from core.outbound import AddressGuard, guarded_client
-from index.alerting import alerts_for, deliveries_of
+from index.alerts import alerts_for, deliveries_of
 from index.client import IndexNames
 from nlp.linking import CustomerDirectory
 from tests.alerts.servers import SECRET, webhook_receiver

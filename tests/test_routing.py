@@ -14,8 +14,9 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine
 from ecoute.routing import RoutingConfig, route, routed
 from index.client import EmbeddedServer, IndexNames
-from index.queries import NO_TEAM, MentionFilter, get_mention, get_mentions_versioned, search_mentions
-from index.writes import store_relabels, update_triage
+from index.mention_search import NO_TEAM, MentionFilter, search_mentions
+from index.mentions import get_mention, get_mentions_versioned, store_relabels
+from index.triage import update_triage
 from nlp.pipeline import mention_id
 from tests.conftest import ROOT, write_config
 from tests.factories import make_customer, make_mention

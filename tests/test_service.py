@@ -12,10 +12,11 @@ from core.documents import Alert, AlertTimes, Handled, Label, TriageChange
 from core.errors import ConfigError
 from ecoute.config import load_settings
 from ecoute.service import ServiceTargets, p90, team_stats
+from index.alerts import create_alerts
 from index.client import IndexNames
-from index.queries import MentionFilter, past_target_of, search_mentions
+from index.mention_search import MentionFilter, past_target_of, search_mentions
+from index.mentions import index_mentions
 from index.team import alert_times, handled_mentions
-from index.writes import index_mentions, write_alerts
 from tests.conftest import write_config
 from tests.factories import make_mention
 
@@ -186,7 +187,7 @@ def test_the_history_and_alert_times_are_read_page_by_page(es: Elasticsearch, na
         status="acknowledged",
         acknowledged_at=since + timedelta(hours=2),
     )
-    write_alerts(es, names, [alert])
+    create_alerts(es, names, [alert])
     es.indices.refresh(index=names.alerts)
     assert alert_times(es, names, since, until) == [
         AlertTimes("complaint", since + timedelta(hours=1), since + timedelta(hours=2))

@@ -19,8 +19,9 @@ from ecoute.routing import RoutingRule
 from ecoute.service import duration_text
 from index.capabilities import detect_capabilities
 from index.crm import QualityReport, crm_import_statuses
+from index.customers import count_customers
 from index.health import index_health
-from index.queries import count_customers, source_states
+from index.state import source_states
 
 PROBLEM_KINDS = ("invalid_email", "invalid_phone", "missing_owner", "bad_handle")
 

@@ -21,17 +21,18 @@ from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
-from index.alerting import (
+from index.alerts import (
     acknowledge_alert,
     alerts_for,
     delete_rule,
     deliveries_of,
     get_alert,
-    mentions_matching,
     save_rule,
     stored_rules,
 )
-from index.queries import OwnerScope, all_customers, get_customers, get_mentions_versioned
+from index.customers import all_customers, get_customers
+from index.mention_search import OwnerScope, mentions_matching
+from index.mentions import get_mentions_versioned
 from nlp.linking import CustomerDirectory
 
 SCOPES = ("mine", "everyone")

@@ -19,15 +19,10 @@ from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
 from index.accounts import AccountActivity, account_activity
 from index.aggregations import SENTIMENTS, SentimentBucket
+from index.alerts import list_alerts
 from index.crm import CustomerRecords, records_of_customer
-from index.queries import (
-    MentionFilter,
-    OwnerScope,
-    customers_of_owner,
-    get_customer,
-    list_alerts,
-    search_customers,
-)
+from index.customers import customers_of_owner, get_customer, search_customers
+from index.mention_search import MentionFilter, OwnerScope
 
 MENTIONS_SHOWN = 50
 

@@ -31,20 +31,10 @@ from dashboard.triage import (
 )
 from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
-from index.queries import (
-    ORDERS,
-    UNASSIGNED,
-    MentionFilter,
-    MentionHit,
-    attention_reasons,
-    count_collected_since,
-    get_customers,
-    get_mentions_versioned,
-    get_parents,
-    iter_mentions,
-    saved_searches,
-)
-from index.writes import delete_saved_search, save_search
+from index.customers import get_customers
+from index.mention_search import ORDERS, UNASSIGNED, MentionFilter, MentionHit, attention_reasons
+from index.mentions import count_collected_since, get_mentions_versioned, get_parents, iter_mentions
+from index.searches import delete_saved_search, save_search, saved_searches
 
 PAGE_SIZE = 50
 

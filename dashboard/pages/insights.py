@@ -45,7 +45,7 @@ from index.aggregations import (
     find_spikes,
     interval_for,
 )
-from index.queries import MentionFilter
+from index.mention_search import MentionFilter
 
 SPIKE_WINDOW = 7
 """Buckets before a spike it is measured (find_spikes) and explained (explain_spike) against."""

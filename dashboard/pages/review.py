@@ -11,7 +11,7 @@ from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
 from dashboard.text import t
 from index.crm import QualityReport, crm_quality
-from index.queries import get_mentions_versioned
+from index.mentions import get_mentions_versioned
 from index.reviews import ReviewError, decide_review, list_reviews
 
 MENTIONS_SHOWN = 3

@@ -13,7 +13,7 @@ from alerts.settings import AlertRule, AlertsConfig
 from core.config import Secrets
 from core.documents import Label, Mention
 from core.signing import ReplayGuard, SignatureError, sign, signed_headers, verify
-from index.alerting import alerts_for, deliveries_of
+from index.alerts import alerts_for, deliveries_of
 from index.client import IndexNames, free_port
 from nlp.linking import CustomerDirectory
 from tests.alerts.servers import SECRET, smtp_server, webhook_receiver

@@ -12,9 +12,9 @@ from alerts.settings import WebhookChannel
 from core.documents import RawPost
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
-from index.alerting import alerts_for, deliveries_of
+from index.alerts import alerts_for, deliveries_of
 from index.client import IndexNames
-from index.writes import upsert_customers
+from index.customers import upsert_customers
 from tests.alerts.servers import SECRET, webhook_receiver
 from tests.conftest import write_config
 from tests.factories import make_customer

@@ -9,9 +9,10 @@ from elasticsearch import Elasticsearch
 from alerts.query import Near, Phrase, Prefix, QuerySyntaxError, describe, parse_query, words
 from alerts.rules import compile_rule, mention_words
 from alerts.settings import AlertRule
-from index.alerting import mentions_matching
 from index.client import IndexNames
-from index.writes import index_mentions, upsert_customers
+from index.customers import upsert_customers
+from index.mention_search import mentions_matching
+from index.mentions import index_mentions
 from nlp.linking import CustomerDirectory
 from tests.factories import make_customer, make_mention
 

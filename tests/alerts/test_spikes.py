@@ -12,9 +12,9 @@ from alerts.delivery import Alerter
 from alerts.settings import AlertsConfig, SpikeSettings
 from alerts.spikes import find_spikes
 from core.documents import Label, Mention
-from index.alerting import alerts_for, deliveries_of
+from index.alerts import alerts_for, deliveries_of
 from index.client import IndexNames, free_port
-from index.writes import index_mentions
+from index.mentions import index_mentions
 from tests.alerts.servers import smtp_server
 from tests.factories import make_mention
 

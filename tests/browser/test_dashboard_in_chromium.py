@@ -20,8 +20,9 @@ from elasticsearch import Elasticsearch
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, free_port
-from index.queries import MentionFilter, count_mentions, get_mentions_versioned, search_mentions
-from index.writes import index_mentions, update_triage
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import count_mentions, get_mentions_versioned, index_mentions
+from index.triage import update_triage
 from tests.conftest import write_config
 from tests.factories import make_mention
 

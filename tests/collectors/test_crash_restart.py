@@ -13,8 +13,8 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
-from index.queries import count_mentions
-from index.writes import get_state
+from index.mentions import count_mentions
+from index.state import get_state
 from tests.collectors.stream_servers import JetstreamServer, LocalHttpServer
 from tests.collectors.test_mastodon import TAG_PATH, Timeline, status
 from tests.collectors.test_streams import T0, bluesky_source, firehose, lumio_uris

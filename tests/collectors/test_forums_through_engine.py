@@ -10,8 +10,8 @@ from elasticsearch import Elasticsearch
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import IndexNames
-from index.queries import get_mention
-from index.writes import get_state
+from index.mentions import get_mention
+from index.state import get_state
 from nlp.pipeline import mention_id
 from tests.collectors.conftest import Reply, ScriptedServer, fixture_json
 from tests.collectors.test_discourse import Forum

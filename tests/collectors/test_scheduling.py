@@ -16,7 +16,7 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine
 from ecoute.scheduler import schedule_jobs
 from index.client import IndexNames
-from index.writes import acquire_lock, put_state
+from index.state import acquire_lock, put_state
 from tests.collectors.stream_servers import LocalHttpServer, Reply, Seen
 from tests.collectors.test_mastodon import TAG_PATH, status
 from tests.conftest import write_config

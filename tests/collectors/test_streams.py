@@ -18,8 +18,8 @@ from ecoute.engine import Engine
 from ecoute.scheduler import schedule_jobs
 from ecoute.streams import StreamRunner, stream_sources
 from index.client import IndexNames
-from index.queries import count_mentions, get_mention, source_states
-from index.writes import get_state
+from index.mentions import count_mentions, get_mention
+from index.state import get_state, source_states
 from nlp.pipeline import mention_id
 from tests.collectors.stream_servers import (
     JetstreamServer,

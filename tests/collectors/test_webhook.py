@@ -27,7 +27,7 @@ from core.signing import sign, signed_headers
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, free_port
-from index.queries import count_mentions
+from index.mentions import count_mentions
 from tests.conftest import write_config
 
 SECRET = "whsec-test-0123456789abcdef"

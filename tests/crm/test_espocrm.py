@@ -18,7 +18,7 @@ from crm.mirror import mirror_source
 from crm.sources import EspoCrmSourceConfig
 from index.client import IndexNames
 from index.crm import records_of_customer
-from index.queries import all_customers, get_customer
+from index.customers import all_customers, get_customer
 from tests.conftest import FIXTURES
 
 API_KEY = "7f3c2a9e41b05d8e"

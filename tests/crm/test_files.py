@@ -19,7 +19,7 @@ from crm.sources import CsvSourceConfig, XlsxSourceConfig
 from ecoute.config import Settings
 from ecoute.engine import Engine
 from index.client import IndexNames
-from index.queries import all_customers, get_customer
+from index.customers import all_customers, get_customer
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "samples" / "crm_customers.csv"

@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch
 
 from index.client import EmbeddedServer, IndexNames
 from index.crm import crm_quality
-from index.writes import index_mentions
+from index.mentions import index_mentions
 from tests.conftest import ROOT, write_config
 from tests.factories import make_mention
 

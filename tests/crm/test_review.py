@@ -11,7 +11,8 @@ from core.documents import Author, RawPost
 from ecoute.config import Settings
 from ecoute.engine import Engine, RunReport
 from index.client import IndexNames
-from index.queries import MentionFilter, get_customer, search_mentions
+from index.customers import get_customer
+from index.mention_search import MentionFilter, search_mentions
 from index.reviews import ReviewError, decide_review, list_reviews
 
 

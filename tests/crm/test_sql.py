@@ -14,7 +14,7 @@ from crm.mirror import mirror_source
 from crm.sources import SqlSourceConfig
 from index.client import IndexNames, free_port
 from index.crm import records_of_customer
-from index.queries import get_customer
+from index.customers import get_customer
 from tests.crm import crmdb
 
 

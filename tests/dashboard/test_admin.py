@@ -18,7 +18,8 @@ from crm.registry import legacy_csv_source
 from dashboard.text import t
 from ecoute.config import load_settings
 from index.client import IndexNames
-from index.writes import put_state, upsert_customers
+from index.customers import upsert_customers
+from index.state import put_state
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in
 from tests.dashboard.test_pages import shown

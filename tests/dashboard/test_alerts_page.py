@@ -13,9 +13,10 @@ from core.documents import Alert, document_id
 from dashboard.export import alerts_frame
 from dashboard.render import literal
 from dashboard.text import t
-from index.alerting import alerts_for, stored_rules
+from index.alerts import alerts_for, create_alerts, stored_rules
 from index.client import IndexNames
-from index.writes import index_mentions, upsert_customers, write_alerts
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from tests.factories import make_customer, make_mention
 
 CM = "community@lumio.example"
@@ -45,7 +46,7 @@ def alert(native_id: str, recipient: str, customer_id: str | None = None, rule: 
 
 
 def test_an_alert_links_to_its_mention_customer_and_rule(es: Elasticsearch, names: IndexNames, dashboard):
-    write_alerts(es, names, [alert("a1", CM, "C1")])
+    create_alerts(es, names, [alert("a1", CM, "C1")])
     at = dashboard("pages/alerts.py", as_user=CM)
     links = {(link.proto.page, link.proto.query_string) for link in at.get("page_link")}
     assert ("customers", "customer=C1") in links
@@ -55,7 +56,7 @@ def test_an_alert_links_to_its_mention_customer_and_rule(es: Elasticsearch, name
 
 def test_a_linked_alert_opens_with_its_mention(es: Elasticsearch, names: IndexNames, dashboard):
     index_mentions(es, names, [recent("a1", "<b>Lumio</b> en panne", customer_id="C1")])
-    write_alerts(es, names, [alert("a1", CM, "C1")])
+    create_alerts(es, names, [alert("a1", CM, "C1")])
     at = dashboard("pages/alerts.py", as_user=CM, alert=document_id("alert", "a1"))
     texts = [el.value for el in at.text]
     assert "Alert about a1" in texts and "<b>Lumio</b> en panne" in texts  # post text shown as text
@@ -64,14 +65,14 @@ def test_a_linked_alert_opens_with_its_mention(es: Elasticsearch, names: IndexNa
 def test_a_sales_person_sees_alerts_about_their_accounts(es: Elasticsearch, names: IndexNames, dashboard):
     upsert_customers(es, names, [make_customer("C1", owner_email=SALES), make_customer("C2", owner_email=CM)])
     # Raised before the account was given to this sales person: routed to the community team then.
-    write_alerts(es, names, [alert("acct", CM, "C1"), alert("other", CM, "C2")])
+    create_alerts(es, names, [alert("acct", CM, "C1"), alert("other", CM, "C2")])
     at = dashboard("pages/alerts.py", as_user=SALES)
     assert [el.value for el in at.text] == ["Alert about acct"]
     assert not [b for b in at.button if b.key == "ack_" + document_id("alert", "acct")]  # not theirs to ack
 
 
 def test_acknowledging_records_who_and_when(es: Elasticsearch, names: IndexNames, dashboard):
-    write_alerts(es, names, [alert("k1", CM)])
+    create_alerts(es, names, [alert("k1", CM)])
     at = dashboard("pages/alerts.py", as_user=CM)
     at.button(key=f"ack_{document_id('alert', 'k1')}").click().run(timeout=30)
     (saved,) = alerts_for(es, names)
@@ -125,7 +126,7 @@ def test_an_alert_card_names_its_customer_the_posts_own_time_the_rule_in_full_an
     upsert_customers(es, names, [make_customer("C1", full_name="Julie Martin")])
     post = make_mention("p1", text="Lumio en panne", customer_id="C1", created_at=posted)
     index_mentions(es, names, [post])
-    write_alerts(es, names, [alert("p1", CM, "C1")])
+    create_alerts(es, names, [alert("p1", CM, "C1")])
     at = dashboard("pages/alerts.py", as_user=CM)
     at.button(key=f"ack_{document_id('alert', 'p1')}").click().run(timeout=30)
     at.checkbox(key="alerts_open_only").uncheck().run(timeout=30)  # the acknowledged alert too

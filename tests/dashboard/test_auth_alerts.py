@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.documents import Alert, document_id
 from dashboard.text import STRINGS, t
+from index.alerts import create_alerts, list_alerts
 from index.client import IndexNames
-from index.queries import list_alerts
-from index.writes import index_mentions, upsert_customers, write_alerts
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from tests.dashboard.helpers import APP, DEMO_PASSWORD, sign_in
 from tests.dashboard.test_pages import mention, shown
 from tests.factories import make_customer
@@ -91,7 +92,7 @@ def test_a_sales_person_sees_only_the_alerts_of_their_accounts(
     upsert_customers(
         es, names, [make_customer("C1", owner_email=SALES), make_customer("C2", owner_email=OTHER_SALES)]
     )
-    write_alerts(es, names, [alert("mine", SALES, "C1"), alert("theirs", OTHER_SALES, "C2", hours=2)])
+    create_alerts(es, names, [alert("mine", SALES, "C1"), alert("theirs", OTHER_SALES, "C2", hours=2)])
     at = dashboard("pages/alerts.py", as_user=SALES)
     assert [el.value for el in at.text] == ["Alert about mine"]
     assert not at.get("button_group")  # no way to switch to everyone's alerts
@@ -107,7 +108,7 @@ def test_a_sales_person_cannot_open_the_inbox(es: Elasticsearch, names: IndexNam
 
 
 def test_acknowledging_an_alert_is_saved_and_clears_it(es: Elasticsearch, names: IndexNames, dashboard):
-    write_alerts(es, names, [alert("one", CM, None), alert("two", CM, None, hours=3)])
+    create_alerts(es, names, [alert("one", CM, None), alert("two", CM, None, hours=3)])
     at = dashboard("pages/alerts.py", as_user=CM)
     assert [el.value for el in at.text] == ["Alert about one", "Alert about two"]
     at.button(key=f"ack_{document_id('alert', 'one')}").click().run(timeout=30)

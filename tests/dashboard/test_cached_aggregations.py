@@ -17,8 +17,10 @@ from dashboard.context import Index
 from ecoute.config import Settings
 from index.aggregations import overview
 from index.client import EmbeddedServer, IndexNames
-from index.queries import MentionFilter
-from index.writes import drop_indices, index_mentions, upsert_customers
+from index.customers import upsert_customers
+from index.mention_search import MentionFilter
+from index.mentions import index_mentions
+from index.schema import drop_indices
 from tests.dashboard.test_pages import mention
 from tests.factories import make_customer
 

@@ -6,14 +6,9 @@ from elasticsearch import Elasticsearch
 
 from dashboard.text import t
 from index.client import IndexNames
-from index.queries import get_mentions_versioned
-from index.writes import (
-    delete_mentions,
-    index_mentions,
-    mark_mentions_changed,
-    update_triage,
-    upsert_customers,
-)
+from index.customers import upsert_customers
+from index.mentions import delete_mentions, get_mentions_versioned, index_mentions, mark_mentions_changed
+from index.triage import update_triage
 from tests.dashboard.test_pages import mention, metric, shown, texts
 from tests.factories import make_customer
 

@@ -14,9 +14,10 @@ from crm.mirror import mirror_source
 from crm.sources import SqlSourceConfig
 from dashboard.export import csv_bytes, customers_frame
 from dashboard.text import t
+from index.alerts import create_alerts
 from index.client import IndexNames
-from index.queries import search_customers
-from index.writes import index_mentions, upsert_customers, write_alerts
+from index.customers import search_customers, upsert_customers
+from index.mentions import index_mentions
 from tests.crm import crmdb
 from tests.dashboard.test_pages import unescaped
 from tests.factories import make_customer, make_mention
@@ -63,7 +64,7 @@ def test_one_page_shows_record_deals_interactions_timeline_trend_intents_and_ale
             ),
         ],
     )
-    write_alerts(
+    create_alerts(
         es,
         names,
         [

@@ -10,8 +10,9 @@ from core.documents import SavedSearch, Triage, document_id
 from dashboard.text import t
 from dashboard.triage import ANYONE, ME
 from index.client import IndexNames
-from index.queries import UNASSIGNED
-from index.writes import index_mentions, save_search
+from index.mention_search import UNASSIGNED
+from index.mentions import index_mentions
+from index.searches import save_search
 from tests.dashboard.test_pages import mention, texts
 
 CM = "community@lumio.example"

@@ -7,8 +7,9 @@ from elasticsearch import Elasticsearch
 from core.documents import CustomerLink, Label, document_id
 from dashboard.text import t
 from index.client import IndexNames
-from index.queries import MentionFilter, attention_reasons, get_mentions_versioned, search_mentions
-from index.writes import index_mentions, update_triage
+from index.mention_search import MentionFilter, attention_reasons, search_mentions
+from index.mentions import get_mentions_versioned, index_mentions
+from index.triage import update_triage
 from tests.dashboard.helpers import open_triage
 from tests.dashboard.test_pages import mention, texts
 

@@ -9,7 +9,7 @@ from elasticsearch import Elasticsearch
 from core.documents import Label
 from dashboard.text import t
 from index.client import IndexNames
-from index.writes import index_mentions
+from index.mentions import index_mentions
 from tests.dashboard.test_pages import mention, metric, texts
 from tests.factories import make_mention
 

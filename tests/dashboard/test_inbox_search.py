@@ -6,7 +6,7 @@ from elasticsearch import Elasticsearch
 
 from dashboard.text import t
 from index.client import IndexNames
-from index.writes import index_mentions
+from index.mentions import index_mentions
 from tests.dashboard.test_pages import metric, unescaped
 from tests.factories import make_mention
 

@@ -35,8 +35,8 @@ from index.aggregations import (
     top_authors,
 )
 from index.client import IndexNames
-from index.queries import MentionFilter
-from index.writes import index_mentions
+from index.mention_search import MentionFilter
+from index.mentions import index_mentions
 from tests.dashboard.helpers import downloads
 from tests.dashboard.test_pages import unescaped
 from tests.factories import make_mention

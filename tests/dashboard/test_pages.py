@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 from core.documents import Alert, CustomerLink, Label, Mention, document_id
 from dashboard.render import WORD_JOINER, literal
 from dashboard.text import t
+from index.alerts import create_alerts
 from index.client import IndexNames, free_port
-from index.writes import index_mentions, upsert_customers, write_alerts
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in
 from tests.factories import make_customer, make_mention
@@ -240,7 +242,7 @@ def test_customer_page_shows_the_crm_record_and_only_their_mentions(
         sentiment="negative",
         intent="complaint",
     )
-    write_alerts(es, names, [alert])
+    create_alerts(es, names, [alert])
     at = dashboard("pages/customers.py", customer="C1")
     page = shown(at)
     for value in (

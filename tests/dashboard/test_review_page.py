@@ -10,9 +10,9 @@ from dashboard.text import t
 from ecoute.config import Settings
 from ecoute.engine import Engine
 from index.client import IndexNames
-from index.queries import get_customer, get_mention
+from index.customers import get_customer, upsert_customers
+from index.mentions import get_mention, index_mentions
 from index.reviews import list_reviews, queue_link_reviews
-from index.writes import index_mentions, upsert_customers
 from tests.factories import make_customer, make_mention
 
 

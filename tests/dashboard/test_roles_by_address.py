@@ -11,8 +11,10 @@ from streamlit.testing.v1 import AppTest
 from core.documents import Alert, document_id
 from dashboard.render import literal
 from dashboard.text import t
+from index.alerts import create_alerts
 from index.client import IndexNames
-from index.writes import index_mentions, upsert_customers, write_alerts
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from tests.dashboard.helpers import APP, downloads, sign_in
 from tests.dashboard.test_pages import shown
 from tests.factories import make_customer, make_mention
@@ -89,7 +91,7 @@ def two_owners(es: Elasticsearch, names: IndexNames) -> None:
         ],
     )
     other, mine = document_id("test", "other"), document_id("test", "mine")
-    write_alerts(
+    create_alerts(
         es,
         names,
         [

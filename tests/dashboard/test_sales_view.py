@@ -8,8 +8,10 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Alert, Label
 from dashboard.text import t
+from index.alerts import create_alerts
 from index.client import IndexNames
-from index.writes import index_mentions, refresh_mentions, upsert_customers, write_alerts
+from index.customers import upsert_customers
+from index.mentions import index_mentions, refresh_mentions
 from tests.factories import make_customer, make_mention
 
 SALES = "sarah.whitfield@lumio.example"  # the shipped config.yaml's sales user
@@ -40,7 +42,7 @@ def accounts(es: Elasticsearch, names: IndexNames) -> None:
         ],
     )
     refresh_mentions(es, names)
-    write_alerts(
+    create_alerts(
         es,
         names,
         [

@@ -19,8 +19,9 @@ from core.errors import ConfigError
 from dashboard.text import t
 from ecoute.config import load_settings
 from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.mentions import index_mentions
+from index.schema import ensure_indices
 from index.search_bounds import INBOX_SEARCH
-from index.writes import ensure_indices, index_mentions
 from tests.conftest import write_config
 from tests.dashboard.helpers import APP, sign_in
 from tests.dashboard.test_pages import metric, shown, unescaped

@@ -14,8 +14,9 @@ from core.documents import document_id
 from dashboard import sessions
 from dashboard.text import STRINGS, t
 from index.client import IndexNames
-from index.queries import get_mentions_versioned
-from index.writes import index_mentions, update_triage, upsert_customers
+from index.customers import upsert_customers
+from index.mentions import get_mentions_versioned, index_mentions
+from index.triage import update_triage
 from tests.dashboard.helpers import DEMO_PASSWORD, Browser, sign_in
 from tests.dashboard.test_pages import mention
 from tests.factories import make_customer

@@ -14,7 +14,7 @@ from dashboard.auth import SignInThrottle
 from dashboard.text import t
 from ecoute.config import AuthConfig
 from ecoute.passwords import hash_password
-from index.writes import index_mentions
+from index.mentions import index_mentions
 from tests.dashboard.helpers import APP, sign_in
 from tests.dashboard.test_pages import mention
 

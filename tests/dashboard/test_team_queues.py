@@ -15,8 +15,7 @@ from dashboard.auth import PAGE_ROLES
 from dashboard.text import t
 from ecoute.service import median
 from index.client import EmbeddedServer, IndexNames
-from index.queries import get_mention
-from index.writes import index_mentions
+from index.mentions import get_mention, index_mentions
 from tests.conftest import write_config
 from tests.dashboard.helpers import downloads, open_triage
 from tests.dashboard.test_pages import hours_ago as posted_hours_ago

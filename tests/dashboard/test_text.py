@@ -9,7 +9,8 @@ from elasticsearch import Elasticsearch
 
 from dashboard.text import STRINGS
 from index.client import IndexNames
-from index.writes import index_mentions, upsert_customers
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from tests.dashboard.helpers import ADMIN
 from tests.dashboard.test_pages import mention, shown
 from tests.factories import make_customer

@@ -11,8 +11,7 @@ from core.documents import document_id
 from dashboard.text import t
 from dashboard.triage import ANYONE, ME
 from index.client import IndexNames
-from index.queries import get_mention
-from index.writes import index_mentions
+from index.mentions import get_mention, index_mentions
 from tests.dashboard.helpers import open_triage
 from tests.dashboard.test_pages import mention, shown, unescaped
 

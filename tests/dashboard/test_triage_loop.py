@@ -13,8 +13,8 @@ from elasticsearch import Elasticsearch
 from core.documents import document_id
 from dashboard.text import t
 from index.client import IndexNames
-from index.queries import get_mention, get_mentions_versioned
-from index.writes import index_mentions, update_triage
+from index.mentions import get_mention, get_mentions_versioned, index_mentions
+from index.triage import update_triage
 from tests.dashboard.helpers import downloads, open_triage
 from tests.dashboard.test_pages import mention, shown, texts
 

@@ -18,9 +18,11 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from core.documents import Alert, CustomerLink, Entity, document_id
+from index.alerts import create_alerts
 from index.client import IndexNames
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from index.reviews import queue_link_reviews
-from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.dashboard.helpers import ADMIN, APP, downloads, sign_in
 from tests.factories import make_customer, make_mention
 
@@ -163,7 +165,7 @@ def plant_hostile_post(es: Elasticsearch, names: IndexNames) -> None:
     )
     index_mentions(es, names, [hostile, proposed])
     queue_link_reviews(es, names, [proposed])
-    write_alerts(
+    create_alerts(
         es,
         names,
         [

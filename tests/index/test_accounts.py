@@ -8,8 +8,9 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Alert, Label
 from index.accounts import account_activity
+from index.alerts import create_alerts
 from index.client import IndexNames
-from index.writes import index_mentions, refresh_mentions, write_alerts
+from index.mentions import index_mentions, refresh_mentions
 from tests.factories import NOW, make_mention
 
 ALERT = {"recipients": [], "created_at": NOW, "summary": "s"}
@@ -43,7 +44,7 @@ def test_last_mention_recent_volume_sentiment_trend_and_open_alerts(
         ],
     )
     refresh_mentions(es, names)
-    write_alerts(
+    create_alerts(
         es,
         names,
         [

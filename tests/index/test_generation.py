@@ -9,18 +9,19 @@ from elasticsearch import Elasticsearch
 
 from core.documents import CustomerLink
 from index.client import IndexNames
-from index.privacy import delete_mentions_and_alerts, erase_person, find_person
-from index.queries import MentionFilter, get_mentions_versioned, search_mentions
-from index.reviews import decide_review, list_reviews, queue_link_reviews
-from index.writes import (
+from index.customers import upsert_customers
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import (
     NO_GENERATION,
     delete_mentions,
+    get_mentions_versioned,
     index_mentions,
     mentions_generation,
     refresh_mentions,
-    update_triage,
-    upsert_customers,
 )
+from index.privacy import delete_mentions_and_alerts, erase_person, find_person
+from index.reviews import decide_review, list_reviews, queue_link_reviews
+from index.triage import update_triage
 from tests.factories import make_customer, make_mention
 
 CM = "community@lumio.example"
@@ -102,7 +103,7 @@ def test_a_generation_that_cannot_be_stored_never_fails_the_write(
 ):
     es.indices.put_settings(index=names.state, settings={"index.blocks.write": True})
     try:
-        with caplog.at_level(logging.WARNING, logger="index.writes"):
+        with caplog.at_level(logging.WARNING, logger="index.mentions"):
             report = index_mentions(es, names, [make_mention("a")])
     finally:
         es.indices.put_settings(index=names.state, settings={"index.blocks.write": False})

@@ -9,23 +9,12 @@ from elasticsearch import Elasticsearch
 from core.documents import Label, Triage
 from index.aggregations import counts_by, sentiment_over_time
 from index.client import IndexNames
-from index.periods import mention_index
-from index.queries import (
-    UNASSIGNED,
-    MentionFilter,
-    all_customers,
-    count_mentions,
-    search_customers,
-    search_mentions,
-)
-from index.writes import (
-    SCHEMA_VERSION,
-    acquire_lock,
-    ensure_indices,
-    index_mentions,
-    release_lock,
-    upsert_customers,
-)
+from index.customers import all_customers, search_customers, upsert_customers
+from index.mention_search import UNASSIGNED, MentionFilter, search_mentions
+from index.mentions import count_mentions, index_mentions
+from index.periods import SCHEMA_VERSION, mention_index
+from index.schema import ensure_indices
+from index.state import acquire_lock, release_lock
 from tests.factories import days_ago, make_customer, make_mention
 
 
@@ -55,7 +44,7 @@ def test_a_document_the_index_refuses_is_reported_not_dropped(es: Elasticsearch,
     good = make_mention("ok")
     bad = make_mention("bad").model_dump(mode="json")
     bad["created_at"] = "not a date"
-    from index.writes import create_documents
+    from index.bulk import create_documents
 
     class Raw:
         def __init__(self, data):

@@ -8,12 +8,14 @@ from pathlib import Path
 from elasticsearch import Elasticsearch
 
 from core.documents import Mention
+from index.bulk import create_documents
 from index.client import IndexNames
 from index.mappings import mapping_for
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import count_mentions, index_mentions
 from index.migration import CURSOR, legacy_indices, migrate_to_periods
 from index.periods import SCHEMA_VERSION, mention_index, mention_indices, period_bounds, period_counts
-from index.queries import MentionFilter, count_mentions, search_mentions
-from index.writes import create_documents, get_state, index_mentions
+from index.state import get_state
 from tests.factories import make_mention
 from tests.test_cli import run
 

@@ -9,6 +9,15 @@ from elasticsearch import Elasticsearch
 from core.documents import Label
 from index.aggregations import overview
 from index.client import IndexNames
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import (
+    count_mentions,
+    delete_mentions,
+    get_mention,
+    get_mentions_versioned,
+    index_mentions,
+    store_relabels,
+)
 from index.periods import (
     choose_indices,
     indices_for,
@@ -18,8 +27,7 @@ from index.periods import (
     period_of,
 )
 from index.privacy import delete_mentions_and_alerts
-from index.queries import MentionFilter, count_mentions, get_mention, get_mentions_versioned, search_mentions
-from index.writes import delete_mentions, index_mentions, store_relabels, update_triage
+from index.triage import update_triage
 from tests.factories import make_mention
 
 NOW = datetime.now(UTC)

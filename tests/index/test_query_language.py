@@ -13,11 +13,10 @@ from elasticsearch import Elasticsearch
 from alerts.rules import compile_rule, mention_words
 from alerts.settings import AlertRule
 from core.documents import Label, Mention
-from index.alerting import mentions_matching
 from index.client import IndexNames
-from index.queries import MentionFilter, count_mentions, search_mentions
+from index.mention_search import MentionFilter, mentions_matching, search_mentions
+from index.mentions import count_mentions, index_mentions
 from index.query_language import QuerySyntaxError, parse_query
-from index.writes import index_mentions
 from nlp.linking import CustomerDirectory
 from tests.factories import make_mention
 

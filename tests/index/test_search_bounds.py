@@ -14,14 +14,16 @@ from elasticsearch import Elasticsearch
 from alerts.query import QuerySyntaxError, parse_query
 from core.config import ElasticsearchConfig
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.queries import MentionFilter, count_mentions, search_customers, search_mentions
+from index.customers import search_customers, upsert_customers
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import count_mentions, index_mentions
+from index.schema import ensure_indices
 from index.search_bounds import (
     INBOX_SEARCH,
     SearchTooComplexError,
     parse_search,
     search_size,
 )
-from index.writes import ensure_indices, index_mentions, upsert_customers
 from tests.factories import make_customer, make_mention
 
 WORDS = ["box", "panne", "fibre", "réseau", "forfait", "facture", "support", "coupure", "lent", "mobile"]

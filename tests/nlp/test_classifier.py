@@ -15,7 +15,7 @@ from core.documents import Label, RawPost
 from ecoute.config import Settings
 from ecoute.engine import Engine, RunReport
 from index.client import IndexNames
-from index.queries import MentionFilter, search_mentions
+from index.mention_search import MentionFilter, search_mentions
 from nlp.classifier import (
     SENTIMENTS,
     ModelError,

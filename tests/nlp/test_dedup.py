@@ -10,7 +10,7 @@ from core.documents import Author, RawPost
 from ecoute.config import Settings
 from ecoute.engine import Engine, RunReport
 from index.client import IndexNames
-from index.queries import MentionFilter, search_mentions
+from index.mention_search import MentionFilter, search_mentions
 from nlp.dedup import DedupSettings, PostToCheck, StreamDeduplicator
 from nlp.pipeline import mention_id
 

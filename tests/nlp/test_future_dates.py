@@ -11,7 +11,8 @@ from core.documents import RawPost
 from ecoute.config import load_settings
 from ecoute.engine import NOT_ENRICHED, Engine
 from index.client import IndexNames
-from index.queries import MentionFilter, get_mention, search_mentions
+from index.mention_search import MentionFilter, search_mentions
+from index.mentions import get_mention
 from nlp.pipeline import unenriched
 from tests.reliability.conftest import posts_config, write_posts
 

@@ -19,9 +19,10 @@ from core.documents import Mention, RawPost
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.rescoring import Rescorer
+from index.alerts import list_alerts
 from index.client import EmbeddedServer, IndexNames
-from index.queries import get_mentions_versioned, list_alerts
-from index.writes import update_triage
+from index.mentions import get_mentions_versioned
+from index.triage import update_triage
 from nlp.classifier import load_classifier, model_dir_for, rescoring_classifier_for
 from nlp.language import detect_language, normalise
 from nlp.pipeline import full_text

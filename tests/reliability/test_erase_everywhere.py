@@ -20,9 +20,12 @@ from core.documents import Alert, Author, Mention, RawPost, SavedSearch
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person
+from index.alerts import create_alerts
 from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.mentions import index_mentions
 from index.reviews import list_reviews
-from index.writes import index_mentions, save_search, update_triage, write_alerts
+from index.searches import save_search
+from index.triage import update_triage
 from nlp.pipeline import mention_id
 from tests.conftest import ROOT, write_config
 from tests.dashboard.test_auth_alerts import alert
@@ -292,7 +295,7 @@ def test_an_alert_about_someone_else_keeps_its_other_mentions_without_the_erased
     grouped = alert("m1", "cm@lumio.example", None).model_copy(
         update={"mention_id": marc.id, "mention_ids": [marc.id, julie.id], "count": 2}
     )
-    write_alerts(es, names, [grouped])
+    create_alerts(es, names, [grouped])
 
     Engine(settings, es, names).gdpr().erase(Person(handles=[HANDLE]))
 

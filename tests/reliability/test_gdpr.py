@@ -16,11 +16,13 @@ from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person, pseudonym
 from ecoute.spool import SpooledOp
+from index.alerts import create_alerts
 from index.client import IndexNames
 from index.crm import put_crm_records
+from index.customers import upsert_customers
+from index.mentions import index_mentions
 from index.privacy import audit_records
 from index.reviews import review_id
-from index.writes import index_mentions, upsert_customers, write_alerts
 from tests.dashboard.test_auth_alerts import alert
 from tests.factories import NOW, make_customer, make_mention
 from tests.reliability.conftest import posts_config, sample_posts, write_posts
@@ -60,7 +62,7 @@ def held(es: Elasticsearch, names: IndexNames, settings: Settings) -> dict:
     ]
     others = [by("o1", "marc"), by("o2", "paul@mastodon.example")]
     index_mentions(es, names, julie + others)
-    write_alerts(es, names, [alert("j1", "cm@lumio.example", None), alert("o1", "cm@lumio.example", None)])
+    create_alerts(es, names, [alert("j1", "cm@lumio.example", None), alert("o1", "cm@lumio.example", None)])
     link = CustomerLink(customer_id="C1", method="fuzzy", confidence=0.7, reason="name: Julie Martin")
     reviews = [
         LinkReview(
@@ -194,7 +196,7 @@ def test_retention_deletes_only_the_sources_old_mentions_and_their_alerts(
         "other", source="posts", id=document_id("posts", "other"), created_at=now - timedelta(days=400)
     )
     index_mentions(es, names, [old, recent, other_source])
-    write_alerts(es, names, [alert("old", "cm@lumio.example", None), alert("new", "cm@lumio.example", None)])
+    create_alerts(es, names, [alert("old", "cm@lumio.example", None), alert("new", "cm@lumio.example", None)])
     engine = Engine(settings, es, names)
     assert engine.gdpr().apply_retention(["test", "posts"]) == {"test": 1}
     assert ids(es, names.mentions) == {recent.id, other_source.id}
@@ -287,7 +289,7 @@ def test_posts_the_platform_deleted_leave_the_index_with_their_alerts(
         make_mention("b", source="posts", id=document_id("posts", "b")),
     ]
     index_mentions(es, names, mentions)
-    write_alerts(
+    create_alerts(
         es, names, [alert("x", "cm@lumio.example", None).model_copy(update={"mention_id": mentions[0].id})]
     )
     assert engine.delete_native("posts", ["a", "never-seen"]) == 1

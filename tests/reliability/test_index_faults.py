@@ -14,7 +14,8 @@ from core.documents import Mention
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames, connect, free_port
-from index.writes import ensure_indices, index_mentions
+from index.mentions import index_mentions
+from index.schema import ensure_indices
 from nlp.pipeline import mention_id
 from tests.factories import make_mention
 from tests.reliability.conftest import posts_config, sample_posts
@@ -155,7 +156,7 @@ def test_dlq_retry_stores_what_an_old_mapping_refused(
 ):
     """An index made by an older Écoute refuses a new field; once the mapping is updated, retry stores it."""
     from index.mappings import mapping_for
-    from index.writes import SCHEMA_VERSION
+    from index.periods import SCHEMA_VERSION
     from tests.reliability.conftest import write_posts
     from tests.test_cli import run
 

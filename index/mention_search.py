@@ -1,30 +1,45 @@
-"""Named read queries used by the dashboard, the CLI and the pipeline."""
+"""Searching mentions: the Inbox filter, its orders, the attention score and a sales person's scope;
+the reads alert rules and spikes make."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
-from core.documents import Alert, Customer, Mention, SavedSearch, SourceState, document_id
+from core.documents import Alert, Customer, Mention
 from index.client import IndexNames
-from index.periods import indices_for, locate
+from index.periods import indices_for
 from index.query_language import to_dsl
-from index.search_bounds import CUSTOMER_SEARCH, check_search, parse_search
+from index.search_bounds import parse_search
+
+pass
+
 
 ORDERS = ("newest", "attention")
+
+
 NOISE_FLAGS = ["near_duplicate", "coordinated", "repeated_link"]
 """What "hide duplicates and spam" hides; a date in the future is shown (and flagged), not noise."""
+
+
 # "Needing attention": what a community manager answers first. Weights add up, so a mention matching
 # more of them ranks higher; each weight is larger than all those below it together.
 ATTENTION_INTENTS = ["complaint", "churn_risk"]
+
+
 ATTENTION_CONFIDENCE = 0.7
+
+
 ATTENTION_WEIGHTS = {"untriaged": 8.0, "unhappy": 4.0, "customer": 2.0}
+
+
 UNASSIGNED = "__unassigned__"
 """`MentionFilter.assignee` for the mentions nobody is assigned to."""
+
+
 NO_TEAM = "__no_team__"
 """`MentionFilter.team` for the mentions in no team queue."""
 
@@ -292,275 +307,110 @@ def search_mentions(
     return MentionPage(total=result["hits"]["total"]["value"], hits=hits)
 
 
-def get_mention(es: Elasticsearch, names: IndexNames, mention_id: str) -> Mention | None:
-    found = locate(es, names, [mention_id]).get(mention_id)
-    return Mention.model_validate(found["_source"]) if found else None
+MAX_TERMS = 1000
 
 
-def count_mentions(es: Elasticsearch, names: IndexNames, flt: MentionFilter | None = None) -> int:
-    flt = flt or MentionFilter()
-    return es.count(index=flt.indices(es, names), query=flt.to_query())["count"]
-
-
-def get_customer(
-    es: Elasticsearch, names: IndexNames, customer_id: str, scope: OwnerScope | None = None
-) -> Customer | None:
-    """The customer with this id; None when there is none, or when `scope` does not hold it."""
-    try:
-        customer = Customer.model_validate(es.get(index=names.customers, id=customer_id)["_source"])
-    except NotFoundError:
-        return None
-    return customer if scope is None or scope.holds_customer(customer) else None
-
-
-def search_customers(
-    es: Elasticsearch, names: IndexNames, text: str = "", size: int = 50, scope: OwnerScope | None = None
-) -> list[Customer]:
-    """By name, company, email or handle; all customers by name when `text` is empty; only those
-    `scope` holds when given. SearchTooComplexError when `text` is over its bounds."""
-    text = check_search(text, CUSTOMER_SEARCH)
-    if text:
-        needle = text.strip().lstrip("@").lower()
-        query: dict[str, Any] = {
-            "bool": {
-                "should": [
-                    {
-                        "multi_match": {
-                            "query": text,
-                            "fields": ["full_name^3", "company^2", "company.fr", "full_name.fr"],
-                            "fuzziness": "AUTO",
-                        }
-                    },
-                    {"term": {"email": needle}},
-                    {"term": {"emails": needle}},
-                    {"term": {"handles": needle}},
-                    {"term": {"confirmed_handles": needle}},
-                    {"prefix": {"handles": needle}},
-                ],
-                "minimum_should_match": 1,
-            }
-        }
-        sort: list[Any] = ["_score", {"customer_id": "asc"}]
-    else:
-        query, sort = {"match_all": {}}, [{"full_name.keyword": "asc"}]
-    if scope is not None:
-        query = {"bool": {"must": [query], "filter": [{"term": {"owner_email": scope.owner_email}}]}}
-    result = es.search(index=names.customers, query=query, sort=sort, size=size)
-    return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-
-
-def all_customers(es: Elasticsearch, names: IndexNames, page_size: int = 1000) -> list[Customer]:
-    """Every mirrored customer, paged with point-in-time + search_after."""
-    pit = es.open_point_in_time(index=names.customers, keep_alive="1m")["id"]
-    customers: list[Customer] = []
-    search_after = None
-    try:
-        while True:
-            kwargs: dict[str, Any] = {
-                "pit": {"id": pit, "keep_alive": "1m"},
-                "size": page_size,
-                "sort": [{"customer_id": "asc"}],
-            }
-            if search_after:
-                kwargs["search_after"] = search_after
-            hits = es.search(**kwargs)["hits"]["hits"]
-            if not hits:
-                break
-            customers.extend(Customer.model_validate(h["_source"]) for h in hits)
-            search_after = hits[-1]["sort"]
-    finally:
-        es.close_point_in_time(id=pit)
-    return customers
-
-
-def list_alerts(
+def mentions_matching(
     es: Elasticsearch,
     names: IndexNames,
-    recipient: str | None = None,
-    customer_id: str | None = None,
-    status: str | None = None,
-    size: int = 100,
-) -> list[Alert]:
-    filters: list[dict[str, Any]] = []
-    if recipient:
-        filters.append({"term": {"recipients": recipient}})
-    if customer_id:
-        filters.append({"term": {"customer_id": customer_id}})
-    if status:
-        filters.append({"term": {"status": status}})
+    query: dict[str, Any],
+    since: datetime | None = None,
+    until: datetime | None = None,
+    size: int = 50,
+) -> tuple[int, list[Mention]]:
+    """(how many, the newest `size`) mentions a compiled rule query finds, optionally in a period."""
+    filters: list[dict[str, Any]] = [query]
+    if since or until:
+        bounds = {"gte": since.isoformat()} if since else {}
+        if until:
+            bounds["lt"] = until.isoformat()
+        filters.append({"range": {"created_at": bounds}})
     result = es.search(
-        index=names.alerts,
+        index=indices_for(es, names, since, until),
         query={"bool": {"filter": filters}},
-        sort=[{"created_at": "desc"}],
+        sort=[{"created_at": "desc"}, {"id": "asc"}],
         size=size,
+        track_total_hits=True,
     )
-    return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-
-
-def source_states(es: Elasticsearch, names: IndexNames, kind: str = "health") -> list[SourceState]:
-    result = es.search(index=names.state, query={"term": {"kind": kind}}, sort=[{"source": "asc"}], size=500)
-    return [SourceState.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-
-
-def get_customers(
-    es: Elasticsearch, names: IndexNames, customer_ids: list[str], scope: OwnerScope | None = None
-) -> dict[str, Customer]:
-    """The customers with these ids, in one request; ids not in the index (or not in `scope`) left out."""
-    ids = list(dict.fromkeys(i for i in customer_ids if i))
-    if not ids:
-        return {}
-    docs = es.mget(index=names.customers, ids=ids)["docs"]
-    found = {d["_id"]: Customer.model_validate(d["_source"]) for d in docs if d.get("found")}
-    return {i: c for i, c in found.items() if scope is None or scope.holds_customer(c)}
+    mentions = [Mention.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+    return result["hits"]["total"]["value"], mentions
 
 
 @dataclass
-class VersionedMention:
-    """A mention with the version (seq_no, primary_term) a conditional triage write needs, and the
-    concrete index it was read from."""
+class WindowCounts:
+    """Mentions and negative mentions per topic in one time window."""
 
-    mention: Mention
-    seq_no: int
-    primary_term: int
-    index: str | None = None
+    start: datetime
+    end: datetime
+    total: dict[str, int]
+    negative: dict[str, int]
 
 
-def get_mentions_versioned(
-    es: Elasticsearch, names: IndexNames, mention_ids: list[str], scope: OwnerScope | None = None
-) -> dict[str, VersionedMention]:
-    """The mentions with these ids and their current versions, in one request; missing ids (and
-    mentions `scope` does not hold) left out."""
-    ids = list(dict.fromkeys(i for i in mention_ids if i))
-    if not ids:
-        return {}
-    found = {
-        i: VersionedMention(
-            Mention.model_validate(d["_source"]), d["_seq_no"], d["_primary_term"], d["_index"]
+def topic_counts_in_windows(
+    es: Elasticsearch, names: IndexNames, windows: list[tuple[datetime, datetime]], size: int = 50
+) -> list[WindowCounts]:
+    """Per window, mentions and negatives per topic, from one request (a filters aggregation)."""
+    aggs = {
+        "windows": {
+            "filters": {
+                "filters": {
+                    str(i): {"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}}
+                    for i, (s, e) in enumerate(windows)
+                }
+            },
+            "aggs": {
+                "topics": {
+                    "terms": {"field": "topics", "size": size},
+                    "aggs": {"negative": {"filter": {"term": {"sentiment.label": "negative"}}}},
+                }
+            },
+        }
+    }
+    indices = (
+        indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows))
+        if windows
+        else names.mentions
+    )
+    result = es.search(index=indices, size=0, aggs=aggs)
+    buckets = result["aggregations"]["windows"]["buckets"]
+    found = []
+    for i, (start, end) in enumerate(windows):
+        topics = buckets.get(str(i), {}).get("topics", {}).get("buckets", [])
+        found.append(
+            WindowCounts(
+                start,
+                end,
+                {str(b["key"]): b["doc_count"] for b in topics},
+                {str(b["key"]): b["negative"]["doc_count"] for b in topics},
+            )
         )
-        for i, d in locate(es, names, ids).items()
-    }
-    return {i: v for i, v in found.items() if scope is None or scope.holds_mention(v.mention)}
-
-
-def customers_of_owner(
-    es: Elasticsearch, names: IndexNames, owner_email: str, size: int = 200
-) -> list[Customer]:
-    """The accounts one account owner (a sales person) looks after, by name."""
-    result = es.search(
-        index=names.customers,
-        query={"term": {"owner_email": owner_email}},
-        sort=[{"full_name.keyword": "asc"}],
-        size=size,
-    )
-    return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-
-
-def count_customers(es: Elasticsearch, names: IndexNames) -> int:
-    """How many CRM records the customer index mirrors."""
-    return es.count(index=names.customers)["count"]
-
-
-def get_parents(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> dict[str, Mention]:
-    """For each mention that replies to a post Écoute also holds, that post (keyed by the reply's id)."""
-    wanted = {
-        m.id: document_id(m.source, m.thread.parent_id) for m in mentions if m.thread and m.thread.parent_id
-    }
-    if not wanted:
-        return {}
-    docs = locate(es, names, wanted.values())
-    found = {i: Mention.model_validate(d["_source"]) for i, d in docs.items()}
-    return {reply: found[parent] for reply, parent in wanted.items() if parent in found}
-
-
-def saved_searches(es: Elasticsearch, names: IndexNames, owner: str) -> list[SavedSearch]:
-    """One person's saved inbox searches, by name."""
-    result = es.search(
-        index=names.saved_searches, query={"term": {"owner": owner}}, sort=[{"name": "asc"}], size=200
-    )
-    return [SavedSearch.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-
-
-def _not_scored_by(model: str) -> dict[str, Any]:
-    return {"bool": {"must_not": [{"term": {"model": model}}]}}
-
-
-def mentions_to_rescore(
-    es: Elasticsearch, names: IndexNames, model: str, size: int
-) -> list[VersionedMention]:
-    """Up to `size` stored mentions whose labels are not `model`'s yet, newest first, with their versions.
-
-    The index itself is the queue: what is left to re-score after a crash or a restart is found here.
-    """
-    result = es.search(
-        index=names.mentions,
-        query=_not_scored_by(model),
-        sort=[{"created_at": "desc"}, {"id": "asc"}],
-        size=size,
-        seq_no_primary_term=True,
-    )
-    return [
-        VersionedMention(Mention.model_validate(h["_source"]), h["_seq_no"], h["_primary_term"], h["_index"])
-        for h in result["hits"]["hits"]
-    ]
-
-
-def count_to_rescore(es: Elasticsearch, names: IndexNames, model: str) -> int:
-    """How many stored mentions `model` has not scored yet."""
-    return es.count(index=names.mentions, query=_not_scored_by(model))["count"]
-
-
-def count_collected_since(es: Elasticsearch, names: IndexNames, flt: MentionFilter, since: datetime) -> int:
-    """How many mentions `flt` matches that were collected after `since` (the Inbox's "N new")."""
-    query = {"bool": {"filter": [flt.to_query(), {"range": {"collected_at": {"gt": since.isoformat()}}}]}}
-    return es.count(index=names.mentions, query=query)["count"]
-
-
-OPEN_STATUSES = ["new", "in_progress"]
-
-
-def assigned_open(
-    es: Elasticsearch, names: IndexNames, email: str, size: int = 1000
-) -> dict[str, str | None]:
-    """The open mentions assigned to `email`: id -> who made the last assignment (None if unrecorded)."""
-    result = es.search(
-        index=names.mentions,
-        query={
-            "bool": {"filter": [{"term": {"triage.assignee": email}}, {"terms": {"status": OPEN_STATUSES}}]}
-        },
-        source=["id", "history"],
-        sort=[{"created_at": "desc"}, {"id": "asc"}],
-        size=size,
-    )
-    found: dict[str, str | None] = {}
-    for hit in result["hits"]["hits"]:
-        changes = [c for c in hit["_source"].get("history") or [] if c.get("field") == "assignee"]
-        found[hit["_source"]["id"]] = changes[-1].get("by") if changes else None
     return found
 
 
-def iter_mentions(
-    es: Elasticsearch, names: IndexNames, flt: MentionFilter, limit: int, page_size: int = 1000
-) -> Iterator[Mention]:
-    """Up to `limit` mentions `flt` matches, newest first, paged with point-in-time + search_after
-    (the exports: every match, never only the page on screen)."""
-    pit = es.open_point_in_time(index=names.mentions, keep_alive="2m")["id"]
-    given, search_after = 0, None
-    try:
-        while given < limit:
-            kwargs: dict[str, Any] = {
-                "pit": {"id": pit, "keep_alive": "2m"},
-                "query": flt.to_query(),
-                "size": min(page_size, limit - given),
-                "sort": [{"created_at": "desc"}, {"id": "asc"}],
+def mentions_about(
+    es: Elasticsearch,
+    names: IndexNames,
+    topic: str,
+    windows: list[tuple[datetime, datetime]],
+    size: int = 500,
+) -> list[Mention]:
+    """Mentions of a topic in any of the windows (for explaining a spike), without raw payloads."""
+    ranges = [{"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}} for s, e in windows]
+    bounded = (
+        indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows)) if windows else None
+    )
+    result = es.search(
+        index=bounded or names.mentions,
+        query={
+            "bool": {
+                "filter": [
+                    {"term": {"topics": topic}},
+                    {"bool": {"should": ranges, "minimum_should_match": 1}},
+                ]
             }
-            if search_after:
-                kwargs["search_after"] = search_after
-            hits = es.search(**kwargs)["hits"]["hits"]
-            if not hits:
-                break
-            for hit in hits:
-                yield Mention.model_validate(hit["_source"])
-            given += len(hits)
-            search_after = hits[-1]["sort"]
-    finally:
-        es.close_point_in_time(id=pit)
+        },
+        sort=[{"created_at": "desc"}],
+        size=size,
+        source_excludes=["raw", "history"],
+    )
+    return [Mention.model_validate(h["_source"]) for h in result["hits"]["hits"]]

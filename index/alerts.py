@@ -1,5 +1,5 @@
-"""Reads and writes of the alerting side: alerts, their deliveries, dashboard rules, rule previews,
-spike windows and the optional percolator. Nothing else in alerts/ talks to Elasticsearch."""
+"""Alerts: created once by id, grouped, acknowledged and listed for a person; their deliveries and
+stored rules."""
 
 from __future__ import annotations
 
@@ -11,14 +11,42 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from core.documents import Alert, Delivery, Mention, StoredRule
+from core.documents import (
+    Alert,
+    Delivery,
+    Mention,
+    StoredRule,
+)
 from core.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.mappings import mapping_for
-from index.periods import indices_for
-from index.queries import OwnerScope
+from index.mention_search import MAX_TERMS, OwnerScope
 
-MAX_TERMS = 1000
+
+def list_alerts(
+    es: Elasticsearch,
+    names: IndexNames,
+    recipient: str | None = None,
+    customer_id: str | None = None,
+    status: str | None = None,
+    size: int = 100,
+) -> list[Alert]:
+    """Alerts newest first that match every filter given (to this recipient AND about this customer);
+    `alerts_for` is the broader read: to any of several recipients OR about any of several customers."""
+    filters: list[dict[str, Any]] = []
+    if recipient:
+        filters.append({"term": {"recipients": recipient}})
+    if customer_id:
+        filters.append({"term": {"customer_id": customer_id}})
+    if status:
+        filters.append({"term": {"status": status}})
+    result = es.search(
+        index=names.alerts,
+        query={"bool": {"filter": filters}},
+        sort=[{"created_at": "desc"}],
+        size=size,
+    )
+    return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
 @dataclass
@@ -28,9 +56,6 @@ class Versioned:
     doc: Any
     seq_no: int
     primary_term: int
-
-
-# ---- alerts -------------------------------------------------------------------------------------
 
 
 def alerts_touching(
@@ -185,9 +210,6 @@ def alerts_for(
     return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
-# ---- deliveries ---------------------------------------------------------------------------------
-
-
 def create_deliveries(es: Elasticsearch, names: IndexNames, deliveries: list[Delivery]) -> set[str]:
     """Record deliveries to make; an id already recorded is never sent a second time. Returns new ids."""
     return _create_by_id(es, names.deliveries, [(d.id, d.model_dump(mode="json")) for d in deliveries])
@@ -277,9 +299,6 @@ def deliveries_of(es: Elasticsearch, names: IndexNames, alert_ids: Iterable[str]
     return [Delivery.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
-# ---- rules edited in the dashboard --------------------------------------------------------------
-
-
 def stored_rules(es: Elasticsearch, names: IndexNames) -> list[StoredRule]:
     result = es.search(index=names.rules, query={"match_all": {}}, sort=[{"name": "asc"}], size=500)
     return [StoredRule.model_validate(h["_source"]) for h in result["hits"]["hits"]]
@@ -291,118 +310,6 @@ def save_rule(es: Elasticsearch, names: IndexNames, rule: StoredRule) -> None:
 
 def delete_rule(es: Elasticsearch, names: IndexNames, rule_id: str) -> None:
     es.options(ignore_status=404).delete(index=names.rules, id=rule_id, refresh=True)
-
-
-# ---- mentions for previews, explanations and spikes ---------------------------------------------
-
-
-def mentions_matching(
-    es: Elasticsearch,
-    names: IndexNames,
-    query: dict[str, Any],
-    since: datetime | None = None,
-    until: datetime | None = None,
-    size: int = 50,
-) -> tuple[int, list[Mention]]:
-    """(how many, the newest `size`) mentions a compiled rule query finds, optionally in a period."""
-    filters: list[dict[str, Any]] = [query]
-    if since or until:
-        bounds = {"gte": since.isoformat()} if since else {}
-        if until:
-            bounds["lt"] = until.isoformat()
-        filters.append({"range": {"created_at": bounds}})
-    result = es.search(
-        index=indices_for(es, names, since, until),
-        query={"bool": {"filter": filters}},
-        sort=[{"created_at": "desc"}, {"id": "asc"}],
-        size=size,
-        track_total_hits=True,
-    )
-    mentions = [Mention.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-    return result["hits"]["total"]["value"], mentions
-
-
-@dataclass
-class WindowCounts:
-    """Mentions and negative mentions per topic in one time window."""
-
-    start: datetime
-    end: datetime
-    total: dict[str, int]
-    negative: dict[str, int]
-
-
-def topic_counts_in_windows(
-    es: Elasticsearch, names: IndexNames, windows: list[tuple[datetime, datetime]], size: int = 50
-) -> list[WindowCounts]:
-    """Per window, mentions and negatives per topic, from one request (a filters aggregation)."""
-    aggs = {
-        "windows": {
-            "filters": {
-                "filters": {
-                    str(i): {"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}}
-                    for i, (s, e) in enumerate(windows)
-                }
-            },
-            "aggs": {
-                "topics": {
-                    "terms": {"field": "topics", "size": size},
-                    "aggs": {"negative": {"filter": {"term": {"sentiment.label": "negative"}}}},
-                }
-            },
-        }
-    }
-    indices = (
-        indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows))
-        if windows
-        else names.mentions
-    )
-    result = es.search(index=indices, size=0, aggs=aggs)
-    buckets = result["aggregations"]["windows"]["buckets"]
-    found = []
-    for i, (start, end) in enumerate(windows):
-        topics = buckets.get(str(i), {}).get("topics", {}).get("buckets", [])
-        found.append(
-            WindowCounts(
-                start,
-                end,
-                {str(b["key"]): b["doc_count"] for b in topics},
-                {str(b["key"]): b["negative"]["doc_count"] for b in topics},
-            )
-        )
-    return found
-
-
-def mentions_about(
-    es: Elasticsearch,
-    names: IndexNames,
-    topic: str,
-    windows: list[tuple[datetime, datetime]],
-    size: int = 500,
-) -> list[Mention]:
-    """Mentions of a topic in any of the windows (for explaining a spike), without raw payloads."""
-    ranges = [{"range": {"created_at": {"gte": s.isoformat(), "lt": e.isoformat()}}} for s, e in windows]
-    bounded = (
-        indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows)) if windows else None
-    )
-    result = es.search(
-        index=bounded or names.mentions,
-        query={
-            "bool": {
-                "filter": [
-                    {"term": {"topics": topic}},
-                    {"bool": {"should": ranges, "minimum_should_match": 1}},
-                ]
-            }
-        },
-        sort=[{"created_at": "desc"}],
-        size=size,
-        source_excludes=["raw", "history"],
-    )
-    return [Mention.model_validate(h["_source"]) for h in result["hits"]["hits"]]
-
-
-# ---- the percolator (real Elasticsearch only) ---------------------------------------------------
 
 
 def rule_queries_index(names: IndexNames) -> str:
