@@ -5,7 +5,7 @@ The CRM connectors never touch Elasticsearch; crm/mirror.py hands their records 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from elasticsearch.helpers import streaming_bulk
 from core.documents import CrmRecord, Customer
 from core.errors import IndexUnavailableError
 from index.client import IndexNames
+from index.scan import scan_hits
 
 # Written by a person in the review queue, never by an import: an import must not wipe it.
 KEPT_ON_IMPORT = {"confirmed_handles"}
@@ -59,54 +60,15 @@ def put_crm_records(es: Elasticsearch, names: IndexNames, records: Iterable[CrmR
     return _bulk(es, names.crm, actions, "CRM record")
 
 
-def _scan(
-    es: Elasticsearch,
-    index: str,
-    query: dict[str, Any],
-    sort: str,
-    page: int = 10_000,
-    source: list[str] | None = None,
-) -> Iterator[dict]:
-    """Every hit of `query`, paged with point-in-time + search_after.
-
-    Pages are as large as Elasticsearch allows: on the stand-in every page is a pass over the
-    whole index, so the number of pages is what a refresh costs. `source` limits the fields sent.
-    """
-    # The concrete indices, named: the stand-in's point in time over an alias of several indices reads
-    # only one of them (a real cluster reads them all either way).
-    concrete = ",".join(sorted(es.indices.get(index=index)))
-    pit = es.open_point_in_time(index=concrete, keep_alive="1m")["id"]
-    search_after = None
-    try:
-        while True:
-            kwargs: dict[str, Any] = {
-                "pit": {"id": pit, "keep_alive": "1m"},
-                "size": page,
-                "query": query,
-                "sort": [{sort: "asc"}],
-            }
-            if source is not None:
-                kwargs["source"] = source
-            if search_after:
-                kwargs["search_after"] = search_after
-            hits = es.search(**kwargs)["hits"]["hits"]
-            if not hits:
-                return
-            yield from hits
-            search_after = hits[-1]["sort"]
-    finally:
-        es.close_point_in_time(id=pit)
-
-
 def customer_ids_of_source(es: Elasticsearch, names: IndexNames, source: str) -> set[str]:
-    hits = _scan(es, names.customers, {"term": {"source": source}}, "customer_id", source=["customer_id"])
+    hits = scan_hits(es, names.customers, {"term": {"source": source}}, "customer_id", source=["customer_id"])
     return {h["_source"]["customer_id"] for h in hits}
 
 
 def crm_native_ids(es: Elasticsearch, names: IndexNames, source: str, kind: str) -> dict[str, str]:
     """native id -> document id of the source's records of one kind."""
     query = {"bool": {"filter": [{"term": {"source": source}}, {"term": {"kind": kind}}]}}
-    hits = _scan(es, names.crm, query, "id", source=["native_id", "id"])
+    hits = scan_hits(es, names.crm, query, "id", source=["native_id", "id"])
     return {h["_source"]["native_id"]: h["_source"]["id"] for h in hits}
 
 
@@ -143,7 +105,8 @@ def customers_of_accounts(
             }
         }
         found += [
-            Customer.model_validate(h["_source"]) for h in _scan(es, names.customers, query, "customer_id")
+            Customer.model_validate(h["_source"])
+            for h in scan_hits(es, names.customers, query, "customer_id")
         ]
     return found
 

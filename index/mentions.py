@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from index.bulk import BulkReport, create_documents, failure_reason
 from index.client import IndexNames
 from index.mention_search import MentionFilter, OwnerScope
 from index.periods import locate, mention_index, mention_indices, period_bounds
+from index.scan import scan_hits
 from index.state import get_state, put_state
 
 log = logging.getLogger(__name__)
@@ -286,24 +288,12 @@ def iter_mentions(
 ) -> Iterator[Mention]:
     """Up to `limit` mentions `flt` matches, newest first, paged with point-in-time + search_after
     (the exports: every match, never only the page on screen)."""
-    pit = es.open_point_in_time(index=names.mentions, keep_alive="2m")["id"]
-    given, search_after = 0, None
-    try:
-        while given < limit:
-            kwargs: dict[str, Any] = {
-                "pit": {"id": pit, "keep_alive": "2m"},
-                "query": flt.to_query(),
-                "size": min(page_size, limit - given),
-                "sort": [{"created_at": "desc"}, {"id": "asc"}],
-            }
-            if search_after:
-                kwargs["search_after"] = search_after
-            hits = es.search(**kwargs)["hits"]["hits"]
-            if not hits:
-                break
-            for hit in hits:
-                yield Mention.model_validate(hit["_source"])
-            given += len(hits)
-            search_after = hits[-1]["sort"]
-    finally:
-        es.close_point_in_time(id=pit)
+    if limit <= 0:
+        return
+    order = [{"created_at": "desc"}, {"id": "asc"}]
+    hits = scan_hits(es, names.mentions, flt.to_query(), order, page=page_size, keep_alive="2m")
+    with closing(hits):  # stopping at `limit` closes the point in time at once
+        for given, hit in enumerate(hits, start=1):
+            yield Mention.model_validate(hit["_source"])
+            if given >= limit:
+                return

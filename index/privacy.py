@@ -16,9 +16,10 @@ from core.documents import Alert, AuditRecord
 from core.errors import IndexUnavailableError
 from core.names import fold_name, normalise_handle
 from index.client import IndexNames
-from index.crm import _scan, delete_crm_records, delete_customers
+from index.crm import delete_crm_records, delete_customers
 from index.mentions import mark_mentions_changed
 from index.periods import indices_for, locate, mention_indices, period_bounds, refresh
+from index.scan import scan_hits
 
 # Characters that may continue a handle or an address: a match must not be followed or preceded by one.
 _BEFORE = r"(?<![\w@.+-])"
@@ -119,7 +120,7 @@ def _all(es: Elasticsearch, index: str, should: list[dict[str, Any]], sort: str)
     if not should:
         return []
     query = {"bool": {"should": should, "minimum_should_match": 1}}
-    return [hit["_source"] for hit in _scan(es, index, query, sort)]
+    return [hit["_source"] for hit in scan_hits(es, index, query, sort)]
 
 
 def _phrases(fields: list[str], said: Iterable[str]) -> list[dict[str, Any]]:
@@ -367,7 +368,7 @@ def _delete_deliveries(es: Elasticsearch, names: IndexNames, alert_ids: list[str
     if not alert_ids:
         return
     try:
-        ids = [h["_id"] for h in _scan(es, names.deliveries, {"terms": {"alert_id": alert_ids}}, "id")]
+        ids = [h["_id"] for h in scan_hits(es, names.deliveries, {"terms": {"alert_id": alert_ids}}, "id")]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find the deliveries of erased alerts: {exc}") from exc
     _delete_ids(es, names.deliveries, ids)
@@ -381,7 +382,7 @@ def delete_mentions_and_alerts(
         return {"mentions": 0, "alerts": 0}
     try:
         alert_ids = [
-            hit["_id"] for hit in _scan(es, names.alerts, {"terms": {"mention_id": mention_ids}}, "id")
+            hit["_id"] for hit in scan_hits(es, names.alerts, {"terms": {"mention_id": mention_ids}}, "id")
         ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find the alerts of deleted mentions: {exc}") from exc
@@ -400,7 +401,7 @@ def expired_mention_ids(es: Elasticsearch, names: IndexNames, source: str, befor
     }
     try:
         indices = indices_for(es, names, None, before)
-        return [hit["_id"] for hit in _scan(es, indices, query, "id", source=["id"])]
+        return [hit["_id"] for hit in scan_hits(es, indices, query, "id", source=["id"])]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find expired mentions of {source}: {exc}") from exc
 
@@ -435,11 +436,11 @@ def drop_expired_indices(
             held = {str(b["key"]): b["doc_count"] for b in found["aggregations"]["sources"]["buckets"]}
             if any(source not in cutoffs or bounds[1] > cutoffs[source] for source in held):
                 continue
-            mention_ids = [hit["_id"] for hit in _scan(es, index, {"match_all": {}}, "id", source=["id"])]
+            mention_ids = [hit["_id"] for hit in scan_hits(es, index, {"match_all": {}}, "id", source=["id"])]
             alert_ids = [
                 hit["_id"]
                 for at in range(0, len(mention_ids), 1000)
-                for hit in _scan(
+                for hit in scan_hits(
                     es,
                     names.alerts,
                     {"terms": {"mention_id": mention_ids[at : at + 1000]}},

@@ -8,7 +8,7 @@ from elasticsearch import Elasticsearch
 
 from core.documents import AlertTimes, Handled, TriageChange
 from index.client import IndexNames
-from index.crm import _scan
+from index.scan import scan_hits
 
 MENTION_FIELDS = ["id", "source", "intent.label", "triage.team", "collected_at", "status", "history"]
 
@@ -30,8 +30,8 @@ def handled_mentions(
         }
     }
     found = []
-    # _scan names the period indices: the stand-in's point in time over the alias reads only one of them
-    for hit in _scan(es, names.mentions, query, "id", page=page_size, source=MENTION_FIELDS):
+    # scan_hits names the period indices: the stand-in's point in time over the alias reads only one of them
+    for hit in scan_hits(es, names.mentions, query, "id", page=page_size, source=MENTION_FIELDS):
         doc = hit["_source"]
         found.append(
             Handled(
@@ -61,5 +61,7 @@ def alert_times(
             if doc.get("acknowledged_at")
             else None,
         )
-        for doc in (h["_source"] for h in _scan(es, names.alerts, query, "id", page=page_size, source=fields))
+        for doc in (
+            h["_source"] for h in scan_hits(es, names.alerts, query, "id", page=page_size, source=fields)
+        )
     ]

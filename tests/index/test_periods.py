@@ -16,6 +16,7 @@ from index.mentions import (
     get_mention,
     get_mentions_versioned,
     index_mentions,
+    iter_mentions,
     store_relabels,
 )
 from index.periods import (
@@ -154,3 +155,16 @@ def test_retention_drops_whole_expired_indices_and_deletes_by_id_at_the_edge(
     assert delete_mentions_and_alerts(es, names, edge)["mentions"] == len(edge)
     left = {h.mention.native_id for h in search_mentions(es, names, MentionFilter(), size=100).hits}
     assert left == {"m0", "m1", "m2", "kept"}
+
+
+def test_an_export_reads_every_month_newest_first_and_stops_at_its_cap(es: Elasticsearch, names: IndexNames):
+    """The Inbox export pages through every period index (the stand-in's point in time over the alias
+    alone reads one of them)."""
+    index_mentions(es, names, a_year(5))
+    everything = [m.native_id for m in iter_mentions(es, names, MentionFilter(), limit=100, page_size=2)]
+    assert everything == ["m0", "m1", "m2", "m3", "m4"]
+    assert [m.native_id for m in iter_mentions(es, names, MentionFilter(), limit=3, page_size=2)] == [
+        "m0",
+        "m1",
+        "m2",
+    ]
