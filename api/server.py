@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
-import threading
 from typing import Any
 
-import uvicorn
-
 from api.app import ApiContext, load_keys, make_app
-from collectors.webhook_server import protocol_with_header_deadline
 from core.errors import ConfigError
+from core.serving import BoundServer
 from ecoute.config import Settings
 from index.client import EmbeddedServer, IndexNames, connect
 
@@ -59,25 +55,19 @@ class ApiServer:
             settings.elasticsearch.model_copy(update={"request_timeout": config.request_timeout}),
         )
         context = ApiContext(es, IndexNames(settings.elasticsearch.index_prefix), settings, keys)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.create_server((host, port), family=family, backlog=512)
-        self.server_address: tuple[Any, ...] = self.socket.getsockname()
         self.scheme = "https" if tls else "http"
-        uvicorn_config = uvicorn.Config(
+        self._bound = BoundServer(
             make_app(context),
-            http=protocol_with_header_deadline(HEADER_TIMEOUT_SECONDS),
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            limit_concurrency=config.max_connections,
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            host,
+            port,
+            backlog=512,
+            header_timeout_seconds=HEADER_TIMEOUT_SECONDS,
+            max_connections=config.max_connections,
+            keep_alive_seconds=KEEP_ALIVE_SECONDS,
             ssl_certfile=str(settings.resolve(config.tls_certfile)) if tls else None,
             ssl_keyfile=str(settings.resolve(config.tls_keyfile)) if config.tls_keyfile else None,
-            timeout_graceful_shutdown=5,
         )
-        self._server = uvicorn.Server(uvicorn_config)
-        self._stopped = threading.Event()
+        self.server_address: tuple[Any, ...] = self._bound.server_address
 
     @property
     def url(self) -> str:
@@ -85,12 +75,8 @@ class ApiServer:
         return f"{self.scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
 
     def serve_forever(self) -> None:
-        try:
-            self._server.run(sockets=[self.socket])
-        finally:
-            self._stopped.set()
+        self._bound.serve_forever()
 
     def shutdown(self) -> None:
-        self._server.should_exit = True
-        self._stopped.wait()
-        self.socket.close()
+        self._bound.shutdown()
+        self._bound.server_close()

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
-import uvicorn
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from collectors.webhook import MEGABYTE, WebhookReceiver
+from core.serving import BoundServer
 from core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 log = logging.getLogger("ecoute.webhook")
@@ -248,91 +245,21 @@ def make_app(receiver: WebhookReceiver, limits: ServerLimits) -> Starlette:
     return Starlette(routes=routes, exception_handlers=handlers)
 
 
-def protocol_with_header_deadline(seconds: float) -> type[H11Protocol]:
-    """uvicorn's h11 protocol plus a deadline for each request's headers (408, then close)."""
-
-    class HeaderDeadlineProtocol(H11Protocol):
-        _deadline: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
-
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            if self._request_in_flight():
-                self._disarm()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing() and not self._request_in_flight():
-                self._arm()  # the next request on this kept-alive connection gets its own deadline
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _request_in_flight(self) -> bool:
-            return self.cycle is not None and not self.cycle.response_complete
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._deadline = self.loop.call_later(seconds, self._headers_too_slow)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _headers_too_slow(self) -> None:
-            self._deadline = None
-            if self.transport.is_closing() or self._request_in_flight():
-                return
-            body = b'{"error": "request headers not received in time"}'
-            self.transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-                b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-            )
-            self.transport.close()
-
-    return HeaderDeadlineProtocol
-
-
-class WebhookServer:
+class WebhookServer(BoundServer):
     """A bound webhook server; serve_forever() runs it, shutdown() (from another thread) stops it."""
 
     def __init__(self, receiver: WebhookReceiver, host: str, port: int, limits: ServerLimits) -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.create_server((host, port), family=family, backlog=2048)
-        self.server_address: tuple[Any, ...] = self.socket.getsockname()
         self.limits = limits
-        config = uvicorn.Config(
+        super().__init__(
             make_app(receiver, limits),
-            http=protocol_with_header_deadline(limits.header_timeout_seconds),
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            limit_concurrency=limits.max_connections,
-            timeout_keep_alive=limits.keep_alive_seconds,
-            h11_max_incomplete_event_size=limits.max_header_bytes,
-            timeout_graceful_shutdown=5,
+            host,
+            port,
+            backlog=2048,
+            header_timeout_seconds=limits.header_timeout_seconds,
+            max_connections=limits.max_connections,
+            keep_alive_seconds=limits.keep_alive_seconds,
+            max_header_bytes=limits.max_header_bytes,
         )
-        self._server = uvicorn.Server(config)
-        self._stopped = threading.Event()
-
-    def serve_forever(self) -> None:
-        try:
-            self._server.run(sockets=[self.socket])
-        finally:
-            self._stopped.set()
-
-    def shutdown(self) -> None:
-        self._server.should_exit = True
-        self._stopped.wait()
-
-    def server_close(self) -> None:
-        self.socket.close()
 
 
 def make_server(
