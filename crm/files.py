@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, ClassVar
 from core.documents import Customer
 from core.errors import ConfigError
 from crm.base import CrmSourceError
-from crm.sources import CsvSourceConfig, Entity, XlsxSourceConfig
+from crm.sources import CsvSourceConfig, Entity, XlsxSourceConfig, legacy_csv_source
 
 
 class CsvSource:
@@ -151,7 +151,6 @@ def read_contacts_csv(path: Path, region: str = "FR") -> ContactsFile:
     """
     from crm.base import pull
     from crm.quality import customer_from
-    from crm.registry import legacy_csv_source
 
     config = legacy_csv_source(path.resolve())
     result = pull(config, CsvSource(config, path.parent), {})

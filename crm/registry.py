@@ -1,4 +1,4 @@
-"""Source type -> connector. Adding a CRM: one module, one config block, one entry here."""
+"""Source type -> connector. Adding a CRM: one module, one config block in crm/sources.py, one entry here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from crm.base import RowSource
 from crm.sources import (
     AnyCrmSource,
     CsvSourceConfig,
-    EntityMapping,
     EspoCrmSourceConfig,
     SqlSourceConfig,
     XlsxSourceConfig,
@@ -34,8 +33,3 @@ def build_source(config: AnyCrmSource, base_dir: Path) -> RowSource:
 
         return EspoCrmSource(config, base_dir)
     raise TypeError(f"no CRM connector for {type(config).__name__}")
-
-
-def legacy_csv_source(path: Path) -> CsvSourceConfig:
-    """`crm.customers_csv: FILE` is a CSV source named `crm-csv` whose columns are named like the fields."""
-    return CsvSourceConfig(name="crm-csv", type="csv", mapping={"contacts": EntityMapping(table=str(path))})

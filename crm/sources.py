@@ -74,3 +74,8 @@ class EspoCrmSourceConfig(CrmSourceConfig):
 AnyCrmSource = Annotated[
     CsvSourceConfig | XlsxSourceConfig | SqlSourceConfig | EspoCrmSourceConfig, Field(discriminator="type")
 ]
+
+
+def legacy_csv_source(path: Path) -> CsvSourceConfig:
+    """`crm.customers_csv: FILE` is a CSV source named `crm-csv` whose columns are named like the fields."""
+    return CsvSourceConfig(name="crm-csv", type="csv", mapping={"contacts": EntityMapping(table=str(path))})

@@ -22,8 +22,7 @@ from core.documents import Mention, RawPost, SourceState
 from core.errors import ConfigError, EcouteError, IndexUnavailableError
 from core.names import normalise_handle
 from crm.mirror import MirrorReport, mirror_source
-from crm.registry import legacy_csv_source
-from crm.sources import AnyCrmSource
+from crm.sources import AnyCrmSource, legacy_csv_source
 from ecoute.config import Settings
 from ecoute.faults import crash_point
 from ecoute.health import skip_reasons

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from crm.registry import legacy_csv_source
+from crm.sources import legacy_csv_source
 from dashboard.auth import PAGE_ROLES, display_name, require_page
 from dashboard.cached import crm_quality_of
 from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors

@@ -14,8 +14,7 @@ from core.errors import ConfigError
 from crm.base import CrmSourceError, pull
 from crm.files import CsvSource
 from crm.mirror import mirror_source
-from crm.registry import legacy_csv_source
-from crm.sources import CsvSourceConfig, XlsxSourceConfig
+from crm.sources import CsvSourceConfig, XlsxSourceConfig, legacy_csv_source
 from ecoute.config import Settings
 from ecoute.engine import Engine
 from index.client import IndexNames

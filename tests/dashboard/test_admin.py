@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core.documents import SourceState
 from core.errors import EcouteError
 from crm.mirror import mirror_source
-from crm.registry import legacy_csv_source
+from crm.sources import legacy_csv_source
 from dashboard.text import t
 from ecoute.config import load_settings
 from index.client import IndexNames
