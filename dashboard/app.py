@@ -13,17 +13,9 @@ from dashboard.auth import (
     sign_out,
 )
 from dashboard.context import config_path, configured_index, settings_or_stop
+from dashboard.pages import PAGES, pages_for
 from dashboard.text import LANGUAGES, t
 
-PAGES = [
-    ("inbox", "pages/inbox.py", "nav_inbox", ":material/inbox:"),
-    ("insights", "pages/insights.py", "nav_insights", ":material/monitoring:"),
-    ("customers", "pages/customers.py", "nav_customers", ":material/person_search:"),
-    ("alerts", "pages/alerts.py", "nav_alerts", ":material/notifications:"),
-    ("team", "pages/team.py", "nav_team", ":material/groups:"),
-    ("admin", "pages/admin.py", "nav_admin", ":material/admin_panel_settings:"),
-    ("review", "pages/review.py", "nav_review", ":material/fact_check:"),
-]
 st.set_page_config(page_title="Écoute", layout="wide")
 
 settings = settings_or_stop()
@@ -39,7 +31,7 @@ keep_cookie(settings)
 if user is None:
     # The page the address asks for is kept (not run) with its query parameters (?customer=…), so it is
     # the one shown once signed in, in this tab or after a reload.
-    st.navigation([st.Page(path, title=t(title)) for _, path, title, _ in PAGES], position="hidden")
+    st.navigation([st.Page(p.script, title=t(p.title)) for p in PAGES], position="hidden")
     sign_in_form(settings, config_path())
     st.stop()
 
@@ -47,10 +39,9 @@ st.sidebar.caption(t("signed_in_as", name=user.name, role=t(f"role_{user.role}")
 st.sidebar.button(t("sign_out"), key="sign_out", on_click=sign_out, args=(settings,))
 if user.can_triage:
     assigned.badge(configured_index(), user)
-allowed = [page for page in PAGES if user.may_open(page[0])]
 st.navigation(
     [
-        st.Page(path, title=t(title), icon=icon, default=i == 0)
-        for i, (_, path, title, icon) in enumerate(allowed)
+        st.Page(p.script, title=t(p.title), icon=p.icon, default=i == 0)
+        for i, p in enumerate(pages_for(user.role))
     ]
 ).run()

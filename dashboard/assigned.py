@@ -7,6 +7,7 @@ from elasticsearch import ApiError, TransportError
 
 from dashboard.auth import User
 from dashboard.context import Index
+from dashboard.pages import page_named
 from dashboard.text import t
 from dashboard.triage import ME
 from index.triage import assigned_open
@@ -44,7 +45,7 @@ def badge(index: Index, user: User) -> None:
         if unread and st.button(t("assigned_open"), key="assigned_open", type="tertiary"):
             st.session_state[UNREAD_KEY] = set()
             st.session_state["inbox_assignee"] = ME
-            st.switch_page("pages/inbox.py")
+            st.switch_page(page_named("inbox").script)
 
     with st.sidebar:
         line()

@@ -12,21 +12,13 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import sessions
+from dashboard.pages import page_named
 from dashboard.render import literal
 from dashboard.text import LANGUAGES, t
 from ecoute.config import AuthConfig, Settings, UserConfig
 from ecoute.passwords import hash_password, needs_rehash, upgrade_stored_hash, verify_password
 
 SESSION_KEY = "auth"
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    "inbox": frozenset({"community_manager", "marketer", "admin"}),
-    "insights": frozenset({"marketer", "community_manager", "admin"}),
-    "customers": frozenset({"sales", "community_manager", "marketer", "admin"}),
-    "alerts": frozenset({"community_manager", "marketer", "sales", "admin"}),
-    "admin": frozenset({"admin"}),
-    "review": frozenset({"community_manager", "marketer", "admin"}),
-    "team": frozenset({"community_manager", "marketer", "admin"}),
-}
 TRIAGE_ROLES = frozenset({"community_manager", "admin"})
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 _DECOY_HASH = hash_password("decoy", salt=b"ecoute-decoy-salt")
@@ -44,7 +36,7 @@ class User:
         return self.role in TRIAGE_ROLES
 
     def may_open(self, page: str) -> bool:
-        return self.role in PAGE_ROLES[page]
+        return self.role in page_named(page).roles
 
 
 @dataclass

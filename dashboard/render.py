@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from core.documents import Customer, Label, Mention
+from dashboard.pages import page_named
 from dashboard.text import t
 
 SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
@@ -116,7 +117,7 @@ def _customer_line(mention: Mention, customer: Customer | None) -> None:
     if customer and customer.company:
         name = f"{name}, {customer.company}"
     st.page_link(
-        "pages/customers.py",
+        page_named("customers").script,
         label=f"{literal(t('customer'))}\\: {literal(name)}",
         icon=":material/person:",
         query_params={"customer": customer_id},

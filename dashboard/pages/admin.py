@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from crm.sources import legacy_csv_source
-from dashboard.auth import PAGE_ROLES, display_name, require_page
+from dashboard.auth import display_name, require_page
 from dashboard.cached import crm_quality_of
 from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors
+from dashboard.pages import page_named, pages_for
 from dashboard.render import literal, when
 from dashboard.text import t
 from ecoute.health import source_health
@@ -136,7 +137,8 @@ def quality_summary(report: QualityReport) -> None:
     cols = st.columns(4)
     for col, kind in zip(cols, PROBLEM_KINDS, strict=True):
         col.metric(t(f"quality_{kind}"), f"{report.problem_counts.get(kind, 0):,}")
-    st.page_link("pages/review.py", label=t("quality_details"), icon=":material/fact_check:")
+    review = page_named("review")
+    st.page_link(review.script, label=t("quality_details"), icon=review.icon)
 
 
 def cluster_address(url: str) -> str:
@@ -257,9 +259,7 @@ def admin(index: Index) -> None:
                     t("email"): u.email,
                     t("name"): u.name,
                     t("role"): t(f"role_{u.role}"),
-                    t("pages"): ", ".join(
-                        t(f"nav_{p}") for p, roles in PAGE_ROLES.items() if u.role in roles
-                    ),
+                    t("pages"): ", ".join(t(p.title) for p in pages_for(u.role)),
                 }
                 for u in index.settings.auth.users
             ]

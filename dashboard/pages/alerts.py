@@ -19,6 +19,7 @@ from dashboard.alert_cards import AlertContext, alert_context, describe_rule
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
+from dashboard.pages import page_named
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import t
 from index.alerts import (
@@ -84,8 +85,9 @@ def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str], co
             else literal(t("alert_rule_gone", rule=alert.rule))
         )
         cols = st.columns([1, 1, 1, 1, 2])
+        alerts_page = page_named("alerts").script
         cols[0].page_link(
-            "pages/alerts.py", label=literal(t("alert_open")), icon=":material/open_in_full:",
+            alerts_page, label=literal(t("alert_open")), icon=":material/open_in_full:",
             query_params={"alert": alert.id},
         )  # fmt: skip
         url = safe_url(alert.url)
@@ -93,13 +95,13 @@ def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str], co
             cols[1].link_button(t("open_original"), url)
         if alert.customer_id:
             cols[2].page_link(
-                "pages/customers.py",
+                page_named("customers").script,
                 label=literal(context.customer_name(alert) or t("customer")),
                 icon=":material/person:",
                 query_params={"customer": alert.customer_id},
             )
         cols[3].page_link(
-            "pages/alerts.py", label=literal(t("alert_rule_link", rule=alert.rule)), icon=":material/rule:",
+            alerts_page, label=literal(t("alert_rule_link", rule=alert.rule)), icon=":material/rule:",
             query_params={"rule": alert.rule},
         )  # fmt: skip
         can_ack = alert.status == "new" and may_acknowledge(user, alert)

@@ -32,6 +32,7 @@ from dashboard.export import (
     svg_sentiment_chart,
     svg_share_chart,
 )
+from dashboard.pages import page_named
 from dashboard.render import CHART_COLORS, literal
 from dashboard.text import t
 from index.aggregations import (
@@ -433,10 +434,11 @@ def explain(index: Index, spike: Spike, buckets, interval: str, number: int) -> 
         authors = ", ".join(f"@{h} ({n})" for h, n in explanation.authors)
         sources = ", ".join(f"{s} ({n})" for s, n in explanation.sources)
         st.markdown(literal(t("spike_by", authors=authors, sources=sources)))
+    inbox = page_named("inbox")
     st.page_link(
-        "pages/inbox.py",
+        inbox.script,
         label=t("spike_open_inbox"),
-        icon=":material/inbox:",
+        icon=inbox.icon,
         query_params=spike_link(explanation),
     )
 

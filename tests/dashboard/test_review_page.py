@@ -5,7 +5,7 @@ from __future__ import annotations
 from elasticsearch import Elasticsearch
 
 from core.documents import CustomerLink
-from dashboard.auth import PAGE_ROLES
+from dashboard.pages import page_named
 from dashboard.text import t
 from ecoute.config import Settings
 from ecoute.engine import Engine
@@ -80,7 +80,7 @@ def test_a_marketer_sees_the_queue_but_cannot_decide(es: Elasticsearch, names: I
 
 
 def test_only_community_managers_marketers_and_admins_may_open_the_review_page():
-    assert PAGE_ROLES["review"] == {"community_manager", "marketer", "admin"}
+    assert page_named("review").roles == {"community_manager", "marketer", "admin"}
 
 
 def test_the_quality_panel_counts_the_sample_crm_problems(

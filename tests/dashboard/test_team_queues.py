@@ -11,7 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from core.documents import Label, Triage, TriageChange
-from dashboard.auth import PAGE_ROLES
+from dashboard.pages import page_named
 from dashboard.text import t
 from ecoute.service import median
 from index.client import EmbeddedServer, IndexNames
@@ -164,4 +164,4 @@ def test_the_team_page_shows_each_persons_times_and_exports_them(
 
 
 def test_the_team_page_is_for_managers_not_sales():
-    assert PAGE_ROLES["team"] == {"community_manager", "marketer", "admin"}
+    assert page_named("team").roles == {"community_manager", "marketer", "admin"}
