@@ -10,7 +10,7 @@ from alerts.delivery import rules_from_index
 from alerts.settings import AlertRule
 from core.documents import Alert, Customer
 from dashboard.context import Index
-from dashboard.text import t
+from dashboard.text import number, t
 from index.alerts import stored_rules
 from index.customers import get_customers
 from index.mention_search import OwnerScope
@@ -75,8 +75,8 @@ def describe_rule(rule: AlertRule) -> str:
     if rule.segments:
         parts.append(t("rule_has_segments", values=", ".join(rule.segments)))
     if rule.min_account_value is not None:
-        parts.append(t("rule_has_min_value", value=f"{rule.min_account_value:,.0f}"))
+        parts.append(t("rule_has_min_value", value=number(rule.min_account_value)))
     if rule.min_followers is not None:
-        parts.append(t("rule_has_min_followers", value=f"{rule.min_followers:,}"))
+        parts.append(t("rule_has_min_followers", value=number(rule.min_followers)))
     conditions = " · ".join(parts) or t("rule_has_nothing")
     return f"{rule.description} — {conditions}" if rule.description else conditions

@@ -8,7 +8,7 @@ from elasticsearch import ApiError, TransportError
 from dashboard.auth import User
 from dashboard.context import Index
 from dashboard.pages import page_named
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from dashboard.triage import ME
 from index.triage import assigned_open
 
@@ -27,7 +27,7 @@ def check(index: Index, user: User) -> tuple[int, set[str]]:
     if known is not None:
         fresh = {mid for mid, by in now.items() if mid not in known and by != user.email}
         if fresh:
-            st.toast(t("assigned_toast", n=len(fresh)), icon=":material/assignment_ind:")
+            st.toast(plural("assigned_toast", len(fresh)), icon=":material/assignment_ind:")
             unread |= fresh
     unread &= set(now)  # closed or given to someone else since: no longer waiting for me
     st.session_state[KNOWN_KEY] = set(now)
@@ -41,7 +41,7 @@ def badge(index: Index, user: User) -> None:
     @st.fragment(run_every=index.settings.dashboard.live_refresh_seconds)
     def line() -> None:
         total, unread = check(index, user)
-        st.caption(t("assigned_badge", n=total, new=len(unread)))
+        st.caption(t("assigned_badge", n=number(total), new=number(len(unread))))
         if unread and st.button(t("assigned_open"), key="assigned_open", type="tertiary"):
             st.session_state[UNREAD_KEY] = set()
             st.session_state["inbox_assignee"] = ME

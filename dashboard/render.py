@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.documents import Customer, Label, Mention
 from dashboard.pages import page_named
-from dashboard.text import t
+from dashboard.text import date_text, plural, t
 
 SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
 CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}
@@ -49,7 +49,8 @@ def label_text(label: Label) -> str:
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """A stored moment to the minute, followed by its zone (UTC)."""
+    return f"{date_text(moment)} UTC"
 
 
 def mention_card(
@@ -70,11 +71,11 @@ def mention_card(
             who = [f"**{literal(author.display_name)}**"] if author.display_name else []
             who.append(literal(author.handle or t("anonymous")))
             if author.followers is not None:
-                who.append(literal(t("followers", n=f"{author.followers:,}")))
+                who.append(literal(plural("followers", author.followers)))
             st.markdown(" · ".join(who))
             dates = [when(mention.created_at)]
             if mention.published_claimed:  # dated when collected: the post's own date is in the future
-                dates.append(t("date_claimed", date=f"{mention.published_claimed:%Y-%m-%d}"))
+                dates.append(t("date_claimed", date=date_text(mention.published_claimed, with_time=False)))
             st.caption(" · ".join(literal(v) for v in (mention.platform, mention.source, *dates)))
         url = safe_url(mention.url)
         if url:

@@ -16,7 +16,7 @@ from core.errors import EcouteError
 from dashboard.auth import TRIAGE_ROLES, User, display_name
 from dashboard.context import Index
 from dashboard.render import literal, when
-from dashboard.text import t
+from dashboard.text import plural, t
 from ecoute.routing import ROUTED_BY
 from index.mentions import VersionedMention, get_mentions_versioned
 from index.triage import TRIAGE_FIELDS, TriageConflictError, update_triage
@@ -356,7 +356,7 @@ def bulk_bar(index: Index, user: User, versions: dict[str, VersionedMention]) ->
         return
     people = triagers(index)
     with st.form("triage_bulk"):
-        st.markdown(f"**{literal(t('bulk_title', n=len(picked)))}**")
+        st.markdown(f"**{literal(plural('bulk_title', len(picked)))}**")
         cols = st.columns(3)
         status = cols[0].selectbox(
             t("bulk_status"),
@@ -393,5 +393,5 @@ def bulk_bar(index: Index, user: User, versions: dict[str, VersionedMention]) ->
         else:
             done += 1
             st.session_state.pop(f"triage_pick_{mid}", None)
-    st.session_state["triage_flash"] = t("bulk_done", n=done)
+    st.session_state["triage_flash"] = plural("bulk_done", done)
     st.rerun()

@@ -14,7 +14,7 @@ from dashboard.cached import crm_quality_of
 from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors
 from dashboard.pages import page_named, pages_for
 from dashboard.render import literal, when
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from ecoute.health import source_health
 from ecoute.routing import RoutingRule
 from ecoute.service import duration_text
@@ -130,13 +130,13 @@ def crm_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
 def quality_summary(report: QualityReport) -> None:
     """The headline numbers of the CRM data quality; the details are on the review page."""
     cols = st.columns(4)
-    cols[0].metric(t("quality_customers"), f"{report.customers:,}")
-    cols[1].metric(t("quality_duplicates"), f"{len(report.duplicates):,}")
-    cols[2].metric(t("quality_rejected"), f"{report.rejected_rows:,}")
-    cols[3].metric(t("quality_pending"), f"{report.pending_reviews:,}")
+    cols[0].metric(t("quality_customers"), number(report.customers))
+    cols[1].metric(t("quality_duplicates"), number(len(report.duplicates)))
+    cols[2].metric(t("quality_rejected"), number(report.rejected_rows))
+    cols[3].metric(t("quality_pending"), number(report.pending_reviews))
     cols = st.columns(4)
     for col, kind in zip(cols, PROBLEM_KINDS, strict=True):
-        col.metric(t(f"quality_{kind}"), f"{report.problem_counts.get(kind, 0):,}")
+        col.metric(t(f"quality_{kind}"), number(report.problem_counts.get(kind, 0)))
     review = page_named("review")
     st.page_link(review.script, label=t("quality_details"), icon=review.icon)
 
@@ -162,7 +162,7 @@ def index_health_section(index: Index) -> None:
     if health.error:
         st.error(t("index_not_answering", reason=literal(health.error)))
     counts = [
-        {t("index_alias"): alias, t("index_documents"): t("index_missing") if n is None else f"{n:,}"}
+        {t("index_alias"): alias, t("index_documents"): t("index_missing") if n is None else number(n)}
         for alias, n in health.documents.items()
     ]
     if counts:
@@ -231,12 +231,12 @@ def admin(index: Index) -> None:
     st.subheader(t("admin_sources"))
     frame, failures = sources_table(index)
     st.dataframe(red_rows(frame, failures, threshold), hide_index=True, width="stretch")
-    st.caption(t("red_after", n=threshold))
+    st.caption(plural("red_after", threshold))
 
     st.subheader(t("admin_crm"))
     crm = index.settings.crm
     cols = st.columns(2)
-    cols[0].metric(t("customers_mirrored"), f"{count_customers(index.es, index.names):,}")
+    cols[0].metric(t("customers_mirrored"), number(count_customers(index.es, index.names)))
     cols[1].metric(t("crm_refresh"), f"{crm.refresh_seconds // 60} min")
     frame, failures = crm_table(index)
     st.dataframe(red_rows(frame, failures, threshold), hide_index=True, width="stretch")

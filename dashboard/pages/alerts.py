@@ -21,7 +21,7 @@ from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
 from dashboard.pages import page_named
 from dashboard.render import literal, mention_card, safe_url, when
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from index.alerts import (
     acknowledge_alert,
     alerts_for,
@@ -67,7 +67,7 @@ def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str], co
         rule = context.rules.get(alert.rule)
         notes = [t("alert_raised_at", at=when(alert.created_at))]
         if alert.count > 1:
-            notes.append(t("alert_grouped", n=alert.count))
+            notes.append(plural("alert_grouped", alert.count))
         if alert.acknowledged_by and alert.acknowledged_at:
             notes.append(
                 t(
@@ -251,7 +251,7 @@ def preview(index: Index, rule: AlertRule) -> None:
     total, found = mentions_matching(
         index.es, index.names, compile_rule(rule).to_dsl(directory), since, size=10
     )
-    st.markdown(literal(t("rule_preview", n=total)))
+    st.markdown(literal(t("rule_preview", n=number(total))))
     for mention in found:
         st.text(f"{when(mention.created_at)} · @{mention.author.handle or '?'} · {mention.text[:200]}")
 

@@ -16,7 +16,7 @@ from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import literal, mention_card, safe_url, when
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from index.accounts import AccountActivity, account_activity
 from index.aggregations import SENTIMENTS, SentimentBucket
 from index.alerts import list_alerts
@@ -53,7 +53,7 @@ def choose_customer(index: Index, user: User, scope: OwnerScope | None) -> Custo
         found = search_customers(index.es, index.names, text, scope=scope)
     if text.strip() or mine:
         if found:
-            st.caption(t("customers_found", n=len(found)))
+            st.caption(plural("customers_found", len(found)))
             activity = account_activity(
                 index.es, index.names, [c.customer_id for c in found], now=datetime.now(UTC)
             )
@@ -160,7 +160,7 @@ def crm_record(customer: Customer) -> None:
     owner = " ".join(
         v for v in (customer.owner_name, f"<{customer.owner_email}>" if customer.owner_email else None) if v
     )
-    value = f"{customer.account_value:,.2f}" if customer.account_value is not None else None
+    value = number(customer.account_value, 2) if customer.account_value is not None else None
     other_emails = [e for e in customer.emails if e != customer.email]
     other_phones = [p for p in customer.phones if p != customer.phone]
     handles = [f"{p.network}: {p.handle}" for p in customer.profiles] or customer.handles
@@ -286,7 +286,7 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
     by_sentiment = summary.counts["sentiment.label"]
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
-        col.metric(t(sentiment), f"{by_sentiment.get(sentiment, 0):,}")
+        col.metric(t(sentiment), number(by_sentiment.get(sentiment, 0)))
 
     recipient = user.email if user.role == "sales" else None  # sales: the alerts sent to them
     alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id, recipient=recipient)
@@ -346,12 +346,12 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
             if url:
                 st.link_button(t("open_original"), url)
 
-    st.subheader(f"{literal(t('customer_mentions'))} \\({page.total:,}\\)")
+    st.subheader(f"{literal(t('customer_mentions'))} \\({number(page.total)}\\)")
     if not page.hits:
         st.caption(t("customer_mentions_none"))
     else:
         if page.total > len(page.hits):
-            st.caption(t("inbox_shown", shown=f"{len(page.hits):,}", total=f"{page.total:,}"))
+            st.caption(t("inbox_shown", shown=number(len(page.hits)), total=number(page.total)))
         st.download_button(
             t("export_mentions"),
             csv_bytes(mentions_frame([h.mention for h in page.hits])),

@@ -15,7 +15,7 @@ from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
 from dashboard.render import literal, mention_card
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from dashboard.triage import (
     ANYONE,
     LISTED_KEY,
@@ -268,10 +268,10 @@ def live_counts(index: Index, flt: MentionFilter, total: int) -> None:
     def counts() -> None:
         with shown_errors(index):
             new = count_collected_since(index.es, index.names, flt, drawn_at)
-        st.metric(t("inbox_total"), f"{total + new:,}" if new else f"{total:,}")
+        st.metric(t("inbox_total"), number(total + new))
         if new:
             column, button = st.columns([3, 1])
-            column.info(t("inbox_new_mentions", n=f"{new:,}"))
+            column.info(plural("inbox_new_mentions", new))
             if button.button(t("inbox_show_new"), key="inbox_show_new"):
                 st.session_state.pop(PINNED_KEY, None)
                 st.rerun(scope="app")
@@ -288,7 +288,7 @@ def export_bar(index: Index, flt: MentionFilter, total: int) -> None:
     with shown_errors(index):
         frame = mentions_frame(list(iter_mentions(index.es, index.names, flt, limit=cap)))
     if total > cap:
-        st.warning(t("export_capped", cap=f"{cap:,}", total=f"{total:,}"))
+        st.warning(t("export_capped", cap=number(cap), total=number(total)))
     csv_column, xlsx_column = st.columns(2)
     csv_column.download_button(
         t("export_mentions"), csv_bytes(frame), file_name="mentions.csv", mime="text/csv", key="inbox_csv"
@@ -357,7 +357,7 @@ def inbox(index: Index, user: User) -> None:
         st.info(t("inbox_empty"))
         return
     shown = "inbox_shown_attention" if order == "attention" else "inbox_shown"
-    st.caption(t(shown, shown=f"{len(hits):,}", total=f"{page.total:,}"))
+    st.caption(t(shown, shown=number(len(hits)), total=number(page.total)))
     export_bar(index, flt, page.total)
     customers = get_customers(index.es, index.names, [h.mention.customer_id for h in hits])
     versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in hits])

@@ -34,7 +34,7 @@ from dashboard.export import (
 )
 from dashboard.pages import page_named
 from dashboard.render import CHART_COLORS, literal
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from index.aggregations import (
     INSIGHT_FIELDS,
     SENTIMENTS,
@@ -222,10 +222,12 @@ def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
         if before is None:
             return None
         change = now[key] - before[key]
+        if fmt == "count":
+            return number(change, signed=True)
         return points(change) if fmt == "pts" else format(change, fmt)
 
     cols = st.columns(4)
-    cols[0].metric(t("mentions"), f"{now['total']:,.0f}", delta(("total"), "+,.0f"))
+    cols[0].metric(t("mentions"), number(now["total"]), delta("total", "count"))
     cols[1].metric(
         t("negative_share"),
         f"{now['negative_share']:.0%}",
@@ -237,8 +239,8 @@ def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
     )
     cols[3].metric(
         t("linked_customers"),
-        f"{now['customers']:,.0f}",
-        delta("customers", "+,.0f"),
+        number(now["customers"]),
+        delta("customers", "count"),
         help=t("linked_customers_help"),
     )
 
@@ -267,9 +269,9 @@ def insights(index: Index) -> None:
             t(
                 "compared_periods",
                 a=window.label,
-                a_total=f"{now['total']:,.0f}",
+                a_total=number(now["total"]),
                 b=other.label,
-                b_total=f"{before['total']:,.0f}",
+                b_total=number(before["total"]),
             )
         )
 
@@ -281,17 +283,17 @@ def insights(index: Index) -> None:
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     download(over_time_frame(buckets), f"sentiment-{window.slug}.csv", "insights_csv_over_time")
-    for number, spike in enumerate(spikes):
+    for position, spike in enumerate(spikes):
         line = "spike_line_hour" if interval == "hour" else "spike_line"
         st.caption(
-            t(line, day=bucket_label(spike.start, interval), volume=spike.volume, ratio=spike.ratio,
+            t(line, day=bucket_label(spike.start, interval), volume=number(spike.volume), ratio=spike.ratio,
               baseline=spike.baseline)
         )  # fmt: skip
-        explain(index, spike, buckets, interval, number)
+        explain(index, spike, buckets, interval, position)
     st.caption(t("sentiment_totals"))
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
-        col.metric(t(sentiment), f"{now[sentiment]:,.0f}")
+        col.metric(t(sentiment), number(now[sentiment]))
 
     titles = {
         "source": t("by_source"),
@@ -353,15 +355,15 @@ def insights(index: Index) -> None:
         [counts_frame(c, "value").assign(dimension=title) for title, c in tables.items()], ignore_index=True
     )[["dimension", "value", "mentions"]]
     metrics = {
-        t("mentions"): f"{now['total']:,.0f}",
+        t("mentions"): number(now["total"]),
         t("negative_share"): f"{now['negative_share']:.0%}",
         t("net_sentiment"): f"{now['net']:+.2f}",
-        t("linked_customers"): f"{now['customers']:,.0f}",
+        t("linked_customers"): number(now["customers"]),
     }
     if other is not None and before is not None:
-        metrics[t("compared_with_period", b=other.label)] = t(
+        metrics[t("compared_with_period", b=other.label)] = plural(
             "compared_with_values",
-            total=f"{before['total']:,.0f}",
+            before["total"],
             negative=f"{before['negative_share']:.0%}",
             net=f"{before['net']:+.2f}",
         )
@@ -408,7 +410,7 @@ def spike_link(explanation: SpikeExplanation) -> dict[str, str]:
     return {"q": search, **params} if search else params
 
 
-def explain(index: Index, spike: Spike, buckets, interval: str, number: int) -> None:
+def explain(index: Index, spike: Spike, buckets, interval: str, position: int) -> None:
     """What a spike is about, against the SPIKE_WINDOW buckets before it, and one click to its posts."""
     at = next(i for i, b in enumerate(buckets) if b.start == spike.start)
     end = (

@@ -9,7 +9,7 @@ from core.documents import LinkReview
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
-from dashboard.text import t
+from dashboard.text import number, plural, t
 from index.crm import QualityReport, crm_quality
 from index.mentions import get_mentions_versioned
 from index.reviews import ReviewError, decide_review, list_reviews
@@ -32,7 +32,9 @@ def review_card(index: Index, user: User, review: LinkReview) -> None:
         customer = ", ".join(v for v in (review.customer_name, review.company) if v)
         st.markdown(f"**{literal(author)}** \\({literal(review.platform)}\\) → **{literal(customer)}**")
         st.caption(
-            literal(t("review_confidence", confidence=f"{review.confidence:.0%}", n=len(review.mention_ids)))
+            literal(
+                plural("review_confidence", len(review.mention_ids), confidence=f"{review.confidence:.0%}")
+            )
         )
         for line in review.evidence:
             st.text(f"• {line}")
@@ -90,13 +92,13 @@ def review_queue(index: Index, user: User) -> None:
 
 def quality_panel(report: QualityReport) -> None:
     cols = st.columns(4)
-    cols[0].metric(t("quality_customers"), f"{report.customers:,}")
-    cols[1].metric(t("quality_duplicates"), f"{len(report.duplicates):,}")
-    cols[2].metric(t("quality_unlinked"), f"{report.unlinked_mentions:,}", help=t("quality_unlinked_help"))
-    cols[3].metric(t("quality_rejected"), f"{report.rejected_rows:,}")
+    cols[0].metric(t("quality_customers"), number(report.customers))
+    cols[1].metric(t("quality_duplicates"), number(len(report.duplicates)))
+    cols[2].metric(t("quality_unlinked"), number(report.unlinked_mentions), help=t("quality_unlinked_help"))
+    cols[3].metric(t("quality_rejected"), number(report.rejected_rows))
     cols = st.columns(4)
     for col, kind in zip(cols, PROBLEM_KINDS, strict=True):
-        col.metric(t(f"quality_{kind}"), f"{report.problem_counts.get(kind, 0):,}")
+        col.metric(t(f"quality_{kind}"), number(report.problem_counts.get(kind, 0)))
     if report.duplicates:
         st.subheader(t("quality_duplicates"))
         st.dataframe(

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.auth import display_name, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes
-from dashboard.text import t
+from dashboard.text import number, t
 from ecoute.service import Row, TeamStats, team_stats
 from index.team import alert_times, handled_mentions
 
@@ -67,7 +67,7 @@ def team(index: Index) -> None:
         step,
     )
     cols = st.columns(3)
-    cols[0].metric(t("team_mentions"), f"{stats.mentions:,}")
+    cols[0].metric(t("team_mentions"), number(stats.mentions))
     rate = stats.response_rate
     cols[1].metric(t("team_response_rate"), "—" if rate is None else f"{rate:.0%}")
     alerts = stats.alerts_rate

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import string
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from babel import Locale
 from elasticsearch import Elasticsearch
+from streamlit.testing.v1 import AppTest
 
-from dashboard.text import STRINGS
+from dashboard.text import STRINGS, Text, date_text, number, plural
 from index.client import IndexNames
 from index.customers import upsert_customers
 from index.mentions import index_mentions
@@ -22,10 +25,138 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+def forms(text: Text) -> list[str]:
+    """A string's one form, or every form of a plural."""
+    return [text] if isinstance(text, str) else list(text.values())
+
+
 def test_every_string_has_both_languages_with_the_same_placeholders():
     english, french = STRINGS["en"], STRINGS["fr"]
     assert set(english) == set(french)
-    assert {k for k in english if placeholders(english[k]) != placeholders(french[k])} == set()
+    differ = {
+        key
+        for key in english
+        if len({frozenset(placeholders(form)) for form in forms(english[key]) + forms(french[key])}) != 1
+    }
+    assert differ == set()
+
+
+def test_a_plural_is_one_in_every_language_with_the_forms_that_language_has():
+    for language, strings in STRINGS.items():
+        tags = Locale.parse(language).plural_form.tags | {"other"}
+        for key, text in strings.items():
+            assert isinstance(text, str) == all(isinstance(s[key], str) for s in STRINGS.values()), key
+            if not isinstance(text, str):
+                assert "other" in text and set(text) <= tags, (language, key, set(text))
+                assert all("n" in placeholders(form) for form in text.values()), (language, key)
+
+
+def formatted(language: str) -> AppTest:
+    """The helpers' output in a running page, in `language`: one line of text each."""
+
+    def page(language: str) -> None:
+        from datetime import UTC, date, datetime, timedelta, timezone
+
+        import streamlit as st
+
+        from dashboard.text import date_text, number, plural
+
+        st.session_state["language"] = language
+        paris = timezone(timedelta(hours=1))
+        for line in (
+            number(1234),
+            number(1234567.891, 2),
+            number(-1234, signed=True),
+            number(12, signed=True),
+            plural("customers_found", 1),
+            plural("customers_found", 3),
+            plural("customers_found", 0),
+            plural("customers_found", 1234),
+            plural("review_confidence", 2, confidence="80%"),
+            date_text(datetime(2026, 3, 14, 9, 5, tzinfo=UTC)),
+            date_text(datetime(2026, 3, 14, 23, 30, tzinfo=paris)),
+            date_text(date(2026, 1, 2)),
+            date_text(datetime(2026, 3, 14, 9, 5, tzinfo=UTC), with_time=False),
+        ):
+            st.text(line)
+
+    return AppTest.from_function(page, args=(language,)).run(timeout=30)
+
+
+def test_english_groups_thousands_with_commas_and_says_one_customer_or_customers():
+    at = formatted("en")
+    assert not at.exception
+    assert [line.value for line in at.text] == [
+        "1,234",
+        "1,234,567.89",
+        "-1,234",
+        "+12",
+        "1 customer found",
+        "3 customers found",
+        "0 customers found",
+        "1,234 customers found",
+        "confidence 80% · 2 mentions",
+        "2026-03-14 09:05",
+        "2026-03-14 23:30",
+        "2026-01-02",
+        "2026-03-14",
+    ]
+
+
+def test_french_groups_thousands_with_a_narrow_space_and_agrees_in_number():
+    at = formatted("fr")
+    assert not at.exception
+    assert [line.value for line in at.text] == [
+        "1\u202f234",
+        "1\u202f234\u202f567,89",
+        "-1\u202f234",
+        "+12",
+        "1 client trouvé",
+        "3 clients trouvés",
+        "0 client trouvé",
+        "1\u202f234 clients trouvés",
+        "confiance 80% · 2 mentions",
+        "2026-03-14 09:05",
+        "2026-03-14 23:30",
+        "2026-01-02",
+        "2026-03-14",
+    ]
+
+
+def test_outside_a_page_the_helpers_speak_english():
+    assert number(1234) == "1,234"
+    assert plural("followers", 1) == "1 follower"
+    assert date_text(datetime(2026, 3, 14, 9, 5, tzinfo=timezone(timedelta(hours=-5)))) == "2026-03-14 09:05"
+    assert date_text(date(2026, 3, 14)) == "2026-03-14"
+    assert date_text(datetime(2026, 3, 14, tzinfo=UTC)) == "2026-03-14 00:00"
+
+
+@pytest.mark.parametrize(
+    ("language", "search", "expected"),
+    [
+        ("en", "Garage Petit", "1 customer found"),
+        ("en", "Martin", "2 customers found"),
+        ("fr", "Garage Petit", "1 client trouvé"),
+        ("fr", "Martin", "2 clients trouvés"),
+    ],
+)
+def test_the_customer_search_counts_what_it_found_in_the_persons_language(
+    es: Elasticsearch, names: IndexNames, dashboard, language: str, search: str, expected: str
+):
+    upsert_customers(
+        es,
+        names,
+        [
+            make_customer("C1"),
+            make_customer("C2", full_name="Paul Martin", email="paul@martin.example"),
+            make_customer("C3", full_name="Marc Petit", company="Garage Petit", email="marc@garage.example"),
+        ],
+    )
+    at = dashboard("pages/customers.py")
+    at.session_state["language"] = language  # as if picked in the sidebar, for the next run
+    at.text_input(key="customer_search").input(search).run(timeout=30)
+    assert not at.exception
+    assert expected in [c.value for c in at.caption]
 
 
 @pytest.mark.parametrize(

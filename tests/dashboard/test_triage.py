@@ -8,7 +8,7 @@ from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
 from core.documents import document_id
-from dashboard.text import t
+from dashboard.text import plural, t
 from dashboard.triage import ANYONE, ME
 from index.client import IndexNames
 from index.mentions import get_mention, index_mentions
@@ -111,7 +111,7 @@ def test_bulk_actions_change_every_selected_mention(es: Elasticsearch, names: In
     (apply,) = [b for b in at.button if b.label == t("bulk_apply")]
     apply.click().run(timeout=30)
 
-    assert [s.value for s in at.success] == [t("bulk_done", n=2)]
+    assert [s.value for s in at.success] == [plural("bulk_done", 2)]
     for native_id in ("a", "c"):
         saved = get_mention(es, names, mid(native_id))
         assert (saved.status, saved.triage.assignee, saved.triage.tags) == ("in_progress", CM, ["outage"])
