@@ -86,10 +86,10 @@ try {
   await page.getByText("Matching mentions").waitFor();
   await page.waitForTimeout(1000);
   console.log("ready for a new mention");
-  await page.getByText("1 new mentions since this list was drawn.").waitFor({ timeout: 40_000 });
+  await page.getByText("1 new mention since this list was drawn.").waitFor({ timeout: 40_000 });
   await shot("inbox-live");
   step("a mention a colleague assigned to me is announced");
-  await page.getByText("1 mention(s) newly assigned to you.").waitFor({ timeout: 40_000 });
+  await page.getByText("1 mention newly assigned to you.").waitFor({ timeout: 40_000 });
   await page.getByText("Assigned to you: 1 open (1 new)").waitFor({ timeout: 40_000 });
 
   step("triage the newest mention");
