@@ -32,11 +32,23 @@ class ElasticsearchConfig(Strict):
 
 
 class IndexConfig(Strict):
-    """How mentions are split into indices: one per month (or ISO week) of their `created_at`."""
+    """How mentions are split into indices (one per month or ISO week of their `created_at`), and how
+    each new index is laid out on a cluster."""
 
     granularity: Literal["month", "week"] = Field(
         default="month",
         description="month: about 24k mentions per index at 800/day; week for much busier installations",
+    )
+    shards: int = Field(
+        default=1, ge=1, le=64, description="primary shards of each new index; one holds tens of GB"
+    )
+    replicas: int = Field(
+        default=0, ge=0, le=8, description="copies of each shard on other nodes (a real cluster of several)"
+    )
+    lifecycle_policy: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_\-]*$",
+        description="an ILM policy of the cluster for the mentions' period indices (deploy/elasticsearch/)",
     )
 
 

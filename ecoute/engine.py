@@ -127,7 +127,7 @@ class Engine:
 
     def prepare(self) -> None:
         """Create missing indices and load the customer directory from the index."""
-        ensure_indices(self.es, self.names)
+        ensure_indices(self.es, self.names, self.settings.index)
         self._which_index_process()
         self.reload_directory()
         if self.settings.alerts.percolator:

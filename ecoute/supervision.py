@@ -43,7 +43,9 @@ class IndexWatch:
             time.monotonic() - started,
         )
         try:
-            ensure_indices(self.engine.es, self.engine.names)  # a stand-in that died young lost them
+            ensure_indices(
+                self.engine.es, self.engine.names, self.engine.settings.index
+            )  # a stand-in that died young lost them
             self.engine.confirm_journal()
             self.engine.replay_spool()
         except INDEX_DOWN as exc:  # the spool:replay job tries again

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError
 from pydantic import BaseModel
 
+from core.config import IndexConfig
 from core.documents import (
     Alert,
     AuditRecord,
@@ -21,7 +23,7 @@ from core.documents import (
     SourceState,
     StoredRule,
 )
-from core.errors import IndexUnavailableError
+from core.errors import ConfigError, IndexUnavailableError
 from index.client import IndexNames
 from index.mappings import mapping_for
 from index.periods import SCHEMA_VERSION, mention_index
@@ -44,29 +46,74 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
     ]
 
 
-def ensure_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
+@dataclass(frozen=True)
+class IndexTemplate:
+    """The index template of one document type: what every index behind its alias is made from."""
+
+    name: str
+    alias: str
+    body: dict[str, Any]  # index_patterns, template, version, priority: the body of PUT _index_template
+
+
+def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> list[IndexTemplate]:
+    """Every document type's template: its mapping derived from the model, the shards and replicas of
+    `layout`, and for the mentions' period indices their alias and the lifecycle policy, if any."""
+    layout = layout or IndexConfig()
+    templates = []
+    for alias, model in _document_types(names):
+        settings: dict[str, Any] = {"number_of_shards": layout.shards, "number_of_replicas": layout.replicas}
+        template: dict[str, Any] = {"settings": settings, "mappings": mapping_for(model)}
+        if alias == names.mentions:
+            template["aliases"] = {alias: {}}
+            if layout.lifecycle_policy:
+                settings["index.lifecycle.name"] = layout.lifecycle_policy
+        body = {
+            "index_patterns": [f"{alias}-v*"],
+            "template": template,
+            "version": SCHEMA_VERSION,
+            "priority": 100,
+        }
+        templates.append(IndexTemplate(f"{alias}-template", alias, body))
+    return templates
+
+
+def check_lifecycle_policy(es: Elasticsearch, layout: IndexConfig) -> None:
+    """A configured lifecycle policy must exist on the cluster; the stand-in has no lifecycle management."""
+    name = layout.lifecycle_policy
+    if not name:
+        return
+    try:
+        es.ilm.get_lifecycle(name=name)
+    except NotFoundError as exc:
+        raise ConfigError(
+            f"index.lifecycle_policy: the cluster has no policy {name!r}; create it first "
+            f"(PUT _ilm/policy/{name} with deploy/elasticsearch/ilm-policy.json)"
+        ) from exc
+    except BadRequestError as exc:
+        raise ConfigError(
+            f"index.lifecycle_policy: this index has no lifecycle management (the embedded stand-in has "
+            f"none): remove index.lifecycle_policy, or point elasticsearch.url at a cluster ({exc.message})"
+        ) from exc
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot read lifecycle policy {name!r}: {exc}") from exc
+
+
+def ensure_indices(es: Elasticsearch, names: IndexNames, layout: IndexConfig | None = None) -> list[str]:
     """Create the versioned templates, indices and aliases that are missing; return created indices.
 
     The mentions' template also gives every period index (`<alias>-v<N>-<period>`, index/periods.py)
     the alias, so the first write of a new month creates its index, mapped and aliased; the current
-    period's index is made here so that the alias is there before any mention is.
+    period's index is made here so that the alias is there before any mention is. `layout`'s shards,
+    replicas and lifecycle policy reach indices made from now on, not those already there.
     """
+    layout = layout or IndexConfig()
+    check_lifecycle_policy(es, layout)
     created = []
     try:
-        for alias, model in _document_types(names):
-            template: dict[str, Any] = {
-                "settings": {"number_of_shards": 1, "number_of_replicas": 0},
-                "mappings": mapping_for(model),
-            }
-            if alias == names.mentions:
-                template["aliases"] = {alias: {}}
-            es.indices.put_index_template(
-                name=f"{alias}-template",
-                index_patterns=[f"{alias}-v*"],
-                template=template,
-                version=SCHEMA_VERSION,
-                priority=100,
-            )
+        for template in index_templates(names, layout):
+            es.indices.put_index_template(name=template.name, **template.body)
+            alias = template.alias
+            mappings = template.body["template"]["mappings"]
             if not es.indices.exists_alias(name=alias):
                 if alias == names.mentions:
                     index = mention_index(names, datetime.now(UTC))
@@ -76,7 +123,7 @@ def ensure_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
                     es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
                 created.append(index)
             else:  # fields added to a model since the index was made reach it (additive changes only)
-                es.indices.put_mapping(index=alias, properties=mapping_for(model)["properties"])
+                es.indices.put_mapping(index=alias, properties=mappings["properties"])
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot create Écoute's indices: {exc}") from exc
     return created
