@@ -20,7 +20,7 @@ from core.documents import (
 from core.errors import IndexUnavailableError
 from index.client import IndexNames
 from index.mappings import mapping_for
-from index.mention_search import MAX_TERMS, OwnerScope
+from index.mention_search import MAX_TERMS, OwnerScope, created_between
 
 
 def list_alerts(
@@ -200,10 +200,7 @@ def alerts_for(
     if status:
         filters.append({"term": {"status": status}})
     if since or until:
-        bounds = {"gte": since.isoformat()} if since else {}
-        if until:
-            bounds["lt"] = until.isoformat()
-        filters.append({"range": {"created_at": bounds}})
+        filters.append(created_between(since, until))
     result = es.search(
         index=names.alerts, query={"bool": {"filter": filters}}, sort=[{"created_at": "desc"}], size=size
     )

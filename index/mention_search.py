@@ -310,6 +310,14 @@ def search_mentions(
 MAX_TERMS = 1000
 
 
+def created_between(since: datetime | None, until: datetime | None) -> dict[str, Any]:
+    """A filter on `created_at` in [since, until); an open side where it is None."""
+    bounds = {"gte": since.isoformat()} if since else {}
+    if until:
+        bounds["lt"] = until.isoformat()
+    return {"range": {"created_at": bounds}}
+
+
 def mentions_matching(
     es: Elasticsearch,
     names: IndexNames,
@@ -321,10 +329,7 @@ def mentions_matching(
     """(how many, the newest `size`) mentions a compiled rule query finds, optionally in a period."""
     filters: list[dict[str, Any]] = [query]
     if since or until:
-        bounds = {"gte": since.isoformat()} if since else {}
-        if until:
-            bounds["lt"] = until.isoformat()
-        filters.append({"range": {"created_at": bounds}})
+        filters.append(created_between(since, until))
     result = es.search(
         index=indices_for(es, names, since, until),
         query={"bool": {"filter": filters}},
