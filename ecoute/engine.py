@@ -61,7 +61,7 @@ class Engine:
         self.settings = settings
         self.es = es
         self.names = names or IndexNames.of(settings.elasticsearch, settings.index)
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        owner = f"{socket.gethostname()}:{os.getpid()}"
         state_dir = settings.resolve(settings.state_dir)
         self.spool, self.dead_letters = Spool(state_dir), DeadLetters(state_dir)
         self.local_cursors = LocalCursors(state_dir)
@@ -84,15 +84,22 @@ class Engine:
             es, self.names, settings.reliability, self.alerter, self.spool, self.journal, self.dead_letters
         )
         self.recovery = Recovery(self.storage)
-        self.collection = Collection(
-            es, self.names, settings.base_dir, state_dir, self.owner, self.local_cursors
-        )
+        self.collection = Collection(es, self.names, settings.base_dir, state_dir, owner, self.local_cursors)
         self.privacy = Privacy(
             es, self.names, state_dir, settings.privacy, pseudonym_key, [s.name for s in settings.sources]
         )
         self.health = HealthRecorder(es, self.names)
         # Set whenever new mentions are stored, so the re-scoring worker looks again at once.
         self.mentions_stored = self.storage.mentions_stored
+
+    @property
+    def owner(self) -> str:
+        """This process, as the leases it holds name it."""
+        return self.collection.owner
+
+    @owner.setter
+    def owner(self, owner: str) -> None:
+        self.collection.owner = owner
 
     @property
     def directory(self) -> CustomerDirectory:
