@@ -7,7 +7,7 @@ from elasticsearch import Elasticsearch
 from ecoute.stages.health import HealthRecorder
 from ecoute.stages.run import RunReport
 from index.client import IndexNames
-from index.writes import get_state
+from index.state import get_state
 
 
 def recorded(es: Elasticsearch, names: IndexNames, source: str) -> dict:
