@@ -78,16 +78,16 @@ def main() -> None:
                 engine = fresh_engine()
                 started = time.perf_counter()
                 for chunk in chunks:
-                    engine._enrich(chunk)
+                    engine.enrichment.enrich(chunk, engine.directory)
                 rates["enrich only"].append(len(posts) / (time.perf_counter() - started))
 
                 engine, watch, report = fresh_engine(), Stopwatch(), RunReport(source="bench")
                 started = time.perf_counter()
                 for chunk in chunks:
-                    mentions = watch.run("enrich (NLP)", engine._enrich, chunk)
-                    watch.run("bulk index", engine._store, mentions, report)
+                    mentions = watch.run("enrich (NLP)", engine.enrichment.enrich, chunk, engine.directory)
+                    watch.run("bulk index", engine.storage.store, mentions, report)
                     watch.run("refresh", refresh_mentions, es, engine.names)
-                    watch.run("review queue", engine._queue_reviews, mentions)
+                    watch.run("review queue", engine.storage.queue_reviews, mentions)
                     report.alerts += watch.run(
                         "rules + alerts", engine.alerter.handle, mentions, engine.directory
                     )

@@ -42,7 +42,7 @@ def ingest(url: str, state: Path, posts: list, batch: int, journal: bool) -> tup
     engine = Engine(settings, connect(url, settings.elasticsearch))
     engine.prepare()
     if not journal:  # what Écoute knows about a real cluster: its acknowledgement is durable
-        engine._index_process = None
+        engine.storage.index_process = None
     engine.process(posts[:batch], RunReport(source="warm-up"))  # models loaded before the clock starts
     posts = posts[batch:]
     started = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Everything here is plain files under `state_dir`, written so that a process killed at any instant
 leaves either the old or the new content, never half of it (write to a temporary file, fsync, rename,
-fsync the folder). Nothing in this module talks to Elasticsearch; ecoute/engine.py replays through index/.
+fsync the folder). Nothing in this module talks to Elasticsearch; ecoute/stages/recovery.py replays
+through index/.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Journal(Spool):
     The stand-in keeps its data in memory and saves it to disk about once a second, so a write it
     acknowledged is lost if it dies before the next save. Each segment is tagged with the stand-in
     process that acknowledged it, kept until that process has had time to save it, and written again
-    (by id, with `create`) if another process answers meanwhile (ecoute/engine.py `confirm_journal`).
+    (by id, with `create`) if another process answers meanwhile (ecoute/stages/recovery.py `confirm_journal`).
     """
 
     folder = "journal"

@@ -505,13 +505,18 @@ class TransformersSentiment:
 
 
 @cache
-def load_classifier(model_dir: str | None = None, sentiment_model: str | None = None) -> TextClassifier:
-    """The configured classifier, loaded once per process (arguments are the cache key)."""
+def load_classifier(
+    model_dir: str | None = None, sentiment_model: str | None = None, batch_size: int = 32
+) -> TextClassifier:
+    """The configured classifier, loaded once per process (arguments are the cache key); its encoder
+    reads `batch_size` texts at a time."""
     directory = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
     if sentiment_model:
-        fallback = EmbeddingClassifier.from_dir(directory) if (directory / META_FILE).is_file() else None
-        return TransformersSentiment(sentiment_model, intents=fallback)
-    return EmbeddingClassifier.from_dir(directory)
+        fallback = (
+            EmbeddingClassifier.from_dir(directory, batch_size) if (directory / META_FILE).is_file() else None
+        )
+        return TransformersSentiment(sentiment_model, intents=fallback, batch_size=batch_size)
+    return EmbeddingClassifier.from_dir(directory, batch_size)
 
 
 def model_dir_for(settings: Any, name: str) -> Path:
@@ -521,12 +526,15 @@ def model_dir_for(settings: Any, name: str) -> Path:
 
 
 def classifier_for(settings: Any) -> TextClassifier:
-    """The model that scores mentions at ingest: the first of `nlp.models` (or `nlp.sentiment_model`)."""
+    """The model that scores mentions at ingest: the first of `nlp.models` (or `nlp.sentiment_model`),
+    encoding `nlp.batch_size` texts at a time."""
     sentiment_model = settings.nlp.sentiment_model
     if sentiment_model and not Path(sentiment_model).is_absolute():
         local = settings.resolve(Path(sentiment_model))
         sentiment_model = str(local) if local.exists() else sentiment_model
-    return load_classifier(str(model_dir_for(settings, settings.nlp.models[0])), sentiment_model)
+    return load_classifier(
+        str(model_dir_for(settings, settings.nlp.models[0])), sentiment_model, settings.nlp.batch_size
+    )
 
 
 def rescoring_classifier_for(settings: Any) -> EmbeddingClassifier | None:

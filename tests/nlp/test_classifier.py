@@ -18,8 +18,10 @@ from index.client import IndexNames
 from index.mention_search import MentionFilter, search_mentions
 from nlp.classifier import (
     SENTIMENTS,
+    EmbeddingClassifier,
     ModelError,
     TransformersSentiment,
+    classifier_for,
     load_classifier,
     sentiment_of_label,
 )
@@ -199,3 +201,10 @@ def test_the_engine_enriches_with_the_model_config_yaml_names(
     (expected,) = load_classifier(None, str(path)).predict([text], ["fr"])
     (default,) = load_classifier().predict([text], ["fr"])
     assert hit.mention.sentiment == expected.sentiment != default.sentiment
+
+
+def test_the_configured_batch_size_reaches_the_ingest_encoder(settings: Settings):
+    configured = settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"batch_size": 16})})
+    classifier = classifier_for(configured)
+    assert isinstance(classifier, EmbeddingClassifier) and classifier.batch_size == 16
+    assert len(classifier.predict(TEXTS, LANGUAGES)) == len(TEXTS)

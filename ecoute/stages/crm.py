@@ -1,0 +1,87 @@
+"""CRM stage: the CRM sources mirrored into the index, and the customer directory mentions are linked to."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from elasticsearch import Elasticsearch
+
+from core.errors import ConfigError, EcouteError
+from core.names import normalise_handle
+from crm.mirror import MirrorReport, mirror_source
+from crm.sources import AnyCrmSource, legacy_csv_source
+from ecoute.config import CrmConfig
+from index.client import IndexNames
+from index.customers import all_customers
+from index.reviews import customers_with_confirmed_handles, rejected_pairs
+from nlp.linking import CustomerDirectory, LinkSettings
+
+log = logging.getLogger("ecoute")
+
+
+class CrmSourceFailed(EcouteError):
+    """A CRM source could not be mirrored (its own message says which and why)."""
+
+
+class Crm:
+    """Mirrors the `crm` block's sources and keeps the directory of customers loaded from the index."""
+
+    def __init__(self, es: Elasticsearch, names: IndexNames, config: CrmConfig, base_dir: Path) -> None:
+        self.es, self.names, self.config, self.base_dir = es, names, config, base_dir
+        self.directory = CustomerDirectory()
+
+    def reload_directory(self) -> None:
+        """Load every customer and every rejected link from the index, with the linking thresholds."""
+        linking = self.config.linking
+        self.directory = CustomerDirectory(
+            all_customers(self.es, self.names),
+            rejected=rejected_pairs(self.es, self.names),
+            settings=LinkSettings(apply_above=linking.apply_above, review_above=linking.review_above),
+        )
+
+    def sources(self) -> list[AnyCrmSource]:
+        """The enabled CRM sources, `crm.customers_csv` first as the source `crm-csv`."""
+        legacy = [legacy_csv_source(self.config.customers_csv)] if self.config.customers_csv else []
+        return [*legacy, *(s for s in self.config.sources if s.enabled)]
+
+    def mirror(self, full: bool = False, only: str | None = None) -> list[MirrorReport | str]:
+        """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on."""
+        sources = [s for s in self.sources() if only is None or s.name == only]
+        if only and not sources:
+            known = ", ".join(s.name for s in self.sources()) or "none"
+            raise ConfigError(f"no CRM source named {only!r} in config.yaml (known: {known})")
+        results: list[MirrorReport | str] = []
+        for source in sources:
+            try:
+                report = mirror_source(
+                    self.es, self.names, source, self.base_dir, self.config.phone_region, full
+                )
+            except ConfigError:
+                raise
+            except EcouteError as exc:
+                log.error("%s", exc)
+                results.append(str(exc))
+                continue
+            for rejected in report.rejected:
+                log.warning("crm %s: %s", source.name, rejected.line())
+            results.append(report)
+        self.reload_directory()
+        return results
+
+    def refresh_decisions(self) -> None:
+        """Decisions taken in the review queue since the directory was loaded apply from now on."""
+        for customer in customers_with_confirmed_handles(self.es, self.names):
+            for handle in customer.confirmed_handles:
+                self.directory.by_confirmed[normalise_handle(handle)] = customer
+        self.directory.rejected = rejected_pairs(self.es, self.names)
+
+    def import_customers(self) -> tuple[int, list[str]]:
+        """Mirror every CRM source into the index; returns (customers written, rejected rows)."""
+        written, rejected = 0, []
+        for result in self.mirror():
+            if isinstance(result, str):
+                raise CrmSourceFailed(result)
+            written += result.customers
+            rejected += [r.line() for r in result.rejected]
+        return written, rejected
