@@ -22,7 +22,7 @@ from core.documents import Mention, RawPost, SourceState
 from core.errors import ConfigError, EcouteError, IndexUnavailableError
 from core.names import normalise_handle
 from crm.mirror import MirrorReport, mirror_source
-from crm.sources import AnyCrmSource, legacy_csv_source
+from crm.sources import AnyCrmSource, configured_sources
 from ecoute.config import Settings
 from ecoute.faults import crash_point
 from ecoute.health import skip_reasons
@@ -144,8 +144,7 @@ class Engine:
     def crm_sources(self) -> list[AnyCrmSource]:
         """The enabled CRM sources, `crm.customers_csv` first as the source `crm-csv`."""
         crm = self.settings.crm
-        legacy = [legacy_csv_source(crm.customers_csv)] if crm.customers_csv else []
-        return [*legacy, *(s for s in crm.sources if s.enabled)]
+        return [s for s in configured_sources(crm.customers_csv, crm.sources) if s.enabled]
 
     def mirror_crm(self, full: bool = False, only: str | None = None) -> list[MirrorReport | str]:
         """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on."""
