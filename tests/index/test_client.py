@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from elasticsearch import ConnectionError as ClientConnectionError
 
+from core.errors import IndexUnavailableError
 from ecoute.config import Settings
-from ecoute.errors import IndexUnavailableError
 from index.client import embedded_server, free_port, index_url, open_index
 
 
