@@ -10,14 +10,14 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
-from ecoute.cli.common import settings_of
+from ecoute.config import load_settings
 
 
 def serve(config: Path, host: str | None, port: int | None) -> None:
     """Serve until Ctrl-C or SIGTERM; each unusable API key is one line on stderr first."""
     from api.server import ApiServer
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     try:
         server = ApiServer(settings, host, port)
     except OSError as exc:

@@ -1,18 +1,14 @@
-"""What most commands start with: the settings of config.yaml and an engine on the opened index."""
+"""What most commands start with: an engine on the index config.yaml names."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ecoute.config import Settings, load_settings
+from ecoute.config import load_settings
 
 if TYPE_CHECKING:
     from ecoute.engine import Engine
-
-
-def settings_of(config: Path) -> Settings:
-    return load_settings(config)
 
 
 def engine_of(config: Path) -> Engine:
@@ -20,7 +16,7 @@ def engine_of(config: Path) -> Engine:
     from ecoute.engine import Engine
     from index.client import open_index
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     engine = Engine(settings, open_index(settings))
     engine.prepare()
     return engine

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ecoute.cli.common import settings_of
-from ecoute.config import Settings
+from ecoute.config import Settings, load_settings
 from index.client import open_index
 
 DASHBOARD_APP = Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py"
@@ -32,7 +31,7 @@ def start_dashboard(config: Path, settings: Settings) -> subprocess.Popen:
 
 def dashboard(config: Path) -> None:
     """The dashboard until Ctrl-C, the index opened (and the embedded stand-in started) first."""
-    settings = settings_of(config)
+    settings = load_settings(config)
     open_index(settings)
     process = start_dashboard(config, settings)
     try:

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import typer
 
-from ecoute.cli.common import engine_of, settings_of
+from ecoute.cli.common import engine_of
+from ecoute.config import load_settings
 
 
 def show(config: Path) -> None:
     """One line per refused mention, then how many (the index is not needed)."""
     from ecoute.spool import DeadLetters
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     letters = DeadLetters(settings.resolve(settings.state_dir)).all()
     for letter in letters:
         typer.echo(letter.line())

@@ -12,8 +12,9 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
-from ecoute.cli.common import engine_of, settings_of
+from ecoute.cli.common import engine_of
 from ecoute.cli.dashboard import start_dashboard
+from ecoute.config import load_settings
 from index.client import embedded_server, open_index
 
 
@@ -24,7 +25,7 @@ def run(config: Path, dashboard: bool) -> None:
     from ecoute.streams import start_streams
     from ecoute.supervision import IndexWatch
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     server = embedded_server(settings) if settings.elasticsearch.url is None else None
     started_here = server is not None and not server.answers()
     engine = engine_of(config)
@@ -85,7 +86,7 @@ def sources(config: Path, as_json: bool) -> None:
     from index.client import IndexNames
     from index.state import source_states
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     es = open_index(settings, start_embedded=False)
     states = source_states(es, IndexNames.of(settings.elasticsearch, settings.index))
     health = source_health(settings, {s.source: s.data for s in states})

@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
-from ecoute.cli.common import engine_of, settings_of
-from ecoute.config import Settings
+from ecoute.cli.common import engine_of
+from ecoute.config import Settings, load_settings
 
 
 def classify(texts: list[str] | None, config: Path, author: str | None, input_file: Path | None) -> None:
@@ -22,7 +22,7 @@ def classify(texts: list[str] | None, config: Path, author: str | None, input_fi
     from nlp.linking import CustomerDirectory
     from nlp.pipeline import enrich
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     if texts:
         lines: Iterable[str] = texts
     elif input_file is not None:
@@ -121,7 +121,7 @@ def evaluate(
     )
     from nlp.train import DEFAULT_EVAL_FILES, load_examples
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     paths = eval_files or list(DEFAULT_EVAL_FILES)
     examples = [e for path in paths for e in load_examples(path)]
     if model:

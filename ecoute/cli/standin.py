@@ -7,19 +7,19 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
-from ecoute.cli.common import settings_of
+from ecoute.config import load_settings
 from index.client import embedded_server, open_index, ping
 
 
 def up(config: Path) -> None:
-    settings = settings_of(config)
+    settings = load_settings(config)
     if settings.elasticsearch.url:
         raise EcouteError(f"elasticsearch.url is set ({settings.elasticsearch.url}): nothing to start")
     typer.echo(f"Elasticsearch stand-in answering on {embedded_server(settings).start()}")
 
 
 def down(config: Path) -> None:
-    stopped = embedded_server(settings_of(config)).stop()
+    stopped = embedded_server(load_settings(config)).stop()
     typer.echo("stopped" if stopped else "not running")
 
 
@@ -27,7 +27,7 @@ def status(config: Path) -> None:
     """Where the index answers and what it can do; exit 1 when the stand-in is not running."""
     from index.capabilities import detect_capabilities
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     if settings.elasticsearch.url:
         es = open_index(settings, start_embedded=False)
         typer.echo(f"{settings.elasticsearch.url}: Elasticsearch {ping(es)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
-from ecoute.cli.common import settings_of
+from ecoute.config import load_settings
 
 
 def serve(
@@ -37,7 +37,7 @@ def serve(
     except ValidationError as exc:
         raise EcouteError(f"webhook serve: {describe_invalid(exc)}") from None
 
-    settings = settings_of(config)
+    settings = load_settings(config)
     hooks = [s for s in settings.sources if isinstance(s, WebhookConfig) and s.enabled]
     if source:
         unknown = sorted(set(source) - {s.name for s in hooks})
