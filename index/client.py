@@ -105,9 +105,9 @@ def open_index(
     start_embedded: bool = True,
     check: bool = True,
     request_timeout: float | None = None,
-    secrets: Secrets | None = None,
 ) -> Elasticsearch:
-    """A client for the configured cluster, or for the embedded stand-in when elasticsearch.url is unset.
+    """A client for the configured cluster, or for the embedded stand-in when elasticsearch.url is unset
+    (or empty).
 
     `start_embedded` starts a stand-in that is not running; otherwise, with `check`, one that is not
     running is an IndexUnavailableError naming `ecoute es up`. `check` also asks the index its version.
@@ -116,7 +116,7 @@ def open_index(
     """
     config = settings.elasticsearch
     url = config.url
-    if url is None:
+    if not url:
         server = embedded_server(settings)
         if start_embedded:
             server.start()
@@ -127,7 +127,7 @@ def open_index(
         url = server.url
     if request_timeout is not None:
         config = config.model_copy(update={"request_timeout": request_timeout})
-    es = connect(url, config, secrets)
+    es = connect(url, config)
     if check:
         ping(es)
     return es

@@ -26,7 +26,7 @@ def run(config: Path, dashboard: bool) -> None:
     from ecoute.supervision import IndexWatch
 
     settings = load_settings(config)
-    server = embedded_server(settings) if settings.elasticsearch.url is None else None
+    server = None if settings.elasticsearch.url else embedded_server(settings)
     started_here = server is not None and not server.answers()
     engine = engine_of(config)
     results = engine.mirror_crm()  # a CRM source that fails is one line; the listening still starts

@@ -12,16 +12,17 @@ from ecoute.config import Settings
 from index.client import embedded_server, free_port, index_url, open_index
 
 
-def stand_in_settings(settings: Settings, state_dir: Path) -> Settings:
-    """The settings with no elasticsearch.url: an embedded stand-in of their own, not started."""
-    elasticsearch = settings.elasticsearch.model_copy(update={"url": None, "embedded_port": free_port()})
+def stand_in_settings(settings: Settings, state_dir: Path, url: str | None = None) -> Settings:
+    """The settings with no elasticsearch.url (unset or empty): a stand-in of their own, not started."""
+    elasticsearch = settings.elasticsearch.model_copy(update={"url": url, "embedded_port": free_port()})
     return settings.model_copy(update={"elasticsearch": elasticsearch, "state_dir": state_dir})
 
 
+@pytest.mark.parametrize("configured", [None, ""])
 def test_a_stand_in_that_is_not_running_is_one_error_saying_how_to_start_it(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, configured: str | None
 ):
-    stopped = stand_in_settings(settings, tmp_path)
+    stopped = stand_in_settings(settings, tmp_path, configured)
     url = embedded_server(stopped).url
     with pytest.raises(IndexUnavailableError) as raised:
         open_index(stopped, start_embedded=False)
