@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crm.registry import configured_sources
-from crm.sources import CsvSourceConfig
+from crm.sources import CsvSourceConfig, configured_sources
 
 
 def csv_source(name: str, enabled: bool) -> CsvSourceConfig:
