@@ -9,7 +9,7 @@ from api.app import ApiContext, load_keys, make_app
 from core.errors import ConfigError
 from core.serving import BoundServer
 from ecoute.config import Settings
-from index.client import EmbeddedServer, IndexNames, connect
+from index.client import IndexNames, open_index
 
 HEADER_TIMEOUT_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
@@ -22,13 +22,6 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def index_url(settings: Settings) -> str:
-    """The configured cluster, or the embedded stand-in `ecoute run` keeps (not started from here)."""
-    if settings.elasticsearch.url:
-        return settings.elasticsearch.url
-    return EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port).url
 
 
 class ApiServer:
@@ -50,10 +43,8 @@ class ApiServer:
                 "api: no usable key; add api.keys in config.yaml and set each key_env variable "
                 + "; ".join(self.problems)
             )
-        es = connect(
-            index_url(settings),
-            settings.elasticsearch.model_copy(update={"request_timeout": config.request_timeout}),
-        )
+        # The configured cluster, or the embedded stand-in `ecoute run` keeps (not started from here).
+        es = open_index(settings, start_embedded=False, check=False, request_timeout=config.request_timeout)
         context = ApiContext(es, IndexNames(settings.elasticsearch.index_prefix), settings, keys)
         self.scheme = "https" if tls else "http"
         self._bound = BoundServer(

@@ -23,11 +23,12 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import ROOT, sample_stream
 
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.mentions import count_mentions, refresh_mentions
 from index.schema import drop_indices
 
@@ -58,9 +59,9 @@ def main() -> None:
     chunks = [posts[i : i + batch] for i in range(0, len(posts), batch)]
 
     with tempfile.TemporaryDirectory() as state:
-        server = EmbeddedServer(Path(state), free_port())
-        server.start()
-        es = connect(server.url, settings.elasticsearch)
+        scratch = scratch_settings(Path(state), base=settings)
+        server = embedded_server(scratch)
+        es = open_index(scratch)
         made: list[IndexNames] = []
 
         def fresh_engine() -> Engine:

@@ -17,15 +17,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from scratch import scratch_settings
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_engine, insert, update
 
-from core.config import ElasticsearchConfig
 from crm.base import pull
 from crm.mirror import mirror_source
 from crm.quality import customer_from
 from crm.registry import build_source
 from crm.sources import CsvSourceConfig, SqlSourceConfig
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.schema import drop_indices, ensure_indices
 
 COLUMNS = ["customer_id", "first_name", "last_name", "company", "email", "phone", "mastodon", "segment",
@@ -119,10 +119,10 @@ def main() -> None:
                 f"{config.type}: read + map + quality checks", len(customers), time.perf_counter() - started
             )
 
-        server = EmbeddedServer(base / "es", free_port())
-        server.start()
+        scratch = scratch_settings(base / "es")
+        server = embedded_server(scratch)
         try:
-            es = connect(server.url, ElasticsearchConfig())
+            es = open_index(scratch)
             for config in sources:
                 names = IndexNames(f"bench{uuid.uuid4().hex[:8]}")
                 ensure_indices(es, names)

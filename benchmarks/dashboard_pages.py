@@ -26,16 +26,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from scratch import scratch_settings
 from streamlit.testing.v1 import AppTest
 from synthetic import ROOT, synthetic_mentions
 
-from core.config import ElasticsearchConfig
 from core.documents import Alert, document_id
 from crm.files import read_contacts_csv
 from dashboard import freshness
 from index.alerts import create_alerts
 from index.bulk import create_documents
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.customers import upsert_customers
 from index.mentions import get_mentions_versioned
 from index.schema import ensure_indices
@@ -81,10 +81,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ecoute-bench-"))
-    server = EmbeddedServer(work / "es", free_port())
-    server.start()
+    scratch = scratch_settings(work / "es")
+    server = embedded_server(scratch)
     try:
-        es = connect(server.url, ElasticsearchConfig())
+        es = open_index(scratch)
         names = IndexNames("bench")
         ensure_indices(es, names)
         customers = read_contacts_csv(ROOT / "samples" / "crm_customers.csv").customers

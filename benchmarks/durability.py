@@ -21,12 +21,13 @@ import time
 import uuid
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import ROOT, sample_stream
 
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.spool import Journal, SpooledOp
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.schema import drop_indices
 from nlp.linking import CustomerDirectory
 
@@ -39,7 +40,7 @@ def ingest(url: str, state: Path, posts: list, batch: int, journal: bool) -> tup
     settings.state_dir = state / uuid.uuid4().hex[:8]
     settings.nlp.batch_size = batch
     settings.nlp.entities = False
-    engine = Engine(settings, connect(url, settings.elasticsearch))
+    engine = Engine(settings, open_index(settings, check=False))
     engine.prepare()
     if not journal:  # what Écoute knows about a real cluster: its acknowledgement is durable
         engine.storage.index_process = None
@@ -84,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     posts = sample_stream(args.posts + args.batch, "durability")
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp) / "es", free_port())
+        server = embedded_server(scratch_settings(Path(tmp) / "es"))
         server.start()
         rates: dict[bool, list[float]] = {False: [], True: []}
         try:

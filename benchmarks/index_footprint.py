@@ -16,10 +16,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import synthetic_mentions
 
-from core.config import ElasticsearchConfig
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.mentions import index_mentions
 from index.schema import ensure_indices
 
@@ -51,10 +51,10 @@ def main() -> None:
     now = datetime.now(UTC)
     mentions = synthetic_mentions(max(args.sizes), [f"c{i}" for i in range(500)], now)
     with tempfile.TemporaryDirectory() as state:
-        server = EmbeddedServer(Path(state), free_port())
-        server.start()
+        scratch = scratch_settings(Path(state), request_timeout=300)
+        server = embedded_server(scratch)
         try:
-            es = connect(server.url, ElasticsearchConfig(request_timeout=300))
+            es = open_index(scratch)
             names = IndexNames("footprint")
             ensure_indices(es, names)
             pid = int(server.pid_file.read_text())

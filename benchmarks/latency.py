@@ -33,6 +33,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import ROOT, sample_stream
 
 from alerts.settings import AlertRule, WebhookChannel
@@ -40,7 +41,7 @@ from core.documents import RawPost
 from core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine, RunReport
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.mention_search import MentionFilter
 from index.mentions import count_mentions
 from index.schema import drop_indices
@@ -218,9 +219,9 @@ def main() -> None:
     settings = bench_settings(receiver, entities=not args.no_entities)
     print(f"entities {'off' if args.no_entities else 'on'}, NLP batch {settings.nlp.batch_size}")
     with tempfile.TemporaryDirectory() as state:
-        server = EmbeddedServer(Path(state), free_port())
-        server.start()
-        es = connect(server.url, settings.elasticsearch)
+        scratch = scratch_settings(Path(state), base=settings)
+        server = embedded_server(scratch)
+        es = open_index(scratch)
         try:
             for position, rate in enumerate(args.rates):
                 run_rate(es, settings, receiver, rate, args.seconds, args.take, str(position))

@@ -22,12 +22,13 @@ import time
 import uuid
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import ROOT, sample_stream
 
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.rescoring import Rescorer, RescoreReport
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.schema import drop_indices
 from nlp.classifier import load_classifier, rescoring_classifier_for
 from nlp.language import normalise
@@ -128,10 +129,10 @@ def main() -> None:
     args = parser.parse_args()
     model_speed()
     with tempfile.TemporaryDirectory() as state:
-        server = EmbeddedServer(Path(state), free_port())
-        server.start()
+        scratch = scratch_settings(Path(state))
+        server = embedded_server(scratch)
         try:
-            es = connect(server.url, load_settings(ROOT / "config.yaml").elasticsearch)
+            es = open_index(scratch)
             for rate in args.rates:
                 run_rate(es, rate, args.seconds, args.drain)
         finally:

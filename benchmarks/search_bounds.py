@@ -21,12 +21,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import WORDS, synthetic_mentions
 
-from core.config import ElasticsearchConfig
 from core.documents import Customer
 from index.bulk import create_documents
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.customers import search_customers, upsert_customers
 from index.mention_search import MentionFilter, search_mentions
 from index.schema import drop_indices, ensure_indices
@@ -123,10 +123,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--url", help="an Elasticsearch URL instead of the embedded stand-in")
     args = parser.parse_args()
-    server = None if args.url else EmbeddedServer(Path(tempfile.mkdtemp(prefix="ecoute-bench-")), free_port())
-    if server:
-        server.start()
-    es = connect(args.url or server.url, ElasticsearchConfig(request_timeout=300))  # type: ignore[union-attr]
+    scratch = scratch_settings(Path(tempfile.mkdtemp(prefix="ecoute-bench-")), args.url, request_timeout=300)
+    server = None if args.url else embedded_server(scratch)
+    es = open_index(scratch)
     names = IndexNames("bench-bounds")
     ensure_indices(es, names)
     try:

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from index_search_cost import percentiles
+from scratch import scratch_settings
 from synthetic import synthetic_mentions
 
-from core.config import ElasticsearchConfig
 from core.documents import Mention
 from index.aggregations import INSIGHT_FIELDS, overview
 from index.bulk import create_documents
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 from index.mappings import mapping_for
 from index.mention_search import MentionFilter, search_mentions
 from index.mentions import index_mentions
@@ -41,10 +41,10 @@ def rss_mib(pid: int | None) -> float:
 
 
 def run(layout: str, sizes: list[int], repeat: int) -> None:
-    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="ecoute-bench-")), free_port())
-    server.start()
+    scratch = scratch_settings(Path(tempfile.mkdtemp(prefix="ecoute-bench-")), request_timeout=120)
+    server = embedded_server(scratch)
     try:
-        es = connect(server.url, ElasticsearchConfig(request_timeout=120))
+        es = open_index(scratch)
         names = IndexNames("bench-time")
         ensure_indices(es, names)
         old = f"{names.mentions}-v{SCHEMA_VERSION}"

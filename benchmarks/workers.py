@@ -25,11 +25,12 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from scratch import scratch_settings
 from synthetic import ROOT, sample_stream
 
 from collectors.files import FileConfig
 from ecoute.config import Settings, load_settings
-from index.client import EmbeddedServer, IndexNames, connect, free_port
+from index.client import IndexNames, embedded_server, open_index
 
 
 def worker_settings(feeds: list[Path], prefix: str, url: str, state: Path, entities: bool) -> Settings:
@@ -48,7 +49,7 @@ def work(settings: Settings, number: int, start: mp.Barrier, results: mp.Queue) 
     from index.state import get_state
     from nlp.pipeline import enrich
 
-    es = connect(settings.elasticsearch.url or "", settings.elasticsearch)
+    es = open_index(settings, check=False)
     engine = Engine(settings, es)
     engine.prepare()
     enrich(sample_stream(4, "warm-up"), engine.directory, settings.brand, with_entities=settings.nlp.entities)
@@ -90,9 +91,9 @@ def main() -> None:
             posts = sample_stream(args.posts, path.stem)
             path.write_text("".join(p.model_dump_json() + "\n" for p in posts), encoding="utf-8")
             feeds.append(path)
-        server = EmbeddedServer(tmp / "index", free_port())
-        server.start()
-        es = connect(server.url, load_settings(ROOT / "config.yaml").elasticsearch)
+        scratch = scratch_settings(tmp / "index")
+        server = embedded_server(scratch)
+        es = open_index(scratch)
         alerts_with_one: dict[str, tuple[int, int]] | None = None
         print(
             f"{args.sources} file sources x {args.posts} posts = {total} posts, "

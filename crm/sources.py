@@ -5,6 +5,7 @@ Kept free of I/O and of other Écoute imports so `ecoute.config` can use them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -79,3 +80,10 @@ AnyCrmSource = Annotated[
 def legacy_csv_source(path: Path) -> CsvSourceConfig:
     """`crm.customers_csv: FILE` is a CSV source named `crm-csv` whose columns are named like the fields."""
     return CsvSourceConfig(name="crm-csv", type="csv", mapping={"contacts": EntityMapping(table=str(path))})
+
+
+def configured_sources(customers_csv: Path | None, sources: Iterable[AnyCrmSource]) -> list[AnyCrmSource]:
+    """Every CRM source of config.yaml, enabled or not: `crm.customers_csv` first, as the source
+    `crm-csv`, then `crm.sources` in their order."""
+    legacy = [legacy_csv_source(customers_csv)] if customers_csv else []
+    return [*legacy, *sources]

@@ -18,7 +18,8 @@ from core.errors import ConfigError, IndexUnavailableError
 from dashboard.render import literal
 from dashboard.text import t
 from ecoute.config import Settings, load_settings
-from index.client import EmbeddedServer, IndexNames, connect
+from index.client import IndexNames, index_url
+from index.client import open_index as open_client
 from index.query_language import QuerySyntaxError
 from index.search_bounds import SearchTooComplexError
 
@@ -50,14 +51,12 @@ def config_path() -> str:
 @st.cache_resource(show_spinner=False)
 def _open(path: str) -> Index:
     settings = load_settings(path)
-    url = (
-        settings.elasticsearch.url
-        or EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port).url
+    # Every request a page sends waits at most dashboard.request_timeout, whatever the engine's setting;
+    # nothing is asked here, so a page says itself when the index is away.
+    es = open_client(
+        settings, start_embedded=False, check=False, request_timeout=settings.dashboard.request_timeout
     )
-    # Every request a page sends waits at most dashboard.request_timeout, whatever the engine's setting.
-    timeout = {"request_timeout": settings.dashboard.request_timeout}
-    es = connect(url, settings.elasticsearch.model_copy(update=timeout))
-    return Index(es, IndexNames.of(settings.elasticsearch, settings.index), settings, url)
+    return Index(es, IndexNames.of(settings.elasticsearch, settings.index), settings, index_url(settings))
 
 
 def configured_index() -> Index:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import httpx
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -74,6 +74,63 @@ class IndexNames:
     @property
     def rules(self) -> str:
         return f"{self.prefix}-rules"
+
+
+class IndexSettings(Protocol):
+    """What opening the index reads from the settings (`Settings` has it): the elasticsearch block and
+    the state folder the embedded stand-in keeps its data in."""
+
+    @property
+    def elasticsearch(self) -> ElasticsearchConfig: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    def resolve(self, path: Path) -> Path: ...
+
+
+def embedded_server(settings: IndexSettings) -> EmbeddedServer:
+    """The embedded stand-in of these settings: its port, its data under state_dir (not started here)."""
+    return EmbeddedServer(settings.resolve(settings.state_dir), settings.elasticsearch.embedded_port)
+
+
+def index_url(settings: IndexSettings) -> str:
+    """Where the index answers: elasticsearch.url, or the embedded stand-in's loopback address."""
+    return settings.elasticsearch.url or embedded_server(settings).url
+
+
+def open_index(
+    settings: IndexSettings,
+    *,
+    start_embedded: bool = True,
+    check: bool = True,
+    request_timeout: float | None = None,
+) -> Elasticsearch:
+    """A client for the configured cluster, or for the embedded stand-in when elasticsearch.url is unset
+    (or empty).
+
+    `start_embedded` starts a stand-in that is not running; otherwise, with `check`, one that is not
+    running is an IndexUnavailableError naming `ecoute es up`. `check` also asks the index its version.
+    Without either nothing is asked: the first request finds out (a dashboard page, the API).
+    `request_timeout` replaces elasticsearch.request_timeout for this client.
+    """
+    config = settings.elasticsearch
+    url = config.url
+    if not url:
+        server = embedded_server(settings)
+        if start_embedded:
+            server.start()
+        elif check and not server.answers():
+            raise IndexUnavailableError(
+                f"embedded Elasticsearch is not running on {server.url}: run `ecoute es up`"
+            )
+        url = server.url
+    if request_timeout is not None:
+        config = config.model_copy(update={"request_timeout": request_timeout})
+    es = connect(url, config)
+    if check:
+        ping(es)
+    return es
 
 
 def connect(url: str, config: ElasticsearchConfig, secrets: Secrets | None = None) -> Elasticsearch:

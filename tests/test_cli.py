@@ -144,3 +144,28 @@ def test_run_collects_and_a_second_run_does_not_repeat_the_jobs(tmp_path: Path):
     first.wait_for("embedded Elasticsearch stopped")
     assert not server.answers()
     assert not any("Traceback" in line for line in first.lines)
+
+
+def test_help_reads_the_command_table_without_importing_any_command():
+    probe = (
+        "import sys; import ecoute.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith(('elasticsearch', 'pydantic', 'ecoute.cli.'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['ecoute.cli.table']"
+
+
+def test_every_command_names_an_action_taking_its_parameters():
+    import importlib
+    import inspect
+
+    from ecoute.cli import COMMANDS
+    from ecoute.cli.table import Group
+
+    for entry in COMMANDS:
+        for command in entry.commands if isinstance(entry, Group) else [entry]:
+            module, _, function = command.action.rpartition(".")
+            action = getattr(importlib.import_module(module), function)
+            taken = list(inspect.signature(action).parameters)
+            assert taken == [p.name for p in command.arguments], command.action

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from crm.sources import legacy_csv_source
+from crm.sources import configured_sources
 from dashboard.auth import display_name, require_page
 from dashboard.cached import crm_quality_of
 from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors
@@ -87,8 +87,7 @@ def sources_table(index: Index) -> tuple[pd.DataFrame, list[int]]:
 def crm_sources(index: Index) -> list[tuple[str, str, bool]]:
     """(name, type, enabled) of every CRM source in config.yaml, `crm.customers_csv` first."""
     crm = index.settings.crm
-    legacy = [legacy_csv_source(crm.customers_csv)] if crm.customers_csv else []
-    return [(s.name, s.type, s.enabled) for s in [*legacy, *crm.sources]]
+    return [(s.name, s.type, s.enabled) for s in configured_sources(crm.customers_csv, crm.sources)]
 
 
 def crm_table(index: Index) -> tuple[pd.DataFrame, list[int]]:

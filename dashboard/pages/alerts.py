@@ -4,14 +4,14 @@ preview of what a rule would have matched over the last 7 days."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import streamlit as st
 from pydantic import ValidationError
 
 from alerts.delivery import rules_from_index
+from alerts.preview import preview_rule
 from alerts.query import QuerySyntaxError, parse_query
-from alerts.rules import compile_rule
 from alerts.settings import BUILTIN_RULES, AlertRule
 from core.documents import Alert, StoredRule
 from dashboard.access import scope_of
@@ -31,10 +31,9 @@ from index.alerts import (
     save_rule,
     stored_rules,
 )
-from index.customers import all_customers, get_customers
-from index.mention_search import OwnerScope, mentions_matching
+from index.customers import get_customers
+from index.mention_search import OwnerScope
 from index.mentions import get_mentions_versioned
-from nlp.linking import CustomerDirectory
 
 SCOPES = ("mine", "everyone")
 VIEWS = ("alerts", "rules")
@@ -244,15 +243,9 @@ def preview(index: Index, rule: AlertRule) -> None:
     if rule.kind == "spike":
         st.caption(t("rule_preview_spike"))
         return
-    directory = CustomerDirectory()
-    if rule.segments or rule.min_account_value is not None:
-        directory = CustomerDirectory(all_customers(index.es, index.names))
-    since = datetime.now(UTC) - timedelta(days=PREVIEW_DAYS)
-    total, found = mentions_matching(
-        index.es, index.names, compile_rule(rule).to_dsl(directory), since, size=10
-    )
-    st.markdown(literal(t("rule_preview", n=number(total))))
-    for mention in found:
+    found = preview_rule(index.es, index.names, rule, PREVIEW_DAYS, size=10)
+    st.markdown(literal(t("rule_preview", n=number(found.total))))
+    for mention in found.newest:
         st.text(f"{when(mention.created_at)} · @{mention.author.handle or '?'} · {mention.text[:200]}")
 
 

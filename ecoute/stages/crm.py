@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch
 from core.errors import ConfigError, EcouteError
 from core.names import normalise_handle
 from crm.mirror import MirrorReport, mirror_source
-from crm.sources import AnyCrmSource, legacy_csv_source
+from crm.sources import AnyCrmSource, configured_sources
 from ecoute.config import CrmConfig
 from index.client import IndexNames
 from index.customers import all_customers
@@ -42,8 +42,7 @@ class Crm:
 
     def sources(self) -> list[AnyCrmSource]:
         """The enabled CRM sources, `crm.customers_csv` first as the source `crm-csv`."""
-        legacy = [legacy_csv_source(self.config.customers_csv)] if self.config.customers_csv else []
-        return [*legacy, *(s for s in self.config.sources if s.enabled)]
+        return [s for s in configured_sources(self.config.customers_csv, self.config.sources) if s.enabled]
 
     def mirror(self, full: bool = False, only: str | None = None) -> list[MirrorReport | str]:
         """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on."""

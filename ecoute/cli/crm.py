@@ -1,0 +1,57 @@
+"""`ecoute crm import|quality`: mirror the CRM sources now, and report on the mirrored records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ecoute.cli.common import engine_of
+
+
+def mirror(config: Path, source: str | None, full: bool) -> None:
+    """Mirror every CRM source (or one); each rejected row on stderr; exit 1 when a source failed."""
+    engine = engine_of(config)
+    written, rejected, failed = 0, 0, 0
+    for result in engine.mirror_crm(full=full, only=source):
+        if isinstance(result, str):
+            typer.echo(f"failed: {result}", err=True)
+            failed += 1
+            continue
+        for row in result.rejected:
+            typer.echo(f"rejected: {result.source}: {row.line()}", err=True)
+        typer.echo(result.line())
+        written += result.customers
+        rejected += len(result.rejected)
+    typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
+    if failed:
+        raise typer.Exit(1)
+
+
+def quality(config: Path) -> None:
+    """The CRM quality report, one problem per line under its count."""
+    from index.crm import crm_quality
+
+    engine = engine_of(config)
+    report = crm_quality(engine.es, engine.names)
+    typer.echo(f"customers: {report.customers}")
+    typer.echo(f"duplicates: {len(report.duplicates)}")
+    for dup in report.duplicates:
+        what = "email" if dup.field == "emails" else "handle"
+        typer.echo(f"  {what} {dup.value} is on {', '.join(dup.customer_ids)}")
+    for kind in ("invalid_email", "invalid_phone", "missing_owner", "bad_handle"):
+        typer.echo(f"{kind.replace('_', ' ')}: {report.problem_counts.get(kind, 0)}")
+        for problem in (p for p in report.problems if p.kind == kind):
+            typer.echo(f"  {problem.customer_id} {problem.full_name}: {problem.detail}")
+    typer.echo(
+        f"mentions not linked to a customer: {report.unlinked_mentions} of {report.mentions} "
+        f"({report.pending_reviews} proposed links waiting for review)"
+    )
+    typer.echo(f"rejected rows: {report.rejected_rows}")
+    for source in report.rejections:
+        for row in source.rows:
+            typer.echo(f"  {source.source}: {row}")
+        if source.count > len(source.rows):
+            typer.echo(
+                f"  {source.source}: … and {source.count - len(source.rows)} more (see ecoute crm import)"
+            )

@@ -1,0 +1,28 @@
+"""`ecoute index migrate|status`: the mentions' period indices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ecoute.cli.common import engine_of
+
+
+def migrate(config: Path, keep_old: bool, batch: int, max_batches: int | None) -> None:
+    """Copy into period indices; exit 3 while the old single index is not finished with (resume later)."""
+    from index.migration import migrate_to_periods
+
+    engine = engine_of(config)
+    report = migrate_to_periods(engine.es, engine.names, keep_old, batch, max_batches)
+    typer.echo(report.line())
+    if report.old and not report.finished:
+        raise typer.Exit(3)
+
+
+def status(config: Path) -> None:
+    from index.periods import period_counts
+
+    engine = engine_of(config)
+    for index, count in period_counts(engine.es, engine.names).items():
+        typer.echo(f"{index}: {count:,} mentions")

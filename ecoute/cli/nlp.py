@@ -1,0 +1,162 @@
+"""`ecoute nlp classify|train|rescore|eval`: the NLP pipeline and its models, by hand."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from core.errors import EcouteError
+from ecoute.cli.common import engine_of
+from ecoute.config import Settings, load_settings
+
+
+def classify(texts: list[str] | None, config: Path, author: str | None, input_file: Path | None) -> None:
+    """One JSON line per text read (arguments, --input or stdin), in order; a blank one says so."""
+    from core.documents import RawPost
+    from nlp.classifier import classifier_for
+    from nlp.linking import CustomerDirectory
+    from nlp.pipeline import enrich
+
+    settings = load_settings(config)
+    if texts:
+        lines: Iterable[str] = texts
+    elif input_file is not None:
+        try:
+            lines = input_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise EcouteError(f"{input_file}: cannot read ({exc.strerror or exc})") from exc
+    else:
+        lines = (line.rstrip("\n") for line in sys.stdin)
+    classifier = classifier_for(settings)
+    fields = {"text", "language", "sentiment", "intent", "intents", "entities", "topics"}
+
+    def flush(batch: list[str]) -> None:
+        posts = [
+            RawPost(source="cli", platform="cli", native_id=str(i), text=t, author={"handle": author},
+                    created_at=datetime.now(UTC))
+            for i, t in enumerate(batch) if t.strip()
+        ]  # fmt: skip
+        mentions = iter(enrich(posts, CustomerDirectory(), settings.brand, classifier=classifier))
+        for text in batch:  # a blank line still gets its line of output, so the order holds
+            row = next(mentions).model_dump(mode="json", include=fields) if text.strip() else None
+            typer.echo(json.dumps(row or {"text": text, "error": "empty text"}, ensure_ascii=False))
+
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= settings.nlp.batch_size:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+
+
+def train(model: str, train: list[Path] | None, out: Path | None, seed: int, cache: Path | None) -> None:
+    """Train one shipped model, all of them, or a fast-style head on given files; print the scores."""
+    from nlp.classifier import SHIPPED_MODELS
+    from nlp.train import describe, headline, train_files, write_shipped
+
+    if train:
+        target = out or SHIPPED_MODELS["fast"]
+        result = train_files(train, target, seed=seed)
+        for line in describe(result.metrics):
+            typer.echo(line)
+        typer.echo(f"model written to {target}")
+        return
+    names = list(SHIPPED_MODELS) if model == "all" else [model]
+    if any(n not in SHIPPED_MODELS for n in names):
+        raise EcouteError(f"--model {model}: known models are fast, accurate and all")
+    if out and len(names) > 1:
+        raise EcouteError("--out names one directory: choose one --model")
+    for name in names:
+        target = out or SHIPPED_MODELS[name]
+        result = write_shipped(name, target, seed=seed, cache=cache)
+        for source, score in result.metrics["validation"].items():
+            typer.echo(
+                f"{name:<8} {source:<22} n={score['n']:<5} {headline(score):.3f}  ECE {score['ece']:.3f}"
+            )
+        for intent, score in result.metrics["cv_intents"].items():
+            typer.echo(
+                f"{name:<8} cv intent {intent:<22} positives={score['positives']:<4} F1={score['f1']:.3f}"
+            )
+        typer.echo(f"{name} model written to {target}")
+
+
+def rescore(config: Path, seconds: float) -> None:
+    """Re-score with the accurate model for at most `seconds`, then say what it did and what is left."""
+    from ecoute.rescoring import Rescorer
+    from nlp.classifier import rescoring_classifier_for
+
+    engine = engine_of(config)
+    classifier = rescoring_classifier_for(engine.settings)
+    if classifier is None:
+        raise EcouteError("nlp.models does not end with accurate: nothing re-scores")
+    worker = Rescorer(engine, classifier)
+    try:
+        report = worker.run_for(seconds)
+        typer.echo(
+            f"re-scored {report.rescored} mentions with {worker.model}: {report.changed} changed label, "
+            f"{report.alerts} alerts raised, {report.conflicts} changed meanwhile, {worker.pending()} left"
+        )
+    finally:
+        engine.release()
+
+
+def evaluate(
+    eval_files: list[Path] | None, model: Path | None, source: list[str] | None, config: Path
+) -> None:
+    """The evaluation tables: real validation splits, real intents, the team-written set, linking."""
+    from nlp.classifier import load_classifier, model_dir_for
+    from nlp.evaluate import (
+        evaluate_examples,
+        format_real,
+        format_reports,
+        real_data_scores,
+        real_intent_scores,
+    )
+    from nlp.train import DEFAULT_EVAL_FILES, load_examples
+
+    settings = load_settings(config)
+    paths = eval_files or list(DEFAULT_EVAL_FILES)
+    examples = [e for path in paths for e in load_examples(path)]
+    if model:
+        classifiers = {model.name: load_classifier(str(model.resolve()))}
+    else:
+        classifiers = {n: load_classifier(str(model_dir_for(settings, n))) for n in settings.nlp.models}
+    if not eval_files:
+        typer.echo("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
+        for line in format_real(real_data_scores(classifiers, source or None)):
+            typer.echo(line)
+        for name, classifier in classifiers.items():
+            typer.echo(f"Intents of {name} on 300 held-aside real French telecom tweets (freemobilachat_fr):")
+            for label, score in real_intent_scores(classifier).items():
+                typer.echo(
+                    f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
+                    f"F1={score.f1:.3f}"
+                )
+    classifier = next(iter(classifiers.values())) if model else classifiers[settings.nlp.models[-1]]
+    report, baseline = evaluate_examples(classifier, examples)
+    typer.echo(f"Team-written set (secondary): {', '.join(str(p) for p in paths)}: {len(examples)} examples")
+    for line in format_reports(report, baseline):
+        typer.echo(line)
+    typer.echo(_linking_line(settings, classifier))
+
+
+def _linking_line(settings: Settings, classifier: object) -> str:
+    """Linking precision/recall of the sample mentions against the sample CRM (authorship is known)."""
+    from ecoute.samples import sample_directory, sample_posts
+    from nlp.evaluate import score_links
+    from nlp.pipeline import enrich
+
+    posts, gold = sample_posts()
+    mentions = enrich(posts, sample_directory(), settings.brand, with_entities=False, classifier=classifier)
+    score = score_links([m.customer_id for m in mentions], [g.get("customer_id") for g in gold])
+    return (
+        f"linking   sample n={len(posts)} customer-authored={score.gold_links} "
+        f"linked={score.predicted_links} precision={score.precision:.3f} recall={score.recall:.3f}"
+    )

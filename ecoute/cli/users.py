@@ -1,0 +1,11 @@
+"""`ecoute users hash-password`: the hash a dashboard user's password is stored as in config.yaml."""
+
+from __future__ import annotations
+
+import typer
+
+
+def hash_password(password: str) -> None:
+    from ecoute.passwords import hash_password as scrypt_hash
+
+    typer.echo(scrypt_hash(password))
