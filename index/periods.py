@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -148,3 +149,44 @@ def period_counts(es: Elasticsearch, names: IndexNames) -> dict[str, int]:
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot count the mentions' indices: {exc}") from exc
     return {i: int(stats.get(i, {}).get("primaries", {}).get("docs", {}).get("count", 0)) for i in indices}
+
+
+@dataclass(frozen=True)
+class PeriodIndex:
+    """One index behind the mentions' alias, as the cluster holds it."""
+
+    name: str
+    mentions: int
+    shards: int
+    replicas: int
+    lifecycle_policy: str | None
+
+    def line(self) -> str:
+        return f"{self.name}: {self.mentions:,} mentions, " + layout_text(
+            self.shards, self.replicas, self.lifecycle_policy
+        )
+
+
+def layout_text(shards: int, replicas: int, lifecycle_policy: str | None) -> str:
+    """'2 shards, 1 replica, lifecycle policy P' (or 'no lifecycle policy')."""
+    policy = f"lifecycle policy {lifecycle_policy}" if lifecycle_policy else "no lifecycle policy"
+    return f"{shards} shard{'s' * (shards != 1)}, {replicas} replica{'s' * (replicas != 1)}, {policy}"
+
+
+def period_layout(es: Elasticsearch, names: IndexNames) -> list[PeriodIndex]:
+    """Each index behind the alias, oldest period first: its mentions and the shards, replicas and
+    lifecycle policy it was made with (a config change reaches only indices made after it)."""
+    counts = period_counts(es, names)
+    if not counts:
+        return []
+    try:
+        settings = es.indices.get_settings(index=",".join(counts))
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot read the mentions' index settings: {exc}") from exc
+    layout = []
+    for index, count in counts.items():
+        own = settings.get(index, {}).get("settings", {}).get("index", {})
+        policy = own.get("lifecycle", {}).get("name") or own.get("lifecycle.name")
+        shards, replicas = int(own.get("number_of_shards", 1)), int(own.get("number_of_replicas", 0))
+        layout.append(PeriodIndex(index, count, shards, replicas, policy or None))
+    return layout

@@ -21,8 +21,12 @@ def migrate(config: Path, keep_old: bool, batch: int, max_batches: int | None) -
 
 
 def status(config: Path) -> None:
-    from index.periods import period_counts
+    """Each mentions index with its count and layout, then the layout new indices will get."""
+    from index.periods import layout_text, period_layout
 
     engine = engine_of(config)
-    for index, count in period_counts(engine.es, engine.names).items():
-        typer.echo(f"{index}: {count:,} mentions")
+    for index in period_layout(engine.es, engine.names):
+        typer.echo(index.line())
+    layout = engine.settings.index
+    made = layout_text(layout.shards, layout.replicas, layout.lifecycle_policy)
+    typer.echo(f"new indices (one per {layout.granularity}): {made} (config.yaml index:)")

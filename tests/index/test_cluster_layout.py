@@ -16,7 +16,7 @@ from core.config import IndexConfig
 from core.errors import ConfigError
 from index.client import IndexNames
 from index.mentions import get_mention, index_mentions
-from index.periods import mention_index
+from index.periods import mention_index, period_layout
 from index.schema import drop_indices, ensure_indices, index_templates
 from tests.factories import make_mention
 
@@ -72,6 +72,23 @@ def test_a_new_period_index_takes_the_configured_shards_and_replicas(es: Elastic
     settings = es.indices.get_settings(index=index)[index]["settings"]["index"]
     assert (settings["number_of_shards"], settings["number_of_replicas"]) == ("2", "1")
     assert get_mention(es, names, make_mention("jan").id) is not None
+
+
+def test_index_status_shows_each_period_index_with_the_layout_it_was_made_with(
+    es: Elasticsearch, names: IndexNames
+):
+    """After a config change, the older indices keep their layout: the status says which has which."""
+    ensure_indices(es, names, IndexConfig(shards=2, replicas=1))
+    jan, feb = datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 2, 15, tzinfo=UTC)
+    index_mentions(es, names, [make_mention("jan-1", created_at=jan), make_mention("jan-2", created_at=jan)])
+    ensure_indices(es, names, IndexConfig(shards=1, replicas=0))
+    index_mentions(es, names, [make_mention("feb", created_at=feb)])
+    es.indices.refresh(index=names.mentions)
+    layout = {p.name: p for p in period_layout(es, names)}
+    old, new = layout[mention_index(names, jan)], layout[mention_index(names, feb)]
+    assert (old.mentions, old.shards, old.replicas) == (2, 2, 1)
+    assert (new.mentions, new.shards, new.replicas) == (1, 1, 0)
+    assert old.line().endswith(": 2 mentions, 2 shards, 1 replica, no lifecycle policy")
 
 
 def test_a_lifecycle_policy_on_the_stand_in_is_refused_in_one_line(es: Elasticsearch):

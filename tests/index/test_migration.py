@@ -77,6 +77,8 @@ def test_cli_migrate_keeps_the_old_index_when_asked(
     status = run("index", "status", "--config", str(settings_file), cwd=settings_file.parent)
     assert status.returncode == 0, status.stderr
     this_month = sum(1 for m in mentions if mention_index(names, m.created_at) == mention_index(names, NOW))
-    assert f"{mention_index(names, NOW)}: {this_month} mentions" in status.stdout
+    layout = "1 shard, 0 replicas, no lifecycle policy"
+    assert f"{mention_index(names, NOW)}: {this_month} mentions, {layout}" in status.stdout
+    assert f"new indices (one per month): {layout}" in status.stdout
     assert f"{names.mentions}-v{SCHEMA_VERSION}:" not in status.stdout  # kept aside, not read
     assert count_mentions(es, names) == 12
