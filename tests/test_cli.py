@@ -169,3 +169,22 @@ def test_every_command_names_an_action_taking_its_parameters():
             action = getattr(importlib.import_module(module), function)
             taken = list(inspect.signature(action).parameters)
             assert taken == [p.name for p in command.arguments], command.action
+
+
+def test_every_command_prints_its_help_as_written():
+    """Help texts are plain text: a path like /v1/customers[/<id>] is shown, not read as console markup."""
+    from typer.testing import CliRunner
+
+    from ecoute.cli import COMMANDS, app
+    from ecoute.cli.table import Group
+
+    runner = CliRunner()
+    for entry in COMMANDS:
+        inner = entry.commands if isinstance(entry, Group) else []
+        paths = [[entry.name]] + [[entry.name, c.name] for c in inner]
+        for path in paths:
+            result = runner.invoke(app, [*path, "--help"])
+            assert result.exit_code == 0, (path, result.output)
+            assert "Usage: " in result.output and "--help" in result.output, path
+    shown = runner.invoke(app, ["api", "serve", "--help"]).output
+    assert "/v1/customers[/<id>]" in " ".join(shown.split())

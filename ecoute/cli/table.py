@@ -83,10 +83,11 @@ def _callback(entry: Command) -> Callable[..., Any]:
 
 def build(help: str, table: Sequence[Command | Group]) -> typer.Typer:
     """The typer application the table describes, commands and groups in the table's order."""
-    app = typer.Typer(help=help, no_args_is_help=True)
+    # Help texts are plain text: "[/<id>]" is a path, not console markup.
+    app = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
     for entry in table:
         if isinstance(entry, Group):
-            sub = typer.Typer(help=entry.help)
+            sub = typer.Typer(help=entry.help, rich_markup_mode=None)
             for inner in entry.commands:
                 sub.command(inner.name)(_callback(inner))
             app.add_typer(sub, name=entry.name)
