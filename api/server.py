@@ -45,7 +45,7 @@ class ApiServer:
             )
         # The configured cluster, or the embedded stand-in `ecoute run` keeps (not started from here).
         es = open_index(settings, start_embedded=False, check=False, request_timeout=config.request_timeout)
-        context = ApiContext(es, IndexNames(settings.elasticsearch.index_prefix), settings, keys)
+        context = ApiContext(es, IndexNames.of(settings.elasticsearch, settings.index), settings, keys)
         self.scheme = "https" if tls else "http"
         self._bound = BoundServer(
             make_app(context),
