@@ -16,7 +16,7 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundEr
 
 from core.errors import ConfigError, IndexUnavailableError
 from dashboard.render import literal
-from dashboard.text import t
+from dashboard.text import number, t
 from ecoute.config import Settings, load_settings
 from index.client import IndexNames, index_url
 from index.client import open_index as open_client
@@ -114,7 +114,7 @@ def shown_errors(index: Index) -> Iterator[None]:
     try:
         yield
     except SearchTooComplexError as exc:
-        st.warning(t(f"search_too_{exc.bound}", found=f"{exc.found:,}", limit=f"{exc.limit:,}"))
+        st.warning(t(f"search_too_{exc.bound}", found=number(exc.found), limit=number(exc.limit)))
         st.stop()
     except QuerySyntaxError as exc:
         st.warning(query_error_text(exc))

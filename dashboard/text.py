@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 LANGUAGE = "en"
@@ -70,6 +70,11 @@ def number(value: float, decimals: int = 0, signed: bool = False) -> str:
     if signed:
         pattern = f"+{pattern};-{pattern}"
     return format_decimal(value, format=pattern, locale=current_language())
+
+
+def percent(share: float) -> str:
+    """A share (0.25) as the language writes a percentage: 25% in English, 25 % in French."""
+    return format_percent(share, locale=current_language())
 
 
 def date_text(moment: date | datetime, with_time: bool = True) -> str:

@@ -34,7 +34,7 @@ from dashboard.export import (
 )
 from dashboard.pages import page_named
 from dashboard.render import CHART_COLORS, literal
-from dashboard.text import number, plural, t
+from dashboard.text import number, percent, plural, t
 from index.aggregations import (
     INSIGHT_FIELDS,
     SENTIMENTS,
@@ -230,7 +230,7 @@ def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
     cols[0].metric(t("mentions"), number(now["total"]), delta("total", "count"))
     cols[1].metric(
         t("negative_share"),
-        f"{now['negative_share']:.0%}",
+        percent(now["negative_share"]),
         delta("negative_share", "pts"),
         delta_color="inverse",
     )
@@ -356,7 +356,7 @@ def insights(index: Index) -> None:
     )[["dimension", "value", "mentions"]]
     metrics = {
         t("mentions"): number(now["total"]),
-        t("negative_share"): f"{now['negative_share']:.0%}",
+        t("negative_share"): percent(now["negative_share"]),
         t("net_sentiment"): f"{now['net']:+.2f}",
         t("linked_customers"): number(now["customers"]),
     }
@@ -364,7 +364,7 @@ def insights(index: Index) -> None:
         metrics[t("compared_with_period", b=other.label)] = plural(
             "compared_with_values",
             before["total"],
-            negative=f"{before['negative_share']:.0%}",
+            negative=percent(before["negative_share"]),
             net=f"{before['net']:+.2f}",
         )
     report = Report(
@@ -456,7 +456,7 @@ def share_of_voice_section(voice: ShareOfVoice, brand: str, interval: str) -> No
             {
                 t("sov_brand"): b.brand,
                 t("mentions"): b.mentions,
-                t("sov_share"): f"{b.share:.0%}",
+                t("sov_share"): percent(b.share),
                 t("sov_net"): f"{b.net_sentiment:+.2f}",
             }
             for b in voice.brands

@@ -9,7 +9,7 @@ from core.documents import LinkReview
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.render import literal, when
-from dashboard.text import number, plural, t
+from dashboard.text import number, percent, plural, t
 from index.crm import QualityReport, crm_quality
 from index.mentions import get_mentions_versioned
 from index.reviews import ReviewError, decide_review, list_reviews
@@ -33,7 +33,7 @@ def review_card(index: Index, user: User, review: LinkReview) -> None:
         st.markdown(f"**{literal(author)}** \\({literal(review.platform)}\\) → **{literal(customer)}**")
         st.caption(
             literal(
-                plural("review_confidence", len(review.mention_ids), confidence=f"{review.confidence:.0%}")
+                plural("review_confidence", len(review.mention_ids), confidence=percent(review.confidence))
             )
         )
         for line in review.evidence:

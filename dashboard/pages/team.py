@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.auth import display_name, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes
-from dashboard.text import number, t
+from dashboard.text import number, percent, t
 from ecoute.service import Row, TeamStats, team_stats
 from index.team import alert_times, handled_mentions
 
@@ -69,10 +69,12 @@ def team(index: Index) -> None:
     cols = st.columns(3)
     cols[0].metric(t("team_mentions"), number(stats.mentions))
     rate = stats.response_rate
-    cols[1].metric(t("team_response_rate"), "—" if rate is None else f"{rate:.0%}")
+    cols[1].metric(t("team_response_rate"), "—" if rate is None else percent(rate))
     alerts = stats.alerts_rate
     shown = (
-        "—" if alerts is None else f"{alerts:.0%} ({stats.alerts_within_target}/{stats.alerts_with_target})"
+        "—"
+        if alerts is None
+        else f"{percent(alerts)} ({stats.alerts_within_target}/{stats.alerts_with_target})"
     )
     cols[2].metric(t("team_alerts_in_target"), shown)
     if not stats.mentions and not stats.rows:

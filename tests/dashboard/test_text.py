@@ -59,7 +59,7 @@ def formatted(language: str) -> AppTest:
 
         import streamlit as st
 
-        from dashboard.text import date_text, number, plural
+        from dashboard.text import date_text, number, percent, plural
 
         st.session_state["language"] = language
         paris = timezone(timedelta(hours=1))
@@ -72,7 +72,8 @@ def formatted(language: str) -> AppTest:
             plural("customers_found", 3),
             plural("customers_found", 0),
             plural("customers_found", 1234),
-            plural("review_confidence", 2, confidence="80%"),
+            plural("review_confidence", 2, confidence=percent(0.8)),
+            percent(0.257),
             date_text(datetime(2026, 3, 14, 9, 5, tzinfo=UTC)),
             date_text(datetime(2026, 3, 14, 23, 30, tzinfo=paris)),
             date_text(date(2026, 1, 2)),
@@ -96,6 +97,7 @@ def test_english_groups_thousands_with_commas_and_says_one_customer_or_customers
         "0 customers found",
         "1,234 customers found",
         "confidence 80% · 2 mentions",
+        "26%",
         "2026-03-14 09:05",
         "2026-03-14 23:30",
         "2026-01-02",
@@ -115,7 +117,8 @@ def test_french_groups_thousands_with_a_narrow_space_and_agrees_in_number():
         "3 clients trouvés",
         "0 client trouvé",
         "1\u202f234 clients trouvés",
-        "confiance 80% · 2 mentions",
+        "confiance 80\xa0% · 2 mentions",
+        "26\xa0%",
         "2026-03-14 09:05",
         "2026-03-14 23:30",
         "2026-01-02",
