@@ -30,10 +30,10 @@ from alerts.channels import (
 )
 from alerts.digest import build_digests, digest_period
 from alerts.rules import CompiledRule, compile_rule, find_matches, plan_alerts
-from alerts.settings import AlertRule, AlertsConfig, WebhookChannel
+from alerts.settings import AlertsConfig, WebhookChannel, rules_from_index
 from alerts.spikes import find_spikes, spike_alerts
 from core.config import Secrets
-from core.documents import Alert, Delivery, Mention, StoredRule, document_id
+from core.documents import Alert, Delivery, Mention, document_id
 from index.alerts import (
     add_to_alert,
     alerts_for,
@@ -56,17 +56,6 @@ log = logging.getLogger("ecoute.alerts")
 RULES_REFRESH_SECONDS = 30.0
 STALE_CLAIM = timedelta(minutes=5)
 ALERT_GONE = "its alert no longer exists"
-
-
-def rules_from_index(stored: list[StoredRule]) -> list[AlertRule]:
-    """The dashboard's rules; one that no longer validates is logged and left out, never half-applied."""
-    rules = []
-    for item in stored:
-        try:
-            rules.append(AlertRule.model_validate(item.rule))
-        except ValueError as exc:
-            log.error("rule %s saved in the dashboard is invalid, ignored: %s", item.name, exc)
-    return rules
 
 
 def next_attempt(config: AlertsConfig, attempts: int, now: datetime) -> datetime | None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from alerts.query import QuerySyntaxError, parse_query
+from core.documents import StoredRule
+
+log = logging.getLogger("ecoute.alerts")
 
 Sentiment = Literal["positive", "neutral", "negative"]
 Intent = Literal["complaint", "praise", "question", "purchase", "churn_risk", "spam", "other"]
@@ -172,18 +177,51 @@ class AlertsConfig(Strict):
                     raise ValueError(f"{owner}: no webhook named {channel.split(':', 1)[1]!r}")
         return self
 
-    def effective_rules(self, stored: list[AlertRule] | None = None) -> list[AlertRule]:
-        """Built-ins, then config.yaml, then rules saved in the dashboard: a later one wins by name."""
-        by_name: dict[str, AlertRule] = {}
-        for rule in [*(BUILTIN_RULES if self.builtin_rules else []), *self.rules, *(stored or [])]:
-            by_name[rule.name] = rule
+    def rules_in_effect(self, stored: list[AlertRule] | None = None) -> list[RuleInEffect]:
+        """Built-ins, then config.yaml, then rules saved in the dashboard: a later one wins by name, and
+        each rule says which of the three it comes from. Disabled rules are included."""
+        by_name: dict[str, RuleInEffect] = {}
+        layers: list[tuple[RuleOrigin, list[AlertRule]]] = [
+            ("builtin", BUILTIN_RULES if self.builtin_rules else []),
+            ("config", self.rules),
+            ("dashboard", stored or []),
+        ]
+        for origin, rules in layers:
+            for rule in rules:
+                by_name[rule.name] = RuleInEffect(rule, origin)
         return list(by_name.values())
+
+    def effective_rules(self, stored: list[AlertRule] | None = None) -> list[AlertRule]:
+        """The rules in effect (see `rules_in_effect`), without where each comes from."""
+        return [r.rule for r in self.rules_in_effect(stored)]
 
     def preferences(self, email: str) -> PersonPreferences:
         for person in self.people:
             if person.email.lower() == email.lower():
                 return person
         return PersonPreferences(email=email)
+
+
+RuleOrigin = Literal["builtin", "config", "dashboard"]
+
+
+@dataclass(frozen=True)
+class RuleInEffect:
+    """A rule in effect and where it comes from: built in, config.yaml, or saved in the dashboard."""
+
+    rule: AlertRule
+    origin: RuleOrigin
+
+
+def rules_from_index(stored: list[StoredRule]) -> list[AlertRule]:
+    """The dashboard's rules; one that no longer validates is logged and left out, never half-applied."""
+    rules = []
+    for item in stored:
+        try:
+            rules.append(AlertRule.model_validate(item.rule))
+        except ValueError as exc:
+            log.error("rule %s saved in the dashboard is invalid, ignored: %s", item.name, exc)
+    return rules
 
 
 BUILTIN_RULES = [

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.delivery import rules_from_index
-from alerts.settings import AlertRule
+from alerts.settings import AlertRule, rules_from_index
 from core.documents import Alert, Customer
 from dashboard.context import Index
 from dashboard.text import number, t

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 import streamlit as st
 from pydantic import ValidationError
 
-from alerts.delivery import rules_from_index
 from alerts.preview import preview_rule
 from alerts.query import QuerySyntaxError, parse_query
-from alerts.settings import BUILTIN_RULES, AlertRule
+from alerts.settings import AlertRule, rules_from_index
 from core.documents import Alert, StoredRule
 from dashboard.access import scope_of
 from dashboard.alert_cards import AlertContext, alert_context, describe_rule
@@ -252,21 +251,16 @@ def preview(index: Index, rule: AlertRule) -> None:
 def rule_editor(index: Index, user: User) -> None:
     alerts = index.settings.alerts
     saved = {r.name: r for r in stored_rules(index.es, index.names)}
-    effective = {r.name: r for r in alerts.effective_rules(rules_from_index(list(saved.values())))}
-    names = [*sorted(effective), ""]
+    in_effect = {r.rule.name: r for r in alerts.rules_in_effect(rules_from_index(list(saved.values())))}
+    names = [*sorted(in_effect), ""]
     wanted = st.query_params.get("rule")
     chosen = st.selectbox(
         t("rule_pick"), names, index=names.index(wanted) if wanted in names else 0,
         format_func=lambda n: n or t("rule_new"), key="rule_pick",
     )  # fmt: skip
-    rule = effective.get(chosen) or AlertRule(name="new-rule")
-    origin = (
-        "dashboard" if chosen in saved
-        else "config" if chosen in {r.name for r in alerts.rules}
-        else "builtin" if chosen in {r.name for r in BUILTIN_RULES} else "dashboard"
-    )  # fmt: skip
+    rule = in_effect[chosen].rule if chosen in in_effect else AlertRule(name="new-rule")
     if chosen:
-        st.caption(literal(t("rule_origin", origin=t(f"rule_origin_{origin}"))))
+        st.caption(literal(t("rule_origin", origin=t(f"rule_origin_{in_effect[chosen].origin}"))))
     edited, query = rule_form(index, rule, f"rule_{chosen}")
     try:
         if query.strip():

@@ -14,15 +14,14 @@ from ecoute.cli.common import engine_of
 
 def rules(config: Path) -> None:
     """Each rule in effect with its kind, where it comes from, whether it is off, and its conditions."""
-    from alerts.delivery import rules_from_index
+    from alerts.settings import rules_from_index
     from index.alerts import stored_rules
 
     engine = engine_of(config)
-    saved = {r.name for r in rules_from_index(stored_rules(engine.es, engine.names))}
-    seeded = {r.name for r in engine.settings.alerts.rules}
-    for compiled in engine.alerter.rules(refresh=True):
-        rule = compiled.rule
-        origin = "dashboard" if rule.name in saved else "config.yaml" if rule.name in seeded else "built-in"
+    saved = rules_from_index(stored_rules(engine.es, engine.names))
+    shown = {"builtin": "built-in", "config": "config.yaml", "dashboard": "dashboard"}
+    for in_effect in engine.settings.alerts.rules_in_effect(saved):
+        rule, origin = in_effect.rule, shown[in_effect.origin]
         conditions = rule.model_dump(exclude_defaults=True, exclude={"name", "description", "kind"})
         typer.echo(
             f"{rule.name} ({rule.kind}, {origin}{'' if rule.enabled else ', off'}): {rule.description}"

@@ -4,8 +4,10 @@ a local HTTP receiver that checks the HMAC signature, including a channel that i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from elasticsearch import Elasticsearch
 
 from alerts.delivery import Alerter
@@ -275,3 +277,47 @@ def test_rules_saved_in_the_dashboard_win_by_name():
         "complaint-high-reach",
         "topic-spike",
     }
+
+
+def test_rules_in_effect_say_where_each_comes_from_and_list_disabled_ones():
+    settings = config(
+        builtin_rules=True,
+        rules=[{"name": "unhappy", "sentiment": ["negative"]}, {"name": "purchase-intent", "enabled": False}],
+    )
+    stored = [AlertRule(name="unhappy", sentiment=["negative"], min_confidence=0.9)]
+    origins = {r.rule.name: (r.origin, r.rule.enabled) for r in settings.rules_in_effect(stored)}
+    assert origins == {
+        "negative-by-customer": ("builtin", True),
+        "purchase-intent": ("config", False),
+        "complaint-high-reach": ("builtin", True),
+        "topic-spike": ("builtin", True),
+        "unhappy": ("dashboard", True),
+    }
+
+
+def test_cli_lists_every_rule_with_its_origin_even_when_off(
+    es: Elasticsearch, names: IndexNames, tmp_path: Path, es_server
+):
+    """A rule switched off in config.yaml is listed as off, not left out; a dashboard rule says so."""
+    from core.documents import StoredRule
+    from index.alerts import save_rule
+    from tests.conftest import write_config
+    from tests.test_cli import run
+
+    rules = [{"name": "purchase-intent", "intent": ["purchase"], "enabled": False}]
+    data = yaml.safe_load(write_config(tmp_path, es_server.url, names.prefix).read_text(encoding="utf-8"))
+    data["alerts"]["rules"] = rules
+    settings_file = tmp_path / "config.yaml"
+    settings_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rule = AlertRule(name="panne", query="panne")
+    saved = StoredRule(
+        id="panne", name="panne", rule=rule.model_dump(mode="json"), updated_by="a@x.example",
+        updated_at=datetime.now(UTC),
+    )  # fmt: skip
+    save_rule(es, names, saved)
+    shown = run("alerts", "rules", "--config", str(settings_file), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert any(line.startswith("purchase-intent (mention, config.yaml, off)") for line in lines)
+    assert any(line.startswith("panne (mention, dashboard)") for line in lines)
+    assert any(line.startswith("negative-by-customer (mention, built-in)") for line in lines)
