@@ -40,6 +40,7 @@ def test_es_up_status_down_manage_the_embedded_server(tmp_path: Path):
         assert status.returncode == 0 and "running on" in status.stdout
         # the stand-in has none of the real-Elasticsearch-only features, and says so
         assert "percolator no, composite no, percentiles no, significant_terms no" in status.stdout
+        assert "new indices (one per month): 1 shard, 0 replicas, no lifecycle policy" in status.stdout
     finally:
         down = run("es", "down", "--config", config, cwd=tmp_path)
     assert down.stdout.strip() == "stopped"

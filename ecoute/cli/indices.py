@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ecoute.cli.common import engine_of
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from core.config import IndexConfig
+    from index.client import IndexNames
 
 
 def migrate(config: Path, keep_old: bool, batch: int, max_batches: int | None) -> None:
@@ -21,12 +28,15 @@ def migrate(config: Path, keep_old: bool, batch: int, max_batches: int | None) -
 
 
 def status(config: Path) -> None:
+    engine = engine_of(config)
+    echo_layout(engine.es, engine.names, engine.settings.index)
+
+
+def echo_layout(es: Elasticsearch, names: IndexNames, layout: IndexConfig) -> None:
     """Each mentions index with its count and layout, then the layout new indices will get."""
     from index.periods import layout_text, period_layout
 
-    engine = engine_of(config)
-    for index in period_layout(engine.es, engine.names):
+    for index in period_layout(es, names):
         typer.echo(index.line())
-    layout = engine.settings.index
     made = layout_text(layout.shards, layout.replicas, layout.lifecycle_policy)
     typer.echo(f"new indices (one per {layout.granularity}): {made} (config.yaml index:)")

@@ -39,3 +39,7 @@ def status(config: Path) -> None:
         typer.echo(f"running on {server.url} (pid {server.pid() or 'unknown'}, data {server.data_dir})")
         es = open_index(settings, start_embedded=False)
     typer.echo(detect_capabilities(es, settings.elasticsearch.index_prefix).describe())
+    from ecoute.cli.indices import echo_layout
+    from index.client import IndexNames
+
+    echo_layout(es, IndexNames.of(settings.elasticsearch, settings.index), settings.index)
