@@ -7,7 +7,8 @@ from typing import Any
 
 from core.documents import Customer, Label, Mention, document_id
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+"""Recent, as the mentions a user looks at are: the dashboard's default views show the last days only."""
 
 
 def make_mention(native_id: str, **overrides: Any) -> Mention:

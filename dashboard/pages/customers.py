@@ -13,7 +13,7 @@ from dashboard.access import scope_of
 from dashboard.alert_cards import alert_context, describe_rule
 from dashboard.auth import User, require_page
 from dashboard.cached import mentions_page, overview_of
-from dashboard.context import Index, open_index, settings_or_stop, shown_errors
+from dashboard.context import Index, Window, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import literal, mention_card, safe_url, when
 from dashboard.text import number, plural, t
@@ -279,8 +279,9 @@ def sentiment_trend(weeks: list[SentimentBucket]) -> alt.Chart | None:
     )
 
 
-def customer_activity(index: Index, user: User, customer: Customer) -> None:
-    flt = MentionFilter(customer_id=customer.customer_id)
+def customer_activity(index: Index, user: User, customer: Customer, window: Window) -> None:
+    """The customer's mentions of the window (the last 90 days by default), its alerts and CRM records."""
+    flt = MentionFilter(customer_id=customer.customer_id, since=window.since, until=window.until)
     # One request for the counts, the intents and the weekly trend: each request is a pass over the index.
     summary = overview_of(index, flt, fields=("sentiment.label", "intent.label"), interval="week")
     by_sentiment = summary.counts["sentiment.label"]
@@ -346,7 +347,7 @@ def customer_activity(index: Index, user: User, customer: Customer) -> None:
             if url:
                 st.link_button(t("open_original"), url)
 
-    st.subheader(f"{literal(t('customer_mentions'))} \\({number(page.total)}\\)")
+    st.subheader(f"{literal(t('customer_mentions'))} \\({number(page.total)}\\) · {literal(window.label)}")
     if not page.hits:
         st.caption(t("customer_mentions_none"))
     else:
@@ -368,11 +369,13 @@ def customers(index: Index, user: User) -> None:
     customer = choose_customer(index, user, scope_of(index, user))
     if customer is None:
         return
+    # Older periods are a choice away; by default only the recent indices are read.
+    window = window_picker("customer_period", default="90d")
     record, activity = st.columns([1, 2])
     with record:
         crm_record(customer)
     with activity:
-        customer_activity(index, user, customer)
+        customer_activity(index, user, customer, window)
 
 
 user = require_page("customers", settings_or_stop())

@@ -219,7 +219,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     team, past_target = team_filters(index)
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
-    window = window_picker("inbox_period", default="all")
+    window = window_picker("inbox_period", default="7d")
     _remember_applied()
     return MentionFilter(
         query=query,

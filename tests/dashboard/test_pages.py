@@ -125,6 +125,24 @@ def test_a_period_filter_leaves_out_older_mentions(es: Elasticsearch, names: Ind
     assert texts(at) == ["Lumio ce matin."]
 
 
+def test_the_inbox_opens_on_the_last_7_days_and_older_ones_are_a_choice_away(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    index_mentions(
+        es,
+        names,
+        [
+            mention("now", "Lumio ce matin.", hours=2),
+            mention("week", "Lumio il y a dix jours.", hours=24 * 10),
+        ],
+    )
+    at = dashboard()
+    assert at.sidebar.selectbox(key="inbox_period").value == "7d"
+    assert texts(at) == ["Lumio ce matin."]
+    at.sidebar.selectbox(key="inbox_period").set_value("30d").run(timeout=30)
+    assert texts(at) == ["Lumio ce matin.", "Lumio il y a dix jours."]
+
+
 def test_searching_shows_the_matching_words_highlighted(es: Elasticsearch, names: IndexNames, dashboard):
     index_mentions(
         es,
@@ -259,6 +277,27 @@ def test_customer_page_shows_the_crm_record_and_only_their_mentions(
     assert "Marc: la fibre rame." not in texts(at) and "Quelqu'un d'autre parle de Lumio." not in texts(at)
     assert "Julie Martin is unhappy: ma box est en panne." in texts(at)
     assert (metric(at, t("negative")), metric(at, t("positive")), metric(at, t("neutral"))) == ("1", "1", "0")
+
+
+def test_a_customer_opens_on_their_last_90_days_and_all_time_is_a_choice_away(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    upsert_customers(es, names, [make_customer("C1", full_name="Julie Martin")])
+    index_mentions(
+        es,
+        names,
+        [
+            mention("recent", "Julie: la box marche.", hours=24 * 20, sentiment="positive", customer_id="C1"),
+            mention("old", "Julie: panne en été.", hours=24 * 120, sentiment="negative", customer_id="C1"),
+        ],
+    )
+    at = dashboard("pages/customers.py", customer="C1")
+    assert at.sidebar.selectbox(key="customer_period").value == "90d"
+    assert "Julie: panne en été." not in texts(at) and "Julie: la box marche." in texts(at)
+    assert (metric(at, t("negative")), metric(at, t("positive"))) == ("0", "1")
+    at.sidebar.selectbox(key="customer_period").set_value("all").run(timeout=30)
+    assert "Julie: panne en été." in texts(at)
+    assert (metric(at, t("negative")), metric(at, t("positive"))) == ("1", "1")
 
 
 def test_customer_search_finds_by_company_and_opens_the_choice(
