@@ -223,12 +223,19 @@ def import_shared(
 
 
 def retrieved_ids(source: str, root: Path = REAL_DIR) -> set[str]:
-    """Row ids of a source's posts picked by keyword retrieval, not at random (`selection.json` `round2`)."""
+    """Row ids of a source's posts picked by keyword retrieval, not at random, in any labelling round after
+    the first (`selection.json` `round2`, `round3`, …: each block's `method` says how a tweet was picked)."""
     path = root / source / "selection.json"
     if not path.is_file():
         return set()
-    methods = json.loads(path.read_text("utf-8")).get("round2", {}).get("method", {})
-    return {f"{source}-{tid}" for tid, method in methods.items() if method.startswith("retrieval")}
+    selection = json.loads(path.read_text("utf-8"))
+    return {
+        f"{source}-{tid}"
+        for key, block in selection.items()
+        if re.fullmatch(r"round\d+", key) and isinstance(block, dict)
+        for tid, method in block.get("method", {}).items()
+        if method.startswith("retrieval")
+    }
 
 
 def read_split(source: str, split: str, root: Path = REAL_DIR) -> list[dict]:

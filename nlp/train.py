@@ -63,7 +63,7 @@ class Example:
     kind: str | None = None
     real: bool = False  # written by real people on a real platform (nlp/data/real), not by the team
     intents_labelled: bool = True  # False: the source labels sentiment only, so `intents` says nothing
-    retrieved: bool = False  # picked by keyword retrieval (selection.json `round2`): not a random sample
+    retrieved: bool = False  # picked by keyword retrieval (selection.json `round<n>`): not a random sample
 
 
 def default_training_files() -> list[Path]:
