@@ -1,11 +1,14 @@
 """Real labelled posts: copied once from `shared/datasets` into nlp/data/real with fixed splits, then read.
 
     python -m nlp.realdata ../shared/datasets     # (re)writes nlp/data/real/<source>/{train,val}.jsonl
+    python -m nlp.realdata select-intents         # semeval_en_intents/selection.json (fixed before labelling)
 
 Every source keeps a validation split that is never trained on; public benchmarks' *test* splits are not
 here at all (UMSAB `test_*`, SemEval-2017 test, TweetEval test). Each folder carries its source and
 licence (SOURCE.md, LICENSE). Lines use the training format of nlp/train.py; `"intents": null` means the
-source labels sentiment only, so intent heads never read its empty list as "no intent".
+source labels sentiment only, so intent heads never read its empty list as "no intent". The team's
+intent labels (freemobilachat_fr, semeval_en_intents) are written by hand, not by this module: the import
+rewrites freemobilachat_fr from its label files when given them, and never touches semeval_en_intents.
 """
 
 from __future__ import annotations
@@ -311,6 +314,16 @@ def retrieved_ids(source: str, root: Path = REAL_DIR) -> set[str]:
     for split in ("train", "val"):
         methods.update(selection.get(split, {}).get("method", {}))
     return {row_id for row_id, method in methods.items() if method.startswith("retrieval")}
+
+
+def sentiment_sources() -> list[str]:
+    """The sources trained and scored for sentiment: all but those whose texts another source carries."""
+    return [name for name, source in SOURCES.items() if source.sentiment_of is None]
+
+
+def intent_sources(root: Path = REAL_DIR) -> list[str]:
+    """The sources whose held-aside validation split is labelled for intents (`intents` not null)."""
+    return [s for s in SOURCES if any(r.get("intents") is not None for r in read_split(s, "val", root))]
 
 
 def read_split(source: str, split: str, root: Path = REAL_DIR) -> list[dict]:
