@@ -264,14 +264,14 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
     import numpy as np
 
     from nlp.classifier import SENTIMENTS
-    from nlp.realdata import SOURCES
+    from nlp.realdata import SOURCES, sentiment_sources
     from nlp.train import DataError, headline, model_text, real_examples, validation_scores
 
     rows = []
     unknown = [s for s in sources or [] if s not in SOURCES]
     if unknown:
         raise DataError(f"unknown real source {unknown[0]!r} (known: {', '.join(SOURCES)})")
-    for source in sources or list(SOURCES):
+    for source in sources or sentiment_sources():
         examples = real_examples(source, "val")
         if not examples:
             continue
@@ -290,7 +290,8 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
 
 
 def real_intent_scores(classifier: Any, source: str = "freemobilachat_fr") -> dict[str, IntentScore]:
-    """Intents on a real source labelled for them (held-aside split), per intent."""
+    """Intents on a real source labelled for them (held-aside split), per intent: freemobilachat_fr or
+    semeval_en_intents (`nlp.realdata.intent_sources`)."""
     from nlp.classifier import INTENTS
     from nlp.train import model_text, real_examples
 

@@ -1,11 +1,14 @@
 """Real labelled posts: copied once from `shared/datasets` into nlp/data/real with fixed splits, then read.
 
     python -m nlp.realdata ../shared/datasets     # (re)writes nlp/data/real/<source>/{train,val}.jsonl
+    python -m nlp.realdata select-intents         # semeval_en_intents/selection.json (fixed before labelling)
 
 Every source keeps a validation split that is never trained on; public benchmarks' *test* splits are not
 here at all (UMSAB `test_*`, SemEval-2017 test, TweetEval test). Each folder carries its source and
 licence (SOURCE.md, LICENSE). Lines use the training format of nlp/train.py; `"intents": null` means the
-source labels sentiment only, so intent heads never read its empty list as "no intent".
+source labels sentiment only, so intent heads never read its empty list as "no intent". The team's
+intent labels (freemobilachat_fr, semeval_en_intents) are written by hand, not by this module: the import
+rewrites freemobilachat_fr from its label files when given them, and never touches semeval_en_intents.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class RealSource:
     kind: str  # tweet | review
     metric: str  # macro_f1 (3 classes) | polarity (positive vs negative, neutral gold left out)
     description: str
+    # Set when the source's texts and sentiment labels are another source's (labelled again for intents):
+    # that source carries their sentiment, so this one is neither trained nor scored for sentiment.
+    sentiment_of: str | None = None
 
 
 SOURCES = {
@@ -56,8 +62,83 @@ SOURCES = {
             "macro_f1",
             "French tweets to a telecom operator, labelled by the team (nlp/data/LABELLING.md)",
         ),
+        RealSource(
+            "semeval_en_intents",
+            "en",
+            "tweet",
+            "macro_f1",
+            "English SemEval tweets, intents labelled by the team (nlp/data/LABELLING.md)",
+            sentiment_of="semeval_en",
+        ),
     )
 }
+
+# semeval_en_intents: which SemEval tweets are labelled for intents (selection.json, fixed before labelling).
+# Retrieval keeps tweets that name a company, product or service, or use a customer's words; the random
+# half is drawn from every tweet of the split not retrieved.
+INTENT_SELECTION = {"val": (2029, 150, 150), "train": (2030, 300, 300)}  # seed, retrieved, random
+INTENT_BRANDS = (
+    r"apple|iphones?|ipads?|ipod|itunes|icloud|ios|macbooks?|imac|samsung|galaxy|microsoft|windows|xbox"
+    r"|skype|sony|playstation|ps[34]|nintendo|wii|amazon|kindle|netflix|hulu|spotify|pandora|google|gmail"
+    r"|android|nexus|chromecast|youtube|verizon|at&t|t-?mobile|sprint|comcast|xfinity|time warner|directv"
+    r"|metropcs|vodafone|british gas|uber|lyft|starbucks|mcdonald'?s|walmart|best ?buy|costco|ryanair"
+    r"|easyjet|jetblue|british airways|fedex|usps|paypal|ebay|snapchat|tesla|nike|adidas|blackberry|bbm"
+    r"|nokia|lumia|htc|motorola|dell|lenovo|nvidia|steam|call of duty|minecraft|airlines?|flights?|phones?"
+    r"|laptops?|tablets?|apps?|wifi|internet|cable"
+)
+INTENT_CUES = (
+    r"buy|buying|bought|purchas\w*|order(?:ed|ing)?|pre-?order\w*|cancel(?:led|ed|ling|ing)?"
+    r"|switch(?:ing|ed)? (?:to|from|back)|refund\w*|customer (?:service|support|care)|upgrad\w*|subscri\w*"
+    r"|unsubscri\w*|recommend\w*|should i (?:get|buy)"
+)
+INTENT_HANDLES = r"@\w*(?:help|support|care|cares|service)\b"  # a company's support account
+
+
+def intent_retrievable(text: str) -> bool:
+    """Whether a tweet names a company, product or service, uses a customer's words, or a support handle."""
+    return bool(
+        re.search(rf"\b(?:{INTENT_BRANDS})\b", text, re.IGNORECASE)
+        or re.search(rf"\b(?:{INTENT_CUES})\b", text, re.IGNORECASE)
+        or re.search(INTENT_HANDLES, text, re.IGNORECASE)
+    )
+
+
+def select_intent_posts(root: Path = REAL_DIR) -> dict:
+    """The SemEval tweets to label for intents, per split: seeded samples of the retrievable tweets and of
+    all the others, shuffled together (so the labeller does not see which is which); the method of each."""
+    selection: dict = {
+        "description": (
+            "English SemEval 2013-2016 tweets (nlp/data/real/semeval_en) labelled for intents (issue 16 "
+            "item 4), chosen before labelling. Per split: random.Random(seed) samples `retrieved` of the "
+            "tweets that `intent_retrievable` keeps (brands, customer cues, support handles: `keywords`), "
+            "then `random` of all the tweets not retrieved, and shuffles the two together. `method` gives "
+            "each row id's way in (retrieval:keywords | random), in labelling order. val: held aside, never "
+            "trained or tuned on; train: training data for the intent heads only (their sentiment stays "
+            "semeval_en's)."
+        ),
+        "source": "semeval_en",
+        "keywords": {"brands": INTENT_BRANDS, "cues": INTENT_CUES, "handles": INTENT_HANDLES},
+    }
+    for split, (seed, retrieved, randoms) in INTENT_SELECTION.items():
+        rows = read_split("semeval_en", split, root)
+        pool = [r["id"] for r in rows if intent_retrievable(r["text"])]
+        rng = random.Random(seed)
+        chosen = rng.sample(pool, retrieved)
+        taken = set(chosen)
+        rest = [r["id"] for r in rows if r["id"] not in taken]
+        picked = [(i, "retrieval:keywords") for i in chosen] + [
+            (i, "random") for i in rng.sample(rest, randoms)
+        ]
+        rng.shuffle(picked)
+        selection[split] = {
+            "seed": seed,
+            "pool": len(rows),
+            "retrievable": len(pool),
+            "retrieved": retrieved,
+            "random": randoms,
+            "method": dict(picked),
+        }
+    return selection
 
 
 def _norm(text: str) -> str:
@@ -223,19 +304,32 @@ def import_shared(
 
 
 def retrieved_ids(source: str, root: Path = REAL_DIR) -> set[str]:
-    """Row ids of a source's posts picked by keyword retrieval, not at random, in any labelling round after
-    the first (`selection.json` `round2`, `round3`, …: each block's `method` says how a tweet was picked)."""
+    """Row ids of a source's posts picked by keyword retrieval, not at random: every labelling round after
+    the first (`selection.json` `round2`, `round3`, …, keyed by tweet id, freemobilachat_fr) and the
+    per-split `method` blocks (keyed by row id, semeval_en_intents)."""
     path = root / source / "selection.json"
     if not path.is_file():
         return set()
     selection = json.loads(path.read_text("utf-8"))
-    return {
-        f"{source}-{tid}"
+    methods = {
+        f"{source}-{tid}": method
         for key, block in selection.items()
         if re.fullmatch(r"round\d+", key) and isinstance(block, dict)
         for tid, method in block.get("method", {}).items()
-        if method.startswith("retrieval")
     }
+    for split in ("train", "val"):
+        methods.update(selection.get(split, {}).get("method", {}))
+    return {row_id for row_id, method in methods.items() if method.startswith("retrieval")}
+
+
+def sentiment_sources() -> list[str]:
+    """The sources trained and scored for sentiment: all but those whose texts another source carries."""
+    return [name for name, source in SOURCES.items() if source.sentiment_of is None]
+
+
+def intent_sources(root: Path = REAL_DIR) -> list[str]:
+    """The sources whose held-aside validation split is labelled for intents (`intents` not null)."""
+    return [s for s in SOURCES if any(r.get("intents") is not None for r in read_split(s, "val", root))]
 
 
 def read_split(source: str, split: str, root: Path = REAL_DIR) -> list[dict]:
@@ -246,6 +340,17 @@ def read_split(source: str, split: str, root: Path = REAL_DIR) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
+def write_intent_selection(root: Path = REAL_DIR) -> Path:
+    """Write semeval_en_intents/selection.json (done once, before labelling; a test checks it reproduces)."""
+    path = root / "semeval_en_intents" / "selection.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(select_intent_posts(root), indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return path
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["select-intents"]:  # python -m nlp.realdata select-intents
+        print(write_intent_selection())
+        sys.exit(0)
     labels = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     print(json.dumps(import_shared(Path(sys.argv[1]), labels), indent=1))

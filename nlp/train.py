@@ -63,7 +63,7 @@ class Example:
     kind: str | None = None
     real: bool = False  # written by real people on a real platform (nlp/data/real), not by the team
     intents_labelled: bool = True  # False: the source labels sentiment only, so `intents` says nothing
-    retrieved: bool = False  # picked by keyword retrieval (selection.json `round<n>`): not a random sample
+    retrieved: bool = False  # picked by keywords (selection.json `round<n>`, `method`), not at random
 
 
 def default_training_files() -> list[Path]:
@@ -395,7 +395,8 @@ class Labelled:
 
 
 def real_examples(source: str, split: str) -> list[Example]:
-    """One real source's split as Examples (a sentiment-only source's are marked `intents_labelled=False`)."""
+    """One real source's split as Examples (a sentiment-only source's are marked `intents_labelled=False`;
+    posts picked by keyword retrieval, per `selection.json`, are marked `retrieved`)."""
     from nlp.realdata import read_split, retrieved_ids
 
     retrieved = retrieved_ids(source)
@@ -480,14 +481,15 @@ def train_shipped(
 
     Sentiment: the recipe's head (RECIPES) on the model's features, sources weighted, its temperature
     fitted on the real validation splits so confidences are calibrated on real posts.
-    Intents: one logistic regression per intent on the sources labelled for intents (the team's data and
-    the real telecom tweets), Platt-scaled and thresholded out-of-fold as `train` does. `leave_out` and
+    Intents: one logistic regression per intent on the sources labelled for intents (the team's data, the
+    real French telecom tweets and the English SemEval tweets of semeval_en_intents), Platt-scaled and
+    thresholded out-of-fold as `train` does; scored per source on their held-aside splits. `leave_out` and
     `intents=False` serve benchmarks/sentiment_sources.py (what each source adds).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
-    from nlp.realdata import SOURCES
+    from nlp.realdata import SOURCES, sentiment_sources
 
     if name not in RECIPES:
         raise DataError(f"unknown model {name!r} (known: {', '.join(RECIPES)})")
@@ -502,9 +504,11 @@ def train_shipped(
         examples = examples[: recipe.limit.get(source, len(examples))]
         if not examples:
             continue
-        if source in weights:
+        if source in weights and source in sentiment_sources():
             train_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
         elif any(e.intents_labelled for e in examples) and source != leave_out:
+            # Intents only: a source labelled for intents but not weighted for sentiment, or whose texts
+            # and sentiment another source already carries (semeval_en_intents: semeval_en's tweets).
             intent_only.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
     x_all = np.vstack([s.x for s in train_sets])
     sentiment_columns = feature_columns(names, [n for n in names if n not in SENTIMENT_SKIPS])
@@ -560,12 +564,14 @@ def train_shipped(
         examples = real_examples(source, "val")
         if examples:
             val_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
-    val_logits = np.vstack([head.sentiment_logits(s.x) for s in val_sets])
-    val_y = np.array([SENTIMENTS.index(e.sentiment) for s in val_sets for e in s.examples])
+    # Sentiment is calibrated and scored once per post: not again on a copy labelled for intents.
+    sentiment_val = [s for s in val_sets if s.source in sentiment_sources()]
+    val_logits = np.vstack([head.sentiment_logits(s.x) for s in sentiment_val])
+    val_y = np.array([SENTIMENTS.index(e.sentiment) for s in sentiment_val for e in s.examples])
     head.temperature = _temperature(val_logits, val_y)
     if recipe.blend:  # the fast head as shipped, averaged in; one temperature over the blend
         head.blend, head.blend_weight = Head.load(SHIPPED_MODELS[recipe.blend]), recipe.blend_weight
-        blended = np.vstack([head.sentiment_proba(s.x) for s in val_sets])
+        blended = np.vstack([head.sentiment_proba(s.x) for s in sentiment_val])
         head.blend_temperature = _temperature(np.log(blended + 1e-12), val_y)
 
     metrics: dict[str, Any] = {
@@ -580,9 +586,14 @@ def train_shipped(
             "limit": recipe.limit,
         },  # fmt: skip
         "training_examples": {s.source: len(s.examples) for s in train_sets},
+        "intent_training_examples": {
+            s.source: sum(e.intents_labelled for e in s.examples)
+            for s in [*train_sets, *intent_only]
+            if any(e.intents_labelled for e in s.examples)
+        },
         "validation": {
             s.source: validation_scores(head.sentiment_proba(s.x), s.examples, SOURCES[s.source].metric)
-            for s in val_sets
+            for s in sentiment_val
         },
         "cv_intents": {},
         "skipped_intents": {},

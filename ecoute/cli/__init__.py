@@ -78,8 +78,8 @@ NLP = group(
     command(
         "eval", "ecoute.cli.nlp.evaluate",
         "The real-data table (each shipped model beside the lexicon on every real validation split, "
-        "with\ncalibration), intents on the real telecom tweets, then the team-written set and customer "
-        "linking.",
+        "with\ncalibration), intents on each real source labelled for them (French telecom tweets, English "
+        "SemEval\ntweets), then the team-written set and customer linking.",
         option(
             "eval_files", list[Path] | None, None, flags=("--eval",),
             help="labelled evaluation JSONL (repeatable)",
@@ -87,7 +87,7 @@ NLP = group(
         option("model", Path | None, None, flags=("--model",), help="model directory (default: config)"),
         option(
             "source", list[str] | None, None, flags=("--source",),
-            help="real validation split(s) to score (default: all)",
+            help="real validation split(s) to score, for sentiment and intents (default: all)",
         ),
         CONFIG,
     ),

@@ -119,6 +119,7 @@ def evaluate(
         real_data_scores,
         real_intent_scores,
     )
+    from nlp.realdata import SOURCES, intent_sources, read_split
     from nlp.train import DEFAULT_EVAL_FILES, load_examples
 
     settings = load_settings(config)
@@ -132,13 +133,16 @@ def evaluate(
         typer.echo("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
         for line in format_real(real_data_scores(classifiers, source or None)):
             typer.echo(line)
-        for name, classifier in classifiers.items():
-            typer.echo(f"Intents of {name} on 300 held-aside real French telecom tweets (freemobilachat_fr):")
-            for label, score in real_intent_scores(classifier).items():
-                typer.echo(
-                    f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
-                    f"F1={score.f1:.3f}"
-                )
+        # Intents on every real source labelled for them (or on those of --source), per source.
+        for real in [s for s in intent_sources() if not source or s in source]:
+            posts, lang = len(read_split(real, "val")), SOURCES[real].lang
+            for name, classifier in classifiers.items():
+                typer.echo(f"Intents of {name} on {posts} held-aside real posts ({real}, {lang}):")
+                for label, score in real_intent_scores(classifier, real).items():
+                    typer.echo(
+                        f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
+                        f"F1={score.f1:.3f}"
+                    )
     classifier = next(iter(classifiers.values())) if model else classifiers[settings.nlp.models[-1]]
     report, baseline = evaluate_examples(classifier, examples)
     typer.echo(f"Team-written set (secondary): {', '.join(str(p) for p in paths)}: {len(examples)} examples")

@@ -54,20 +54,31 @@ def test_accurate_model_scores_what_it_recorded_on_real_french_tweets():
 
 
 def recorded_intents(directory) -> dict:
+    """Per source, the intent scores training recorded on its held-aside split (model.json)."""
     metrics = json.loads((directory / "model.json").read_text(encoding="utf-8"))["metrics"]
-    return metrics["validation_intents"]["freemobilachat_fr"]
+    return metrics["validation_intents"]
+
+
+CHECKED_SUPPORT = 10  # an intent with fewer held-aside positives flips F1 on one post: not compared
 
 
 @pytest.mark.parametrize("directory", [FAST_MODEL_DIR, ACCURATE_MODEL_DIR], ids=["fast", "accurate"])
-def test_intents_on_real_telecom_tweets_held_aside_are_what_training_recorded(directory):
-    scores = real_intent_scores(load_classifier(str(directory)))
-    expected = recorded_intents(directory)
-    for intent in ("complaint", "question", "churn_risk", "purchase"):
-        assert scores[intent].support == expected[intent]["n"], intent
-        assert scores[intent].f1 == pytest.approx(expected[intent]["f1"], abs=0.02), intent
-    assert scores["complaint"].support >= 200 and scores["complaint"].f1 >= 0.85  # issue 16's targets
-    assert scores["question"].f1 >= 0.75
-    assert scores["purchase"].f1 >= 0.50
+def test_intents_on_real_posts_held_aside_are_what_training_recorded(directory):
+    """Only the sources the model recorded are compared: a source labelled since is measured once the
+    models are retrained (semeval_en_intents was added after the shipped models were trained)."""
+    classifier = load_classifier(str(directory))
+    recorded = recorded_intents(directory)
+    scores = {source: real_intent_scores(classifier, source) for source in recorded}
+    for source, expected in recorded.items():
+        for intent, figures in expected.items():
+            if figures["n"] < CHECKED_SUPPORT:
+                continue
+            assert scores[source][intent].support == figures["n"], (source, intent)
+            assert scores[source][intent].f1 == pytest.approx(figures["f1"], abs=0.02), (source, intent)
+    telecom = scores["freemobilachat_fr"]  # issue 16's targets
+    assert telecom["complaint"].support >= 200 and telecom["complaint"].f1 >= 0.85
+    assert telecom["question"].f1 >= 0.75
+    assert telecom["purchase"].f1 >= 0.50
 
 
 def test_every_real_validation_split_is_kept_apart_from_training():
