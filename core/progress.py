@@ -18,7 +18,9 @@ Item = TypeVar("Item")
 def counted(
     items: Iterable[Item], progress: Progress | None, step: str, total: int | None = None
 ) -> Iterator[Item]:
-    """The items, telling `progress` each time one has been handled (after the loop body ran)."""
+    """The items, telling `progress` 0 first, then each time one has been handled (after the loop body)."""
+    if progress is not None:
+        progress(step, 0, total)
     for done, item in enumerate(items, start=1):
         yield item
         if progress is not None:

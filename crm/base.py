@@ -311,6 +311,8 @@ def pull(
     `progress` hears the rows read so far, as they are read (step "<source>: rows read").
     """
     step = f"{config.name}: rows read"
+    if progress is not None:
+        progress(step, 0, None)
     result = CrmPull(source=config.name)
     if "contacts" not in config.mapping:
         raise ConfigError(f"crm.sources.{config.name}.mapping: contacts is required")

@@ -163,6 +163,8 @@ class Engine:
         if not chunks:
             return True
         written_before = report.indexed + report.updated
+        if progress is not None:
+            progress(f"{report.source}: posts stored", 0, len(posts))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoute-enrich") as enricher:
             upcoming = enricher.submit(self._prepare, chunks[0], report)
             for position in range(len(chunks)):

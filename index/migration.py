@@ -81,7 +81,10 @@ def migrate_to_periods(
             done = state.data.get("done", {}) if state else {}
             after = done.get(old)
             pages, handled = 0, 0
-            left = _left_to_copy(es, old, after) if progress is not None else None
+            left = None
+            if progress is not None:
+                left = _left_to_copy(es, old, after)
+                progress(f"{old}: mentions copied", 0, left)
             while max_batches is None or pages < max_batches:
                 hits = _page(es, old, after, batch)
                 if not hits:

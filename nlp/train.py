@@ -443,6 +443,8 @@ def feature_matrix(
     texts = [model_text(e.text) for e in examples]
     languages = [e.lang for e in examples]
     total = len(texts) * len(names)
+    if progress is not None:
+        progress(step, 0, total)
     blocks = []
     for position, name in enumerate(names):
         path = None

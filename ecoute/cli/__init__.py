@@ -308,14 +308,17 @@ def main() -> None:
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors
+    except Exception as exc:  # usage errors, from click or from the copy of click typer now carries
         import click
 
-        if isinstance(exc, click.ClickException):
+        if not isinstance(exc, typer.TyperException | click.ClickException):
+            raise
+        if hasattr(exc, "show"):
             exc.show()
-            _json_error(exc.format_message(), wants_json)
-            sys.exit(exc.exit_code)
-        raise
+        else:
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+        _json_error(exc.format_message(), wants_json)
+        sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -98,7 +98,10 @@ class Collection:
         over HTTP as they come (step "<source>: pages read")."""
         collector = build_collector(config, self.base_dir, self.state_dir)
         step = f"{config.name}: pages read"
-        counting = hearing_answers(lambda pages: progress(step, pages, None)) if progress else None
+        counting = None
+        if progress is not None:
+            progress(step, 0, None)
+            counting = hearing_answers(lambda pages: progress(step, pages, None))
         with counting or contextlib.nullcontext():
             result = collector.fetch(cursor, since=since)
         crash_point("fetched")
