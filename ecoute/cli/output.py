@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import typer
@@ -24,7 +24,7 @@ def print_json(document: Any) -> None:
 
 
 def _iso(value: object) -> str:
-    if isinstance(value, datetime | date):
+    if isinstance(value, date):  # datetimes too
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
 
