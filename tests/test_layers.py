@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
 ]
 PACKAGES = {"core", "collectors", "nlp", "index", "alerts", "crm", "ecoute", "api", "dashboard"}
 # nlp/ stays pure: of core it may use the shared types and helpers, not the network or signing code.
-NLP_MAY_USE = {"core.documents", "core.errors", "core.config", "core.names", "core.text"}
+NLP_MAY_USE = {"core.documents", "core.errors", "core.config", "core.names", "core.text", "core.progress"}
 
 
 def unit(module: str) -> str:
