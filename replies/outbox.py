@@ -35,11 +35,12 @@ UNSURE = "it may have been posted; look at the thread before trying again"
 
 
 class ReplyRefused(EcouteError):
-    """A reply that cannot go on as asked; `code` says why, for a message in the reader's language."""
+    """A reply that cannot go on as asked; `code` and `details` say why, for a message in the reader's
+    language (the message itself is the English line)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **details: object) -> None:
         super().__init__(message)
-        self.code = code
+        self.code, self.details = code, details
 
 
 def interaction_of(reply: Reply, account_id: str | None) -> CrmRecord:
@@ -87,7 +88,9 @@ class Outbox:
         missing = replier.missing_credentials()
         if missing:
             raise ReplyRefused(
-                "credentials", f"{source}: replies need {', '.join(missing)} set in the environment"
+                "credentials",
+                f"{source}: replies need {', '.join(missing)} set in the environment",
+                names=", ".join(missing),
             )
         if not text.strip():
             raise ReplyRefused("empty", "the reply is empty")
@@ -97,6 +100,9 @@ class Outbox:
                 "too_long",
                 f"the reply is {length} characters long; "
                 f"{replier.platform} takes {replier.max_length} at most",
+                platform=replier.platform,
+                n=length,
+                limit=replier.max_length,
             )
         return replier
 
