@@ -19,6 +19,7 @@ from index.client import IndexNames
 from index.crm import records_of_customer
 from index.customers import get_customer, upsert_customers
 from index.mentions import get_mention, index_mentions
+from index.privacy import delete_mentions_and_alerts, erase_person, find_person
 from index.replies import awaiting_approval, get_reply, replies_to
 from replies.outbox import Outbox, ReplyRefused
 from replies.settings import ReplyPolicy
@@ -453,3 +454,29 @@ def test_a_youtube_reply_answers_the_thread_of_the_comment(
     (posted,) = youtube.posted
     assert posted.in_reply_to == "Ugx"
     assert sent.platform_url == "https://www.youtube.com/watch?v=vid1&lc=Ugx.reply1"
+
+
+def test_erasing_the_person_answered_erases_the_replies_to_them(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
+):
+    box = outbox(es, names, mastodon_source(mastodon.url))
+    theirs = toot(es, names)
+    other = stored(
+        es, names, make_mention("999", source="lumio-mastodon", author={"handle": "marc@mastodon.example"})
+    )
+    box.write(theirs, "@julie@mastodon.example Bonjour Julie !", CM, "r1")
+    box.write(other, "@marc@mastodon.example Bonjour Marc !", CM, "r2")
+
+    records = find_person(es, names, handles=["julie@mastodon.example"], emails=[])
+    assert [r["id"] for r in records.replies] == ["r1"]
+    assert erase_person(es, names, records)["replies"] == 1
+    assert get_reply(es, names, "r1") is None and get_reply(es, names, "r2") is not None
+
+
+def test_a_mention_deleted_on_its_platform_takes_its_replies_along(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
+):
+    mention = toot(es, names)
+    outbox(es, names, mastodon_source(mastodon.url)).write(mention, "Bonjour Julie !", CM, "r1")
+    delete_mentions_and_alerts(es, names, [mention.id])
+    assert get_reply(es, names, "r1") is None
