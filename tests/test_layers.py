@@ -104,3 +104,11 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path) -> None:
 def test_every_package_is_in_a_layer() -> None:
     on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks"}
     assert on_disk <= PACKAGES | {"samples"}, on_disk - PACKAGES
+
+
+def test_no_dashboard_module_hides_a_top_level_package():
+    """Streamlit puts dashboard/ first on sys.path: a dashboard/replies.py made `import replies.settings`
+    (from ecoute/config.py) load the dashboard module, and every page failed with a circular import."""
+    dashboard = Path(__file__).resolve().parents[1] / "dashboard"
+    shadowing = sorted(p.name for p in dashboard.iterdir() if p.stem in PACKAGES and p.stem != "dashboard")
+    assert shadowing == []

@@ -15,7 +15,7 @@ from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
 from dashboard.render import literal, mention_card
-from dashboard.replies import approvals, reply_panel
+from dashboard.reply_panel import approvals, reply_panel
 from dashboard.text import number, plural, t
 from dashboard.triage import (
     ANYONE,
