@@ -46,11 +46,24 @@ class BlueskyConfig(StreamSourceConfig):
     queries: list[str] = Field(default_factory=list, description="searchPosts queries")
     page_size: int = Field(default=100, ge=1, le=100)
     language: str | None = Field(default=None, description="searchPosts `lang` filter")
+    pds_url: HttpUrl = Field(
+        default=HttpUrl("https://bsky.social"),
+        description="where the replying account signs in and posts (replies/ only)",
+    )
+    handle_env: str = Field(default="BLUESKY_HANDLE", description="the replying account's handle")
+    app_password_env: str = Field(
+        default="BLUESKY_APP_PASSWORD", description="an app password of that account"
+    )
 
     @model_validator(mode="after")
     def _something_to_follow(self) -> BlueskyConfig:
         if not self.queries and not (self.stream and self.keywords):
             raise ValueError("set queries (search) or, with stream: true, keywords to keep from the firehose")
+        if self.pds_url.scheme != "https" and not self.local:  # the app password would travel in clear
+            raise ValueError(
+                f"pds_url {self.pds_url} is not https: the app password is only sent over https "
+                "(`local: true` for a test server)"
+            )
         return self
 
 

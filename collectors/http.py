@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -100,6 +103,29 @@ def host_limiter(host: str, per_second: float) -> Limiter:
         return _limiters[key]
 
 
+_answers_heard: ContextVar[Callable[[], None] | None] = ContextVar("answers_heard", default=None)
+
+
+@contextmanager
+def hearing_answers(listener: Callable[[int], None]) -> Iterator[None]:
+    """Within the block, `listener(n)` after each answer a source reads in this thread (n: so far).
+
+    How `ecoute collect` shows the pages a long read has gone through, without any collector knowing.
+    """
+    heard = 0
+
+    def one_more() -> None:
+        nonlocal heard
+        heard += 1
+        listener(heard)
+
+    token = _answers_heard.set(one_more)
+    try:
+        yield
+    finally:
+        _answers_heard.reset(token)
+
+
 class SourceHttp:
     """HTTP for one configured source; every error becomes a CollectorError naming the source and URL."""
 
@@ -154,7 +180,10 @@ class SourceHttp:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._send_once(method, url, params, headers, data)
+                    response = self._send_once(method, url, params, headers, data)
+                    if (heard := _answers_heard.get()) is not None:
+                        heard()
+                    return response
         except RetryableHttpError as exc:
             raise CollectorError(
                 self.config.name, where, f"{exc} after {self.config.attempts} attempts"

@@ -47,6 +47,10 @@ class RedditConfig(HttpSourceConfig):
     )
     client_id_env: str = "REDDIT_CLIENT_ID"
     client_secret_env: str = "REDDIT_CLIENT_SECRET"
+    username_env: str = Field(
+        default="REDDIT_USERNAME", description="the account replies are posted as (replies/ only)"
+    )
+    password_env: str = Field(default="REDDIT_PASSWORD", description="that account's password (a script app)")
     requests_per_second: float = Field(default=0.5, gt=0, le=1000)
     max_rate_limit_pause: float = Field(
         default=60.0, ge=0, description="wait this long at most when Reddit says the quota is spent"

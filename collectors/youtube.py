@@ -36,6 +36,10 @@ class YoutubeConfig(HttpSourceConfig):
         default=True, description="read replies beyond the few embedded in a thread (comments.list)"
     )
     token_env: str = "YOUTUBE_API_KEY"
+    oauth_token_env: str = Field(
+        default="YOUTUBE_OAUTH_TOKEN",
+        description="an OAuth access token with the youtube.force-ssl scope: replies are posted with it",
+    )
     platform: str = "youtube"
 
     @model_validator(mode="after")

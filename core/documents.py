@@ -357,6 +357,42 @@ class AuditRecord(BaseModel):
     counts: Annotated[dict[str, Any], Stored()] = Field(default_factory=dict)
 
 
+ReplyStatus = Literal["draft", "approved", "sending", "sent", "failed", "rejected"]
+
+
+class Reply(BaseModel):
+    """A reply to a mention, written in the Inbox and posted where the mention was, in `ecoute-replies`.
+
+    `draft` waits for an approver, `approved` is about to be posted, `sending` is an attempt recorded
+    before posting (never posted again while it stands), `sent` keeps the platform's id and address,
+    `failed` the reason (the text stays for another try), `rejected` the approver's reason.
+    """
+
+    id: str = Field(description="chosen when the person starts writing: a second click finds it")
+    mention_id: str
+    source: str
+    platform: str
+    in_reply_to: str = Field(description="native id of the post answered")
+    customer_id: str | None = None
+    text: Annotated[str, Text()]
+    status: ReplyStatus = "draft"
+    drafted_by: str
+    drafted_at: datetime
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
+    rejection: str | None = Field(default=None, description="why the approver turned it down")
+    sent_by: str | None = None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    attempted_at: datetime | None = None
+    platform_id: str | None = Field(default=None, description="the platform's id of the reply posted")
+    platform_url: str | None = None
+    error: str | None = Field(default=None, description="why the last attempt failed")
+    updated_at: datetime
+
+
 def document_id(*parts: str) -> str:
     """Stable id from its parts, so writing the same thing twice never duplicates it."""
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import process
 
 from core.errors import ConfigError, EcouteError
+from core.progress import Progress
 from crm.sources import ENTITIES, CrmSourceConfig, Entity, EntityMapping
 
 NETWORKS = ("mastodon", "bluesky", "reddit", "x", "instagram", "linkedin")
@@ -298,8 +299,20 @@ def to_record(entity: Entity, row: dict[str, Any], columns: dict[str, str]) -> B
     return model.model_validate(data)
 
 
-def pull(config: CrmSourceConfig, source: RowSource, cursor: dict[str, str], full: bool = False) -> CrmPull:
-    """Read every mapped table of a source: records changed since the cursor, ids present, rejections."""
+def pull(
+    config: CrmSourceConfig,
+    source: RowSource,
+    cursor: dict[str, str],
+    full: bool = False,
+    progress: Progress | None = None,
+) -> CrmPull:
+    """Read every mapped table of a source: records changed since the cursor, ids present, rejections.
+
+    `progress` hears the rows read so far, as they are read (step "<source>: rows read").
+    """
+    step = f"{config.name}: rows read"
+    if progress is not None:
+        progress(step, 0, None)
     result = CrmPull(source=config.name)
     if "contacts" not in config.mapping:
         raise ConfigError(f"crm.sources.{config.name}.mapping: contacts is required")
@@ -324,6 +337,8 @@ def pull(config: CrmSourceConfig, source: RowSource, cursor: dict[str, str], ful
         newest = since
         for where, row in source.rows(entity, mapping.table, since, updated_column):
             result.rows_read += 1
+            if progress is not None:
+                progress(step, result.rows_read, None)
             if "__error__" in row:
                 result.rejected.append(Rejected(where, row["__error__"]))
                 continue

@@ -10,11 +10,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from core.documents import CrmRecord, Customer, QualityIssue, SourceState, document_id
 from core.errors import EcouteError, IndexUnavailableError
+from core.progress import Progress
 from crm.base import (
     AccountRecord,
     ContactRecord,
@@ -60,6 +62,19 @@ class MirrorReport:
             f"other records mirrored, {self.deleted} deleted, {len(self.rejected)} rows rejected "
             f"({self.seconds:.1f}s)"
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report for scripts (`ecoute crm import --json`): counts, each rejected row and why."""
+        return {
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "customers": self.customers,
+            "records": self.records,
+            "deleted": self.deleted,
+            "rows_rejected": len(self.rejected),
+            "rejected": [{"where": r.where, "reason": r.reason} for r in self.rejected],
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def record_id(source: str, kind: str, native_id: str) -> str:
@@ -204,8 +219,10 @@ def mirror_source(
     base_dir: Path,
     region: str = "FR",
     full: bool = False,
+    progress: Progress | None = None,
 ) -> MirrorReport:
-    """One refresh of one CRM source; `full` ignores the cursor and reads everything again.
+    """One refresh of one CRM source; `full` ignores the cursor and reads everything again; `progress`
+    hears the rows read.
 
     Its status (numbers of the last success, or the error and how many runs failed in a row) is
     stored for the Admin page; a failure is recorded, then raised again.
@@ -217,7 +234,7 @@ def mirror_source(
     try:
         source = build_source(config, base_dir)  # type: ignore[arg-type]
         try:
-            result = pull(config, source, cursor)
+            result = pull(config, source, cursor, progress=progress)
         finally:
             close = getattr(source, "close", None)
             if close:

@@ -27,6 +27,7 @@ from ecoute.routing import RoutingConfig
 from ecoute.safeguards import PrivacyConfig, ReliabilityConfig
 from ecoute.service import ServiceTargets
 from nlp.dedup import DedupSettings
+from replies.settings import ReplyPolicy
 
 
 class LinkingConfig(Strict):
@@ -148,6 +149,16 @@ class AuthConfig(Strict):
     users: list[UserConfig] = Field(default_factory=list)
 
 
+class RepliesConfig(ReplyPolicy):
+    """Replies from the Inbox: whether each waits for a second person's approval, and which roles approve."""
+
+    approvers: list[Role] = Field(  # type: ignore[assignment]
+        default_factory=lambda: ["admin", "marketer"],
+        min_length=1,
+        description="the roles that approve replies; the author never approves their own",
+    )
+
+
 ApiRole = Literal["community_manager", "marketer", "sales", "admin", "metrics"]
 MIN_API_KEY_CHARS = 32
 
@@ -221,6 +232,7 @@ class Settings(Strict):
     )
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     service_targets: ServiceTargets = Field(default_factory=ServiceTargets)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
     base_dir: Path = Field(default=Path("."), exclude=True, description="folder of config.yaml")
 
     @field_validator("timezone")

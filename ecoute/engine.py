@@ -21,6 +21,7 @@ from collectors.base import CollectorError
 from core.config import Secrets
 from core.documents import Mention, RawPost
 from core.errors import EcouteError
+from core.progress import Progress
 from crm.mirror import MirrorReport
 from crm.sources import AnyCrmSource
 from ecoute.config import Settings
@@ -127,9 +128,14 @@ class Engine:
         """The enabled CRM sources, `crm.customers_csv` first as the source `crm-csv`."""
         return self.crm.sources()
 
-    def mirror_crm(self, full: bool = False, only: str | None = None) -> list[MirrorReport | str]:
-        """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on."""
-        return self.crm.mirror(full, only)
+    def mirror_crm(
+        self, full: bool = False, only: str | None = None, progress: Progress | None = None
+    ) -> list[MirrorReport | str]:
+        """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on.
+
+        `progress` hears each source's rows as they are read.
+        """
+        return self.crm.mirror(full, only, progress)
 
     def refresh_decisions(self) -> None:
         """Decisions taken in the review queue since the directory was loaded apply from now on."""
@@ -141,8 +147,9 @@ class Engine:
 
     # -- enrich, store, alert -------------------------------------------------------------------------
 
-    def process(self, posts: list[RawPost], report: RunReport) -> bool:
-        """Enrich, index and alert; True when every mention is safely stored.
+    def process(self, posts: list[RawPost], report: RunReport, progress: Progress | None = None) -> bool:
+        """Enrich, index and alert; True when every mention is safely stored; `progress` hears the posts
+        handled after each batch (step "<source>: posts stored").
 
         Batches flow through two stages: while one batch is indexed and alerted, the next is enriched in
         a worker thread (the index's round trips leave the CPU free for the models). Batches are still
@@ -156,6 +163,8 @@ class Engine:
         if not chunks:
             return True
         written_before = report.indexed + report.updated
+        if progress is not None:
+            progress(f"{report.source}: posts stored", 0, len(posts))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoute-enrich") as enricher:
             upcoming = enricher.submit(self._prepare, chunks[0], report)
             for position in range(len(chunks)):
@@ -163,6 +172,9 @@ class Engine:
                 if position + 1 < len(chunks):
                     upcoming = enricher.submit(self._prepare, chunks[position + 1], report)
                 self.storage.store_and_alert(mentions, report, self.directory, known)
+                if progress is not None:
+                    done = min(len(posts), (position + 1) * batch)
+                    progress(f"{report.source}: posts stored", done, len(posts))
         if report.indexed + report.updated > written_before and not self.storage.index_down:
             self.storage.refresh()
         if not self.storage.index_down:
@@ -186,14 +198,17 @@ class Engine:
         """Forget the journaled writes the stand-in has saved; write again those a gone process held."""
         return self.recovery.confirm_journal(self.directory)
 
-    def retry_dead_letters(self, ids: set[str] | None = None) -> tuple[int, int]:
-        """Index the dead letters again (all, or `ids`); returns (stored now, still refused)."""
+    def retry_dead_letters(
+        self, ids: set[str] | None = None, progress: Progress | None = None
+    ) -> tuple[int, int]:
+        """Index the dead letters again (all, or `ids`); returns (stored now, still refused); `progress`
+        hears the letters enriched again."""
         directory = self.directory
 
         def enriched_again(reason: str, mention: Mention) -> Mention:
             return self.enrichment.enriched_again(reason, mention, directory)
 
-        return self.recovery.retry_dead_letters(directory, enriched_again, ids)
+        return self.recovery.retry_dead_letters(directory, enriched_again, ids, progress)
 
     # -- privacy --------------------------------------------------------------------------------------
 
@@ -207,12 +222,18 @@ class Engine:
     # -- collection -----------------------------------------------------------------------------------
 
     def collect(
-        self, source_name: str, since: datetime | None = None, use_lock: bool = False, refresh: bool = False
+        self,
+        source_name: str,
+        since: datetime | None = None,
+        use_lock: bool = False,
+        refresh: bool = False,
+        progress: Progress | None = None,
     ) -> RunReport:
         """One run of one source; the cursor advances only once the batch is stored.
 
         `refresh` re-reads the source's last `refresh_days` instead (its cursor is neither used nor
         moved): posts already indexed get their current counts, reach and edits, new ones are indexed.
+        `progress` hears the pages read, then the posts stored.
         """
         config = self.settings.source(source_name)
         report = RunReport(source=source_name, refresh=refresh)
@@ -236,11 +257,11 @@ class Engine:
         # A run slower than the lease's ttl keeps its lease: no second process starts the source meanwhile.
         keeper = self.collection.keep_lease(source_name, refresh, lease) if use_lock else None
         try:
-            result = self.collection.fetch(config, cursor, since)
+            result = self.collection.fetch(config, cursor, since, progress)
             report.fetched = len(result.posts)
             report.problems = result.problems
             posts = [p for p in result.posts if since is None or p.created_at >= since]
-            if self.process(posts, report):
+            if self.process(posts, report, progress):
                 self.storage.delete(source_name, result.deletions, report)
                 if not refresh:
                     self.collection.store_cursor(source_name, result.cursor)

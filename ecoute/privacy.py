@@ -134,6 +134,7 @@ class PersonData:
             "link_reviews": r.reviews,
             "alerts": r.alerts + r.alerts_naming,
             "saved_searches": r.saved_searches,
+            "replies": r.replies,
             "spooled_mentions": self.spooled,
             "dead_letters": self.dead_letters,
             "received_by_webhook": self.received,

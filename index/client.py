@@ -75,6 +75,10 @@ class IndexNames:
     def rules(self) -> str:
         return f"{self.prefix}-rules"
 
+    @property
+    def replies(self) -> str:
+        return f"{self.prefix}-replies"
+
 
 class IndexSettings(Protocol):
     """What opening the index reads from the settings (`Settings` has it): the elasticsearch block and

@@ -19,6 +19,9 @@ from index.scan import scan_hits
 
 # Written by a person in the review queue, never by an import: an import must not wipe it.
 KEPT_ON_IMPORT = {"confirmed_handles"}
+OWN_SOURCE = "écoute"
+"""The source of the records Écoute writes itself (the replies sent from the Inbox, as interactions).
+No CRM source can be named so (their names are ASCII), so no import ever removes them."""
 
 
 def _bulk(es: Elasticsearch, index: str, actions: Iterable[dict[str, Any]], what: str) -> int:
@@ -123,11 +126,12 @@ class CustomerRecords:
 def records_of_customer(
     es: Elasticsearch, names: IndexNames, customer: Customer, size: int = 50
 ) -> CustomerRecords:
-    """The customer's account, open opportunities (theirs or their account's) and recent interactions."""
+    """The customer's account, open opportunities (theirs or their account's) and recent interactions,
+    the replies sent to them from the Inbox among them."""
     about: list[dict[str, Any]] = [{"term": {"customer_id": customer.customer_id}}]
     if customer.account_id:
         about.append({"term": {"account_id": customer.account_id}})
-    source = [{"term": {"source": customer.source}}] if customer.source else []
+    source = [{"terms": {"source": [customer.source, OWN_SOURCE]}}] if customer.source else []
     result = CustomerRecords()
     if customer.account_id:
         hits = es.search(

@@ -15,6 +15,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from core.documents import Mention, SourceState
 from core.errors import EcouteError, IndexUnavailableError
+from core.progress import Progress
 from index.bulk import create_documents
 from index.client import IndexNames
 from index.mentions import mark_mentions_changed
@@ -62,9 +63,14 @@ def migrate_to_periods(
     keep_old: bool = False,
     batch: int = 5000,
     max_batches: int | None = None,
+    progress: Progress | None = None,
 ) -> MigrationReport:
     """Copy the old index's mentions into their period indices, `batch` at a time (at most `max_batches`
-    pages this run), then check each is there; the old index is deleted unless `keep_old`."""
+    pages this run), then check each is there; the old index is deleted unless `keep_old`.
+
+    `progress` hears the mentions copied after each batch ("<old index>: mentions copied", out of those
+    left to copy), then those checked ("<old index>: mentions checked").
+    """
     report = MigrationReport(old=legacy_indices(es, names))
     if not report.old:
         return report
@@ -74,7 +80,11 @@ def migrate_to_periods(
             state = get_state(es, names, CURSOR)
             done = state.data.get("done", {}) if state else {}
             after = done.get(old)
-            pages = 0
+            pages, handled = 0, 0
+            left = None
+            if progress is not None:
+                left = _left_to_copy(es, old, after)
+                progress(f"{old}: mentions copied", 0, left)
             while max_batches is None or pages < max_batches:
                 hits = _page(es, old, after, batch)
                 if not hits:
@@ -89,6 +99,9 @@ def migrate_to_periods(
                 )
                 report.copied += written.created
                 report.already += written.duplicates
+                handled += len(hits)
+                if progress is not None:
+                    progress(f"{old}: mentions copied", handled, left)
                 after = hits[-1]["sort"][0]
                 done[old] = after
                 put_state(
@@ -110,7 +123,7 @@ def migrate_to_periods(
         mark_mentions_changed(es, names)
         for old in report.old:
             report.expected += es.count(index=old)["count"]
-            report.missing += _missing(es, names, old, batch)
+            report.missing += _missing(es, names, old, batch, progress)
         report.finished = True
         if report.missing:
             raise EcouteError(f"{report.line()}: the old index is kept; run the migration again")
@@ -127,9 +140,18 @@ def migrate_to_periods(
     return report
 
 
-def _missing(es: Elasticsearch, names: IndexNames, old: str, batch: int) -> int:
+def _left_to_copy(es: Elasticsearch, old: str, after: str | None) -> int:
+    """How many mentions of `old` a run starting after the id `after` has to copy."""
+    query = {"match_all": {}} if after is None else {"range": {"id": {"gt": after}}}
+    return int(es.count(index=old, query=query)["count"])
+
+
+def _missing(
+    es: Elasticsearch, names: IndexNames, old: str, batch: int, progress: Progress | None = None
+) -> int:
     """How many mentions of `old` are not in the index of their `created_at` (by id: a multi-get)."""
-    missing, after = 0, None
+    missing, after, checked = 0, None, 0
+    total = es.count(index=old)["count"] if progress is not None else None
     while hits := _page(es, old, after, batch):
         docs = [
             {"_index": mention_index(names, Mention.model_validate(h["_source"]).created_at), "_id": h["_id"]}
@@ -137,4 +159,7 @@ def _missing(es: Elasticsearch, names: IndexNames, old: str, batch: int) -> int:
         ]
         missing += sum(1 for d in es.mget(docs=docs)["docs"] if not d.get("found"))
         after = hits[-1]["sort"][0]
+        checked += len(hits)
+        if progress is not None:
+            progress(f"{old}: mentions checked", checked, total)
     return missing

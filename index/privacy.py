@@ -84,6 +84,7 @@ class PersonRecords:
     only name them: erasure rewrites those without the person (or deletes one it cannot clean).
     `reviews_naming` are other people's link proposals that list one of the person's mentions;
     `notes_naming` others' mentions whose triage note or its history names them (the note is blanked).
+    `replies` are the replies written to them, to their mentions, or that name them.
     """
 
     mentions: list[dict[str, Any]] = field(default_factory=list)
@@ -96,6 +97,7 @@ class PersonRecords:
     identity: Identity = field(default_factory=Identity)
     reviews_naming: list[dict[str, Any]] = field(default_factory=list)
     notes_naming: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -108,6 +110,7 @@ class PersonRecords:
             "reviews_rewritten": len(self.reviews_naming),
             "notes_rewritten": len(self.notes_naming),
             "saved_searches": len(self.saved_searches),
+            "replies": len(self.replies),
         }
 
 
@@ -221,6 +224,20 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         notes = [
             m for m in noted if m["id"] not in identity.mention_ids and identity.in_document(_notes_of(m))
         ]
+        replies = [
+            r
+            for r in _all(
+                es,
+                names.replies,
+                ([{"terms": {"mention_id": mention_ids}}] if mention_ids else [])
+                + by_customer
+                + _phrases(["text"], [*said, *full_names]),
+                "id",
+            )
+            if r["mention_id"] in identity.mention_ids
+            or r.get("customer_id") in customer_ids
+            or identity.in_record(r["text"])
+        ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot read what the index holds about this person: {exc}") from exc
     return PersonRecords(
@@ -234,6 +251,7 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         identity,
         reviews_naming,
         notes,
+        replies,
     )
 
 
@@ -321,6 +339,7 @@ def erase_person(
         "alerts_rewritten": _write(es, names.alerts, [(a.id, a.model_dump(mode="json")) for a in rewritten]),
         "saved_searches": _delete_ids(es, names.saved_searches, [s["id"] for s in records.saved_searches]),
         "reviews_rewritten": _write(es, names.reviews, review_docs),
+        "replies": _delete_ids(es, names.replies, [r["id"] for r in records.replies]),
     }
     counts["notes_rewritten"] = _rewrite_notes(es, names, records.notes_naming, records.identity)
     _delete_deliveries(es, names, gone)
@@ -377,15 +396,20 @@ def _delete_deliveries(es: Elasticsearch, names: IndexNames, alert_ids: list[str
 def delete_mentions_and_alerts(
     es: Elasticsearch, names: IndexNames, mention_ids: list[str]
 ) -> dict[str, int]:
-    """Delete mentions by id and the alerts raised about them (platform deletions, retention)."""
+    """Delete mentions by id, the alerts raised about them and the replies to them (platform deletions,
+    retention)."""
     if not mention_ids:
         return {"mentions": 0, "alerts": 0}
     try:
         alert_ids = [
             hit["_id"] for hit in scan_hits(es, names.alerts, {"terms": {"mention_id": mention_ids}}, "id")
         ]
+        reply_ids = [
+            hit["_id"] for hit in scan_hits(es, names.replies, {"terms": {"mention_id": mention_ids}}, "id")
+        ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find the alerts of deleted mentions: {exc}") from exc
+    _delete_ids(es, names.replies, reply_ids)
     return {
         "mentions": _delete_mentions(es, names, mention_ids),
         "alerts": _delete_ids(es, names.alerts, alert_ids),

@@ -19,6 +19,7 @@ from core.documents import (
     Delivery,
     LinkReview,
     Mention,
+    Reply,
     SavedSearch,
     SourceState,
     StoredRule,
@@ -43,6 +44,7 @@ def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
         (names.audit, AuditRecord),
         (names.deliveries, Delivery),
         (names.rules, StoredRule),
+        (names.replies, Reply),
     ]
 
 

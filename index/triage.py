@@ -139,6 +139,66 @@ def update_triage(
     return TriageVersion(result["_seq_no"], result["_primary_term"])
 
 
+REPLY_FIELD = "reply"
+"""The history field of a reply posted from the Inbox; its value is where the reply can be read."""
+ANSWERED_FROM = ("new", "in_progress", "ignored")
+"""Statuses a posted reply moves to answered; a closed mention stays closed."""
+
+
+def record_reply(
+    es: Elasticsearch,
+    names: IndexNames,
+    mention_id: str,
+    by: str,
+    where: str | None,
+    sent: bool,
+    attempts: int = 3,
+) -> bool:
+    """Note a reply in the mention's history: a posted one (`sent`) as a `reply` entry naming `where`
+    it is, moving the mention to answered; a draft waiting for approval moves a new mention to in
+    progress. Recorded once: a reply entry already naming `where` is not added again. False when the
+    mention is gone. A concurrent triage change is read again and kept (up to `attempts` tries)."""
+    for _ in range(attempts):
+        current = locate(es, names, [mention_id]).get(mention_id)
+        if current is None:
+            return False
+        mention = Mention.model_validate(current["_source"])
+        now = datetime.now(UTC).replace(microsecond=0)
+        history = list(mention.history)
+        status = mention.status
+        if sent and not any(c.field == REPLY_FIELD and c.new == where for c in history):
+            history.append(TriageChange(at=now, by=by, field=REPLY_FIELD, new=where))
+        wanted = "answered" if sent and status in ANSWERED_FROM else status
+        if not sent and status == "new":
+            wanted = "in_progress"
+        if wanted != status:
+            history.append(TriageChange(at=now, by=by, field="status", old=status, new=wanted))
+        if len(history) == len(mention.history):
+            return True
+        triage = (mention.triage or Triage()).model_copy(update={"updated_by": by, "updated_at": now})
+        doc = {
+            "status": wanted,
+            "triage": triage.model_dump(mode="json"),
+            "history": [c.model_dump(mode="json") for c in history],
+        }
+        try:
+            es.update(
+                index=current["_index"],
+                id=mention_id,
+                doc=doc,
+                if_seq_no=current["_seq_no"],
+                if_primary_term=current["_primary_term"],
+                refresh=True,
+            )
+        except ConflictError:
+            continue
+        except TransportError as exc:
+            raise IndexUnavailableError(f"cannot note the reply on mention {mention_id}: {exc}") from exc
+        mark_mentions_changed(es, names)
+        return True
+    raise IndexUnavailableError(f"mention {mention_id} kept changing: the reply is not in its history")
+
+
 OPEN_STATUSES = ["new", "in_progress"]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.documents import Mention
+from core.progress import Progress, counted
 
 
 @dataclass
@@ -259,8 +260,11 @@ def lexicon_proba(texts: list[str], languages: list[str]) -> Any:
     return proba
 
 
-def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = None) -> list[RealScore]:
-    """Each classifier (and the lexicon) on each real validation split, by that source's metric."""
+def real_data_scores(
+    classifiers: dict[str, Any], sources: list[str] | None = None, progress: Progress | None = None
+) -> list[RealScore]:
+    """Each classifier (and the lexicon) on each real validation split, by that source's metric;
+    `progress` hears the splits scored ("scoring real validation splits")."""
     import numpy as np
 
     from nlp.classifier import SENTIMENTS
@@ -271,7 +275,8 @@ def real_data_scores(classifiers: dict[str, Any], sources: list[str] | None = No
     unknown = [s for s in sources or [] if s not in SOURCES]
     if unknown:
         raise DataError(f"unknown real source {unknown[0]!r} (known: {', '.join(SOURCES)})")
-    for source in sources or sentiment_sources():
+    chosen = sources or sentiment_sources()
+    for source in counted(chosen, progress, "scoring real validation splits", len(chosen)):
         examples = real_examples(source, "val")
         if not examples:
             continue

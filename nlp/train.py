@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from core.errors import EcouteError
+from core.progress import Progress, counted
 from nlp.classifier import (
     INTENTS,
     SENTIMENTS,
     SHIPPED_MODELS,
     Head,
-    embed,
     feature_columns,
     lexicon_scores,
     softmax,
@@ -44,6 +44,7 @@ FOLDS = 5
 C_GRID = (1.0, 4.0, 16.0)
 MIN_POSITIVES = 6
 LEXICON_GAIN = 0.005
+ENCODING_CHUNK = 8  # batches encoded between two progress reports
 
 
 class DataError(EcouteError):
@@ -199,24 +200,33 @@ def _best_threshold(proba: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return best
 
 
-def train(examples: list[Example], seed: int = SEED, lexicon: bool | None = None) -> TrainResult:
-    """Fit the head; `lexicon=None` keeps the VADER feature only if cross-validation says it helps."""
+def train(
+    examples: list[Example], seed: int = SEED, lexicon: bool | None = None, progress: Progress | None = None
+) -> TrainResult:
+    """Fit the head; `lexicon=None` keeps the VADER feature only if cross-validation says it helps.
+
+    `progress` hears the texts encoded ("encoding"), then the sentiment candidates fitted ("fitting
+    sentiment") and the intents fitted ("fitting intents").
+    """
     if len(examples) < 10:
         raise DataError(f"{len(examples)} examples: too few to train on")
     texts = [model_text(e.text) for e in examples]
     languages = [e.lang for e in examples]
-    embeddings = embed(texts)
+    embeddings = feature_matrix(examples, ["use"], progress=progress)
     with_lexicon = np.hstack([embeddings, lexicon_scores(texts, languages)])
     y = np.array([SENTIMENTS.index(e.sentiment) for e in examples])
     lang = np.array(languages)
 
     # Choose the lexicon feature and C by out-of-fold sentiment macro-F1.
     candidates: dict[tuple[bool, float], tuple[float, np.ndarray]] = {}
-    for use_lexicon in (False, True) if lexicon is None else (lexicon,):
+    choices = (False, True) if lexicon is None else (lexicon,)
+    for use_lexicon in choices:
         x = with_lexicon if use_lexicon else embeddings
         for c in C_GRID:
             oof = _oof_scores(x, y, c, seed)
             candidates[(use_lexicon, c)] = (_macro_f1(y, oof.argmax(axis=1)), oof)
+            if progress is not None:
+                progress("fitting sentiment", len(candidates), len(choices) * len(C_GRID))
     best_without = max((v[0], k) for k, v in candidates.items() if not k[0]) if lexicon is not True else None
     best_with = max((v[0], k) for k, v in candidates.items() if k[0]) if lexicon is not False else None
     if best_with and (best_without is None or best_with[0] >= best_without[0] + LEXICON_GAIN):
@@ -261,17 +271,24 @@ def train(examples: list[Example], seed: int = SEED, lexicon: bool | None = None
         temperature=temperature,
         features=["use", "lexicon"] if use_lexicon else ["use"],
     )
-    _fit_intents(head, x, examples, seed, metrics, c)
+    _fit_intents(head, x, examples, seed, metrics, c, progress, "fitting intents")
     return TrainResult(head, metrics)
 
 
-def train_files(paths: list[Path], out: Path, seed: int = SEED, lexicon: bool | None = None) -> TrainResult:
-    """Read the training files, refuse evaluation data, fit, and write the model directory."""
+def train_files(
+    paths: list[Path],
+    out: Path,
+    seed: int = SEED,
+    lexicon: bool | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Read the training files, refuse evaluation data, fit (telling `progress`, as `train` does), and
+    write the model directory."""
     for path in paths:
         if "eval" in path.resolve().parts or path.name.startswith("eval"):
             raise DataError(f"{path}: looks like evaluation data; training on it would void the eval")
     examples = [e for path in paths for e in load_examples(path)]
-    result = train(examples, seed=seed, lexicon=lexicon)
+    result = train(examples, seed=seed, lexicon=lexicon, progress=progress)
     import sklearn
 
     meta = {
@@ -410,23 +427,44 @@ def real_examples(source: str, split: str) -> list[Example]:
 
 
 def feature_matrix(
-    examples: list[Example], names: list[str], cache: Path | None = None, batch_size: int = 32
+    examples: list[Example],
+    names: list[str],
+    cache: Path | None = None,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    step: str = "encoding",
 ) -> np.ndarray:
-    """The model's input for these examples; with `cache`, each block is kept in a file named by its texts."""
+    """The model's input for these examples; with `cache`, each block is kept in a file named by its texts.
+
+    `progress` hears, as `step`, the texts encoded so far, block after block (out of texts × blocks).
+    """
     from nlp.classifier import feature_block
 
     texts = [model_text(e.text) for e in examples]
     languages = [e.lang for e in examples]
+    total = len(texts) * len(names)
+    if progress is not None:
+        progress(step, 0, total)
     blocks = []
-    for name in names:
+    for position, name in enumerate(names):
         path = None
         if cache is not None:
             digest = hashlib.sha256("\x1e".join(texts + languages).encode("utf-8", "replace")).hexdigest()
             path = cache / f"{name}-{digest[:24]}.npy"
             if path.is_file():
                 blocks.append(np.load(path, allow_pickle=False))
+                if progress is not None:
+                    progress(step, (position + 1) * len(texts), total)
                 continue
-        block = feature_block(name, texts, languages, batch_size)
+        if progress is None or not texts:
+            block = feature_block(name, texts, languages, batch_size)
+        else:  # whole batches at a time, so the encoder sees the same batches as in one call
+            chunk, parts = batch_size * ENCODING_CHUNK, []
+            for start in range(0, len(texts), chunk):
+                end = start + chunk
+                parts.append(feature_block(name, texts[start:end], languages[start:end], batch_size))
+                progress(step, position * len(texts) + min(end, len(texts)), total)
+            block = np.vstack(parts)
         if path is not None:
             cache.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
             np.save(path, block)
@@ -475,7 +513,12 @@ def headline(scores: dict[str, Any]) -> float:
 
 
 def train_shipped(
-    name: str, seed: int = SEED, cache: Path | None = None, leave_out: str | None = None, intents: bool = True
+    name: str,
+    seed: int = SEED,
+    cache: Path | None = None,
+    leave_out: str | None = None,
+    intents: bool = True,
+    progress: Progress | None = None,
 ) -> TrainResult:
     """Fit the `fast` or `accurate` model on the real training splits plus the team's written data.
 
@@ -484,7 +527,9 @@ def train_shipped(
     Intents: one logistic regression per intent on the sources labelled for intents (the team's data, the
     real French telecom tweets and the English SemEval tweets of semeval_en_intents), Platt-scaled and
     thresholded out-of-fold as `train` does; scored per source on their held-aside splits. `leave_out` and
-    `intents=False` serve benchmarks/sentiment_sources.py (what each source adds).
+    `intents=False` serve benchmarks/sentiment_sources.py (what each source adds). `progress` hears each
+    phase: "<model>: encoding <source> (<split>)" (texts), "<model>: fitting sentiment", "<model>: fitting
+    intents".
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -497,7 +542,12 @@ def train_shipped(
     names = list(recipe.features)
     weights = {k: v for k, v in recipe.weights.items() if k != leave_out and v > 0}
     team = [e for path in default_training_files() for e in load_examples(path)]
-    train_sets = [Labelled("team", team, feature_matrix(team, names, cache))] if "team" in weights else []
+
+    def encoded(examples: list[Example], source: str, split: str) -> np.ndarray:
+        step = f"{name}: encoding {source} ({split})"
+        return feature_matrix(examples, names, cache, progress=progress, step=step)
+
+    train_sets = [Labelled("team", team, encoded(team, "team", "train"))] if "team" in weights else []
     intent_only: list[Labelled] = []
     for source in SOURCES:
         examples = real_examples(source, "train")
@@ -505,11 +555,11 @@ def train_shipped(
         if not examples:
             continue
         if source in weights and source in sentiment_sources():
-            train_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
+            train_sets.append(Labelled(source, examples, encoded(examples, source, "train")))
         elif any(e.intents_labelled for e in examples) and source != leave_out:
             # Intents only: a source labelled for intents but not weighted for sentiment, or whose texts
             # and sentiment another source already carries (semeval_en_intents: semeval_en's tweets).
-            intent_only.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
+            intent_only.append(Labelled(source, examples, encoded(examples, source, "train")))
     x_all = np.vstack([s.x for s in train_sets])
     sentiment_columns = feature_columns(names, [n for n in names if n not in SENTIMENT_SKIPS])
     x = x_all[:, sentiment_columns]
@@ -525,16 +575,18 @@ def train_shipped(
     if recipe.head == "mlp":
         # Several MLPs from different seeds, their logits averaged: one MLP whose hidden layer is theirs
         # side by side. One seed alone had pockets of nonsense (a furious complaint read as positive).
-        mlps = [
-            MLPClassifier(
+        mlps = []
+        for k in range(MLP_SEEDS):
+            mlp = MLPClassifier(
                 hidden_layer_sizes=(HIDDEN_UNITS,),
                 alpha=recipe.regularisation,
                 early_stopping=True,
                 random_state=seed + k,
                 max_iter=200,
-            ).fit(x, y, sample_weight=sample_weight)
-            for k in range(MLP_SEEDS)
-        ]
+            )
+            mlps.append(mlp.fit(x, y, sample_weight=sample_weight))
+            if progress is not None:
+                progress(f"{name}: fitting sentiment", k + 1, MLP_SEEDS)
         head = Head.without_intents(
             x_all.shape[1],
             sentiment_weights=np.hstack([m.coefs_[1].T for m in mlps]) / len(mlps),
@@ -550,6 +602,8 @@ def train_shipped(
     else:
         logistic = LogisticRegression(C=recipe.regularisation, max_iter=3000, random_state=seed)
         logistic.fit(x, y, sample_weight=sample_weight)
+        if progress is not None:
+            progress(f"{name}: fitting sentiment", 1, 1)
         head = Head.without_intents(
             x_all.shape[1],
             sentiment_weights=widen(logistic.coef_),
@@ -563,7 +617,7 @@ def train_shipped(
     for source in SOURCES:
         examples = real_examples(source, "val")
         if examples:
-            val_sets.append(Labelled(source, examples, feature_matrix(examples, names, cache)))
+            val_sets.append(Labelled(source, examples, encoded(examples, source, "val")))
     # Sentiment is calibrated and scored once per post: not again on a copy labelled for intents.
     sentiment_val = [s for s in val_sets if s.source in sentiment_sources()]
     val_logits = np.vstack([head.sentiment_logits(s.x) for s in sentiment_val])
@@ -605,7 +659,15 @@ def train_shipped(
         if e.intents_labelled
     ]
     if intents:
-        _fit_intents(head, np.array([r for r, _ in intent_rows]), [e for _, e in intent_rows], seed, metrics)
+        _fit_intents(
+            head,
+            np.array([r for r, _ in intent_rows]),
+            [e for _, e in intent_rows],
+            seed,
+            metrics,
+            progress=progress,
+            step=f"{name}: fitting intents",
+        )
         metrics["validation_intents"] = _validation_intents(head, val_sets)
     return TrainResult(head, metrics)
 
@@ -635,8 +697,11 @@ def _fit_intents(
     seed: int,
     metrics: dict[str, Any],
     c: float | None = None,
+    progress: Progress | None = None,
+    step: str = "fitting intents",
 ) -> None:
-    """One Platt-scaled logistic regression per intent with enough positives, thresholded out-of-fold.
+    """One Platt-scaled logistic regression per intent with enough positives, thresholded out-of-fold;
+    `progress` hears, as `step`, the intents done.
 
     Real posts weigh REAL_INTENT_WEIGHT times a written one. Each intent's (C, class weight) from INTENT_GRID
     (or `c`, balanced, when given) and its threshold are the ones that do best out-of-fold on the real
@@ -648,7 +713,7 @@ def _fit_intents(
     weight = np.where(real, REAL_INTENT_WEIGHT, 1.0)
     grid = INTENT_GRID if c is None else ((c, "balanced"),)
     labels, weights, biases, scales, shifts, thresholds = [], [], [], [], [], []
-    for intent in INTENTS:
+    for intent in counted(INTENTS, progress, step, len(INTENTS)):
         target = np.array([intent in e.intents for e in examples], dtype=int)
         positives = int(target.sum())
         if positives < MIN_POSITIVES or positives > len(target) - MIN_POSITIVES:
@@ -687,13 +752,16 @@ def _fit_intents(
     head.thresholds = np.array(thresholds)
 
 
-def write_shipped(name: str, out: Path, seed: int = SEED, cache: Path | None = None) -> TrainResult:
-    """Train `name` and write its directory, with provenance and validation scores in model.json."""
+def write_shipped(
+    name: str, out: Path, seed: int = SEED, cache: Path | None = None, progress: Progress | None = None
+) -> TrainResult:
+    """Train `name` (telling `progress` each phase) and write its directory, with provenance and validation
+    scores in model.json."""
     import sklearn
 
     from nlp.realdata import REAL_DIR
 
-    result = train_shipped(name, seed, cache)
+    result = train_shipped(name, seed, cache, progress=progress)
     files = sorted(REAL_DIR.glob("*/train.jsonl")) + default_training_files()
     meta = {
         "training_data": {

@@ -15,15 +15,15 @@ LAYERS: list[set[str]] = [
     {"core"},
     {"collectors", "nlp"},
     {"index"},
-    {"alerts", "crm"},
+    {"alerts", "crm", "replies"},
     {"ecoute"},
     {"api", "dashboard"},
     {"ecoute.cli"},
     {"ecoute.__main__"},
 ]
-PACKAGES = {"core", "collectors", "nlp", "index", "alerts", "crm", "ecoute", "api", "dashboard"}
+PACKAGES = {"core", "collectors", "nlp", "index", "alerts", "crm", "replies", "ecoute", "api", "dashboard"}
 # nlp/ stays pure: of core it may use the shared types and helpers, not the network or signing code.
-NLP_MAY_USE = {"core.documents", "core.errors", "core.config", "core.names", "core.text"}
+NLP_MAY_USE = {"core.documents", "core.errors", "core.config", "core.names", "core.text", "core.progress"}
 
 
 def unit(module: str) -> str:

@@ -15,6 +15,7 @@ from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
 from dashboard.render import literal, mention_card
+from dashboard.replies import approvals, reply_panel
 from dashboard.text import number, plural, t
 from dashboard.triage import (
     ANYONE,
@@ -34,6 +35,7 @@ from index.aggregations import SENTIMENTS
 from index.customers import get_customers
 from index.mention_search import ORDERS, UNASSIGNED, MentionFilter, MentionHit, attention_reasons
 from index.mentions import count_collected_since, get_mentions_versioned, get_parents, iter_mentions
+from index.replies import replies_to
 from index.searches import delete_saved_search, save_search, saved_searches
 
 PAGE_SIZE = 50
@@ -331,6 +333,7 @@ def inbox(index: Index, user: User) -> None:
     if flash:
         st.success(flash)
     flt = filters(index, user)
+    approvals(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
     order = st.session_state.get("inbox_order", ORDERS[0])
     page = mentions_page(index, flt, size=limit, order=order)
@@ -362,6 +365,7 @@ def inbox(index: Index, user: User) -> None:
     customers = get_customers(index.es, index.names, [h.mention.customer_id for h in hits])
     versions = get_mentions_versioned(index.es, index.names, [h.mention.id for h in hits])
     parents = get_parents(index.es, index.names, [h.mention for h in hits])
+    replies = replies_to(index.es, index.names, [h.mention.id for h in hits])
     ids = [h.mention.id for h in hits if h.mention.id in versions]
     listing, side = st.columns([3, 1]) if user.can_triage else (st.container(), None)
     with listing:
@@ -380,6 +384,7 @@ def inbox(index: Index, user: User) -> None:
                 quick_actions(index, user, versioned)
             later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
             triage_panel(index, user, versioned, next_id=later[0] if later else None)
+            reply_panel(index, user, versioned.mention, replies.get(hit.mention.id, []))
         if page.total > len(hits) and st.button(t("show_more"), key="inbox_more"):
             st.session_state["inbox_limit"] = limit + PAGE_SIZE
             st.rerun()

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
-from ecoute.cli.table import Command, Group, argument, build, command, group, option
+from ecoute.cli.table import Command, Group, Param, argument, build, command, group, option
 
 CONFIG = option(
     "config", Path, Path("config.yaml"), flags=("--config", "-c"), envvar="ECOUTE_CONFIG",
@@ -22,6 +22,12 @@ CONFIG = option(
 )  # fmt: skip
 AUTHOR = option("author", list[str] | None, None, flags=("--author",), help="author handle (repeatable)")
 EMAIL = option("email", list[str] | None, None, flags=("--email",), help="email address (repeatable)")
+
+
+def as_json(what: str) -> Param:
+    """`--json`: the command prints one JSON document on stdout instead of its lines (README: JSON output)."""
+    return option("as_json", bool, False, flags=("--json",), help=f"print {what} as one JSON document")
+
 
 STANDIN = group(
     "es", "The embedded Elasticsearch stand-in (used when elasticsearch.url is unset).",
@@ -101,6 +107,7 @@ CRM = group(
         CONFIG,
         option("source", str | None, None, help="only this CRM source"),
         option("full", bool, False, help="ignore the updated-at cursor and read everything"),
+        as_json("an object: totals, each source's counts and rejected rows, failed sources"),
     ),
     command(
         "quality", "ecoute.cli.crm.quality",
@@ -153,6 +160,7 @@ DEAD_LETTERS = group(
         "list", "ecoute.cli.dlq.show",
         "Every refused mention: id, source, attempts and the index's reason.",
         CONFIG,
+        as_json("an array, one object per refused mention"),
     ),
     command(
         "retry", "ecoute.cli.dlq.retry",
@@ -160,6 +168,7 @@ DEAD_LETTERS = group(
         "reason.",
         CONFIG,
         option("ids", list[str] | None, None, flags=("--id",), help="only this mention id (repeatable)"),
+        as_json("an object: stored, still_refused"),
     ),
 )  # fmt: skip
 
@@ -205,6 +214,7 @@ ALERTS = group(
         "rules", "ecoute.cli.alerts.rules",
         "Every rule in effect (built-in, config.yaml, dashboard) and what it matches.",
         CONFIG,
+        as_json("an array, one object per rule"),
     ),
     command(
         "test-query", "ecoute.cli.alerts.test_query",
@@ -217,13 +227,19 @@ ALERTS = group(
         "deliver", "ecoute.cli.alerts.deliver",
         "Send every delivery that is due now (what the scheduler does every few seconds).",
         CONFIG,
+        as_json("an object: delivered, failed"),
     ),
-    command("spikes", "ecoute.cli.alerts.spikes", "Look for spikes now and raise their alerts.", CONFIG),
+    command(
+        "spikes", "ecoute.cli.alerts.spikes", "Look for spikes now and raise their alerts.",
+        CONFIG,
+        as_json("an object: raised, and each new alert"),
+    ),
     command(
         "digest", "ecoute.cli.alerts.digest",
         "Send the daily digest of a day to everyone who had alerts (once per person and day).",
         CONFIG,
         option("day", datetime | None, None, help="the UTC day (default: yesterday)"),
+        as_json("an object: day, sent, failed"),
     ),
 )  # fmt: skip
 
@@ -255,13 +271,14 @@ COMMANDS: list[Command | Group] = [
             "refresh", bool, False, flags=("--refresh",),
             help="re-read the last refresh_days for current counts and edits",
         ),
+        as_json("the run's report"),
     ),
     command(
         "sources", "ecoute.cli.listening.sources",
         "Health of every source: state, last run and success, items read / new / updated / skipped and "
         "why,\nerrors.",
         CONFIG,
-        option("as_json", bool, False, flags=("--json",), help="one JSON object per source"),
+        as_json("an array, one object per source"),
     ),
     command(
         "dashboard", "ecoute.cli.dashboard.dashboard",
@@ -280,19 +297,34 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Its retry warnings carry whole tracebacks; what failed reaches the user as one line anyway.
     logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    # With --json, stdout always holds one JSON document: an error that stops the command is one too.
+    wants_json = "--json" in sys.argv[1:]
     try:
         # Outside standalone mode click returns typer.Exit's code instead of exiting.
         code = app(standalone_mode=False)
     except EcouteError as exc:
         typer.echo(f"ecoute: {exc}", err=True)
+        _json_error(str(exc), wants_json)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors
+    except Exception as exc:  # usage errors, from click or from the copy of click typer now carries
         import click
 
-        if isinstance(exc, click.ClickException):
+        if not isinstance(exc, typer.TyperException | click.ClickException):
+            raise
+        if hasattr(exc, "show"):
             exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        else:
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+        _json_error(exc.format_message(), wants_json)
+        sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _json_error(message: str, wanted: bool) -> None:
+    """`{"error": message}` on stdout, for a `--json` caller whose command stopped."""
+    if wanted:
+        import json
+
+        typer.echo(json.dumps({"error": message}, ensure_ascii=False))

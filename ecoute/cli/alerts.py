@@ -10,19 +10,37 @@ import typer
 
 from core.errors import EcouteError
 from ecoute.cli.common import engine_of
+from ecoute.cli.output import print_json
 
 
-def rules(config: Path) -> None:
+def rules(config: Path, as_json: bool) -> None:
     """Each rule in effect with its kind, where it comes from, whether it is off, and its conditions."""
     from alerts.settings import rules_from_index
     from index.alerts import stored_rules
 
     engine = engine_of(config)
     saved = rules_from_index(stored_rules(engine.es, engine.names))
+    in_effect = engine.settings.alerts.rules_in_effect(saved)
+    described = {"name", "description", "kind"}
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": r.rule.name,
+                    "kind": r.rule.kind,
+                    "origin": r.origin,
+                    "enabled": r.rule.enabled,
+                    "description": r.rule.description,
+                    "conditions": r.rule.model_dump(mode="json", exclude_defaults=True, exclude=described),
+                }
+                for r in in_effect
+            ]
+        )
+        return
     shown = {"builtin": "built-in", "config": "config.yaml", "dashboard": "dashboard"}
-    for in_effect in engine.settings.alerts.rules_in_effect(saved):
-        rule, origin = in_effect.rule, shown[in_effect.origin]
-        conditions = rule.model_dump(exclude_defaults=True, exclude={"name", "description", "kind"})
+    for one in in_effect:
+        rule, origin = one.rule, shown[one.origin]
+        conditions = rule.model_dump(exclude_defaults=True, exclude=described)
         typer.echo(
             f"{rule.name} ({rule.kind}, {origin}{'' if rule.enabled else ', off'}): {rule.description}"
         )
@@ -55,15 +73,35 @@ def test_query(query: str, config: Path, days: int) -> None:
             )
 
 
-def deliver(config: Path) -> None:
+def deliver(config: Path, as_json: bool) -> None:
     report = engine_of(config).alerter.retry_due()
+    if as_json:
+        print_json({"delivered": report.sent, "failed": report.failed})
+        return
     for failure in report.failed:
         typer.echo(f"failed: {failure}", err=True)
     typer.echo(f"alerts: {report.sent} delivered, {len(report.failed)} failed")
 
 
-def spikes(config: Path) -> None:
+def spikes(config: Path, as_json: bool) -> None:
     raised = engine_of(config).alerter.check_spikes()
+    if as_json:
+        print_json(
+            {
+                "raised": len(raised),
+                "alerts": [
+                    {
+                        **alert.model_dump(
+                            mode="json",
+                            include={"id", "rule", "created_at", "summary", "topic", "count", "recipients"},
+                        ),
+                        "explanation": alert.details.get("explanation", []),
+                    }
+                    for alert in raised
+                ],
+            }
+        )
+        return
     for alert in raised:
         typer.echo(alert.summary)
         for line in alert.details.get("explanation", []):
@@ -71,10 +109,13 @@ def spikes(config: Path) -> None:
     typer.echo(f"spikes: {len(raised)} new alerts")
 
 
-def digest(config: Path, day: datetime | None) -> None:
+def digest(config: Path, day: datetime | None, as_json: bool) -> None:
     """The digest of `day` (default: yesterday, UTC), sent once per person and day."""
     wanted = day.date() if day else (datetime.now(UTC) - timedelta(days=1)).date()
     report = engine_of(config).alerter.send_digests(wanted)
+    if as_json:
+        print_json({"day": wanted, "sent": report.sent, "failed": report.failed})
+        return
     for failure in report.failed:
         typer.echo(f"failed: {failure}", err=True)
     typer.echo(f"digest {wanted}: {report.sent} sent, {len(report.failed)} failed")

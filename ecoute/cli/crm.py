@@ -7,23 +7,36 @@ from pathlib import Path
 import typer
 
 from ecoute.cli.common import engine_of
+from ecoute.cli.output import print_json, progress_bars
 
 
-def mirror(config: Path, source: str | None, full: bool) -> None:
-    """Mirror every CRM source (or one); each rejected row on stderr; exit 1 when a source failed."""
+def mirror(config: Path, source: str | None, full: bool, as_json: bool) -> None:
+    """Mirror every CRM source (or one), its rows read as a progress bar; each rejected row on stderr (in
+    the document with --json); exit 1 when a source failed."""
     engine = engine_of(config)
-    written, rejected, failed = 0, 0, 0
-    for result in engine.mirror_crm(full=full, only=source):
-        if isinstance(result, str):
-            typer.echo(f"failed: {result}", err=True)
-            failed += 1
-            continue
-        for row in result.rejected:
-            typer.echo(f"rejected: {result.source}: {row.line()}", err=True)
-        typer.echo(result.line())
-        written += result.customers
-        rejected += len(result.rejected)
-    typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
+    with progress_bars(shown=not as_json) as progress:
+        results = engine.mirror_crm(full=full, only=source, progress=progress)
+    reports = [r for r in results if not isinstance(r, str)]
+    failed = [r for r in results if isinstance(r, str)]
+    written, rejected = sum(r.customers for r in reports), sum(len(r.rejected) for r in reports)
+    if as_json:
+        print_json(
+            {
+                "customers": written,
+                "rows_rejected": rejected,
+                "sources": [r.as_dict() for r in reports],
+                "failed": failed,
+            }
+        )
+    else:
+        for result in results:
+            if isinstance(result, str):
+                typer.echo(f"failed: {result}", err=True)
+                continue
+            for row in result.rejected:
+                typer.echo(f"rejected: {result.source}: {row.line()}", err=True)
+            typer.echo(result.line())
+        typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
     if failed:
         raise typer.Exit(1)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ecoute.cli.common import engine_of
+from ecoute.cli.output import progress_bars
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -21,7 +22,8 @@ def migrate(config: Path, keep_old: bool, batch: int, max_batches: int | None) -
     from index.migration import migrate_to_periods
 
     engine = engine_of(config)
-    report = migrate_to_periods(engine.es, engine.names, keep_old, batch, max_batches)
+    with progress_bars() as progress:
+        report = migrate_to_periods(engine.es, engine.names, keep_old, batch, max_batches, progress)
     typer.echo(report.line())
     if report.old and not report.finished:
         raise typer.Exit(3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -14,6 +13,7 @@ import typer
 from core.errors import EcouteError
 from ecoute.cli.common import engine_of
 from ecoute.cli.dashboard import start_dashboard
+from ecoute.cli.output import print_json, progress_bars
 from ecoute.config import load_settings
 from index.client import embedded_server, open_index
 
@@ -66,16 +66,20 @@ def run(config: Path, dashboard: bool) -> None:
             typer.echo("embedded Elasticsearch stopped (data kept)")
 
 
-def collect(source: str, config: Path, since: datetime | None, refresh: bool) -> None:
-    """One source once, now; exit 1 when it failed."""
+def collect(source: str, config: Path, since: datetime | None, refresh: bool, as_json: bool) -> None:
+    """One source once, now, with its pages and posts as progress bars; exit 1 when it failed."""
     if refresh and since:
         raise EcouteError("--refresh re-reads the source's last refresh_days: it takes no --since")
     engine = engine_of(config)
     if since and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     # each problem is logged once, by the engine
-    report = engine.collect(source, since=since, refresh=refresh)
-    typer.echo(report.line())
+    with progress_bars(shown=not as_json) as progress:
+        report = engine.collect(source, since=since, refresh=refresh, progress=progress)
+    if as_json:
+        print_json({"since": since, **report.as_dict()})
+    else:
+        typer.echo(report.line())
     if report.error or report.failed:
         raise typer.Exit(1)
 
@@ -91,7 +95,7 @@ def sources(config: Path, as_json: bool) -> None:
     states = source_states(es, IndexNames.of(settings.elasticsearch, settings.index))
     health = source_health(settings, {s.source: s.data for s in states})
     if as_json:
-        typer.echo(json.dumps([h.as_dict() for h in health], ensure_ascii=False, indent=2))
+        print_json([h.as_dict() for h in health])
         return
     header = ["source", "type", "state", "last success", "read", "new", "updated", "skipped", "fails", "why"]
     rows = [

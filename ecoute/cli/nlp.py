@@ -11,7 +11,9 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
+from core.progress import counted
 from ecoute.cli.common import engine_of
+from ecoute.cli.output import progress_bars
 from ecoute.config import Settings, load_settings
 
 
@@ -63,7 +65,8 @@ def train(model: str, train: list[Path] | None, out: Path | None, seed: int, cac
 
     if train:
         target = out or SHIPPED_MODELS["fast"]
-        result = train_files(train, target, seed=seed)
+        with progress_bars() as progress:
+            result = train_files(train, target, seed=seed, progress=progress)
         for line in describe(result.metrics):
             typer.echo(line)
         typer.echo(f"model written to {target}")
@@ -75,7 +78,8 @@ def train(model: str, train: list[Path] | None, out: Path | None, seed: int, cac
         raise EcouteError("--out names one directory: choose one --model")
     for name in names:
         target = out or SHIPPED_MODELS[name]
-        result = write_shipped(name, target, seed=seed, cache=cache)
+        with progress_bars() as progress:
+            result = write_shipped(name, target, seed=seed, cache=cache, progress=progress)
         for source, score in result.metrics["validation"].items():
             typer.echo(
                 f"{name:<8} {source:<22} n={score['n']:<5} {headline(score):.3f}  ECE {score['ece']:.3f}"
@@ -130,19 +134,26 @@ def evaluate(
     else:
         classifiers = {n: load_classifier(str(model_dir_for(settings, n))) for n in settings.nlp.models}
     if not eval_files:
-        typer.echo("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
-        for line in format_real(real_data_scores(classifiers, source or None)):
-            typer.echo(line)
         # Intents on every real source labelled for them (or on those of --source), per source.
-        for real in [s for s in intent_sources() if not source or s in source]:
+        intents_of = [s for s in intent_sources() if not source or s in source]
+        runs = [(real, name) for real in intents_of for name in classifiers]
+        with progress_bars() as progress:
+            real_rows = real_data_scores(classifiers, source or None, progress)
+            intents = {
+                (real, name): real_intent_scores(classifiers[name], real)
+                for real, name in counted(runs, progress, "scoring intents on real sources", len(runs))
+            }
+        typer.echo("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
+        for line in format_real(real_rows):
+            typer.echo(line)
+        for (real, name), scores in intents.items():
             posts, lang = len(read_split(real, "val")), SOURCES[real].lang
-            for name, classifier in classifiers.items():
-                typer.echo(f"Intents of {name} on {posts} held-aside real posts ({real}, {lang}):")
-                for label, score in real_intent_scores(classifier, real).items():
-                    typer.echo(
-                        f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
-                        f"F1={score.f1:.3f}"
-                    )
+            typer.echo(f"Intents of {name} on {posts} held-aside real posts ({real}, {lang}):")
+            for label, score in scores.items():
+                typer.echo(
+                    f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
+                    f"F1={score.f1:.3f}"
+                )
     classifier = next(iter(classifiers.values())) if model else classifiers[settings.nlp.models[-1]]
     report, baseline = evaluate_examples(classifier, examples)
     typer.echo(f"Team-written set (secondary): {', '.join(str(p) for p in paths)}: {len(examples)} examples")

@@ -10,9 +10,11 @@ from pathlib import Path
 from elasticsearch import Elasticsearch
 
 from collectors.base import FetchResult
+from collectors.http import hearing_answers
 from collectors.registry import AnySourceConfig, build_collector
 from core.documents import SourceState
 from core.errors import ConfigError
+from core.progress import Progress
 from ecoute.faults import crash_point
 from ecoute.spool import LocalCursors
 from ecoute.stages.run import INDEX_DOWN
@@ -85,10 +87,23 @@ class Collection:
             with contextlib.suppress(*INDEX_DOWN):  # a lease the index never hears about expires by itself
                 release_lock(self.es, self.names, lock_name(source, False), self.owner)
 
-    def fetch(self, config: AnySourceConfig, cursor: dict, since: datetime | None) -> FetchResult:
-        """Run the source's collector once from `cursor` (or from `since`)."""
+    def fetch(
+        self,
+        config: AnySourceConfig,
+        cursor: dict,
+        since: datetime | None,
+        progress: Progress | None = None,
+    ) -> FetchResult:
+        """Run the source's collector once from `cursor` (or from `since`); `progress` hears the pages read
+        over HTTP as they come (step "<source>: pages read")."""
         collector = build_collector(config, self.base_dir, self.state_dir)
-        result = collector.fetch(cursor, since=since)
+        step = f"{config.name}: pages read"
+        counting = None
+        if progress is not None:
+            progress(step, 0, None)
+            counting = hearing_answers(lambda pages: progress(step, pages, None))
+        with counting or contextlib.nullcontext():
+            result = collector.fetch(cursor, since=since)
         crash_point("fetched")
         return result
 

@@ -9,6 +9,7 @@ from elasticsearch import Elasticsearch
 
 from core.errors import ConfigError, EcouteError
 from core.names import normalise_handle
+from core.progress import Progress
 from crm.mirror import MirrorReport, mirror_source
 from crm.sources import AnyCrmSource, configured_sources
 from ecoute.config import CrmConfig
@@ -44,8 +45,13 @@ class Crm:
         """The enabled CRM sources, `crm.customers_csv` first as the source `crm-csv`."""
         return [s for s in configured_sources(self.config.customers_csv, self.config.sources) if s.enabled]
 
-    def mirror(self, full: bool = False, only: str | None = None) -> list[MirrorReport | str]:
-        """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on."""
+    def mirror(
+        self, full: bool = False, only: str | None = None, progress: Progress | None = None
+    ) -> list[MirrorReport | str]:
+        """Refresh every CRM source (or `only` one); a source that fails is one error line, others go on.
+
+        `progress` hears each source's rows as they are read.
+        """
         sources = [s for s in self.sources() if only is None or s.name == only]
         if only and not sources:
             known = ", ".join(s.name for s in self.sources()) or "none"
@@ -54,7 +60,7 @@ class Crm:
         for source in sources:
             try:
                 report = mirror_source(
-                    self.es, self.names, source, self.base_dir, self.config.phone_region, full
+                    self.es, self.names, source, self.base_dir, self.config.phone_region, full, progress
                 )
             except ConfigError:
                 raise

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from core.documents import Mention
+from core.progress import Progress, counted
 from ecoute.faults import crash_point
 from ecoute.spool import Journal, SpooledOp
 from ecoute.stages.run import INDEX_DOWN
@@ -124,14 +125,24 @@ class Recovery:
         return [op for op in ops if op.op == "create" and op.id in waiting]
 
     def retry_dead_letters(
-        self, directory: CustomerDirectory, enrich_again: EnrichAgain, ids: set[str] | None = None
+        self,
+        directory: CustomerDirectory,
+        enrich_again: EnrichAgain,
+        ids: set[str] | None = None,
+        progress: Progress | None = None,
     ) -> tuple[int, int]:
-        """Index the dead letters again (all, or `ids`); returns (stored now, still refused)."""
+        """Index the dead letters again (all, or `ids`); returns (stored now, still refused).
+
+        `progress` hears the dead letters enriched again so far (step "dead letters enriched").
+        """
         storage = self.storage
         letters = [letter for letter in storage.dead_letters.all() if ids is None or letter.id in ids]
         if not letters:
             return 0, 0
-        mentions = [enrich_again(letter.reason, Mention.model_validate(letter.doc)) for letter in letters]
+        mentions = [
+            enrich_again(letter.reason, Mention.model_validate(letter.doc))
+            for letter in counted(letters, progress, "dead letters enriched", len(letters))
+        ]
         acknowledged_by = storage.journal_tag()
         result = index_mentions(
             storage.es, storage.names, mentions, attempts=storage.reliability.bulk_attempts

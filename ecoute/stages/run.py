@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from elasticsearch import ApiError, TransportError
 
@@ -46,3 +47,25 @@ class RunReport:
             f"{len(self.failed)} not indexed"
             f"{extra} ({self.seconds:.1f}s)"
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report for scripts (`ecoute collect --json`): the numbers of `line`, and why items were
+        skipped or not indexed; `skipped` and `error` are None unless the run was skipped or failed."""
+        return {
+            "source": self.source,
+            "refresh": self.refresh,
+            "fetched": self.fetched,
+            "new": self.indexed,
+            "already_indexed": self.duplicates,
+            "updated": self.updated,
+            "alerts": self.alerts,
+            "items_skipped": len(self.problems),
+            "problems": list(self.problems),
+            "not_indexed": len(self.failed),
+            "failed": list(self.failed),
+            "spooled": self.spooled,
+            "deleted": self.deleted,
+            "seconds": round(self.seconds, 3),
+            "skipped": self.skipped,
+            "error": self.error,
+        }

@@ -118,7 +118,8 @@ def test_sign_in_triage_and_open_a_customer_in_chromium(
             late = make_mention(
                 "collected-while-open",
                 text="Lumio, arrivée pendant que la boîte était ouverte.",
-                created_at=datetime.now(UTC) - timedelta(days=400),  # old post: "newest" stays the same
+                # Written just before the newest (inside the Inbox's 7 days): "newest" stays the same.
+                created_at=newest.created_at - timedelta(minutes=1),
                 collected_at=datetime.now(UTC),
             )
             index_mentions(es, names, [late])

@@ -55,6 +55,25 @@ def test_backfill_since_reaches_the_api_and_the_next_run_starts_from_the_stored_
     assert http_server.seen(SEARCH)[-1].arg("numericFilters") == f"created_at_i>={T + 900}"
 
 
+def test_a_backfill_tells_the_pages_it_read_then_the_posts_it_stored(
+    tmp_path: Path, es_server, es: Elasticsearch, names: IndexNames, http_server: ScriptedServer
+):
+    http_server.route(SEARCH, FakeAlgolia(fixture_hits()))
+    source = {"name": "hn", "type": "hackernews", "queries": ["lumio"], "base_url": http_server.url}
+    engine = engine_for(tmp_path, es_server, es, names, [source])
+    engine.settings.nlp.batch_size = 2
+    heard: list[tuple[str, int, int | None]] = []
+    since = datetime.fromtimestamp(T - 4000, UTC)
+    report = engine.collect("hn", since=since, progress=lambda *told: heard.append(told))
+    assert report.error is None and report.indexed == 3
+    pages = [done for step, done, _ in heard if step == "hn: pages read"]
+    assert pages == list(range(len(http_server.seen(SEARCH)) + 1))
+    assert [told for told in heard if told[0] == "hn: posts stored"] == [
+        ("hn: posts stored", 0, 3), ("hn: posts stored", 2, 3), ("hn: posts stored", 3, 3),
+    ]  # fmt: skip
+    assert heard.index(("hn: pages read", pages[-1], None)) < heard.index(("hn: posts stored", 0, 3))
+
+
 def test_forum_replies_are_indexed_with_their_thread(
     tmp_path: Path, es_server, es: Elasticsearch, names: IndexNames, http_server: ScriptedServer
 ):

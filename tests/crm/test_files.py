@@ -72,6 +72,17 @@ def test_rejected_rows_are_listed_with_line_and_reason_and_the_rest_is_imported(
     assert {q.kind for q in marc.quality} == {"invalid_email", "missing_owner"}
 
 
+def test_mirroring_tells_the_rows_read_one_by_one_rejected_ones_included(
+    es: Elasticsearch, names: IndexNames, tmp_path: Path
+):
+    rows = [["1", "Julie", "Martin", "", "", "", "", ""], ["", "No", "Id", "", "", "", "", ""]]
+    path = write_csv(tmp_path / "contacts.csv", rows + [["2", "Marc", "Petit", "", "", "", "", ""]])
+    heard: list[tuple[str, int, int | None]] = []
+    report = mirror_source(es, names, contacts_csv(path), tmp_path, progress=lambda *told: heard.append(told))
+    assert (report.rows_read, len(report.rejected), report.customers) == (3, 1, 2)
+    assert heard == [("export: rows read", n, None) for n in range(4)]
+
+
 def test_a_file_in_another_encoding_is_one_clear_error(es: Elasticsearch, names: IndexNames, tmp_path: Path):
     path = write_csv(
         tmp_path / "latin.csv", [["1", "Hélène", "Côté", "Café", "", "", "", ""]], encoding="latin-1"

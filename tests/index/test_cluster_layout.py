@@ -60,7 +60,7 @@ def test_only_the_mentions_period_indices_carry_the_lifecycle_policy():
         "index.lifecycle.name": "acme-mentions",
     }
     assert templates[names.alerts] == {"number_of_shards": 3, "number_of_replicas": 2}
-    assert len(templates) == 10
+    assert len(templates) == 11
 
 
 def test_a_new_period_index_takes_the_configured_shards_and_replicas(es: Elasticsearch, names: IndexNames):

@@ -62,6 +62,22 @@ def test_migration_resumes_where_it_stopped_and_checks_every_mention(es: Elastic
     assert migrate_to_periods(es, names).old == []  # nothing left to do
 
 
+def test_migration_tells_the_mentions_copied_batch_by_batch_then_those_checked(
+    es: Elasticsearch, names: IndexNames
+):
+    old_layout(es, names, 25)
+    first = migrate_to_periods(es, names, batch=10, max_batches=1)
+    assert first.copied == 10
+    heard: list[tuple[str, int, int | None]] = []
+    report = migrate_to_periods(es, names, batch=10, progress=lambda *told: heard.append(told))
+    assert report.finished and report.copied == 15
+    old = report.old[0]
+    copied = [told for told in heard if told[0] == f"{old}: mentions copied"]
+    assert copied == [(f"{old}: mentions copied", n, 15) for n in (0, 10, 15)]  # what was left after a stop
+    checked = [told for told in heard if told[0] == f"{old}: mentions checked"]
+    assert checked == [(f"{old}: mentions checked", n, 25) for n in (10, 20, 25)]
+
+
 def test_cli_migrate_keeps_the_old_index_when_asked(
     es: Elasticsearch, names: IndexNames, settings_file: Path
 ):

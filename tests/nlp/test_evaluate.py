@@ -63,3 +63,15 @@ def test_eval_of_a_missing_file_is_one_clear_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"ecoute: {missing}: cannot read (No such file or directory)"
     ]
+
+
+def test_scoring_the_real_splits_tells_each_split_scored():
+    from nlp.evaluate import real_data_scores
+
+    heard: list[tuple[str, int, int | None]] = []
+    rows = real_data_scores({}, ["umsab_fr", "umsab_en"], progress=lambda *told: heard.append(told))
+    assert [(r.source, r.system) for r in rows] == [
+        ("umsab_fr", "lexicon (VADER)"),
+        ("umsab_en", "lexicon (VADER)"),
+    ]
+    assert heard == [("scoring real validation splits", n, 2) for n in range(3)]

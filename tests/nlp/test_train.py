@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp.classifier import HEAD_FILE, META_FILE, EmbeddingClassifier
-from nlp.train import DataError, load_examples, train_files
+from nlp.classifier import HEAD_FILE, INTENTS, META_FILE, EmbeddingClassifier
+from nlp.train import DataError, feature_matrix, load_examples, train_files
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "nlp"
@@ -19,10 +19,35 @@ TRAIN = FIXTURES / "train_small.jsonl"
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def training(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, int, int | None]]]:
+    """A model trained on the small fixture, and what its training told as it went."""
     out = tmp_path_factory.mktemp("model")
-    train_files([TRAIN], out)
-    return out
+    heard: list[tuple[str, int, int | None]] = []
+    train_files([TRAIN], out, progress=lambda *told: heard.append(told))
+    return out, heard
+
+
+@pytest.fixture(scope="module")
+def model_dir(training: tuple[Path, list]) -> Path:
+    return training[0]
+
+
+def test_training_tells_the_texts_encoded_then_each_fit(training: tuple[Path, list]):
+    _, heard = training
+    assert heard == [
+        ("encoding", 0, 48),
+        ("encoding", 48, 48),
+        *[("fitting sentiment", n, 6) for n in range(1, 7)],  # lexicon feature or not, by 3 values of C
+        *[("fitting intents", n, len(INTENTS)) for n in range(len(INTENTS) + 1)],
+    ]
+
+
+def test_features_told_chunk_by_chunk_are_the_features_computed_at_once():
+    examples = load_examples(TRAIN)
+    heard: list[tuple[str, int, int | None]] = []
+    told = feature_matrix(examples, ["lexicon", "cues"], batch_size=2, progress=lambda *t: heard.append(t))
+    np.testing.assert_array_equal(told, feature_matrix(examples, ["lexicon", "cues"], batch_size=2))
+    assert heard == [("encoding", n, 96) for n in (0, 16, 32, 48, 64, 80, 96)]
 
 
 def test_training_writes_a_model_dir_that_loads_and_predicts(model_dir: Path):

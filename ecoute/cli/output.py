@@ -1,0 +1,83 @@
+"""What commands print besides their lines: the one JSON document of `--json`, and progress bars on stderr.
+
+Not a command group: imported by the command modules that need it, when they run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import typer
+
+from core.progress import Progress
+
+
+def print_json(document: Any) -> None:
+    """The one JSON document a `--json` command prints on stdout: dates in ISO 8601, numbers as numbers."""
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_iso))
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@contextmanager
+def progress_bars(shown: bool = True) -> Iterator[Progress | None]:
+    """A progress callback that draws one bar per step on stderr while the block runs, gone afterwards.
+
+    None, and nothing drawn, unless `shown` and stderr is a terminal: pipes, files, tests and `--json`
+    runs get no bar. Log lines written meanwhile appear above the bars.
+    """
+    if not shown or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    bars = Bars(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        redirect_stdout=False,  # stdout is the command's output, never the bars' console
+        redirect_stderr=True,
+    )
+    steps: dict[str, Any] = {}
+
+    def advance(step: str, done: int, total: int | None) -> None:
+        if step not in steps:
+            steps[step] = bars.add_task(step, total=total)
+        bars.update(steps[step], completed=done, total=total)
+
+    with bars, _logs_above():
+        yield advance
+
+
+@contextmanager
+def _logs_above() -> Iterator[None]:
+    """Point the log handlers that write to stderr at the bars' stderr, so a log line does not break them."""
+    proxy = sys.stderr
+    original = getattr(proxy, "rich_proxied_file", None)
+    moved = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and original is not None and handler.stream is original
+    ]
+    for handler in moved:
+        handler.setStream(proxy)
+    try:
+        yield
+    finally:
+        for handler in moved:
+            handler.setStream(original)

@@ -1,0 +1,141 @@
+"""`--json` as a script uses it: one JSON document on stdout, nothing else there; progress bars only on a
+terminal. Each command runs in a subprocess against the stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ecoute.config import load_settings
+from ecoute.spool import DeadLetters
+from tests.factories import make_mention
+from tests.test_cli import ECOUTE, run
+
+BAR = "━"  # what rich draws a progress bar with
+
+
+def run_json(*args: str, config: Path) -> tuple[subprocess.CompletedProcess, Any]:
+    """The command with --json, and its stdout read as one JSON document."""
+    ran = run(*args, "--json", "--config", str(config), cwd=config.parent)
+    return ran, json.loads(ran.stdout)
+
+
+def test_collect_json_is_the_run_report_with_iso_dates_and_numbers(settings_file: Path):
+    ran, report = run_json("collect", "sample", "--since", "2000-01-01", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    assert report["source"] == "sample" and report["since"] == "2000-01-01T00:00:00+00:00"
+    assert (report["fetched"], report["new"], report["already_indexed"]) == (342, 342, 0)
+    assert report["error"] is None and report["skipped"] is None and report["failed"] == []
+    assert report["items_skipped"] == len(report["problems"])
+    assert isinstance(report["seconds"], float)
+    assert BAR not in ran.stderr
+
+
+def test_crm_import_json_counts_each_source_and_lists_its_rejected_rows(settings_file: Path):
+    ran, imported = run_json("crm", "import", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    (source,) = imported["sources"]
+    assert source["source"] == "crm-csv" and source["rows_read"] == 60
+    assert imported["customers"] == source["customers"] == 60
+    assert imported["rows_rejected"] == source["rows_rejected"] == len(source["rejected"])
+    assert imported["failed"] == []
+
+
+def test_alerts_json_rules_deliveries_spikes_and_digest(settings_file: Path):
+    ran, rules = run_json("alerts", "rules", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    by_name = {rule["name"]: rule for rule in rules}
+    assert by_name["negative-by-customer"]["origin"] == "config"  # config.yaml replaces the built-in
+    assert by_name["purchase-intent"]["origin"] == "builtin"
+    outage = by_name["outage-talk"]
+    assert (outage["kind"], outage["enabled"]) == ("mention", True)
+    assert outage["conditions"]["recipients"] == ["community@lumio.example"]
+    assert outage["conditions"]["query"].startswith("(panne OR coupure")
+
+    ran, delivered = run_json("alerts", "deliver", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    assert delivered == {"delivered": 0, "failed": []}
+    ran, spikes = run_json("alerts", "spikes", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    assert spikes == {"raised": 0, "alerts": []}
+    ran, digest = run_json("alerts", "digest", "--day", "2026-03-01", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    assert digest == {"day": "2026-03-01", "sent": 0, "failed": []}
+
+
+def test_dlq_json_lists_the_refused_mentions_then_retry_stores_them(settings_file: Path):
+    settings = load_settings(settings_file)
+    letters = DeadLetters(settings.resolve(settings.state_dir))
+    mention = make_mention("refused-once")
+    reason = "mapper_parsing_exception: failed to parse"
+    letters.add([(mention.id, "test", reason, mention.model_dump(mode="json"))])
+
+    ran, listed = run_json("dlq", "list", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    (letter,) = listed
+    assert (letter["id"], letter["source"], letter["attempts"]) == (mention.id, "test", 1)
+    assert letter["reason"] == reason
+    assert datetime.fromisoformat(letter["last_failed_at"]).tzinfo is not None
+    assert "doc" not in letter
+
+    ran, retried = run_json("dlq", "retry", config=settings_file)
+    assert ran.returncode == 0, ran.stderr
+    assert retried == {"stored": 1, "still_refused": 0}
+    assert run_json("dlq", "list", config=settings_file)[1] == []
+
+
+def test_with_json_an_error_is_one_json_object_too_and_keeps_its_exit_code(settings_file: Path):
+    ran, error = run_json("collect", "nowhere", config=settings_file)
+    assert ran.returncode == 2
+    assert error["error"].startswith("no source named 'nowhere' in config.yaml")
+    assert ran.stderr.strip() == f"ecoute: {error['error']}"
+    ran, usage = run_json("collect", config=settings_file)  # the source is missing
+    assert ran.returncode == 2 and usage["error"].lower() == "missing argument 'source'."
+
+
+def test_progress_bars_are_drawn_on_a_terminal_and_never_in_a_pipe(settings_file: Path):
+    piped = run("crm", "import", "--config", str(settings_file), cwd=settings_file.parent)
+    assert piped.returncode == 0, piped.stderr
+    assert BAR not in piped.stderr and "\x1b[" not in piped.stderr and "rows read 60" not in piped.stderr
+
+    terminal = on_a_terminal("crm", "import", "--config", str(settings_file), cwd=settings_file.parent)
+    assert terminal.returncode == 0, terminal.stderr
+    assert "crm-csv: rows read" in terminal.stderr and BAR in terminal.stderr
+    assert terminal.stdout.splitlines()[-1] == "crm: 60 customers mirrored, 0 rows rejected"
+    assert BAR not in terminal.stdout
+
+
+def on_a_terminal(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run `ecoute` with stderr on a pseudo-terminal (as in a shell) and stdout in a pipe."""
+    leader, follower = pty.openpty()
+    received = bytearray()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                return
+            if not chunk:
+                return
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        ran = subprocess.run(
+            [*ECOUTE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120,
+            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"},
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+    reader.join(timeout=30)
+    os.close(leader)
+    stderr = received.decode("utf-8", "replace")
+    return subprocess.CompletedProcess(ran.args, ran.returncode, ran.stdout, stderr)
