@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.documents import Mention
 from dashboard.context import Index
+from dashboard.text import labels as labelled
 from dashboard.text import t
 from ecoute.service import duration_text
 from index.mention_search import NO_TEAM, past_target_of
@@ -23,9 +24,11 @@ def team_filters(index: Index) -> tuple[str | None, tuple[tuple[str, int], ...]]
     if teams:
         kept = st.session_state.get("inbox_team", ANY_TEAM)  # a saved team since removed from config
         options = list(dict.fromkeys([ANY_TEAM, *teams, NO_TEAM, kept]))
-        labels = {ANY_TEAM: t("team_any"), NO_TEAM: t("team_none")}
+        names = {ANY_TEAM: t("team_any"), NO_TEAM: t("team_none")}
         team = (
-            bar.selectbox(t("team"), options, format_func=lambda o: labels.get(o, o), key="inbox_team")
+            bar.selectbox(
+                t("team"), options, format_func=labelled(options, lambda o: names.get(o, o)), key="inbox_team"
+            )
             or None
         )
     targets = index.settings.service_targets.by_intent()

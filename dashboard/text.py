@@ -7,8 +7,10 @@ count, `number` and `date_text` the figures and dates placed in them.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -59,6 +61,16 @@ def plural(key: str, n: float, **values: object) -> str:
         raise TypeError(f"{key} is not a plural: t({key!r}) gives it")
     category = Locale.parse(language).plural_form(n)
     return forms.get(category, forms["other"]).format(n=number(n), **values)
+
+
+def labels(options: Iterable[Hashable], label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's `format_func`: each option's label worked out now, in this run's language.
+
+    Streamlit may call `format_func` again outside the page's run (its test harness does), where the
+    person's language is no longer known; a label looked up there would be English.
+    """
+    shown = {option: label(option) for option in options}
+    return lambda option: shown[option] if option in shown else label(option)
 
 
 def number(value: float, decimals: int = 0, signed: bool = False) -> str:

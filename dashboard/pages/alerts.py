@@ -20,7 +20,7 @@ from dashboard.context import Index, open_index, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
 from dashboard.pages import page_named
 from dashboard.render import literal, mention_card, safe_url, when
-from dashboard.text import number, plural, t
+from dashboard.text import labels, number, plural, t
 from index.alerts import (
     acknowledge_alert,
     alerts_for,
@@ -145,7 +145,7 @@ def alert_list(index: Index, user: User, scope: OwnerScope | None) -> None:
             t("alerts_scope"),
             SCOPES,
             default="mine",
-            format_func=lambda s: t("alerts_mine" if s == "mine" else "alerts_everyone"),
+            format_func=labels(SCOPES, lambda s: t("alerts_mine" if s == "mine" else "alerts_everyone")),
             key="alerts_scope",
         )
     open_only = st.checkbox(t("alerts_open_only"), value=True, key="alerts_open_only")
@@ -195,7 +195,7 @@ def rule_form(index: Index, rule: AlertRule, key: str) -> tuple[AlertRule | str,
     either = left.checkbox(t("rule_either"), rule.sentiment_or_intent, key=f"{key}_either")
     linked = right.selectbox(
         t("rule_linked"), linked_options, index=linked_options.index(linked_now),
-        format_func=lambda o: t(f"rule_linked_{o}"), key=f"{key}_linked",
+        format_func=labels(linked_options, lambda o: t(f"rule_linked_{o}")), key=f"{key}_linked",
     )  # fmt: skip
     confidence = left.slider(t("rule_min_confidence"), 0.0, 1.0, rule.min_confidence, 0.05, key=f"{key}_conf")
     source_names = [s.name for s in settings.sources]
@@ -256,7 +256,7 @@ def rule_editor(index: Index, user: User) -> None:
     wanted = st.query_params.get("rule")
     chosen = st.selectbox(
         t("rule_pick"), names, index=names.index(wanted) if wanted in names else 0,
-        format_func=lambda n: n or t("rule_new"), key="rule_pick",
+        format_func=labels(names, lambda n: n or t("rule_new")), key="rule_pick",
     )  # fmt: skip
     rule = in_effect[chosen].rule if chosen in in_effect else AlertRule(name="new-rule")
     if chosen:
@@ -300,7 +300,7 @@ def page(index: Index, user: User) -> None:
     if user.role in RULE_EDITORS:
         view = st.segmented_control(
             t("alerts_view"), VIEWS, default="rules" if st.query_params.get("rule") else "alerts",
-            format_func=lambda v: t(f"alerts_view_{v}"), key="alerts_view",
+            format_func=labels(VIEWS, lambda v: t(f"alerts_view_{v}")), key="alerts_view",
         ) or "alerts"  # fmt: skip
     if view == "rules":
         rule_editor(index, user)

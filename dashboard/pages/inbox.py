@@ -15,7 +15,7 @@ from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
 from dashboard.render import literal, mention_card
-from dashboard.text import number, plural, t
+from dashboard.text import labels, number, plural, t
 from dashboard.triage import (
     ANYONE,
     LISTED_KEY,
@@ -154,10 +154,11 @@ def saved_search_bar(index: Index, user: User) -> None:
     _forget_changed_search()
     if st.session_state.get("inbox_saved") not in searches:
         st.session_state["inbox_saved"] = ""
+    options = ["", *searches]
     bar.selectbox(
         t("saved_searches"),
-        ["", *searches],
-        format_func=lambda i: searches[i].name if i else t("saved_none"),
+        options,
+        format_func=labels(options, lambda i: searches[i].name if i else t("saved_none")),
         key="inbox_saved",
         on_change=_apply_saved,
         args=(searches,),
@@ -190,7 +191,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     bar.radio(
         t("inbox_order"),
         ORDERS,
-        format_func=lambda o: t(f"order_{o}"),
+        format_func=labels(ORDERS, lambda o: t(f"order_{o}")),
         key="inbox_order",
         help=t("order_attention_help"),
     )
@@ -214,7 +215,9 @@ def filters(index: Index, user: User) -> MentionFilter:
         _kept("inbox_topic", _union([brand.name, *brand.competitors], facets["topics"])),
         key="inbox_topic",
     )
-    statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
+    statuses = bar.multiselect(
+        t("status"), STATUSES, format_func=labels(STATUSES, status_text), key="inbox_status"
+    )
     assignee = assignee_picker(index, user)
     team, past_target = team_filters(index)
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
@@ -245,11 +248,11 @@ def assignee_picker(index: Index, user: User) -> str | None:
     people = triagers(index)
     kept = st.session_state.get("inbox_assignee", ANYONE)  # a saved user who has since left
     options = list(dict.fromkeys([ANYONE, ME, UNASSIGNED, *people, kept]))
-    labels = {ANYONE: t("assignee_anyone"), ME: t("assignee_me"), UNASSIGNED: t("unassigned")}
+    names = {ANYONE: t("assignee_anyone"), ME: t("assignee_me"), UNASSIGNED: t("unassigned")}
     choice = st.sidebar.selectbox(
         t("assignee"),
         options,
-        format_func=lambda o: labels.get(o) or display_name(index.settings, o),
+        format_func=labels(options, lambda o: names.get(o) or display_name(index.settings, o)),
         key="inbox_assignee",
     )
     return {ANYONE: None, ME: user.email}.get(choice, choice)

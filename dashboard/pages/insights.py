@@ -34,7 +34,7 @@ from dashboard.export import (
 )
 from dashboard.pages import page_named
 from dashboard.render import CHART_COLORS, literal
-from dashboard.text import number, percent, plural, t
+from dashboard.text import labels, number, percent, plural, t
 from index.aggregations import (
     INSIGHT_FIELDS,
     SENTIMENTS,
@@ -205,7 +205,7 @@ def pick_comparison(window: Window, container) -> Window | None:
     mode = container.radio(
         t("compare_with"),
         options,
-        format_func=lambda m: t(f"compare_with_{m}"),
+        format_func=labels(options, lambda m: t(f"compare_with_{m}")),
         key="insights_compare_with",
         horizontal=True,
     )
