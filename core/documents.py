@@ -190,7 +190,9 @@ class QualityIssue(BaseModel):
     """A data-quality problem found in a CRM record; the record is kept and the problem shown."""
 
     kind: Literal["invalid_email", "invalid_phone", "missing_owner", "bad_handle"]
-    detail: str
+    detail: str = Field(description="in English, for logs and the CLI")
+    value: str | None = Field(default=None, description="the value at fault, as the CRM has it")
+    network: str | None = Field(default=None, description="for a bad handle: its network")
 
 
 class Customer(BaseModel):
