@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -141,16 +142,23 @@ def over_time_frame(buckets: list[SentimentBucket]) -> pd.DataFrame:
     )
 
 
-def comparison_frame(now: Overview, before: Overview, titles: dict[str, str]) -> pd.DataFrame:
-    """Per dimension and value: mentions in period A, in period B, and the change."""
+def comparison_frame(
+    now: Overview,
+    before: Overview,
+    titles: dict[str, str],
+    shown: dict[str, Callable[[str], str]] | None = None,
+) -> pd.DataFrame:
+    """Per dimension and value: mentions in period A, in period B, and the change; `shown` gives how a
+    dimension's values read (an intent's words rather than its code)."""
     rows = []
     for name, title in titles.items():
         a, b = now.counts[name], before.counts[name]
+        say = (shown or {}).get(name, str)
         for value in dict.fromkeys([*a, *b]):
             rows.append(
                 {
                     "dimension": title,
-                    "value": value,
+                    "value": say(value),
                     "period_a": a.get(value, 0),
                     "period_b": b.get(value, 0),
                     "change": a.get(value, 0) - b.get(value, 0),

@@ -8,9 +8,9 @@ import streamlit as st
 
 from core.documents import Mention
 from dashboard.context import Index
+from dashboard.render import intent_text
+from dashboard.text import duration, t
 from dashboard.text import labels as labelled
-from dashboard.text import t
-from ecoute.service import duration_text
 from index.mention_search import NO_TEAM, past_target_of
 
 ANY_TEAM = ""
@@ -34,7 +34,7 @@ def team_filters(index: Index) -> tuple[str | None, tuple[tuple[str, int], ...]]
     targets = index.settings.service_targets.by_intent()
     if not targets:
         return team, ()
-    described = ", ".join(f"{intent} {duration_text(target)}" for intent, target in targets.items())
+    described = ", ".join(f"{intent_text(intent)} {duration(target)}" for intent, target in targets.items())
     late = bar.checkbox(
         t("past_target"), key="inbox_past_target", help=t("past_target_help", targets=described)
     )
@@ -47,4 +47,4 @@ def past_target_note(index: Index, mention: Mention, now: datetime | None = None
     if target is None or mention.status != "new":
         return
     if (now or datetime.now(UTC)) - mention.collected_at > target:
-        st.caption(f":red-badge[{t('past_target_badge', target=duration_text(target))}]")
+        st.caption(f":red-badge[{t('past_target_badge', target=duration(target))}]")

@@ -14,7 +14,7 @@ from dashboard.cached import mentions_page, overview_of
 from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
-from dashboard.render import literal, mention_card
+from dashboard.render import intent_text, literal, mention_card
 from dashboard.text import labels, number, plural, t
 from dashboard.triage import (
     ANYONE,
@@ -204,11 +204,12 @@ def filters(index: Index, user: User) -> MentionFilter:
     languages = bar.multiselect(
         t("language"), _kept("inbox_language", sorted(facets["language"])), key="inbox_language"
     )
-    sentiments = bar.multiselect(t("sentiment"), list(SENTIMENTS), key="inbox_sentiment")
+    sentiments = bar.multiselect(
+        t("sentiment"), list(SENTIMENTS), format_func=labels(SENTIMENTS, t), key="inbox_sentiment"
+    )
+    intent_options = _kept("inbox_intent", _union(typing.get_args(Intent), facets["intent.label"]))
     intents = bar.multiselect(
-        t("intent"),
-        _kept("inbox_intent", _union(typing.get_args(Intent), facets["intent.label"])),
-        key="inbox_intent",
+        t("intent"), intent_options, format_func=labels(intent_options, intent_text), key="inbox_intent"
     )
     topics = bar.multiselect(
         t("topic"),
