@@ -79,7 +79,7 @@ def fact_text(fact: LinkFact) -> str:
 
 def link_reason(link: CustomerLink) -> str:
     """How a mention was linked to its customer, how sure Écoute is, and why."""
-    reason = "; ".join(fact_text(f) for f in link.facts) if link.facts else link.reason
+    reason = t("facts_separator").join(fact_text(f) for f in link.facts) if link.facts else link.reason
     method = text_or(f"link_method_{link.method}", link.method)
     return t("link_reason", method=method, confidence=number(link.confidence, 2), reason=reason)
 

@@ -36,7 +36,7 @@ def review_card(index: Index, user: User, review: LinkReview) -> None:
                 plural("review_confidence", len(review.mention_ids), confidence=percent(review.confidence))
             )
         )
-        for line in [fact_text(f) for f in review.facts] or review.evidence:
+        for line in [fact_text(fact) for fact in review.facts] or review.evidence:
             st.text(f"• {line}")
         mentions = get_mentions_versioned(index.es, index.names, review.mention_ids[:MENTIONS_SHOWN])
         for found in mentions.values():
