@@ -368,7 +368,7 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
                         customer=customer.full_name,
                         posted=when(posted) if posted else "—",
                         sentiment=t(alert.sentiment) if alert.sentiment else "-",
-                        intent=t(f"intent_{alert.intent}") if alert.intent else "-",
+                        intent=intent_text(alert.intent) if alert.intent else "-",
                         status=t(f"alert_status_{alert.status}"),
                     )
                 )
