@@ -196,6 +196,8 @@ def spike_alerts(
                 topic=spike.topic,
                 details={
                     "explanation": spike.explanation(),
+                    "kind": spike.kind,
+                    "minutes": int((spike.end - spike.start).total_seconds() // 60),
                     "method": "same hour of week",
                     "history": spike.history,
                     "threshold": round(spike.threshold, 2),

@@ -77,11 +77,22 @@ class Entity(BaseModel):
     label: str
 
 
+class LinkFact(BaseModel):
+    """One fact behind a customer link, as a kind and its values, so each reader's language can say it."""
+
+    kind: Literal[
+        "handle", "confirmed_handle", "email", "name", "company_entity", "company_named", "email_domain",
+        "link_domain", "rivals", "decided",
+    ]  # fmt: skip
+    values: Annotated[dict[str, str], Stored()] = Field(default_factory=dict)
+
+
 class CustomerLink(BaseModel):
     customer_id: str
     method: str
     confidence: float
-    reason: str
+    reason: str = Field(description="the facts in one English sentence, for logs, the CLI and the API")
+    facts: list[LinkFact] = Field(default_factory=list, description="the reason's facts, for the dashboard")
 
 
 class Triage(BaseModel):
@@ -179,7 +190,9 @@ class QualityIssue(BaseModel):
     """A data-quality problem found in a CRM record; the record is kept and the problem shown."""
 
     kind: Literal["invalid_email", "invalid_phone", "missing_owner", "bad_handle"]
-    detail: str
+    detail: str = Field(description="in English, for logs and the CLI")
+    value: str | None = Field(default=None, description="the value at fault, as the CRM has it")
+    network: str | None = Field(default=None, description="for a bad handle: its network")
 
 
 class Customer(BaseModel):
@@ -249,6 +262,7 @@ class LinkReview(BaseModel):
     confidence: float
     reason: str
     evidence: list[str] = Field(default_factory=list)
+    facts: list[LinkFact] = Field(default_factory=list, description="the evidence, for the dashboard")
     mention_ids: list[str] = Field(default_factory=list)
     status: Literal["pending", "confirmed", "rejected"] = "pending"
     decided_by: str | None = None

@@ -59,7 +59,9 @@ def normalise_email(raw: str) -> tuple[str, QualityIssue | None]:
         # test_environment: addresses under .test are accepted (the sample CRM uses them); no DNS lookups.
         return validate_email(raw, check_deliverability=False, test_environment=True).normalized.lower(), None
     except EmailNotValidError as exc:
-        return raw.strip().lower(), QualityIssue(kind="invalid_email", detail=f"email {raw!r}: {exc}")
+        return raw.strip().lower(), QualityIssue(
+            kind="invalid_email", detail=f"email {raw!r}: {exc}", value=raw
+        )
 
 
 def normalise_phone(raw: str, region: str) -> tuple[str, QualityIssue | None]:
@@ -67,9 +69,11 @@ def normalise_phone(raw: str, region: str) -> tuple[str, QualityIssue | None]:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        return raw.strip(), QualityIssue(kind="invalid_phone", detail=f"phone {raw!r}: {exc._msg}")
+        return raw.strip(), QualityIssue(kind="invalid_phone", detail=f"phone {raw!r}: {exc._msg}", value=raw)
     if not phonenumbers.is_possible_number(number):
-        return raw.strip(), QualityIssue(kind="invalid_phone", detail=f"phone {raw!r}: not a possible number")
+        return raw.strip(), QualityIssue(
+            kind="invalid_phone", detail=f"phone {raw!r}: not a possible number", value=raw
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
@@ -87,7 +91,10 @@ def normalise_network_handle(network: str, raw: str) -> tuple[str, QualityIssue 
     shape = HANDLE_FORMATS.get(network)
     if shape and not shape[0].match(value):
         return value, QualityIssue(
-            kind="bad_handle", detail=f"{network} handle {raw!r} is not in the form {shape[1]}"
+            kind="bad_handle",
+            detail=f"{network} handle {raw!r} is not in the form {shape[1]}",
+            value=raw,
+            network=network,
         )
     return value, None
 

@@ -16,7 +16,7 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, NotFoundEr
 
 from core.errors import ConfigError, IndexUnavailableError
 from dashboard.render import literal
-from dashboard.text import number, t
+from dashboard.text import labels, number, t
 from ecoute.config import Settings, load_settings
 from index.client import IndexNames, index_url
 from index.client import open_index as open_client
@@ -254,7 +254,7 @@ def window_picker(key: str, default: str, container=st.sidebar, label: str | Non
         label or t("period"),
         options,
         index=options.index(default),
-        format_func=lambda p: t(f"period_{p}"),
+        format_func=labels(options, lambda p: t(f"period_{p}")),
         key=key,
     )
     if period != CUSTOM:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -18,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from core.documents import Alert, Customer, Mention
-from dashboard.text import t
+from dashboard.text import number, percent, t
 from index.aggregations import SENTIMENTS, AuthorReach, Overview, SentimentBucket, Spike
 
 # Audit trails, raw payloads and per-label lists stay out of a spreadsheet; everything else goes in.
@@ -141,16 +142,23 @@ def over_time_frame(buckets: list[SentimentBucket]) -> pd.DataFrame:
     )
 
 
-def comparison_frame(now: Overview, before: Overview, titles: dict[str, str]) -> pd.DataFrame:
-    """Per dimension and value: mentions in period A, in period B, and the change."""
+def comparison_frame(
+    now: Overview,
+    before: Overview,
+    titles: dict[str, str],
+    shown: dict[str, Callable[[str], str]] | None = None,
+) -> pd.DataFrame:
+    """Per dimension and value: mentions in period A, in period B, and the change; `shown` gives how a
+    dimension's values read (an intent's words rather than its code)."""
     rows = []
     for name, title in titles.items():
         a, b = now.counts[name], before.counts[name]
+        say = (shown or {}).get(name, str)
         for value in dict.fromkeys([*a, *b]):
             rows.append(
                 {
                     "dimension": title,
-                    "value": value,
+                    "value": say(value),
                     "period_a": a.get(value, 0),
                     "period_b": b.get(value, 0),
                     "change": a.get(value, 0) - b.get(value, 0),
@@ -217,7 +225,7 @@ def svg_share_chart(values: dict[str, float]) -> str:
         parts.append(f'<text x="0" y="{y + 15}" font-size="12">{_cell(name)}</text>')
         parts.append(
             f'<rect x="180" y="{y + 3}" width="{share * 380:.1f}" height="{row - 8}" fill="#1f4e79"/>'
-            f'<text x="{185 + share * 380:.1f}" y="{y + 15}" font-size="12">{share:.0%}</text>'
+            f'<text x="{185 + share * 380:.1f}" y="{y + 15}" font-size="12">{percent(share)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -277,7 +285,12 @@ def html_report(report: Report) -> str:
             _table(
                 [t("day"), t("mentions"), t("baseline"), t("report_ratio")],
                 [
-                    [s.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"), s.volume, s.baseline, f"×{s.ratio}"]
+                    [
+                        s.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                        s.volume,
+                        number(s.baseline, 1),
+                        f"×{number(s.ratio, 1)}",
+                    ]
                     for s in report.spikes
                 ],
             )

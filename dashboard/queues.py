@@ -8,8 +8,9 @@ import streamlit as st
 
 from core.documents import Mention
 from dashboard.context import Index
-from dashboard.text import t
-from ecoute.service import duration_text
+from dashboard.render import intent_text
+from dashboard.text import duration, t
+from dashboard.text import labels as labelled
 from index.mention_search import NO_TEAM, past_target_of
 
 ANY_TEAM = ""
@@ -23,15 +24,17 @@ def team_filters(index: Index) -> tuple[str | None, tuple[tuple[str, int], ...]]
     if teams:
         kept = st.session_state.get("inbox_team", ANY_TEAM)  # a saved team since removed from config
         options = list(dict.fromkeys([ANY_TEAM, *teams, NO_TEAM, kept]))
-        labels = {ANY_TEAM: t("team_any"), NO_TEAM: t("team_none")}
+        names = {ANY_TEAM: t("team_any"), NO_TEAM: t("team_none")}
         team = (
-            bar.selectbox(t("team"), options, format_func=lambda o: labels.get(o, o), key="inbox_team")
+            bar.selectbox(
+                t("team"), options, format_func=labelled(options, lambda o: names.get(o, o)), key="inbox_team"
+            )
             or None
         )
     targets = index.settings.service_targets.by_intent()
     if not targets:
         return team, ()
-    described = ", ".join(f"{intent} {duration_text(target)}" for intent, target in targets.items())
+    described = ", ".join(f"{intent_text(intent)} {duration(target)}" for intent, target in targets.items())
     late = bar.checkbox(
         t("past_target"), key="inbox_past_target", help=t("past_target_help", targets=described)
     )
@@ -44,4 +47,4 @@ def past_target_note(index: Index, mention: Mention, now: datetime | None = None
     if target is None or mention.status != "new":
         return
     if (now or datetime.now(UTC)) - mention.collected_at > target:
-        st.caption(f":red-badge[{t('past_target_badge', target=duration_text(target))}]")
+        st.caption(f":red-badge[{t('past_target_badge', target=duration(target))}]")

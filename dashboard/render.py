@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import streamlit as st
 
-from core.documents import Customer, Label, Mention
+from core.documents import Customer, CustomerLink, Label, LinkFact, Mention, QualityIssue
+from crm.quality import HANDLE_FORMATS
 from dashboard.pages import page_named
-from dashboard.text import date_text, plural, t
+from dashboard.text import date_text, number, percent, plural, t, text_or
 
 SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
 CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}
@@ -44,8 +45,56 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def label_text(label: Label) -> str:
-    return f"{label.label} {label.confidence:.2f}"
+def sentiment_text(sentiment: str) -> str:
+    """A sentiment as a word of the interface's language: "negative", "négatif"."""
+    return text_or(f"sentiment_{sentiment}", sentiment)
+
+
+def intent_text(intent: str) -> str:
+    """An intent as words of the interface's language: "churn risk", "risque de départ"."""
+    return text_or(f"intent_{intent}", intent)
+
+
+def entity_text(kind: str) -> str:
+    """An entity's type as a word of the interface's language: "place", "lieu"."""
+    return text_or(f"entity_{kind}", kind)
+
+
+def label_text(label: Label, name: str) -> str:
+    """A label's name and the model's confidence in it: "negative 0.82", "négatif 0,82"."""
+    return f"{name} {number(label.confidence, 2)}"
+
+
+def fact_text(fact: LinkFact) -> str:
+    """One fact behind a customer link, in the interface's language."""
+    values = dict(fact.values)
+    if fact.kind == "name":
+        values["score"] = percent(float(values.get("score") or 0))
+    if fact.kind == "decided":
+        values["date"] = date_text(date.fromisoformat(values["date"])) if values.get("date") else ""
+    if fact.kind == "rivals":
+        return plural("link_fact_rivals", int(values.get("n") or 0))
+    return t(f"link_fact_{fact.kind}", **values)
+
+
+def link_reason(link: CustomerLink) -> str:
+    """How a mention was linked to its customer, how sure Écoute is, and why."""
+    reason = t("facts_separator").join(fact_text(f) for f in link.facts) if link.facts else link.reason
+    method = text_or(f"link_method_{link.method}", link.method)
+    return t("link_reason", method=method, confidence=number(link.confidence, 2), reason=reason)
+
+
+def quality_text(issue: QualityIssue) -> str:
+    """A problem in a CRM record, in the interface's language (the stored English detail for a record
+    mirrored before the value at fault was kept)."""
+    if issue.kind == "missing_owner":
+        return t("quality_issue_missing_owner")
+    if issue.value is None:
+        return issue.detail
+    if issue.kind == "bad_handle" and issue.network:
+        form = text_or(f"handle_form_{issue.network}", HANDLE_FORMATS.get(issue.network, ("", "?"))[1])
+        return t("quality_issue_bad_handle", network=issue.network, value=repr(issue.value), form=form)
+    return t(f"quality_issue_{issue.kind}", value=repr(issue.value))
 
 
 def when(moment: datetime) -> str:
@@ -87,11 +136,12 @@ def mention_card(
             st.caption(t("matches"))
             for fragment in highlights:
                 st.text(f"… {fragment} …")
-        sentiment_color = SENTIMENT_COLORS.get(mention.sentiment.label, "gray")
+        sentiment = mention.sentiment
+        sentiment_color = SENTIMENT_COLORS.get(sentiment.label, "gray")
         intents = mention.intents or [mention.intent]
         st.markdown(
-            f":{sentiment_color}-badge[{literal(label_text(mention.sentiment))}] "
-            + " ".join(f":blue-badge[{literal(label_text(i))}]" for i in intents)
+            f":{sentiment_color}-badge[{literal(label_text(sentiment, sentiment_text(sentiment.label)))}] "
+            + " ".join(f":blue-badge[{literal(label_text(i, intent_text(i.label)))}]" for i in intents)
             + f" :gray-badge[{literal(t('status'))}\\: {literal(t(f'status_{mention.status}'))}]"
             + "".join(f" :orange-badge[{literal(t('flag_' + f))}]" for f in mention.flags)
         )
@@ -106,7 +156,7 @@ def mention_card(
         if mention.topics:
             details.append(f"{literal(t('topics'))}\\: {literal(', '.join(mention.topics))}")
         if mention.entities:
-            entities = ", ".join(f"{e.text} ({e.label})" for e in mention.entities)
+            entities = ", ".join(f"{e.text} ({entity_text(e.label)})" for e in mention.entities)
             details.append(f"{literal(t('entities'))}\\: {literal(entities)}")
         if details:
             st.caption(" · ".join(details))
@@ -124,7 +174,4 @@ def _customer_line(mention: Mention, customer: Customer | None) -> None:
         query_params={"customer": customer_id},
     )
     if mention.link:
-        link = mention.link
-        st.caption(
-            literal(t("link_reason", method=link.method, confidence=link.confidence, reason=link.reason))
-        )
+        st.caption(literal(link_reason(mention.link)))

@@ -7,8 +7,10 @@ count, `number` and `date_text` the figures and dates placed in them.
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime
+from collections.abc import Callable, Hashable, Iterable
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -51,6 +53,12 @@ def t(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def text_or(key: str, fallback: str, **values: object) -> str:
+    """The interface string `key` when there is one, else `fallback` (a value with no words of its own yet:
+    a label a newer model gives, a field a newer version stores)."""
+    return t(key, **values) if key in STRINGS[current_language()] else fallback
+
+
 def plural(key: str, n: float, **values: object) -> str:
     """The form of `key` that fits the count `n` in the current language, `n` shown as by `number`."""
     language = current_language()
@@ -59,6 +67,16 @@ def plural(key: str, n: float, **values: object) -> str:
         raise TypeError(f"{key} is not a plural: t({key!r}) gives it")
     category = Locale.parse(language).plural_form(n)
     return forms.get(category, forms["other"]).format(n=number(n), **values)
+
+
+def labels(options: Iterable[Hashable], label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's `format_func`: each option's label worked out now, in this run's language.
+
+    Streamlit may call `format_func` again outside the page's run (its test harness does), where the
+    person's language is no longer known; a label looked up there would be English.
+    """
+    shown = {option: label(option) for option in options}
+    return lambda option: shown[option] if option in shown else label(option)
 
 
 def number(value: float, decimals: int = 0, signed: bool = False) -> str:
@@ -75,6 +93,16 @@ def number(value: float, decimals: int = 0, signed: bool = False) -> str:
 def percent(share: float) -> str:
     """A share (0.25) as the language writes a percentage: 25% in English, 25 % in French."""
     return format_percent(share, locale=current_language())
+
+
+def duration(value: timedelta) -> str:
+    """The shortest exact duration in the language's units: 2h, 30m, 1d in English; 2 h, 30 min, 1 j in
+    French."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return t(f"duration_{unit}", n=number(seconds // size))
+    return t("duration_s", n=number(seconds))
 
 
 def date_text(moment: date | datetime, with_time: bool = True) -> str:

@@ -16,7 +16,7 @@ from core.errors import EcouteError
 from dashboard.auth import TRIAGE_ROLES, User, display_name
 from dashboard.context import Index
 from dashboard.render import literal, when
-from dashboard.text import plural, t
+from dashboard.text import labels, plural, t
 from ecoute.routing import ROUTED_BY
 from index.mentions import VersionedMention, get_mentions_versioned
 from index.triage import TRIAGE_FIELDS, TriageConflictError, update_triage
@@ -230,7 +230,7 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention, next_id:
                     t("status"),
                     STATUSES,
                     index=STATUSES.index(before.status),
-                    format_func=status_text,
+                    format_func=labels(STATUSES, status_text),
                     key=f"triage_status_{mid}",
                 )
                 choices = assignee_choices(index, before.assignee)
@@ -238,7 +238,7 @@ def triage_panel(index: Index, user: User, versioned: VersionedMention, next_id:
                     t("assignee"),
                     choices,
                     index=choices.index(before.assignee),
-                    format_func=lambda e: display_name(index.settings, e),
+                    format_func=labels(choices, lambda e: display_name(index.settings, e)),
                     key=f"triage_assignee_{mid}",
                 )
                 team = team_picker(index, before.team, mid)
@@ -289,7 +289,7 @@ def team_picker(index: Index, current: str | None, mention_id: str) -> str | Non
         t("team"),
         choices,
         index=choices.index(current),
-        format_func=lambda team: team or t("team_none"),
+        format_func=labels(choices, lambda team: team or t("team_none")),
         key=f"triage_team_{mention_id}",
     )
 
@@ -329,7 +329,7 @@ def quick_actions(index: Index, user: User, versioned: VersionedMention) -> None
     status_column.segmented_control(
         t("quick_status"),
         STATUSES,
-        format_func=status_text,
+        format_func=labels(STATUSES, status_text),
         key=f"triage_quick_{mid}",
         on_change=_quick,
         args=(index, user, versioned, "status"),
@@ -358,16 +358,19 @@ def bulk_bar(index: Index, user: User, versions: dict[str, VersionedMention]) ->
     with st.form("triage_bulk"):
         st.markdown(f"**{literal(plural('bulk_title', len(picked)))}**")
         cols = st.columns(3)
+        statuses, assignees = [KEEP, *STATUSES], [KEEP, None, *people]
         status = cols[0].selectbox(
             t("bulk_status"),
-            [KEEP, *STATUSES],
-            format_func=lambda s: t("keep") if s == KEEP else status_text(s),
+            statuses,
+            format_func=labels(statuses, lambda s: t("keep") if s == KEEP else status_text(s)),
             key="triage_bulk_status",
         )
         assignee = cols[1].selectbox(
             t("bulk_assignee"),
-            [KEEP, None, *people],
-            format_func=lambda e: t("keep") if e == KEEP else display_name(index.settings, e),
+            assignees,
+            format_func=labels(
+                assignees, lambda e: t("keep") if e == KEEP else display_name(index.settings, e)
+            ),
             key="triage_bulk_assignee",
         )
         tag = cols[2].text_input(t("bulk_tag"), key="triage_bulk_tag")

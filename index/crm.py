@@ -227,15 +227,24 @@ class Problem:
     full_name: str
     kind: str
     detail: str
+    value: str | None = None
+    network: str | None = None
 
 
 @dataclass
 class SourceRejections:
+    """What the last import of one CRM source read, wrote and rejected; `summary` says it in English."""
+
     source: str
     last_run: str | None
     summary: str | None
     count: int
     rows: list[str]
+    rows_read: int | None = None
+    customers: int | None = None
+    records: int | None = None
+    deleted: int | None = None
+    seconds: float | None = None
 
 
 @dataclass
@@ -292,7 +301,7 @@ def crm_quality(
         size=examples,
     )["hits"]["hits"]
     problems = [
-        Problem(c.customer_id, c.full_name, q.kind, q.detail)
+        Problem(c.customer_id, c.full_name, q.kind, q.detail, q.value, q.network)
         for c in (Customer.model_validate(h["_source"]) for h in hits)
         for q in c.quality
     ]
@@ -318,6 +327,11 @@ def crm_quality(
             summary=s["data"].get("summary"),
             count=int(s["data"].get("rejected_count", 0)),
             rows=list(s["data"].get("rejected", [])),
+            rows_read=s["data"].get("rows_read"),
+            customers=s["data"].get("customers"),
+            records=s["data"].get("records"),
+            deleted=s["data"].get("deleted"),
+            seconds=s["data"].get("seconds"),
         )
         for s in (h["_source"] for h in states["hits"]["hits"])
     ]

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from elasticsearch import Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from core.documents import Customer, CustomerLink, LinkReview, Mention, document_id
+from core.documents import Customer, CustomerLink, LinkFact, LinkReview, Mention, document_id
 from core.errors import EcouteError, IndexUnavailableError
 from core.names import author_key, normalise_handle
 from index.client import IndexNames
@@ -88,6 +88,7 @@ def queue_link_reviews(es: Elasticsearch, names: IndexNames, mentions: Iterable[
                 confidence=best,
                 reason=proposal.reason,
                 evidence=[e.strip() for e in proposal.reason.rsplit(":", 1)[0].split(";")],
+                facts=proposal.facts,
                 mention_ids=mention_ids,
                 created_at=now,
                 updated_at=now,
@@ -175,6 +176,17 @@ def decide_review(
             method="confirmed",
             confidence=1.0,
             reason=f"{by} confirmed @{review.author_handle} is {customer.full_name} on {now:%Y-%m-%d}",
+            facts=[
+                LinkFact(
+                    kind="decided",
+                    values={
+                        "by": by,
+                        "handle": review.author_handle,
+                        "customer": customer.full_name,
+                        "date": f"{now:%Y-%m-%d}",
+                    },
+                )
+            ],
         )
         for hit in mentions:
             if hit["_source"].get("customer_id") in (None, customer.customer_id):

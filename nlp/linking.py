@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
-from core.documents import Customer, CustomerLink, Entity, RawPost
+from core.documents import Customer, CustomerLink, Entity, LinkFact, RawPost
 from core.names import author_key, fold_name, normalise_handle
 from nlp.language import NormalisedText
 
@@ -78,6 +78,7 @@ def link_customer(post: RawPost, text: NormalisedText, directory: CustomerDirect
                 method="handle",
                 confidence=1.0,
                 reason=f"handle @{handle} is on record for {_who(customer)}",
+                facts=[LinkFact(kind="handle", values={"handle": handle, "customer": _who(customer)})],
             )
         customer = directory.by_confirmed.get(handle)
         if customer:
@@ -86,6 +87,9 @@ def link_customer(post: RawPost, text: NormalisedText, directory: CustomerDirect
                 method="confirmed",
                 confidence=1.0,
                 reason=f"handle @{handle} was confirmed as {_who(customer)} in the review queue",
+                facts=[
+                    LinkFact(kind="confirmed_handle", values={"handle": handle, "customer": _who(customer)})
+                ],
             )
     for email in text.emails:
         customer = directory.by_email.get(email)
@@ -95,12 +99,13 @@ def link_customer(post: RawPost, text: NormalisedText, directory: CustomerDirect
                 method="email",
                 confidence=0.9,
                 reason=f"email {email} in the post is on record for {_who(customer)}",
+                facts=[LinkFact(kind="email", values={"email": email, "customer": _who(customer)})],
             )
     return None
 
 
-def _company_named(customer: Customer, text: str, entities: list[Entity]) -> str | None:
-    """How the post names the customer's company, if it does."""
+def _company_named(customer: Customer, text: str, entities: list[Entity]) -> tuple[str, LinkFact] | None:
+    """How the post names the customer's company, if it does: in English and as a fact."""
     if not customer.company:
         return None
     company = fold_name(customer.company)
@@ -108,9 +113,15 @@ def _company_named(customer: Customer, text: str, entities: list[Entity]) -> str
         return None
     for entity in entities:
         if entity.label == "organisation" and fuzz.token_set_ratio(company, fold_name(entity.text)) >= 90:
-            return f"organisation “{entity.text}” in the post is the customer's company"
+            return (
+                f"organisation “{entity.text}” in the post is the customer's company",
+                LinkFact(kind="company_entity", values={"company": entity.text}),
+            )
     if fuzz.partial_ratio(company, fold_name(text)) >= 92:
-        return f"the post names the company “{customer.company}”"
+        return (
+            f"the post names the company “{customer.company}”",
+            LinkFact(kind="company_named", values={"company": customer.company}),
+        )
     return None
 
 
@@ -157,22 +168,28 @@ def fuzzy_link(
     scored.sort(key=lambda s: (-s[0], s[2].customer_id))
     score, said, customer = scored[0]
     evidence = [f"author name “{said}” matches {customer.full_name} ({score:.0%})"]
+    named = {"said": said, "name": customer.full_name, "score": f"{score:.4f}"}
+    facts = [LinkFact(kind="name", values=named)]
     confidence = 0.8 * score
     company = _company_named(customer, text.text, entities)
     if company:
-        evidence.append(company)
+        evidence.append(company[0])
+        facts.append(company[1])
         confidence += 0.17
     own_domain = (customer.email or "@").split("@")[1]
     if own_domain and own_domain not in FREE_MAIL:
         if own_domain in {e.split("@")[1] for e in text.emails}:
             evidence.append(f"an address at {own_domain} is in the post")
+            facts.append(LinkFact(kind="email_domain", values={"domain": own_domain}))
             confidence += 0.1
         elif own_domain in {_domain(u) for u in text.urls}:
             evidence.append(f"the post links to {own_domain}, the domain of the customer's email")
+            facts.append(LinkFact(kind="link_domain", values={"domain": own_domain}))
             confidence += 0.1
     rivals = [c for s, _, c in scored[1:] if s >= score - 0.02]
     if rivals:
         evidence.append(f"{len(rivals)} other customer(s) have the same name")
+        facts.append(LinkFact(kind="rivals", values={"n": str(len(rivals))}))
         confidence *= 0.75
     confidence = round(min(confidence, 0.99), 2)
     if confidence < directory.settings.review_above:
@@ -182,6 +199,7 @@ def fuzzy_link(
         method="fuzzy",
         confidence=confidence,
         reason=f"{'; '.join(evidence)}: {_who(customer)}",
+        facts=facts,
     )
 
 

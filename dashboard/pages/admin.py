@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -13,11 +13,10 @@ from dashboard.auth import display_name, require_page
 from dashboard.cached import crm_quality_of
 from dashboard.context import Index, last_error, open_index, settings_or_stop, shown_errors
 from dashboard.pages import page_named, pages_for
-from dashboard.render import literal, when
-from dashboard.text import number, plural, t
+from dashboard.render import intent_text, literal, sentiment_text, when
+from dashboard.text import duration, number, plural, t, text_or
 from ecoute.health import source_health
 from ecoute.routing import RoutingRule
-from ecoute.service import duration_text
 from index.capabilities import detect_capabilities
 from index.crm import QualityReport, crm_import_statuses
 from index.customers import count_customers
@@ -147,9 +146,15 @@ def cluster_address(url: str) -> str:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _capabilities(url: str, prefix: str) -> str:
+def _capabilities(url: str, prefix: str) -> dict[str, bool]:
     index = open_index()
-    return detect_capabilities(index.es, prefix).describe()
+    return vars(detect_capabilities(index.es, prefix))
+
+
+def capabilities_text(features: dict[str, bool]) -> str:
+    """The index's optional features, each on or off, in the reader's language."""
+    said = (t("feature_on" if on else "feature_off", name=name) for name, on in features.items())
+    return t("capabilities", features=", ".join(said))
 
 
 def index_health_section(index: Index) -> None:
@@ -174,8 +179,21 @@ def index_health_section(index: Index) -> None:
 
 
 def _conditions(rule: RoutingRule) -> str:
-    when = rule.when.model_dump(exclude_defaults=True)
-    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in when.items())
+    """A routing rule's conditions, in the reader's language: "intents: complaint, churn risk"."""
+    said = []
+    for name, value in rule.when.model_dump(exclude_defaults=True).items():
+        if name == "intents":
+            value = ", ".join(intent_text(i) for i in value)
+        elif name == "sentiment":
+            value = ", ".join(sentiment_text(s) for s in value)
+        elif name == "linked_customer":
+            value = t("rule_linked_yes" if value else "rule_linked_no")
+        elif name == "min_confidence":
+            value = number(value, 2)
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        said.append(t("routing_condition", condition=text_or(f"routing_when_{name}", name), values=value))
+    return "; ".join(said)
 
 
 def _destination(index: Index, rule: RoutingRule) -> str:
@@ -215,9 +233,11 @@ def routing_section(index: Index) -> None:
         ]
         st.dataframe(pd.DataFrame(teams), hide_index=True, width="stretch", key="admin_routing_teams")
     st.subheader(t("admin_targets"))
-    rows = [{t("target_intent"): i, t("target"): duration_text(d)} for i, d in targets.by_intent().items()]
+    rows = [
+        {t("target_intent"): intent_text(i), t("target"): duration(d)} for i, d in targets.by_intent().items()
+    ]
     if targets.alerts:
-        rows.append({t("target_intent"): t("target_alerts"), t("target"): duration_text(targets.alerts)})
+        rows.append({t("target_intent"): t("target_alerts"), t("target"): duration(targets.alerts)})
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="admin_targets")
     else:
@@ -236,7 +256,7 @@ def admin(index: Index) -> None:
     crm = index.settings.crm
     cols = st.columns(2)
     cols[0].metric(t("customers_mirrored"), number(count_customers(index.es, index.names)))
-    cols[1].metric(t("crm_refresh"), f"{crm.refresh_seconds // 60} min")
+    cols[1].metric(t("crm_refresh"), duration(timedelta(seconds=crm.refresh_seconds)))
     frame, failures = crm_table(index)
     st.dataframe(red_rows(frame, failures, threshold), hide_index=True, width="stretch")
 
@@ -245,7 +265,7 @@ def admin(index: Index) -> None:
 
     st.subheader(t("admin_index"))
     st.markdown(literal(t("index_at", url=cluster_address(index.url), prefix=index.names.prefix)))
-    st.caption(_capabilities(cluster_address(index.url), index.names.prefix))
+    st.caption(capabilities_text(_capabilities(cluster_address(index.url), index.names.prefix)))
     index_health_section(index)
 
     routing_section(index)

@@ -8,19 +8,27 @@ from datetime import UTC, datetime
 
 import streamlit as st
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from alerts.preview import preview_rule
 from alerts.query import QuerySyntaxError, parse_query
 from alerts.settings import AlertRule, rules_from_index
 from core.documents import Alert, StoredRule
 from dashboard.access import scope_of
-from dashboard.alert_cards import AlertContext, alert_context, describe_rule
+from dashboard.alert_cards import (
+    AlertContext,
+    alert_context,
+    alert_summary,
+    describe_rule,
+    explanation_text,
+    rule_description,
+)
 from dashboard.auth import User, require_page
-from dashboard.context import Index, open_index, settings_or_stop, shown_errors
+from dashboard.context import Index, open_index, query_error_text, settings_or_stop, shown_errors
 from dashboard.export import alerts_frame, csv_bytes
 from dashboard.pages import page_named
-from dashboard.render import literal, mention_card, safe_url, when
-from dashboard.text import number, plural, t
+from dashboard.render import intent_text, literal, mention_card, safe_url, when
+from dashboard.text import labels, number, plural, t
 from index.alerts import (
     acknowledge_alert,
     alerts_for,
@@ -55,13 +63,13 @@ def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str], co
             customer=context.customer_name(alert) or t("alert_no_customer"),
             posted=when(posted) if posted else "—",
             sentiment=t(alert.sentiment) if alert.sentiment else "-",
-            intent=t(f"intent_{alert.intent}") if alert.intent else "-",
+            intent=intent_text(alert.intent) if alert.intent else "-",
             status=t(f"alert_status_{alert.status}"),
         )
         st.markdown(literal(line))
-        st.text(alert.summary)
+        st.text(alert_summary(alert, context))
         for explanation in alert.details.get("explanation", []):
-            st.text(f"· {explanation}")
+            st.text(f"· {explanation_text(str(explanation))}")
         rule = context.rules.get(alert.rule)
         notes = [t("alert_raised_at", at=when(alert.created_at))]
         if alert.count > 1:
@@ -108,12 +116,25 @@ def alert_card(index: Index, user: User, alert: Alert, deliveries: list[str], co
             st.rerun()
 
 
+def channel_text(channel: str) -> str:
+    """A channel as people read it: "email", "webhook team-chat"."""
+    if channel.startswith("webhook:"):
+        return t("channel_webhook", name=channel.removeprefix("webhook:"))
+    return t("channel_email") if channel == "email" else channel
+
+
 def delivery_lines(index: Index, alerts: list[Alert]) -> dict[str, list[str]]:
+    """Per alert, one line per delivery: its channel and how it went (a failure with its reason)."""
     lines: dict[str, list[str]] = {}
     for delivery in deliveries_of(index.es, index.names, [a.id for a in alerts]):
-        text = f"{delivery.channel} {delivery.status}"
+        values = {
+            "channel": channel_text(delivery.channel),
+            "status": t(f"delivery_status_{delivery.status}"),
+        }
         if delivery.status == "failed" and delivery.last_error:
-            text += f" ({delivery.last_error[:80]})"
+            text = t("delivery_failed", error=delivery.last_error[:80], **values)
+        else:
+            text = t("delivery_line", **values)
         lines.setdefault(delivery.alert_id, []).append(text)
     return lines
 
@@ -145,7 +166,7 @@ def alert_list(index: Index, user: User, scope: OwnerScope | None) -> None:
             t("alerts_scope"),
             SCOPES,
             default="mine",
-            format_func=lambda s: t("alerts_mine" if s == "mine" else "alerts_everyone"),
+            format_func=labels(SCOPES, lambda s: t("alerts_mine" if s == "mine" else "alerts_everyone")),
             key="alerts_scope",
         )
     open_only = st.checkbox(t("alerts_open_only"), value=True, key="alerts_open_only")
@@ -187,15 +208,23 @@ def rule_form(index: Index, rule: AlertRule, key: str) -> tuple[AlertRule | str,
     linked_options = ["any", "yes", "no"]
     linked_now = {None: "any", True: "yes", False: "no"}[rule.linked_customer]
     name = st.text_input(t("rule_name"), rule.name, key=f"{key}_name")
-    description = st.text_input(t("rule_description"), rule.description, key=f"{key}_description")
+    description = st.text_input(t("rule_description"), rule_description(rule), key=f"{key}_description")
     query = st.text_input(t("rule_query"), rule.query, key=f"{key}_query")
     left, right = st.columns(2)
-    sentiment = left.multiselect(t("rule_sentiment"), SENTIMENTS, rule.sentiment, key=f"{key}_sentiment")
-    intent = right.multiselect(t("rule_intent"), INTENTS, rule.intent, key=f"{key}_intent")
+    sentiment = left.multiselect(
+        t("rule_sentiment"),
+        SENTIMENTS,
+        rule.sentiment,
+        format_func=labels(SENTIMENTS, t),
+        key=f"{key}_sentiment",
+    )
+    intent = right.multiselect(
+        t("rule_intent"), INTENTS, rule.intent, format_func=labels(INTENTS, intent_text), key=f"{key}_intent"
+    )
     either = left.checkbox(t("rule_either"), rule.sentiment_or_intent, key=f"{key}_either")
     linked = right.selectbox(
         t("rule_linked"), linked_options, index=linked_options.index(linked_now),
-        format_func=lambda o: t(f"rule_linked_{o}"), key=f"{key}_linked",
+        format_func=labels(linked_options, lambda o: t(f"rule_linked_{o}")), key=f"{key}_linked",
     )  # fmt: skip
     confidence = left.slider(t("rule_min_confidence"), 0.0, 1.0, rule.min_confidence, 0.05, key=f"{key}_conf")
     source_names = [s.name for s in settings.sources]
@@ -213,10 +242,12 @@ def rule_form(index: Index, rule: AlertRule, key: str) -> tuple[AlertRule | str,
         t("rule_min_followers"), min_value=0, value=int(rule.min_followers or 0), key=f"{key}_followers"
     )
     recipients = st.text_input(t("rule_recipients"), ", ".join(rule.recipients), key=f"{key}_recipients")
+    channel_options = sorted({*hooks, *(rule.channels or [])})
     channels = st.multiselect(
         t("rule_channels"),
-        sorted({*hooks, *(rule.channels or [])}),
+        channel_options,
         rule.channels or [],
+        format_func=labels(channel_options, channel_text),
         key=f"{key}_channels",
     )
     cooldown = left.number_input(t("rule_cooldown"), 0, 10_000, rule.cooldown_minutes, key=f"{key}_cooldown")
@@ -234,7 +265,25 @@ def rule_form(index: Index, rule: AlertRule, key: str) -> tuple[AlertRule | str,
     try:
         return AlertRule.model_validate(edited), query
     except ValidationError as exc:
-        return "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()), query
+        return "; ".join(dict.fromkeys(_problem(e) for e in exc.errors())), query
+
+
+def _problem(error: ErrorDetails) -> str:
+    """Why a field of the editor does not validate, in the reader's language."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    if field == "name":
+        return t("rule_name_invalid")
+    return t("rule_field_invalid", field=t(FIELDS[field]) if field in FIELDS else field)
+
+
+# The editor's label of each rule field (a comment: Streamlit shows a page script's bare strings).
+FIELDS = {
+    "description": "rule_description", "query": "rule_query", "sentiment": "rule_sentiment",
+    "intent": "rule_intent", "min_confidence": "rule_min_confidence", "sources": "rule_sources",
+    "languages": "rule_languages", "segments": "rule_segments", "min_account_value": "rule_min_value",
+    "min_followers": "rule_min_followers", "recipients": "rule_recipients", "channels": "rule_channels",
+    "cooldown_minutes": "rule_cooldown", "group_seconds": "rule_group",
+}  # fmt: skip
 
 
 def preview(index: Index, rule: AlertRule) -> None:
@@ -256,9 +305,9 @@ def rule_editor(index: Index, user: User) -> None:
     wanted = st.query_params.get("rule")
     chosen = st.selectbox(
         t("rule_pick"), names, index=names.index(wanted) if wanted in names else 0,
-        format_func=lambda n: n or t("rule_new"), key="rule_pick",
+        format_func=labels(names, lambda n: n or t("rule_new")), key="rule_pick",
     )  # fmt: skip
-    rule = in_effect[chosen].rule if chosen in in_effect else AlertRule(name="new-rule")
+    rule = in_effect[chosen].rule if chosen in in_effect else AlertRule(name=t("rule_new_name"))
     if chosen:
         st.caption(literal(t("rule_origin", origin=t(f"rule_origin_{in_effect[chosen].origin}"))))
     edited, query = rule_form(index, rule, f"rule_{chosen}")
@@ -266,7 +315,7 @@ def rule_editor(index: Index, user: User) -> None:
         if query.strip():
             parse_query(query)
     except QuerySyntaxError as exc:
-        st.error(literal(t("rule_query_error", position=exc.position + 1, message=exc.message)))
+        st.error(query_error_text(exc))
         st.code(exc.pointer(), language=None)
         return
     if isinstance(edited, str):
@@ -300,7 +349,7 @@ def page(index: Index, user: User) -> None:
     if user.role in RULE_EDITORS:
         view = st.segmented_control(
             t("alerts_view"), VIEWS, default="rules" if st.query_params.get("rule") else "alerts",
-            format_func=lambda v: t(f"alerts_view_{v}"), key="alerts_view",
+            format_func=labels(VIEWS, lambda v: t(f"alerts_view_{v}")), key="alerts_view",
         ) or "alerts"  # fmt: skip
     if view == "rules":
         rule_editor(index, user)

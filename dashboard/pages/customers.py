@@ -10,12 +10,21 @@ import streamlit as st
 
 from core.documents import Alert, CrmRecord, Customer, Mention
 from dashboard.access import scope_of
-from dashboard.alert_cards import alert_context, describe_rule
+from dashboard.alert_cards import alert_context, alert_summary, describe_rule
 from dashboard.auth import User, require_page
 from dashboard.cached import mentions_page, overview_of
 from dashboard.context import Index, Window, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
-from dashboard.render import literal, mention_card, safe_url, when
+from dashboard.render import (
+    CHART_COLORS,
+    intent_text,
+    literal,
+    mention_card,
+    quality_text,
+    safe_url,
+    sentiment_text,
+    when,
+)
 from dashboard.text import number, plural, t
 from index.accounts import AccountActivity, account_activity
 from index.aggregations import SENTIMENTS, SentimentBucket
@@ -118,7 +127,7 @@ def by_activity(found: list[Customer], activity: dict[str, AccountActivity]) -> 
 def _trend(points: float | None) -> str:
     if points is None:
         return "—"
-    return t("trend_points", points=f"{points:+.0f}")
+    return t("trend_points", points=number(points, signed=True))
 
 
 def accounts_table(found: list[Customer], activity: dict[str, AccountActivity]) -> str | None:
@@ -132,7 +141,7 @@ def accounts_table(found: list[Customer], activity: dict[str, AccountActivity]) 
                 t("company"): customer.company,
                 t("last_mention"): when(seen.last_mention_at) if seen.last_mention_at else "—",
                 t("mentions_30d"): seen.mentions,
-                t("net_sentiment_30d"): f"{seen.net_sentiment:+.2f}"
+                t("net_sentiment_30d"): number(seen.net_sentiment, 2, signed=True)
                 if seen.net_sentiment is not None
                 else "—",
                 t("sentiment_trend_30d"): _trend(seen.trend_points),
@@ -179,7 +188,7 @@ def crm_record(customer: Customer) -> None:
     ]
     st.markdown("  \n".join(f"**{literal(name)}**\\: {literal(v or '—')}" for name, v in fields))
     for issue in customer.quality:
-        st.warning(literal(issue.detail), icon=":material/report:")
+        st.warning(literal(quality_text(issue)), icon=":material/report:")
 
 
 def opportunities_and_interactions(records: CustomerRecords) -> None:
@@ -226,36 +235,46 @@ def timeline_chart(
     mentions: list[Mention], interactions: list[CrmRecord], alerts: list[Alert]
 ) -> alt.Chart | None:
     """Mentions (coloured by sentiment), CRM interactions and alerts on one time axis."""
+    alert = t("timeline_alert")
     rows = [
-        {"when": m.created_at, "lane": t("lane_mentions"), "what": m.sentiment.label, "detail": m.text[:120]}
+        {
+            "when": m.created_at,
+            "lane": t("lane_mentions"),
+            "what": sentiment_text(m.sentiment.label),
+            "detail": m.text[:120],
+        }
         for m in mentions
     ]
     rows += [
         {
             "when": i.occurred_at,
             "lane": t("lane_interactions"),
-            "what": i.channel or "crm",
+            "what": i.channel or t("timeline_crm"),
             "detail": i.title or "",
         }
         for i in interactions
         if i.occurred_at
     ]
-    rows += [{"when": a.created_at, "lane": t("alerts"), "what": "alert", "detail": a.rule} for a in alerts]
+    rows += [{"when": a.created_at, "lane": t("alerts"), "what": alert, "detail": a.rule} for a in alerts]
     if not rows:
         return None
     data = pd.DataFrame(rows)
     data["when"] = pd.to_datetime(data["when"], utc=True)
-    colors = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545", "alert": "#f28e2b"}
+    colors = {sentiment_text(s): CHART_COLORS[s] for s in SENTIMENTS} | {alert: "#f28e2b"}
     domain = list(colors) + sorted({r["what"] for r in rows} - set(colors))
     palette = list(colors.values()) + ["#4c78a8"] * (len(domain) - len(colors))
     return (
         alt.Chart(data)
         .mark_circle(size=90, opacity=0.85)
         .encode(
-            x=alt.X("when:T", title=None),
+            x=alt.X("when:T", title=None, axis=alt.Axis(format="%Y-%m-%d")),
             y=alt.Y("lane:N", title=None),
             color=alt.Color("what:N", title=None, scale=alt.Scale(domain=domain, range=palette)),
-            tooltip=[alt.Tooltip("when:T", format="%Y-%m-%d %H:%M"), "what:N", "detail:N"],
+            tooltip=[
+                alt.Tooltip("when:T", title=t("interaction_when"), format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("what:N", title=t("timeline_what")),
+                alt.Tooltip("detail:N", title=t("timeline_detail")),
+            ],
         )
         .properties(height=160)
     )
@@ -266,14 +285,28 @@ def sentiment_trend(weeks: list[SentimentBucket]) -> alt.Chart | None:
     buckets = [b for b in weeks if b.total]
     if not buckets:
         return None
-    data = pd.DataFrame([{"week": b.start, "net": b.net_sentiment, "mentions": b.total} for b in buckets])
+    data = pd.DataFrame(
+        [
+            {
+                "week": b.start,
+                "net": b.net_sentiment,
+                "net_text": number(b.net_sentiment, 2, signed=True),
+                "mentions": b.total,
+            }
+            for b in buckets
+        ]
+    )
     return (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("week:T", title=None),
+            x=alt.X("week:T", title=None, axis=alt.Axis(format="%Y-%m-%d")),
             y=alt.Y("net:Q", title=t("net_sentiment"), scale=alt.Scale(domain=[-1, 1])),
-            tooltip=[alt.Tooltip("week:T"), alt.Tooltip("net:Q", format="+.2f"), "mentions:Q"],
+            tooltip=[
+                alt.Tooltip("week:T", title=t("week"), format="%Y-%m-%d"),
+                alt.Tooltip("net_text:N", title=t("net_sentiment")),
+                alt.Tooltip("mentions:Q", title=t("mentions")),
+            ],
         )
         .properties(height=160)
     )
@@ -313,7 +346,8 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
         top = dict(list(summary.counts["intent.label"].items())[:5])
         if top:
             st.dataframe(
-                pd.DataFrame([{t("intent"): k, t("count"): v} for k, v in top.items()]), hide_index=True
+                pd.DataFrame([{t("intent"): intent_text(k), t("count"): v} for k, v in top.items()]),
+                hide_index=True,
             )
         else:
             st.caption(t("customer_mentions_none"))
@@ -334,12 +368,12 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
                         customer=customer.full_name,
                         posted=when(posted) if posted else "—",
                         sentiment=t(alert.sentiment) if alert.sentiment else "-",
-                        intent=t(f"intent_{alert.intent}") if alert.intent else "-",
+                        intent=intent_text(alert.intent) if alert.intent else "-",
                         status=t(f"alert_status_{alert.status}"),
                     )
                 )
             )
-            st.text(alert.summary)
+            st.text(alert_summary(alert, context))
             st.caption(literal(t("alert_raised_at", at=when(alert.created_at))))
             if rule:
                 st.caption(literal(t("alert_rule_in_full", rule=alert.rule, conditions=describe_rule(rule))))

@@ -14,9 +14,9 @@ from dashboard.cached import mentions_page, overview_of
 from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
-from dashboard.render import literal, mention_card
+from dashboard.render import intent_text, literal, mention_card
 from dashboard.reply_panel import approvals, reply_panel
-from dashboard.text import number, plural, t
+from dashboard.text import labels, number, plural, t
 from dashboard.triage import (
     ANYONE,
     LISTED_KEY,
@@ -156,10 +156,11 @@ def saved_search_bar(index: Index, user: User) -> None:
     _forget_changed_search()
     if st.session_state.get("inbox_saved") not in searches:
         st.session_state["inbox_saved"] = ""
+    options = ["", *searches]
     bar.selectbox(
         t("saved_searches"),
-        ["", *searches],
-        format_func=lambda i: searches[i].name if i else t("saved_none"),
+        options,
+        format_func=labels(options, lambda i: searches[i].name if i else t("saved_none")),
         key="inbox_saved",
         on_change=_apply_saved,
         args=(searches,),
@@ -192,7 +193,7 @@ def filters(index: Index, user: User) -> MentionFilter:
     bar.radio(
         t("inbox_order"),
         ORDERS,
-        format_func=lambda o: t(f"order_{o}"),
+        format_func=labels(ORDERS, lambda o: t(f"order_{o}")),
         key="inbox_order",
         help=t("order_attention_help"),
     )
@@ -205,18 +206,21 @@ def filters(index: Index, user: User) -> MentionFilter:
     languages = bar.multiselect(
         t("language"), _kept("inbox_language", sorted(facets["language"])), key="inbox_language"
     )
-    sentiments = bar.multiselect(t("sentiment"), list(SENTIMENTS), key="inbox_sentiment")
+    sentiments = bar.multiselect(
+        t("sentiment"), list(SENTIMENTS), format_func=labels(SENTIMENTS, t), key="inbox_sentiment"
+    )
+    intent_options = _kept("inbox_intent", _union(typing.get_args(Intent), facets["intent.label"]))
     intents = bar.multiselect(
-        t("intent"),
-        _kept("inbox_intent", _union(typing.get_args(Intent), facets["intent.label"])),
-        key="inbox_intent",
+        t("intent"), intent_options, format_func=labels(intent_options, intent_text), key="inbox_intent"
     )
     topics = bar.multiselect(
         t("topic"),
         _kept("inbox_topic", _union([brand.name, *brand.competitors], facets["topics"])),
         key="inbox_topic",
     )
-    statuses = bar.multiselect(t("status"), STATUSES, format_func=status_text, key="inbox_status")
+    statuses = bar.multiselect(
+        t("status"), STATUSES, format_func=labels(STATUSES, status_text), key="inbox_status"
+    )
     assignee = assignee_picker(index, user)
     team, past_target = team_filters(index)
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
@@ -247,11 +251,11 @@ def assignee_picker(index: Index, user: User) -> str | None:
     people = triagers(index)
     kept = st.session_state.get("inbox_assignee", ANYONE)  # a saved user who has since left
     options = list(dict.fromkeys([ANYONE, ME, UNASSIGNED, *people, kept]))
-    labels = {ANYONE: t("assignee_anyone"), ME: t("assignee_me"), UNASSIGNED: t("unassigned")}
+    names = {ANYONE: t("assignee_anyone"), ME: t("assignee_me"), UNASSIGNED: t("unassigned")}
     choice = st.sidebar.selectbox(
         t("assignee"),
         options,
-        format_func=lambda o: labels.get(o) or display_name(index.settings, o),
+        format_func=labels(options, lambda o: names.get(o) or display_name(index.settings, o)),
         key="inbox_assignee",
     )
     return {ANYONE: None, ME: user.email}.get(choice, choice)

@@ -33,8 +33,8 @@ from dashboard.export import (
     svg_share_chart,
 )
 from dashboard.pages import page_named
-from dashboard.render import CHART_COLORS, literal
-from dashboard.text import number, percent, plural, t
+from dashboard.render import CHART_COLORS, intent_text, literal
+from dashboard.text import labels, number, percent, plural, t
 from index.aggregations import (
     INSIGHT_FIELDS,
     SENTIMENTS,
@@ -48,13 +48,18 @@ from index.aggregations import (
 )
 from index.mention_search import MentionFilter
 
-SPIKE_WINDOW = 7
-"""Buckets before a spike it is measured (find_spikes) and explained (explain_spike) against."""
+SPIKE_WINDOW = 7  # buckets before a spike it is measured (find_spikes) and explained (explain_spike) against
+# (a comment, not a docstring: Streamlit shows a page script's bare strings on the page)
 
 
 def points(delta: float) -> str:
     """A change of a percentage, in percentage points: -0.1 is "-10 pts", never "-10%"."""
-    return t("pts", value=f"{delta * 100:+.0f}")
+    return t("pts", value=number(delta * 100, signed=True))
+
+
+def net(value: float, signed: bool = True) -> str:
+    """A net sentiment (-1 to 1) with two decimals, as the language writes them: +0.25, +0,25."""
+    return number(value, 2, signed=signed)
 
 
 def sentiment_chart(buckets, spikes: list[Spike], interval: str = "day") -> alt.LayerChart | None:
@@ -65,15 +70,17 @@ def sentiment_chart(buckets, spikes: list[Spike], interval: str = "day") -> alt.
     zone never moves a bar, and one day is 24 hourly bars, not one wide one."""
     if not buckets:
         return None
+    names = {s: t(s) for s in SENTIMENTS}
     rows = [
         {
             "day": bucket_label(b.start, interval),
-            "sentiment": s,
+            "sentiment": names[s],
+            "sentiment_order": order,
             "count": getattr(b, s),
             "net": b.net_sentiment,
         }
         for b in buckets
-        for s in SENTIMENTS
+        for order, s in enumerate(SENTIMENTS)
     ]
     data = pd.DataFrame(rows)
     order = [bucket_label(b.start, interval) for b in buckets]
@@ -87,20 +94,19 @@ def sentiment_chart(buckets, spikes: list[Spike], interval: str = "day") -> alt.
             color=alt.Color(
                 "sentiment:N",
                 title=t("sentiment"),
-                scale=alt.Scale(domain=list(SENTIMENTS), range=[CHART_COLORS[s] for s in SENTIMENTS]),
-                sort=list(SENTIMENTS),
+                scale=alt.Scale(domain=list(names.values()), range=[CHART_COLORS[s] for s in SENTIMENTS]),
+                sort=list(names.values()),
             ),
             order=alt.Order("sentiment_order:Q"),
             tooltip=[
                 alt.Tooltip("day:O", title=t("day")),
-                "sentiment:N",
+                alt.Tooltip("sentiment:N", title=t("sentiment")),
                 alt.Tooltip("count:Q", title=t("count")),
             ],
         )
-        .transform_calculate(sentiment_order="indexof(['positive', 'neutral', 'negative'], datum.sentiment)")
     )
-    net = (
-        alt.Chart(data[data["sentiment"] == SENTIMENTS[0]])
+    line = (
+        alt.Chart(data[data["sentiment_order"] == 0])
         .mark_line(point=True, color="#1f4e79")
         .encode(
             x=day,
@@ -111,7 +117,7 @@ def sentiment_chart(buckets, spikes: list[Spike], interval: str = "day") -> alt.
             ],
         )
     )
-    layers = alt.layer(bars, net).resolve_scale(y="independent")
+    layers = alt.layer(bars, line).resolve_scale(y="independent")
     if not spikes:
         return layers
     marks = pd.DataFrame(
@@ -162,7 +168,7 @@ def bar_chart(counts: dict[str, int], highlight: set[str] | None = None) -> alt.
             y=alt.Y("value:N", sort="-x", title=None),
             color=color,
             tooltip=[
-                "value:N",
+                alt.Tooltip("value:N", title=t("value")),
                 alt.Tooltip("count:Q", title=t("count")),
                 alt.Tooltip("share:Q", title=t("share"), format=".0%"),
             ],
@@ -205,7 +211,7 @@ def pick_comparison(window: Window, container) -> Window | None:
     mode = container.radio(
         t("compare_with"),
         options,
-        format_func=lambda m: t(f"compare_with_{m}"),
+        format_func=labels(options, lambda m: t(f"compare_with_{m}")),
         key="insights_compare_with",
         horizontal=True,
     )
@@ -224,7 +230,7 @@ def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
         change = now[key] - before[key]
         if fmt == "count":
             return number(change, signed=True)
-        return points(change) if fmt == "pts" else format(change, fmt)
+        return points(change) if fmt == "pts" else net(change)
 
     cols = st.columns(4)
     cols[0].metric(t("mentions"), number(now["total"]), delta("total", "count"))
@@ -234,9 +240,7 @@ def headline(now: dict[str, float], before: dict[str, float] | None) -> None:
         delta("negative_share", "pts"),
         delta_color="inverse",
     )
-    cols[2].metric(
-        t("net_sentiment"), f"{now['net']:+.2f}", delta("net", "+.2f"), help=t("net_sentiment_help")
-    )
+    cols[2].metric(t("net_sentiment"), net(now["net"]), delta("net", "net"), help=t("net_sentiment_help"))
     cols[3].metric(
         t("linked_customers"),
         number(now["customers"]),
@@ -286,8 +290,8 @@ def insights(index: Index) -> None:
     for position, spike in enumerate(spikes):
         line = "spike_line_hour" if interval == "hour" else "spike_line"
         st.caption(
-            t(line, day=bucket_label(spike.start, interval), volume=number(spike.volume), ratio=spike.ratio,
-              baseline=spike.baseline)
+            t(line, day=bucket_label(spike.start, interval), volume=number(spike.volume),
+              ratio=number(spike.ratio, 1), baseline=number(spike.baseline, 1))
         )  # fmt: skip
         explain(index, spike, buckets, interval, position)
     st.caption(t("sentiment_totals"))
@@ -304,6 +308,7 @@ def insights(index: Index) -> None:
         "hashtags": t("top_hashtags"),
     }
     tables = {title: found.counts[field] for field, title in titles.items()}
+    tables[titles["intent.label"]] = {intent_text(k): n for k, n in found.counts["intent.label"].items()}
     voice = share_of_voice_of(index, flt, interval)
     share_of_voice_section(voice, index.settings.brand.name, interval)
     left, right = st.columns(2)
@@ -312,7 +317,11 @@ def insights(index: Index) -> None:
         with left if i % 2 == 0 else right:
             small_bars(title, counts)
 
-    compare = comparison_frame(found, compared, titles) if other is not None and compared else None
+    compare = (
+        comparison_frame(found, compared, titles, {"intent.label": intent_text})
+        if other is not None and compared
+        else None
+    )
     if compare is not None and other is not None:
         st.subheader(t("comparison_title", a=window.label, b=other.label))
         st.dataframe(
@@ -357,7 +366,7 @@ def insights(index: Index) -> None:
     metrics = {
         t("mentions"): number(now["total"]),
         t("negative_share"): percent(now["negative_share"]),
-        t("net_sentiment"): f"{now['net']:+.2f}",
+        t("net_sentiment"): net(now["net"]),
         t("linked_customers"): number(now["customers"]),
     }
     if other is not None and before is not None:
@@ -365,7 +374,7 @@ def insights(index: Index) -> None:
             "compared_with_values",
             before["total"],
             negative=percent(before["negative_share"]),
-            net=f"{before['net']:+.2f}",
+            net=net(before["net"]),
         )
     report = Report(
         brand=index.settings.brand.name,
@@ -457,7 +466,7 @@ def share_of_voice_section(voice: ShareOfVoice, brand: str, interval: str) -> No
                 t("sov_brand"): b.brand,
                 t("mentions"): b.mentions,
                 t("sov_share"): percent(b.share),
-                t("sov_net"): f"{b.net_sentiment:+.2f}",
+                t("sov_net"): net(b.net_sentiment),
             }
             for b in voice.brands
         ]
@@ -477,7 +486,11 @@ def share_of_voice_section(voice: ShareOfVoice, brand: str, interval: str) -> No
                 x=alt.X("day:O", title=t("hour" if interval == "hour" else "day"), sort=order),
                 y=alt.Y("share:Q", stack="normalize", title=t("sov_share"), axis=alt.Axis(format="%")),
                 color=alt.Color("brand:N", title=t("sov_brand")),
-                tooltip=["day:O", "brand:N", alt.Tooltip("share:Q", title=t("sov_share"), format=".0%")],
+                tooltip=[
+                    alt.Tooltip("day:O", title=t("hour" if interval == "hour" else "day")),
+                    alt.Tooltip("brand:N", title=t("sov_brand")),
+                    alt.Tooltip("share:Q", title=t("sov_share"), format=".0%"),
+                ],
             )
             .properties(title=t("sov_over_time"))
         )

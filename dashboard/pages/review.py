@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.documents import LinkReview
+from core.documents import LinkReview, QualityIssue
 from dashboard.auth import User, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors
-from dashboard.render import literal, when
+from dashboard.render import fact_text, literal, quality_text, when
 from dashboard.text import number, percent, plural, t
-from index.crm import QualityReport, crm_quality
+from index.crm import QualityReport, SourceRejections, crm_quality
 from index.mentions import get_mentions_versioned
 from index.reviews import ReviewError, decide_review, list_reviews
 
@@ -36,7 +36,7 @@ def review_card(index: Index, user: User, review: LinkReview) -> None:
                 plural("review_confidence", len(review.mention_ids), confidence=percent(review.confidence))
             )
         )
-        for line in review.evidence:
+        for line in [fact_text(fact) for fact in review.facts] or review.evidence:
             st.text(f"• {line}")
         mentions = get_mentions_versioned(index.es, index.names, review.mention_ids[:MENTIONS_SHOWN])
         for found in mentions.values():
@@ -119,7 +119,9 @@ def quality_panel(report: QualityReport) -> None:
                         t("customer_id"): p.customer_id,
                         t("name"): p.full_name,
                         t("quality_kind"): t(f"quality_{p.kind}"),
-                        t("quality_detail"): p.detail,
+                        t("quality_detail"): quality_text(
+                            QualityIssue(kind=p.kind, detail=p.detail, value=p.value, network=p.network)
+                        ),
                     }
                     for p in report.problems
                 ]
@@ -135,8 +137,25 @@ def quality_panel(report: QualityReport) -> None:
     else:
         st.caption(t("quality_rejected_none"))
     for source in report.rejections:
-        if source.summary:
-            st.caption(literal(source.summary))
+        summary = import_summary(source)
+        if summary:
+            st.caption(literal(summary))
+
+
+def import_summary(source: SourceRejections) -> str | None:
+    """What the last import of a CRM source did, in the reader's language (the stored English summary for
+    an import recorded before its figures were kept)."""
+    if source.rows_read is None:
+        return source.summary
+    figures = [
+        (t("crm_rows_read"), number(source.rows_read)),
+        (t("crm_customers_written"), number(source.customers or 0)),
+        (t("crm_records_written"), number(source.records or 0)),
+        (t("crm_deleted"), number(source.deleted or 0)),
+        (t("crm_rejected"), number(source.count)),
+        (t("crm_seconds"), number(source.seconds or 0, 1)),
+    ]
+    return t("crm_summary", source=source.source, figures=" · ".join(f"{name} {n}" for name, n in figures))
 
 
 def review(index: Index, user: User) -> None:

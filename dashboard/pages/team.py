@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard.auth import display_name, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes
+from dashboard.render import intent_text
 from dashboard.text import number, percent, t
 from ecoute.service import Row, TeamStats, team_stats
 from index.team import alert_times, handled_mentions
@@ -36,7 +38,11 @@ def rows_frame(index: Index, rows: list[Row]) -> pd.DataFrame:
     """One line per person, source, intent and team; times in hours."""
     records = []
     for row in rows:
-        key = display_name(index.settings, row.key) if row.dimension == "person" else row.key
+        key = row.key
+        if row.dimension == "person":
+            key = display_name(index.settings, row.key)
+        elif row.dimension == "intent":
+            key = intent_text(row.key)
         record = {t("col_dimension"): t(f"dimension_{row.dimension}"), t("col_key"): key}
         for name, label in COLUMNS.items():
             value = getattr(row, name)
@@ -93,7 +99,19 @@ def team(index: Index) -> None:
         [{t("col_moment"): moment, t("col_open"): count} for moment, count in stats.backlog]
     )
     if not backlog.empty:
-        st.line_chart(backlog, x=t("col_moment"), y=t("col_open"))
+        chart = (
+            alt.Chart(backlog.rename(columns={t("col_moment"): "moment", t("col_open"): "open"}))
+            .mark_line()
+            .encode(
+                x=alt.X("moment:T", title=t("col_moment"), axis=alt.Axis(format="%Y-%m-%d")),
+                y=alt.Y("open:Q", title=t("col_open")),
+                tooltip=[
+                    alt.Tooltip("moment:T", title=t("col_moment"), format="%Y-%m-%d %H:%M"),
+                    alt.Tooltip("open:Q", title=t("col_open")),
+                ],
+            )
+        )
+        st.altair_chart(chart, width="stretch")
     st.download_button(
         t("team_export"), csv_bytes(frame), file_name="team.csv", mime="text/csv", key="team_csv"
     )

@@ -49,6 +49,10 @@ def test_name_and_company_together_are_enough_to_apply_the_link():
         "author name “julie martin” matches Julie Martin (100%); "
         "the post names the company “Boulangerie Martin”: Julie Martin, Boulangerie Martin"
     )
+    assert [(f.kind, f.values) for f in link.facts] == [
+        ("name", {"said": "julie martin", "name": "Julie Martin", "score": "1.0000"}),
+        ("company_named", {"company": "Boulangerie Martin"}),
+    ]  # what the dashboard says in the reader's language
 
 
 def test_a_name_alone_is_proposed_for_review_not_applied():

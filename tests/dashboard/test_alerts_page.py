@@ -11,7 +11,6 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Alert, document_id
 from dashboard.export import alerts_frame
-from dashboard.render import literal
 from dashboard.text import t
 from index.alerts import alerts_for, create_alerts, stored_rules
 from index.client import IndexNames
@@ -91,7 +90,7 @@ def test_the_rule_editor_points_at_a_query_mistake(es: Elasticsearch, names: Ind
     at = dashboard("pages/alerts.py", as_user=CM, rule="outage-talk")
     at.text_input(key="rule_outage-talk_query").input("lumio AND (panne").run(timeout=30)
     (error,) = at.error
-    assert error.value == literal(t("rule_query_error", position=11, message="this ( is never closed"))
+    assert error.value == t("query_error", problem=t("query_error_unclosed_paren"), position=11)
     assert at.code[0].value == "lumio AND (panne\n          ^"
     assert not [b for b in at.button if b.key == "rule_save"]  # nothing to save until the query reads
 

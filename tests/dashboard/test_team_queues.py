@@ -113,7 +113,10 @@ def test_admin_lists_the_routing_rules_the_teams_and_the_targets(dashboard):
     at = dashboard("pages/admin.py")
     rules = table(at, t("routing_rule")).to_dict("records")
     assert [r[t("routing_rule")] for r in rules] == [r["name"] for r in ROUTING["rules"]]
-    assert rules[0][t("routing_when")] == "intents: complaint, churn_risk"
+    conditions = ", ".join(t(f"intent_{i}") for i in ("complaint", "churn_risk"))
+    assert rules[0][t("routing_when")] == t(
+        "routing_condition", condition=t("routing_when_intents"), values=conditions
+    )
     assert rules[1][t("routing_to")] == f"{t('team')}: sales · {t('routing_owner')}"
     teams = table(at, t("team_members")).to_dict("records")
     assert {r[t("team")]: r[t("team_members")] for r in teams}["community"] == "Camille Roux, Marc Lemaire"

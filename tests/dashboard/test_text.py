@@ -194,3 +194,55 @@ def test_the_pages_speak_french(
     )
     missing = [key for key in expected if french[key].split("{")[0].strip() not in seen]
     assert missing == []
+
+
+def link_reasons(language: str) -> AppTest:
+    """Why a post was linked to Julie Martin, as a page says it in `language`: a handle, then a name."""
+
+    def page(language: str) -> None:
+        from datetime import UTC, datetime
+
+        import streamlit as st
+
+        from core.documents import Author, RawPost
+        from dashboard.render import link_reason
+        from nlp.language import normalise
+        from nlp.linking import CustomerDirectory, resolve_customer
+        from tests.factories import make_customer
+
+        st.session_state["language"] = language
+        julie = make_customer("C1", first_name="Julie", last_name="Martin", handles=["julie@piaille.example"])
+        for handle, name, text in (
+            ("julie@piaille.example", "Julie", "Ma box redémarre."),
+            ("jm74@mastodon.example", "Julie Martin", "La Boulangerie Martin est sans internet."),
+        ):
+            post = RawPost(
+                source="test",
+                platform="mastodon",
+                native_id=handle,
+                author=Author(handle=handle, display_name=name),
+                text=text,
+                created_at=datetime(2026, 11, 20, tzinfo=UTC),
+            )
+            link, _ = resolve_customer(post, normalise(text), [], CustomerDirectory([julie]))
+            assert link is not None
+            st.text(link_reason(link))
+
+    return AppTest.from_function(page, args=(language,)).run(timeout=30)
+
+
+def test_why_a_post_was_linked_reads_in_the_persons_language():
+    english, french = link_reasons("en"), link_reasons("fr")
+    assert not english.exception and not french.exception
+    assert [line.value for line in english.text] == [
+        "linked by handle (1.00): handle @julie@piaille.example is on record for Julie Martin, "
+        "Boulangerie Martin",
+        "linked by name (0.97): author name “julie martin” matches Julie Martin (100%); "
+        "the post names the company “Boulangerie Martin”",
+    ]
+    assert [line.value for line in french.text] == [
+        "lié par pseudo (1,00) : le pseudo @julie@piaille.example figure sur la fiche de Julie Martin, "
+        "Boulangerie Martin",
+        "lié par nom (0,97) : le nom de l'auteur « julie martin » correspond à Julie Martin (100\xa0%) ; "
+        "le post nomme l'entreprise « Boulangerie Martin »",
+    ]
