@@ -33,8 +33,8 @@ from ecoute.config import MIN_API_KEY_CHARS, ApiConfig, ApiRole, Settings
 from index.alerts import alerts_for
 from index.client import IndexNames
 from index.crm import records_of_customer
-from index.customers import get_customer, search_customers
-from index.mention_search import ORDERS, MentionFilter, OwnerScope, owner_scope, search_mentions
+from index.customers import get_customer, owner_scope, search_customers
+from index.mention_search import ORDERS, MentionFilter, OwnerScope, search_mentions
 from index.mentions import get_mention
 from index.search_bounds import SearchTooComplexError
 

@@ -15,8 +15,10 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from ecoute.config import Settings
 from ecoute.health import source_health
 from ecoute.spool import DeadLetters, Journal, Spool
+from index.alerts import ALERTS
 from index.client import IndexNames
 from index.mentions import count_to_rescore
+from index.periods import MENTIONS
 from index.state import source_states
 
 log = logging.getLogger("ecoute.api")
@@ -55,11 +57,13 @@ def _quantile(values: list[float], q: float) -> float:
 def _mentions(
     out: Exposition, es: Elasticsearch, names: IndexNames, settings: Settings, now: datetime
 ) -> None:
-    out.add("ecoute_mentions", "Mentions stored.", es.count(index=names.mentions)["count"])
-    recent = es.count(index=names.mentions, query={"range": {"collected_at": {"gte": "now-5m"}}})["count"]
+    out.add("ecoute_mentions", "Mentions stored.", es.count(index=MENTIONS.alias(names))["count"])
+    recent = es.count(index=MENTIONS.alias(names), query={"range": {"collected_at": {"gte": "now-5m"}}})[
+        "count"
+    ]
     out.add("ecoute_mentions_collected_5m", "Mentions collected in the last 5 minutes.", recent)
     newest = es.search(
-        index=names.mentions,
+        index=MENTIONS.alias(names),
         size=LAG_SAMPLE,
         sort=[{"collected_at": "desc"}],
         source=["collected_at", "enriched_at"],
@@ -93,7 +97,7 @@ def _mentions(
                 count_to_rescore(es, names, model),
                 model=model,
             )
-    open_alerts = es.count(index=names.alerts, query={"term": {"status": "new"}})["count"]
+    open_alerts = es.count(index=ALERTS.alias(names), query={"term": {"status": "new"}})["count"]
     out.add("ecoute_alerts_unacknowledged", "Alerts nobody has acknowledged yet.", open_alerts)
 
 

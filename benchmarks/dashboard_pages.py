@@ -38,6 +38,7 @@ from index.bulk import create_documents
 from index.client import IndexNames, embedded_server, open_index
 from index.customers import upsert_customers
 from index.mentions import get_mentions_versioned
+from index.periods import MENTIONS
 from index.schema import ensure_indices
 from index.triage import update_triage
 
@@ -92,7 +93,7 @@ def main() -> None:
         now = datetime.now(UTC)
         started = time.perf_counter()
         mentions = synthetic_mentions(args.mentions, [c.customer_id for c in customers], now)
-        report = create_documents(es, names.mentions, ((m.id, m) for m in mentions))
+        report = create_documents(es, MENTIONS.alias(names), ((m.id, m) for m in mentions))
         print(f"indexed {report.created:,} mentions in {time.perf_counter() - started:.1f}s")
         alerts = [
             Alert(

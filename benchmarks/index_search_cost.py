@@ -31,6 +31,7 @@ from index.bulk import create_documents
 from index.client import IndexNames, embedded_server, open_index
 from index.mention_search import MentionFilter, search_mentions
 from index.mentions import count_mentions, get_mention
+from index.periods import MENTIONS
 from index.schema import drop_indices, ensure_indices
 
 LOAD_BATCH = 2000
@@ -87,8 +88,8 @@ def main() -> None:
         for size in sorted(args.sizes):
             for start in range(stored, size, LOAD_BATCH):
                 chunk = mentions[start : min(start + LOAD_BATCH, size)]
-                create_documents(es, names.mentions, ((m.id, m) for m in chunk), refresh=False)
-            es.indices.refresh(index=names.mentions)
+                create_documents(es, MENTIONS.alias(names), ((m.id, m) for m in chunk), refresh=False)
+            es.indices.refresh(index=MENTIONS.alias(names))
             stored = size
             cells = []
             for work in requests.values():

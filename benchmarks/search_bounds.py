@@ -29,6 +29,7 @@ from index.bulk import create_documents
 from index.client import IndexNames, embedded_server, open_index
 from index.customers import search_customers, upsert_customers
 from index.mention_search import MentionFilter, search_mentions
+from index.periods import MENTIONS
 from index.schema import drop_indices, ensure_indices
 from index.search_bounds import (
     CUSTOMER_SEARCH,
@@ -132,8 +133,8 @@ def main() -> None:
         mentions = synthetic_mentions(args.mentions, [f"C-{1001 + i}" for i in range(60)], datetime.now(UTC))
         for start in range(0, len(mentions), LOAD_BATCH):
             chunk = mentions[start : start + LOAD_BATCH]
-            create_documents(es, names.mentions, ((m.id, m) for m in chunk), refresh=False)
-        es.indices.refresh(index=names.mentions)
+            create_documents(es, MENTIONS.alias(names), ((m.id, m) for m in chunk), refresh=False)
+        es.indices.refresh(index=MENTIONS.alias(names))
         print(f"bounds: {INBOX_SEARCH}")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"{args.mentions:,} mentions; median / slowest of {args.repeat}, ms; load average {load}")
@@ -170,7 +171,7 @@ def main() -> None:
             except SearchTooComplexError as exc:
                 refused = exc.bound
             spent = 1e6 * (time.perf_counter() - started)
-            answers = es.count(index=names.mentions)["count"] == args.mentions
+            answers = es.count(index=MENTIONS.alias(names))["count"] == args.mentions
             print(f"{name + ' (' + refused + ')':<42} {spent:>17,.0f} {str(answers):>14}", flush=True)
     finally:
         drop_indices(es, names)

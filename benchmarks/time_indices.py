@@ -27,7 +27,7 @@ from index.client import IndexNames, embedded_server, open_index
 from index.mappings import mapping_for
 from index.mention_search import MentionFilter, search_mentions
 from index.mentions import index_mentions
-from index.periods import SCHEMA_VERSION, mention_indices
+from index.periods import MENTIONS, SCHEMA_VERSION, mention_indices
 from index.schema import ensure_indices
 
 BATCH = 2000
@@ -47,11 +47,13 @@ def run(layout: str, sizes: list[int], repeat: int) -> None:
         es = open_index(scratch)
         names = IndexNames("bench-time")
         ensure_indices(es, names)
-        old = f"{names.mentions}-v{SCHEMA_VERSION}"
+        old = f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}"
         if layout == "single":  # as before: one index behind the alias
             es.indices.delete(index=",".join(mention_indices(es, names)))
             es.indices.create(
-                index=old, aliases={names.mentions: {"is_write_index": True}}, mappings=mapping_for(Mention)
+                index=old,
+                aliases={MENTIONS.alias(names): {"is_write_index": True}},
+                mappings=mapping_for(Mention),
             )
         now = datetime.now(UTC)
         rng = random.Random(11)
@@ -75,7 +77,7 @@ def run(layout: str, sizes: list[int], repeat: int) -> None:
                     index_mentions(es, names, chunk, refresh=False)
                 rate = len(chunk) / (time.perf_counter() - started)
                 loaded += len(chunk)
-            es.indices.refresh(index=names.mentions)
+            es.indices.refresh(index=MENTIONS.alias(names))
             cells = measure(es, names, now, customers, repeat)
             shown = " | ".join(f"{a:4.0f}/{b:4.0f}".ljust(9) for a, b in cells)
             count = len(mention_indices(es, names))

@@ -30,7 +30,9 @@ from synthetic import ROOT, sample_stream
 
 from collectors.files import FileConfig
 from ecoute.config import Settings, load_settings
+from index.alerts import ALERTS
 from index.client import IndexNames, embedded_server, open_index
+from index.periods import MENTIONS
 
 
 def worker_settings(feeds: list[Path], prefix: str, url: str, state: Path, entities: bool) -> Settings:
@@ -118,8 +120,8 @@ def main() -> None:
                 for process in processes:
                     process.join()
                 names = IndexNames(prefix)
-                es.indices.refresh(index=names.mentions)
-                stored = es.count(index=names.mentions)["count"]
+                es.indices.refresh(index=MENTIONS.alias(names))
+                stored = es.count(index=MENTIONS.alias(names))["count"]
                 indexed = sum(r[2].get("indexed", 0) for r in reports)
                 by_rule = _alerts_by_rule(es, names)
                 alerts_with_one = alerts_with_one or by_rule
@@ -144,7 +146,9 @@ def main() -> None:
 def _alerts_by_rule(es, names: IndexNames) -> dict[str, tuple[int, int]]:  # noqa: ANN001
     """Per rule: (distinct mentions alerted, mentions alerted more than once)."""
     seen: dict[str, Counter] = {}
-    answer = es.search(index=names.alerts, size=10_000, source=["rule", "mention_id", "mention_ids", "kind"])
+    answer = es.search(
+        index=ALERTS.alias(names), size=10_000, source=["rule", "mention_id", "mention_ids", "kind"]
+    )
     for hit in answer["hits"]["hits"]:
         alert = hit["_source"]
         if alert.get("kind", "mention") == "mention":

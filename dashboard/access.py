@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dashboard.auth import User
 from dashboard.context import Index
-from index.mention_search import OwnerScope, owner_scope
+from index.customers import owner_scope
+from index.mention_search import OwnerScope
 
 OWNER_SCOPED_ROLES = frozenset({"sales"})
 """Roles that read only the customers they own (and the mentions and alerts linked to them)."""

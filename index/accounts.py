@@ -8,7 +8,9 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from index.alerts import ALERTS
 from index.client import IndexNames
+from index.periods import MENTIONS
 
 MAX_ACCOUNTS = 1_000  # one terms bucket per account, in one request
 
@@ -51,7 +53,7 @@ def account_activity(
     recent, before = now - timedelta(days=days), now - timedelta(days=2 * days)
     by_sentiment = {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}}
     mentions = es.search(
-        index=names.mentions,
+        index=MENTIONS.alias(names),
         size=0,
         query={"terms": {"customer_id": ids}},
         aggs={
@@ -79,7 +81,7 @@ def account_activity(
         },
     )["aggregations"]["customers"]["buckets"]
     alerts = es.search(
-        index=names.alerts,
+        index=ALERTS.alias(names),
         size=0,
         query={"bool": {"filter": [{"terms": {"customer_id": ids}}, {"term": {"status": "new"}}]}},
         aggs={"customers": {"terms": {"field": "customer_id", "size": len(ids)}}},

@@ -18,9 +18,14 @@ from core.documents import (
     StoredRule,
 )
 from core.errors import IndexUnavailableError
+from index.catalog import DocumentType
 from index.client import IndexNames
 from index.mappings import mapping_for
 from index.mention_search import MAX_TERMS, OwnerScope, created_between
+
+ALERTS = DocumentType("alerts", Alert)
+DELIVERIES = DocumentType("deliveries", Delivery)
+RULES = DocumentType("rules", StoredRule)
 
 
 def list_alerts(
@@ -41,7 +46,7 @@ def list_alerts(
     if status:
         filters.append({"term": {"status": status}})
     result = es.search(
-        index=names.alerts,
+        index=ALERTS.alias(names),
         query={"bool": {"filter": filters}},
         sort=[{"created_at": "desc"}],
         size=size,
@@ -86,7 +91,7 @@ def alerts_touching(
     if not should:
         return []
     result = es.search(
-        index=names.alerts,
+        index=ALERTS.alias(names),
         query={"bool": {"should": should, "minimum_should_match": 1}},
         sort=[{"created_at": "desc"}],
         size=500,
@@ -96,7 +101,7 @@ def alerts_touching(
 
 def create_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> set[str]:
     """Create alerts by id; returns the ids created now (an id already there was raised before)."""
-    return _create_by_id(es, names.alerts, [(a.id, a.model_dump(mode="json")) for a in alerts])
+    return _create_by_id(es, ALERTS.alias(names), [(a.id, a.model_dump(mode="json")) for a in alerts])
 
 
 def _create_by_id(es: Elasticsearch, alias: str, docs: list[tuple[str, dict[str, Any]]]) -> set[str]:
@@ -130,7 +135,7 @@ def add_to_alert(
     """Group more mentions into an alert (conditional write, retried when someone else wrote first)."""
     for _ in range(5):
         try:
-            hit = es.get(index=names.alerts, id=alert_id)
+            hit = es.get(index=ALERTS.alias(names), id=alert_id)
         except NotFoundError:
             return None
         alert = Alert.model_validate(hit["_source"])
@@ -143,7 +148,7 @@ def add_to_alert(
         )
         try:
             es.index(
-                index=names.alerts,
+                index=ALERTS.alias(names),
                 id=alert_id,
                 document=alert.model_dump(mode="json"),
                 if_seq_no=hit["_seq_no"],
@@ -161,7 +166,7 @@ def get_alert(
 ) -> Alert | None:
     """The alert with this id; None when there is none, or when `scope` does not hold it."""
     try:
-        alert = Alert.model_validate(es.get(index=names.alerts, id=alert_id)["_source"])
+        alert = Alert.model_validate(es.get(index=ALERTS.alias(names), id=alert_id)["_source"])
     except NotFoundError:
         return None
     return alert if scope is None or scope.holds_alert(alert) else None
@@ -169,7 +174,7 @@ def get_alert(
 
 def acknowledge_alert(es: Elasticsearch, names: IndexNames, alert_id: str, by: str, at: datetime) -> None:
     es.update(
-        index=names.alerts,
+        index=ALERTS.alias(names),
         id=alert_id,
         doc={"status": "acknowledged", "acknowledged_by": by, "acknowledged_at": at.isoformat()},
         refresh=True,
@@ -202,20 +207,23 @@ def alerts_for(
     if since or until:
         filters.append(created_between(since, until))
     result = es.search(
-        index=names.alerts, query={"bool": {"filter": filters}}, sort=[{"created_at": "desc"}], size=size
+        index=ALERTS.alias(names),
+        query={"bool": {"filter": filters}},
+        sort=[{"created_at": "desc"}],
+        size=size,
     )
     return [Alert.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
 def create_deliveries(es: Elasticsearch, names: IndexNames, deliveries: list[Delivery]) -> set[str]:
     """Record deliveries to make; an id already recorded is never sent a second time. Returns new ids."""
-    return _create_by_id(es, names.deliveries, [(d.id, d.model_dump(mode="json")) for d in deliveries])
+    return _create_by_id(es, DELIVERIES.alias(names), [(d.id, d.model_dump(mode="json")) for d in deliveries])
 
 
 def claim_delivery(es: Elasticsearch, names: IndexNames, delivery_id: str, now: datetime) -> Versioned | None:
     """Mark a delivery as being sent by us, unless it is sent or someone else claimed it first."""
     try:
-        hit = es.get(index=names.deliveries, id=delivery_id)
+        hit = es.get(index=DELIVERIES.alias(names), id=delivery_id)
     except NotFoundError:
         return None
     delivery = Delivery.model_validate(hit["_source"])
@@ -224,7 +232,7 @@ def claim_delivery(es: Elasticsearch, names: IndexNames, delivery_id: str, now: 
     claimed = delivery.model_copy(update={"status": "sending", "updated_at": now})
     try:
         result = es.index(
-            index=names.deliveries,
+            index=DELIVERIES.alias(names),
             id=delivery_id,
             document=claimed.model_dump(mode="json"),
             if_seq_no=hit["_seq_no"],
@@ -239,7 +247,7 @@ def claim_delivery(es: Elasticsearch, names: IndexNames, delivery_id: str, now: 
 def save_delivery(es: Elasticsearch, names: IndexNames, claimed: Versioned, delivery: Delivery) -> None:
     """Record the outcome of an attempt on the delivery we claimed."""
     es.index(
-        index=names.deliveries,
+        index=DELIVERIES.alias(names),
         id=delivery.id,
         document=delivery.model_dump(mode="json"),
         if_seq_no=claimed.seq_no,
@@ -253,7 +261,7 @@ def due_deliveries(
 ) -> list[Delivery]:
     """Pending or failed deliveries whose next attempt is due, and claims left by a process that died."""
     result = es.search(
-        index=names.deliveries,
+        index=DELIVERIES.alias(names),
         query={
             "bool": {
                 "should": [
@@ -288,7 +296,7 @@ def deliveries_of(es: Elasticsearch, names: IndexNames, alert_ids: Iterable[str]
     if not ids:
         return []
     result = es.search(
-        index=names.deliveries,
+        index=DELIVERIES.alias(names),
         query={"terms": {"alert_id": ids[:MAX_TERMS]}},
         sort=[{"created_at": "asc"}],
         size=1000,
@@ -297,16 +305,16 @@ def deliveries_of(es: Elasticsearch, names: IndexNames, alert_ids: Iterable[str]
 
 
 def stored_rules(es: Elasticsearch, names: IndexNames) -> list[StoredRule]:
-    result = es.search(index=names.rules, query={"match_all": {}}, sort=[{"name": "asc"}], size=500)
+    result = es.search(index=RULES.alias(names), query={"match_all": {}}, sort=[{"name": "asc"}], size=500)
     return [StoredRule.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
 def save_rule(es: Elasticsearch, names: IndexNames, rule: StoredRule) -> None:
-    es.index(index=names.rules, id=rule.id, document=rule.model_dump(mode="json"), refresh=True)
+    es.index(index=RULES.alias(names), id=rule.id, document=rule.model_dump(mode="json"), refresh=True)
 
 
 def delete_rule(es: Elasticsearch, names: IndexNames, rule_id: str) -> None:
-    es.options(ignore_status=404).delete(index=names.rules, id=rule_id, refresh=True)
+    es.options(ignore_status=404).delete(index=RULES.alias(names), id=rule_id, refresh=True)
 
 
 def rule_queries_index(names: IndexNames) -> str:

@@ -21,10 +21,11 @@ from core.errors import IndexUnavailableError
 
 @dataclass(frozen=True)
 class IndexNames:
-    """Alias of each document type; tests give each run its own prefix.
+    """The prefix of every alias (tests give each run its own) and the period of the mentions' indices.
 
-    Mentions live in one index per period (`granularity`) of their `created_at`, all behind the
-    `mentions` alias; see index/periods.py.
+    Each document type's alias is `<prefix>-<name>`, declared by the index module that owns it
+    (index/catalog.py); mentions live in one index per period (`granularity`) of their `created_at`,
+    all behind their alias (index/periods.py).
     """
 
     prefix: str = "ecoute"
@@ -34,50 +35,6 @@ class IndexNames:
     def of(cls, config: ElasticsearchConfig, index: IndexConfig) -> IndexNames:
         """The names config.yaml gives (prefix and mention period)."""
         return cls(config.index_prefix, index.granularity)
-
-    @property
-    def mentions(self) -> str:
-        return f"{self.prefix}-mentions"
-
-    @property
-    def customers(self) -> str:
-        return f"{self.prefix}-customers"
-
-    @property
-    def alerts(self) -> str:
-        return f"{self.prefix}-alerts"
-
-    @property
-    def state(self) -> str:
-        return f"{self.prefix}-state"
-
-    @property
-    def saved_searches(self) -> str:
-        return f"{self.prefix}-saved-searches"
-
-    @property
-    def crm(self) -> str:
-        return f"{self.prefix}-crm"
-
-    @property
-    def reviews(self) -> str:
-        return f"{self.prefix}-reviews"
-
-    @property
-    def audit(self) -> str:
-        return f"{self.prefix}-audit"
-
-    @property
-    def deliveries(self) -> str:
-        return f"{self.prefix}-deliveries"
-
-    @property
-    def rules(self) -> str:
-        return f"{self.prefix}-rules"
-
-    @property
-    def replies(self) -> str:
-        return f"{self.prefix}-replies"
 
 
 class IndexSettings(Protocol):

@@ -14,8 +14,15 @@ from elasticsearch.helpers import streaming_bulk
 
 from core.documents import CrmRecord, Customer
 from core.errors import IndexUnavailableError
+from index.catalog import DocumentType
 from index.client import IndexNames
+from index.customers import CUSTOMERS
+from index.periods import MENTIONS
+from index.reviews import REVIEWS
 from index.scan import scan_hits
+from index.state import STATE
+
+CRM_RECORDS = DocumentType("crm", CrmRecord)
 
 # Written by a person in the review queue, never by an import: an import must not wipe it.
 KEPT_ON_IMPORT = {"confirmed_handles"}
@@ -45,51 +52,58 @@ def mirror_customers(es: Elasticsearch, names: IndexNames, customers: Iterable[C
     actions = (
         {
             "_op_type": "update",
-            "_index": names.customers,
+            "_index": CUSTOMERS.alias(names),
             "_id": c.customer_id,
             "doc": c.model_dump(mode="json", exclude=KEPT_ON_IMPORT),
             "doc_as_upsert": True,
         }
         for c in customers
     )
-    return _bulk(es, names.customers, actions, "customer")
+    return _bulk(es, CUSTOMERS.alias(names), actions, "customer")
 
 
 def put_crm_records(es: Elasticsearch, names: IndexNames, records: Iterable[CrmRecord]) -> int:
     actions = (
-        {"_op_type": "index", "_index": names.crm, "_id": r.id, "_source": r.model_dump(mode="json")}
+        {
+            "_op_type": "index",
+            "_index": CRM_RECORDS.alias(names),
+            "_id": r.id,
+            "_source": r.model_dump(mode="json"),
+        }
         for r in records
     )
-    return _bulk(es, names.crm, actions, "CRM record")
+    return _bulk(es, CRM_RECORDS.alias(names), actions, "CRM record")
 
 
 def customer_ids_of_source(es: Elasticsearch, names: IndexNames, source: str) -> set[str]:
-    hits = scan_hits(es, names.customers, {"term": {"source": source}}, "customer_id", source=["customer_id"])
+    hits = scan_hits(
+        es, CUSTOMERS.alias(names), {"term": {"source": source}}, "customer_id", source=["customer_id"]
+    )
     return {h["_source"]["customer_id"] for h in hits}
 
 
 def crm_native_ids(es: Elasticsearch, names: IndexNames, source: str, kind: str) -> dict[str, str]:
     """native id -> document id of the source's records of one kind."""
     query = {"bool": {"filter": [{"term": {"source": source}}, {"term": {"kind": kind}}]}}
-    hits = scan_hits(es, names.crm, query, "id", source=["native_id", "id"])
+    hits = scan_hits(es, CRM_RECORDS.alias(names), query, "id", source=["native_id", "id"])
     return {h["_source"]["native_id"]: h["_source"]["id"] for h in hits}
 
 
 def delete_customers(es: Elasticsearch, names: IndexNames, customer_ids: Iterable[str]) -> int:
-    actions = ({"_op_type": "delete", "_index": names.customers, "_id": i} for i in customer_ids)
-    return _bulk(es, names.customers, actions, "customer")
+    actions = ({"_op_type": "delete", "_index": CUSTOMERS.alias(names), "_id": i} for i in customer_ids)
+    return _bulk(es, CUSTOMERS.alias(names), actions, "customer")
 
 
 def delete_crm_records(es: Elasticsearch, names: IndexNames, record_ids: Iterable[str]) -> int:
-    actions = ({"_op_type": "delete", "_index": names.crm, "_id": i} for i in record_ids)
-    return _bulk(es, names.crm, actions, "CRM record")
+    actions = ({"_op_type": "delete", "_index": CRM_RECORDS.alias(names), "_id": i} for i in record_ids)
+    return _bulk(es, CRM_RECORDS.alias(names), actions, "CRM record")
 
 
 def get_crm_records(es: Elasticsearch, names: IndexNames, record_ids: list[str]) -> dict[str, CrmRecord]:
     ids = list(dict.fromkeys(record_ids))
     if not ids:
         return {}
-    docs = es.mget(index=names.crm, ids=ids)["docs"]
+    docs = es.mget(index=CRM_RECORDS.alias(names), ids=ids)["docs"]
     return {d["_id"]: CrmRecord.model_validate(d["_source"]) for d in docs if d.get("found")}
 
 
@@ -109,7 +123,7 @@ def customers_of_accounts(
         }
         found += [
             Customer.model_validate(h["_source"])
-            for h in scan_hits(es, names.customers, query, "customer_id")
+            for h in scan_hits(es, CUSTOMERS.alias(names), query, "customer_id")
         ]
     return found
 
@@ -135,7 +149,7 @@ def records_of_customer(
     result = CustomerRecords()
     if customer.account_id:
         hits = es.search(
-            index=names.crm,
+            index=CRM_RECORDS.alias(names),
             query={
                 "bool": {
                     "filter": [
@@ -153,7 +167,7 @@ def records_of_customer(
         ("interaction", [], "desc"),
     ):
         hits = es.search(
-            index=names.crm,
+            index=CRM_RECORDS.alias(names),
             query={
                 "bool": {
                     "filter": [*source, {"term": {"kind": kind}}, *extra],
@@ -191,7 +205,9 @@ class CrmImportStatus:
 
 def crm_import_statuses(es: Elasticsearch, names: IndexNames) -> dict[str, CrmImportStatus]:
     """Per CRM source name, the status its last import recorded (sources never imported are absent)."""
-    result = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
+    result = es.search(
+        index=STATE.alias(names), query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100
+    )
     statuses = {}
     for hit in result["hits"]["hits"]:
         state, data = hit["_source"], hit["_source"]["data"]
@@ -267,7 +283,7 @@ class QualityReport:
 
 def _duplicates(es: Elasticsearch, names: IndexNames, field_name: str, size: int) -> list[Duplicate]:
     result = es.search(
-        index=names.customers,
+        index=CUSTOMERS.alias(names),
         size=0,
         aggs={"values": {"terms": {"field": field_name, "min_doc_count": 2, "size": size}}},
     )
@@ -275,7 +291,10 @@ def _duplicates(es: Elasticsearch, names: IndexNames, field_name: str, size: int
     found = []
     for value in values:
         hits = es.search(
-            index=names.customers, query={"term": {field_name: value}}, sort=[{"customer_id": "asc"}], size=50
+            index=CUSTOMERS.alias(names),
+            query={"term": {field_name: value}},
+            sort=[{"customer_id": "asc"}],
+            size=50,
         )["hits"]["hits"]
         found.append(Duplicate(field_name, str(value), [h["_source"]["customer_id"] for h in hits]))
     return found
@@ -289,13 +308,13 @@ def crm_quality(
     `with_mentions=False` leaves out the two mention counts, so only the small customer, review and
     state indices are read.
     """
-    customers = es.count(index=names.customers)["count"]
+    customers = es.count(index=CUSTOMERS.alias(names))["count"]
     duplicates = _duplicates(es, names, "emails", 500) + _duplicates(es, names, "handles", 500)
     counts = es.search(
-        index=names.customers, size=0, aggs={"kinds": {"terms": {"field": "quality.kind", "size": 10}}}
+        index=CUSTOMERS.alias(names), size=0, aggs={"kinds": {"terms": {"field": "quality.kind", "size": 10}}}
     )["aggregations"]["kinds"]["buckets"]
     hits = es.search(
-        index=names.customers,
+        index=CUSTOMERS.alias(names),
         query={"exists": {"field": "quality.kind"}},
         sort=[{"customer_id": "asc"}],
         size=examples,
@@ -307,10 +326,10 @@ def crm_quality(
     ]
     mentions = unlinked = None
     if with_mentions:
-        mentions = es.count(index=names.mentions)["count"]
+        mentions = es.count(index=MENTIONS.alias(names))["count"]
         # Only mentions with an author can be linked at all (news articles and feeds without one cannot).
         unlinked = es.count(
-            index=names.mentions,
+            index=MENTIONS.alias(names),
             query={
                 "bool": {
                     "filter": [{"exists": {"field": "author.handle"}}],
@@ -318,8 +337,10 @@ def crm_quality(
                 }
             },
         )["count"]
-    pending = es.count(index=names.reviews, query={"term": {"status": "pending"}})["count"]
-    states = es.search(index=names.state, query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100)
+    pending = es.count(index=REVIEWS.alias(names), query={"term": {"status": "pending"}})["count"]
+    states = es.search(
+        index=STATE.alias(names), query={"term": {"kind": "crm"}}, sort=[{"source": "asc"}], size=100
+    )
     rejections = [
         SourceRejections(
             source=s["source"],

@@ -9,9 +9,12 @@ from elasticsearch.helpers import streaming_bulk
 
 from core.documents import Customer
 from core.errors import IndexUnavailableError
+from index.catalog import DocumentType
 from index.client import IndexNames
 from index.mention_search import OwnerScope
 from index.search_bounds import CUSTOMER_SEARCH, check_search
+
+CUSTOMERS = DocumentType("customers", Customer)
 
 
 def upsert_customers(es: Elasticsearch, names: IndexNames, customers: list[Customer]) -> int:
@@ -19,7 +22,7 @@ def upsert_customers(es: Elasticsearch, names: IndexNames, customers: list[Custo
     actions = (
         {
             "_op_type": "index",
-            "_index": names.customers,
+            "_index": CUSTOMERS.alias(names),
             "_id": c.customer_id,
             "_source": c.model_dump(mode="json"),
         }
@@ -32,7 +35,7 @@ def upsert_customers(es: Elasticsearch, names: IndexNames, customers: list[Custo
                 result = item["index"]
                 raise IndexUnavailableError(f"customer {result.get('_id')}: {result.get('error')}")
             written += 1
-        es.indices.refresh(index=names.customers)
+        es.indices.refresh(index=CUSTOMERS.alias(names))
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot write customers: {exc}") from exc
     return written
@@ -43,7 +46,7 @@ def get_customer(
 ) -> Customer | None:
     """The customer with this id; None when there is none, or when `scope` does not hold it."""
     try:
-        customer = Customer.model_validate(es.get(index=names.customers, id=customer_id)["_source"])
+        customer = Customer.model_validate(es.get(index=CUSTOMERS.alias(names), id=customer_id)["_source"])
     except NotFoundError:
         return None
     return customer if scope is None or scope.holds_customer(customer) else None
@@ -81,13 +84,13 @@ def search_customers(
         query, sort = {"match_all": {}}, [{"full_name.keyword": "asc"}]
     if scope is not None:
         query = {"bool": {"must": [query], "filter": [{"term": {"owner_email": scope.owner_email}}]}}
-    result = es.search(index=names.customers, query=query, sort=sort, size=size)
+    result = es.search(index=CUSTOMERS.alias(names), query=query, sort=sort, size=size)
     return [Customer.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
 def all_customers(es: Elasticsearch, names: IndexNames, page_size: int = 1000) -> list[Customer]:
     """Every mirrored customer, paged with point-in-time + search_after."""
-    pit = es.open_point_in_time(index=names.customers, keep_alive="1m")["id"]
+    pit = es.open_point_in_time(index=CUSTOMERS.alias(names), keep_alive="1m")["id"]
     customers: list[Customer] = []
     search_after = None
     try:
@@ -116,7 +119,7 @@ def get_customers(
     ids = list(dict.fromkeys(i for i in customer_ids if i))
     if not ids:
         return {}
-    docs = es.mget(index=names.customers, ids=ids)["docs"]
+    docs = es.mget(index=CUSTOMERS.alias(names), ids=ids)["docs"]
     found = {d["_id"]: Customer.model_validate(d["_source"]) for d in docs if d.get("found")}
     return {i: c for i, c in found.items() if scope is None or scope.holds_customer(c)}
 
@@ -126,7 +129,7 @@ def customers_of_owner(
 ) -> list[Customer]:
     """The accounts one account owner (a sales person) looks after, by name."""
     result = es.search(
-        index=names.customers,
+        index=CUSTOMERS.alias(names),
         query={"term": {"owner_email": owner_email}},
         sort=[{"full_name.keyword": "asc"}],
         size=size,
@@ -136,4 +139,18 @@ def customers_of_owner(
 
 def count_customers(es: Elasticsearch, names: IndexNames) -> int:
     """How many CRM records the customer index mirrors."""
-    return es.count(index=names.customers)["count"]
+    return es.count(index=CUSTOMERS.alias(names))["count"]
+
+
+MAX_OWNED = 10_000
+
+
+def owner_scope(es: Elasticsearch, names: IndexNames, owner_email: str) -> OwnerScope:
+    """The scope of one account owner: the ids of the customers whose owner_email is theirs."""
+    result = es.search(
+        index=CUSTOMERS.alias(names),
+        query={"term": {"owner_email": owner_email}},
+        source=["customer_id"],
+        size=MAX_OWNED,
+    )
+    return OwnerScope(owner_email, frozenset(h["_source"]["customer_id"] for h in result["hits"]["hits"]))

@@ -20,6 +20,7 @@ from core.errors import IndexUnavailableError
 from index.bulk import failure_reason
 from index.client import IndexNames
 from index.mentions import VersionedMention, get_mentions_versioned, mark_mentions_changed
+from index.periods import MENTIONS
 
 REFRESHED_FIELDS = ("engagement", "author.followers", "edits", "refreshed_at")
 """Everything a refresh may write on a stored mention."""
@@ -96,7 +97,7 @@ def update_known(
         if not operations:
             break
         try:
-            result = es.bulk(index=names.mentions, operations=operations, refresh=False)
+            result = es.bulk(index=MENTIONS.alias(names), operations=operations, refresh=False)
         except (ApiError, TransportError) as exc:
             if report.updated:
                 mark_mentions_changed(es, names)

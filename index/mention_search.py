@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Alert, Customer, Mention
 from index.client import IndexNames
-from index.periods import indices_for
+from index.periods import MENTIONS, indices_for
 from index.query_language import to_dsl
 from index.search_bounds import parse_search
 
@@ -82,20 +82,6 @@ class OwnerScope:
                 "minimum_should_match": 1,
             }
         }
-
-
-MAX_OWNED = 10_000
-
-
-def owner_scope(es: Elasticsearch, names: IndexNames, owner_email: str) -> OwnerScope:
-    """The scope of one account owner: the ids of the customers whose owner_email is theirs."""
-    result = es.search(
-        index=names.customers,
-        query={"term": {"owner_email": owner_email}},
-        source=["customer_id"],
-        size=MAX_OWNED,
-    )
-    return OwnerScope(owner_email, frozenset(h["_source"]["customer_id"] for h in result["hits"]["hits"]))
 
 
 @dataclass
@@ -374,7 +360,7 @@ def topic_counts_in_windows(
     indices = (
         indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows))
         if windows
-        else names.mentions
+        else MENTIONS.alias(names)
     )
     result = es.search(index=indices, size=0, aggs=aggs)
     buckets = result["aggregations"]["windows"]["buckets"]
@@ -405,7 +391,7 @@ def mentions_about(
         indices_for(es, names, min(s for s, _ in windows), max(e for _, e in windows)) if windows else None
     )
     result = es.search(
-        index=bounded or names.mentions,
+        index=bounded or MENTIONS.alias(names),
         query={
             "bool": {
                 "filter": [

@@ -20,7 +20,7 @@ from index import periods
 from index.bulk import BulkReport, create_documents, failure_reason
 from index.client import IndexNames
 from index.mention_search import MentionFilter, OwnerScope
-from index.periods import locate, mention_index, mention_indices, period_bounds
+from index.periods import MENTIONS, locate, mention_index, mention_indices, period_bounds
 from index.scan import scan_hits
 from index.state import get_state, put_state
 
@@ -43,7 +43,7 @@ def index_mentions(
     try:
         report = create_documents(
             es,
-            names.mentions,
+            MENTIONS.alias(names),
             ((m.id, m) for m in mentions),
             refresh=refresh,
             attempts=attempts,
@@ -82,7 +82,7 @@ def mention_targets(es: Elasticsearch, names: IndexNames, mentions: list[Mention
 
 def refresh_mentions(es: Elasticsearch, names: IndexNames, indices: Iterable[str] | None = None) -> None:
     """Make the mentions written so far to `indices` (all of them when None) searchable now."""
-    periods.refresh(es, [names.mentions] if indices is None else indices)
+    periods.refresh(es, [MENTIONS.alias(names)] if indices is None else indices)
     mark_mentions_changed(es, names)
 
 
@@ -260,7 +260,7 @@ def mentions_to_rescore(
     The index itself is the queue: what is left to re-score after a crash or a restart is found here.
     """
     result = es.search(
-        index=names.mentions,
+        index=MENTIONS.alias(names),
         query=_not_scored_by(model),
         sort=[{"created_at": "desc"}, {"id": "asc"}],
         size=size,
@@ -274,13 +274,13 @@ def mentions_to_rescore(
 
 def count_to_rescore(es: Elasticsearch, names: IndexNames, model: str) -> int:
     """How many stored mentions `model` has not scored yet."""
-    return es.count(index=names.mentions, query=_not_scored_by(model))["count"]
+    return es.count(index=MENTIONS.alias(names), query=_not_scored_by(model))["count"]
 
 
 def count_collected_since(es: Elasticsearch, names: IndexNames, flt: MentionFilter, since: datetime) -> int:
     """How many mentions `flt` matches that were collected after `since` (the Inbox's "N new")."""
     query = {"bool": {"filter": [flt.to_query(), {"range": {"collected_at": {"gt": since.isoformat()}}}]}}
-    return es.count(index=names.mentions, query=query)["count"]
+    return es.count(index=MENTIONS.alias(names), query=query)["count"]
 
 
 def iter_mentions(
@@ -291,7 +291,7 @@ def iter_mentions(
     if limit <= 0:
         return
     order = [{"created_at": "desc"}, {"id": "asc"}]
-    hits = scan_hits(es, names.mentions, flt.to_query(), order, page=page_size, keep_alive="2m")
+    hits = scan_hits(es, MENTIONS.alias(names), flt.to_query(), order, page=page_size, keep_alive="2m")
     with closing(hits):  # stopping at `limit` closes the point in time at once
         for given, hit in enumerate(hits, start=1):
             yield Mention.model_validate(hit["_source"])

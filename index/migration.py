@@ -19,8 +19,8 @@ from core.progress import Progress
 from index.bulk import create_documents
 from index.client import IndexNames
 from index.mentions import mark_mentions_changed
-from index.periods import mention_index, mention_indices, period_bounds
-from index.state import get_state, put_state
+from index.periods import MENTIONS, mention_index, mention_indices, period_bounds
+from index.state import STATE, get_state, put_state
 
 CURSOR = "migration:mentions-periods"
 """The state document that remembers how far a migration went."""
@@ -92,7 +92,7 @@ def migrate_to_periods(
                 mentions = [Mention.model_validate(h["_source"]) for h in hits]
                 written = create_documents(
                     es,
-                    names.mentions,
+                    MENTIONS.alias(names),
                     ((m.id, m) for m in mentions),
                     refresh=False,
                     targets={m.id: mention_index(names, m.created_at) for m in mentions},
@@ -119,7 +119,7 @@ def migrate_to_periods(
             else:
                 if _page(es, old, after, 1):
                     return report  # stopped by max_batches: the cursor holds
-        es.indices.refresh(index=names.mentions)
+        es.indices.refresh(index=MENTIONS.alias(names))
         mark_mentions_changed(es, names)
         for old in report.old:
             report.expected += es.count(index=old)["count"]
@@ -129,12 +129,12 @@ def migrate_to_periods(
             raise EcouteError(f"{report.line()}: the old index is kept; run the migration again")
         if keep_old:  # kept aside, no longer read through the alias (it would count every mention twice)
             es.indices.update_aliases(
-                actions=[{"remove": {"index": old, "alias": names.mentions}} for old in report.old]
+                actions=[{"remove": {"index": old, "alias": MENTIONS.alias(names)}} for old in report.old]
             )
         else:
             es.indices.delete(index=",".join(report.old))
             report.removed = True
-        es.options(ignore_status=404).delete(index=names.state, id=CURSOR, refresh=True)
+        es.options(ignore_status=404).delete(index=STATE.alias(names), id=CURSOR, refresh=True)
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"migration stopped (run it again to go on): {exc}") from exc
     return report

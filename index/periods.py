@@ -18,8 +18,12 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
+from core.documents import Mention
 from core.errors import IndexUnavailableError
+from index.catalog import DocumentType
 from index.client import IndexNames
+
+MENTIONS = DocumentType("mentions", Mention, periodic=True)
 
 SCHEMA_VERSION = 1
 """Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates."""
@@ -44,7 +48,7 @@ def period_of(created_at: datetime, granularity: str) -> str:
 
 def mention_index(names: IndexNames, created_at: datetime) -> str:
     """The concrete index a mention created at `created_at` lives in."""
-    return f"{names.mentions}-v{SCHEMA_VERSION}-{period_of(created_at, names.granularity)}"
+    return f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-{period_of(created_at, names.granularity)}"
 
 
 def period_bounds(index: str) -> tuple[datetime, datetime] | None:
@@ -70,11 +74,11 @@ def _order(index: str) -> tuple[datetime, str]:
 def mention_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
     """Every concrete index behind the mentions alias, oldest period first (a non-period index first)."""
     try:
-        found = es.indices.get_alias(name=names.mentions)
+        found = es.indices.get_alias(name=MENTIONS.alias(names))
     except NotFoundError:
         return []
     except (ApiError, TransportError) as exc:
-        raise IndexUnavailableError(f"cannot list the indices of {names.mentions}: {exc}") from exc
+        raise IndexUnavailableError(f"cannot list the indices of {MENTIONS.alias(names)}: {exc}") from exc
     return sorted(found, key=_order)
 
 
@@ -104,8 +108,8 @@ def indices_for(
 ) -> str:
     """The index expression a read of mentions created in [start, end) names; the alias when unbounded."""
     if start is None and end is None:
-        return names.mentions
-    return choose_indices(mention_indices(es, names), names.mentions, start, end)
+        return MENTIONS.alias(names)
+    return choose_indices(mention_indices(es, names), MENTIONS.alias(names), start, end)
 
 
 def locate(es: Elasticsearch, names: IndexNames, mention_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

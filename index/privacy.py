@@ -15,11 +15,19 @@ from elasticsearch.helpers import streaming_bulk
 from core.documents import Alert, AuditRecord
 from core.errors import IndexUnavailableError
 from core.names import fold_name, normalise_handle
+from index.alerts import ALERTS, DELIVERIES
+from index.catalog import DocumentType
 from index.client import IndexNames
-from index.crm import delete_crm_records, delete_customers
+from index.crm import CRM_RECORDS, delete_crm_records, delete_customers
+from index.customers import CUSTOMERS
 from index.mentions import mark_mentions_changed
-from index.periods import indices_for, locate, mention_indices, period_bounds, refresh
+from index.periods import MENTIONS, indices_for, locate, mention_indices, period_bounds, refresh
+from index.replies import REPLIES
+from index.reviews import REVIEWS
 from index.scan import scan_hits
+from index.searches import SAVED_SEARCHES
+
+AUDIT = DocumentType("audit", AuditRecord)
 
 # Characters that may continue a handle or an address: a match must not be followed or preceded by one.
 _BEFORE = r"(?<![\w@.+-])"
@@ -142,7 +150,7 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         ]
         customers = _all(
             es,
-            names.customers,
+            CUSTOMERS.alias(names),
             email_terms + _handle_query("handles", handles) + _handle_query("confirmed_handles", handles),
             "customer_id",
         )
@@ -155,7 +163,7 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         ]
         mentions = _all(
             es,
-            names.mentions,
+            MENTIONS.alias(names),
             _handle_query("author.handle", [*handles, *emails])
             + _handle_query("author.id", handles)
             + by_customer
@@ -177,16 +185,16 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         identity = Identity([*handles, *maybe_theirs], emails, full_names)
         # Posts by others that name the person: candidates by phrase, kept only when the text says it.
         said = [*identity.handles, *identity.emails]
-        candidates = _all(es, names.mentions, _phrases(POST_TEXT_FIELDS, said), "id")
+        candidates = _all(es, MENTIONS.alias(names), _phrases(POST_TEXT_FIELDS, said), "id")
         known = {m["id"] for m in mentions}
         mentions += [m for m in candidates if m["id"] not in known and post_names(m, identity)]
         mention_ids = [m["id"] for m in mentions]
         identity.mention_ids = set(mention_ids)
-        crm_records = _all(es, names.crm, by_customer, "id")
+        crm_records = _all(es, CRM_RECORDS.alias(names), by_customer, "id")
         by_mention = [{"terms": {"mention_ids": mention_ids}}] if mention_ids else []
         reviews, reviews_naming = [], []
         for review in _all(
-            es, names.reviews, _handle_query("author_handle", handles) + by_customer + by_mention, "id"
+            es, REVIEWS.alias(names), _handle_query("author_handle", handles) + by_customer + by_mention, "id"
         ):
             theirs = normalise_handle(review["author_handle"]) in identity.handles
             if theirs or review["customer_id"] in customer_ids:
@@ -196,7 +204,7 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
         alerts, alerts_naming = [], []
         for alert in _all(
             es,
-            names.alerts,
+            ALERTS.alias(names),
             by_mention
             + ([{"terms": {"mention_id": mention_ids}}] if mention_ids else [])
             + by_customer
@@ -211,13 +219,13 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
                 alerts_naming.append(alert)
         saved = [
             s
-            for s in _all(es, names.saved_searches, [{"match_all": {}}], "id")
+            for s in _all(es, SAVED_SEARCHES.alias(names), [{"match_all": {}}], "id")
             if identity.in_document(s.get("filters", {}))
         ]
         # Team notes on others' mentions that name them; a former note lives on in the history only.
         noted = _all(
             es,
-            names.mentions,
+            MENTIONS.alias(names),
             _phrases(["triage.note"], [*said, *full_names]) + [{"term": {"history.field": "note"}}],
             "id",
         )
@@ -228,7 +236,7 @@ def find_person(es: Elasticsearch, names: IndexNames, handles: list[str], emails
             r
             for r in _all(
                 es,
-                names.replies,
+                REPLIES.alias(names),
                 ([{"terms": {"mention_id": mention_ids}}] if mention_ids else [])
                 + by_customer
                 + _phrases(["text"], [*said, *full_names]),
@@ -332,14 +340,18 @@ def erase_person(
     gone = [a["id"] for a in records.alerts] + [a["id"] for a in records.alerts_naming if a["id"] not in kept]
     counts = {
         "mentions": _delete_mentions(es, names, [m["id"] for m in records.mentions]),
-        "alerts": _delete_ids(es, names.alerts, gone),
-        "reviews": _delete_ids(es, names.reviews, review_ids),
+        "alerts": _delete_ids(es, ALERTS.alias(names), gone),
+        "reviews": _delete_ids(es, REVIEWS.alias(names), review_ids),
         "crm_records": delete_crm_records(es, names, [r["id"] for r in records.crm_records]),
         "customers": delete_customers(es, names, [c["customer_id"] for c in records.customers]),
-        "alerts_rewritten": _write(es, names.alerts, [(a.id, a.model_dump(mode="json")) for a in rewritten]),
-        "saved_searches": _delete_ids(es, names.saved_searches, [s["id"] for s in records.saved_searches]),
-        "reviews_rewritten": _write(es, names.reviews, review_docs),
-        "replies": _delete_ids(es, names.replies, [r["id"] for r in records.replies]),
+        "alerts_rewritten": _write(
+            es, ALERTS.alias(names), [(a.id, a.model_dump(mode="json")) for a in rewritten]
+        ),
+        "saved_searches": _delete_ids(
+            es, SAVED_SEARCHES.alias(names), [s["id"] for s in records.saved_searches]
+        ),
+        "reviews_rewritten": _write(es, REVIEWS.alias(names), review_docs),
+        "replies": _delete_ids(es, REPLIES.alias(names), [r["id"] for r in records.replies]),
     }
     counts["notes_rewritten"] = _rewrite_notes(es, names, records.notes_naming, records.identity)
     _delete_deliveries(es, names, gone)
@@ -387,10 +399,12 @@ def _delete_deliveries(es: Elasticsearch, names: IndexNames, alert_ids: list[str
     if not alert_ids:
         return
     try:
-        ids = [h["_id"] for h in scan_hits(es, names.deliveries, {"terms": {"alert_id": alert_ids}}, "id")]
+        ids = [
+            h["_id"] for h in scan_hits(es, DELIVERIES.alias(names), {"terms": {"alert_id": alert_ids}}, "id")
+        ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find the deliveries of erased alerts: {exc}") from exc
-    _delete_ids(es, names.deliveries, ids)
+    _delete_ids(es, DELIVERIES.alias(names), ids)
 
 
 def delete_mentions_and_alerts(
@@ -402,17 +416,19 @@ def delete_mentions_and_alerts(
         return {"mentions": 0, "alerts": 0}
     try:
         alert_ids = [
-            hit["_id"] for hit in scan_hits(es, names.alerts, {"terms": {"mention_id": mention_ids}}, "id")
+            hit["_id"]
+            for hit in scan_hits(es, ALERTS.alias(names), {"terms": {"mention_id": mention_ids}}, "id")
         ]
         reply_ids = [
-            hit["_id"] for hit in scan_hits(es, names.replies, {"terms": {"mention_id": mention_ids}}, "id")
+            hit["_id"]
+            for hit in scan_hits(es, REPLIES.alias(names), {"terms": {"mention_id": mention_ids}}, "id")
         ]
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot find the alerts of deleted mentions: {exc}") from exc
-    _delete_ids(es, names.replies, reply_ids)
+    _delete_ids(es, REPLIES.alias(names), reply_ids)
     return {
         "mentions": _delete_mentions(es, names, mention_ids),
-        "alerts": _delete_ids(es, names.alerts, alert_ids),
+        "alerts": _delete_ids(es, ALERTS.alias(names), alert_ids),
     }
 
 
@@ -466,13 +482,13 @@ def drop_expired_indices(
                 for at in range(0, len(mention_ids), 1000)
                 for hit in scan_hits(
                     es,
-                    names.alerts,
+                    ALERTS.alias(names),
                     {"terms": {"mention_id": mention_ids[at : at + 1000]}},
                     "id",
                     source=["id"],
                 )
             ]
-            alerts = _delete_ids(es, names.alerts, alert_ids)
+            alerts = _delete_ids(es, ALERTS.alias(names), alert_ids)
             es.indices.delete(index=index)
             dropped.append(DroppedIndex(index, held, alerts))
     except (ApiError, TransportError) as exc:
@@ -485,7 +501,9 @@ def drop_expired_indices(
 
 def write_audit(es: Elasticsearch, names: IndexNames, record: AuditRecord) -> None:
     try:
-        es.index(index=names.audit, id=record.id, document=record.model_dump(mode="json"), refresh=True)
+        es.index(
+            index=AUDIT.alias(names), id=record.id, document=record.model_dump(mode="json"), refresh=True
+        )
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot write the audit record: {exc}") from exc
 
@@ -493,5 +511,5 @@ def write_audit(es: Elasticsearch, names: IndexNames, record: AuditRecord) -> No
 def audit_records(es: Elasticsearch, names: IndexNames, action: str | None = None) -> list[AuditRecord]:
     """The audit log, newest first."""
     query: dict[str, Any] = {"term": {"action": action}} if action else {"match_all": {}}
-    hits = es.search(index=names.audit, query=query, sort=[{"at": "desc"}], size=1000)["hits"]["hits"]
+    hits = es.search(index=AUDIT.alias(names), query=query, sort=[{"at": "desc"}], size=1000)["hits"]["hits"]
     return [AuditRecord.model_validate(hit["_source"]) for hit in hits]

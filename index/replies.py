@@ -10,8 +10,11 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError, Transport
 
 from core.documents import Reply
 from core.errors import EcouteError, IndexUnavailableError
+from index.catalog import DocumentType
 from index.client import IndexNames
 from index.mention_search import MAX_TERMS
+
+REPLIES = DocumentType("replies", Reply)
 
 
 class ReplyChangedError(EcouteError):
@@ -34,7 +37,9 @@ class VersionedReply:
 def create_reply(es: Elasticsearch, names: IndexNames, reply: Reply) -> bool:
     """Record a new reply; False when its id is already there (a second click on the same draft)."""
     try:
-        es.create(index=names.replies, id=reply.id, document=reply.model_dump(mode="json"), refresh=True)
+        es.create(
+            index=REPLIES.alias(names), id=reply.id, document=reply.model_dump(mode="json"), refresh=True
+        )
     except ConflictError:
         return False
     except TransportError as exc:
@@ -44,7 +49,7 @@ def create_reply(es: Elasticsearch, names: IndexNames, reply: Reply) -> bool:
 
 def get_reply(es: Elasticsearch, names: IndexNames, reply_id: str) -> VersionedReply | None:
     try:
-        hit = es.get(index=names.replies, id=reply_id)
+        hit = es.get(index=REPLIES.alias(names), id=reply_id)
     except NotFoundError:
         return None
     except TransportError as exc:
@@ -56,7 +61,7 @@ def save_reply(es: Elasticsearch, names: IndexNames, read: VersionedReply, reply
     """Write `reply` only if it is still at the version `read`; ReplyChangedError otherwise."""
     try:
         result = es.index(
-            index=names.replies,
+            index=REPLIES.alias(names),
             id=reply.id,
             document=reply.model_dump(mode="json"),
             if_seq_no=read.seq_no,
@@ -76,7 +81,7 @@ def replies_to(es: Elasticsearch, names: IndexNames, mention_ids: Iterable[str])
     if not ids:
         return {}
     result = es.search(
-        index=names.replies,
+        index=REPLIES.alias(names),
         query={"terms": {"mention_id": ids}},
         sort=[{"drafted_at": "asc"}, {"id": "asc"}],
         size=1000,
@@ -91,7 +96,7 @@ def replies_to(es: Elasticsearch, names: IndexNames, mention_ids: Iterable[str])
 def awaiting_approval(es: Elasticsearch, names: IndexNames, size: int = 100) -> list[Reply]:
     """Drafts waiting for an approver, the oldest first."""
     result = es.search(
-        index=names.replies,
+        index=REPLIES.alias(names),
         query={"term": {"status": "draft"}},
         sort=[{"drafted_at": "asc"}, {"id": "asc"}],
         size=size,

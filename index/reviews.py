@@ -18,10 +18,13 @@ from elasticsearch.helpers import streaming_bulk
 from core.documents import Customer, CustomerLink, LinkFact, LinkReview, Mention, document_id
 from core.errors import EcouteError, IndexUnavailableError
 from core.names import author_key, normalise_handle
+from index.catalog import DocumentType
 from index.client import IndexNames
-from index.customers import get_customer
+from index.customers import CUSTOMERS, get_customer
 from index.mentions import mark_mentions_changed
-from index.periods import refresh
+from index.periods import MENTIONS, refresh
+
+REVIEWS = DocumentType("reviews", LinkReview)
 
 
 class ReviewError(EcouteError):
@@ -49,7 +52,7 @@ def queue_link_reviews(es: Elasticsearch, names: IndexNames, mentions: Iterable[
         return 0
     existing = {
         d["_id"]: LinkReview.model_validate(d["_source"])
-        for d in es.mget(index=names.reviews, ids=list(groups))["docs"]
+        for d in es.mget(index=REVIEWS.alias(names), ids=list(groups))["docs"]
         if d.get("found")
     }
     now = datetime.now(UTC)
@@ -95,10 +98,15 @@ def queue_link_reviews(es: Elasticsearch, names: IndexNames, mentions: Iterable[
             )
         )
     actions = (
-        {"_op_type": "index", "_index": names.reviews, "_id": r.id, "_source": r.model_dump(mode="json")}
+        {
+            "_op_type": "index",
+            "_index": REVIEWS.alias(names),
+            "_id": r.id,
+            "_source": r.model_dump(mode="json"),
+        }
         for r in docs
     )
-    _run(es, names.reviews, actions)
+    _run(es, REVIEWS.alias(names), actions)
     return sum(1 for r in docs if r.id not in existing)
 
 
@@ -126,13 +134,15 @@ def list_reviews(
         if status == "pending"
         else [{"updated_at": "desc"}, {"id": "asc"}]
     )
-    hits = es.search(index=names.reviews, query=query, sort=sort, size=size)["hits"]["hits"]
+    hits = es.search(index=REVIEWS.alias(names), query=query, sort=sort, size=size)["hits"]["hits"]
     return [LinkReview.model_validate(h["_source"]) for h in hits]
 
 
 def rejected_pairs(es: Elasticsearch, names: IndexNames) -> set[tuple[str, str]]:
     """(author key, customer id) pairs a person refused: never proposed again."""
-    hits = es.search(index=names.reviews, query={"term": {"status": "rejected"}}, size=10_000)["hits"]["hits"]
+    hits = es.search(index=REVIEWS.alias(names), query={"term": {"status": "rejected"}}, size=10_000)["hits"][
+        "hits"
+    ]
     return {(h["_source"]["author_key"], h["_source"]["customer_id"]) for h in hits}
 
 
@@ -146,7 +156,7 @@ def _mentions_by_author(es: Elasticsearch, names: IndexNames, review: LinkReview
     }
     if review.author_handle:
         query["bool"]["should"].append({"term": {"author.handle": review.author_handle}})
-    return es.search(index=names.mentions, query=query, size=10_000)["hits"]["hits"]
+    return es.search(index=MENTIONS.alias(names), query=query, size=10_000)["hits"]["hits"]
 
 
 def decide_review(
@@ -154,7 +164,7 @@ def decide_review(
 ) -> LinkReview:
     """Record a person's decision and apply it to the customer and to every mention by that author."""
     try:
-        review = LinkReview.model_validate(es.get(index=names.reviews, id=rid)["_source"])
+        review = LinkReview.model_validate(es.get(index=REVIEWS.alias(names), id=rid)["_source"])
     except NotFoundError as exc:
         raise ReviewError(f"no proposed link with id {rid}") from exc
     now = datetime.now(UTC).replace(microsecond=0)
@@ -169,7 +179,10 @@ def decide_review(
             raise ReviewError(f"customer {review.customer_id} is no longer in the CRM mirror")
         handles = list(dict.fromkeys([*customer.confirmed_handles, review.author_handle]))
         es.update(
-            index=names.customers, id=customer.customer_id, doc={"confirmed_handles": handles}, refresh=True
+            index=CUSTOMERS.alias(names),
+            id=customer.customer_id,
+            doc={"confirmed_handles": handles},
+            refresh=True,
         )
         link = CustomerLink(
             customer_id=customer.customer_id,
@@ -198,7 +211,7 @@ def decide_review(
                 actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": doc})
         # The author is one person: the other proposals about them are settled by this one.
         others = es.search(
-            index=names.reviews,
+            index=REVIEWS.alias(names),
             query={
                 "bool": {
                     "filter": [{"term": {"author_key": review.author_key}}, {"term": {"status": "pending"}}]
@@ -215,7 +228,7 @@ def decide_review(
                     "updated_at": now.isoformat(),
                 }
                 actions.append(
-                    {"_op_type": "update", "_index": names.reviews, "_id": hit["_id"], "doc": other}
+                    {"_op_type": "update", "_index": REVIEWS.alias(names), "_id": hit["_id"], "doc": other}
                 )
     else:
         for hit in mentions:
@@ -230,11 +243,16 @@ def decide_review(
                     }
                 )
     actions.append(
-        {"_op_type": "index", "_index": names.reviews, "_id": rid, "_source": decided.model_dump(mode="json")}
+        {
+            "_op_type": "index",
+            "_index": REVIEWS.alias(names),
+            "_id": rid,
+            "_source": decided.model_dump(mode="json"),
+        }
     )
     touched = {hit["_index"] for hit in mentions}
     try:
-        _run(es, names.reviews, actions)
+        _run(es, REVIEWS.alias(names), actions)
         refresh(es, touched)
     finally:  # the bulk may have updated some mentions before it stopped
         if any(a["_index"] in touched for a in actions):
@@ -243,5 +261,7 @@ def decide_review(
 
 
 def customers_with_confirmed_handles(es: Elasticsearch, names: IndexNames) -> list[Customer]:
-    hits = es.search(index=names.customers, query={"exists": {"field": "confirmed_handles"}}, size=10_000)
+    hits = es.search(
+        index=CUSTOMERS.alias(names), query={"exists": {"field": "confirmed_handles"}}, size=10_000
+    )
     return [Customer.model_validate(h["_source"]) for h in hits["hits"]["hits"]]

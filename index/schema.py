@@ -8,44 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError
-from pydantic import BaseModel
 
 from core.config import IndexConfig
-from core.documents import (
-    Alert,
-    AuditRecord,
-    CrmRecord,
-    Customer,
-    Delivery,
-    LinkReview,
-    Mention,
-    Reply,
-    SavedSearch,
-    SourceState,
-    StoredRule,
-)
 from core.errors import ConfigError, IndexUnavailableError
+from index.catalog import document_types
 from index.client import IndexNames
 from index.mappings import mapping_for
 from index.periods import SCHEMA_VERSION, mention_index
 
 log = logging.getLogger(__name__)
-
-
-def _document_types(names: IndexNames) -> list[tuple[str, type[BaseModel]]]:
-    return [
-        (names.mentions, Mention),
-        (names.customers, Customer),
-        (names.alerts, Alert),
-        (names.state, SourceState),
-        (names.saved_searches, SavedSearch),
-        (names.crm, CrmRecord),
-        (names.reviews, LinkReview),
-        (names.audit, AuditRecord),
-        (names.deliveries, Delivery),
-        (names.rules, StoredRule),
-        (names.replies, Reply),
-    ]
 
 
 @dataclass(frozen=True)
@@ -55,6 +26,7 @@ class IndexTemplate:
     name: str
     alias: str
     body: dict[str, Any]  # index_patterns, template, version, priority: the body of PUT _index_template
+    periodic: bool = False  # one index per period behind the alias (index/periods.py)
 
 
 def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> list[IndexTemplate]:
@@ -62,10 +34,11 @@ def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> lis
     `layout`, and for the mentions' period indices their alias and the lifecycle policy, if any."""
     layout = layout or IndexConfig()
     templates = []
-    for alias, model in _document_types(names):
+    for document in document_types():
+        alias = document.alias(names)
         settings: dict[str, Any] = {"number_of_shards": layout.shards, "number_of_replicas": layout.replicas}
-        template: dict[str, Any] = {"settings": settings, "mappings": mapping_for(model)}
-        if alias == names.mentions:
+        template: dict[str, Any] = {"settings": settings, "mappings": mapping_for(document.model)}
+        if document.periodic:
             template["aliases"] = {alias: {}}
             if layout.lifecycle_policy:
                 settings["index.lifecycle.name"] = layout.lifecycle_policy
@@ -75,7 +48,7 @@ def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> lis
             "version": SCHEMA_VERSION,
             "priority": 100,
         }
-        templates.append(IndexTemplate(f"{alias}-template", alias, body))
+        templates.append(IndexTemplate(f"{alias}-template", alias, body, document.periodic))
     return templates
 
 
@@ -117,7 +90,7 @@ def ensure_indices(es: Elasticsearch, names: IndexNames, layout: IndexConfig | N
             alias = template.alias
             mappings = template.body["template"]["mappings"]
             if not es.indices.exists_alias(name=alias):
-                if alias == names.mentions:
+                if template.periodic:
                     index = mention_index(names, datetime.now(UTC))
                     es.indices.create(index=index)
                 else:
@@ -133,7 +106,7 @@ def ensure_indices(es: Elasticsearch, names: IndexNames, layout: IndexConfig | N
 
 def drop_indices(es: Elasticsearch, names: IndexNames) -> None:
     """Delete every index and template of this prefix (tests, `ecoute es reset`)."""
-    for alias, _ in _document_types(names):
+    for alias in (document.alias(names) for document in document_types()):
         indices = list(es.indices.get(index=f"{alias}-v*", allow_no_indices=True))
         if indices:  # deleting needs exact names: wildcards are refused by default
             es.indices.delete(index=",".join(indices))

@@ -9,19 +9,22 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
 from core.documents import SourceState
+from index.catalog import DocumentType
 from index.client import IndexNames
+
+STATE = DocumentType("state", SourceState)
 
 
 def get_state(es: Elasticsearch, names: IndexNames, state_id: str) -> SourceState | None:
     try:
-        hit = es.get(index=names.state, id=state_id)
+        hit = es.get(index=STATE.alias(names), id=state_id)
     except NotFoundError:
         return None
     return SourceState.model_validate(hit["_source"])
 
 
 def put_state(es: Elasticsearch, names: IndexNames, state: SourceState, refresh: bool = True) -> None:
-    es.index(index=names.state, id=state.id, document=state.model_dump(mode="json"), refresh=refresh)
+    es.index(index=STATE.alias(names), id=state.id, document=state.model_dump(mode="json"), refresh=refresh)
 
 
 def acquire_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str, ttl: timedelta) -> bool:
@@ -36,10 +39,10 @@ def acquire_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str, tt
         id=state_id, kind="lock", source=name, owner=owner, until=now + ttl, updated_at=now
     ).model_dump(mode="json")
     try:
-        current = es.get(index=names.state, id=state_id)
+        current = es.get(index=STATE.alias(names), id=state_id)
     except NotFoundError:
         try:
-            es.create(index=names.state, id=state_id, document=lease, refresh=True)
+            es.create(index=STATE.alias(names), id=state_id, document=lease, refresh=True)
             return True
         except ConflictError:
             return False
@@ -48,7 +51,7 @@ def acquire_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str, tt
         return False
     try:
         es.index(
-            index=names.state,
+            index=STATE.alias(names),
             id=state_id,
             document=lease,
             if_seq_no=current["_seq_no"],
@@ -63,14 +66,14 @@ def acquire_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str, tt
 def release_lock(es: Elasticsearch, names: IndexNames, name: str, owner: str) -> None:
     state_id = f"lock:{name}"
     try:
-        current = es.get(index=names.state, id=state_id)
+        current = es.get(index=STATE.alias(names), id=state_id)
     except NotFoundError:
         return
     if current["_source"].get("owner") != owner:
         return
     with contextlib.suppress(ConflictError, NotFoundError):
         es.delete(
-            index=names.state,
+            index=STATE.alias(names),
             id=state_id,
             if_seq_no=current["_seq_no"],
             if_primary_term=current["_primary_term"],
@@ -110,5 +113,7 @@ class LeaseKeeper:
 
 
 def source_states(es: Elasticsearch, names: IndexNames, kind: str = "health") -> list[SourceState]:
-    result = es.search(index=names.state, query={"term": {"kind": kind}}, sort=[{"source": "asc"}], size=500)
+    result = es.search(
+        index=STATE.alias(names), query={"term": {"kind": kind}}, sort=[{"source": "asc"}], size=500
+    )
     return [SourceState.model_validate(h["_source"]) for h in result["hits"]["hits"]]

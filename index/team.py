@@ -7,7 +7,9 @@ from datetime import datetime
 from elasticsearch import Elasticsearch
 
 from core.documents import AlertTimes, Handled, TriageChange
+from index.alerts import ALERTS
 from index.client import IndexNames
+from index.periods import MENTIONS
 from index.scan import scan_hits
 
 MENTION_FIELDS = ["id", "source", "intent.label", "triage.team", "collected_at", "status", "history"]
@@ -31,7 +33,7 @@ def handled_mentions(
     }
     found = []
     # scan_hits names the period indices: the stand-in's point in time over the alias reads only one of them
-    for hit in scan_hits(es, names.mentions, query, "id", page=page_size, source=MENTION_FIELDS):
+    for hit in scan_hits(es, MENTIONS.alias(names), query, "id", page=page_size, source=MENTION_FIELDS):
         doc = hit["_source"]
         found.append(
             Handled(
@@ -62,6 +64,7 @@ def alert_times(
             else None,
         )
         for doc in (
-            h["_source"] for h in scan_hits(es, names.alerts, query, "id", page=page_size, source=fields)
+            h["_source"]
+            for h in scan_hits(es, ALERTS.alias(names), query, "id", page=page_size, source=fields)
         )
     ]

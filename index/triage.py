@@ -17,7 +17,7 @@ from core.documents import (
 from core.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.mentions import mark_mentions_changed
-from index.periods import locate
+from index.periods import MENTIONS, locate
 
 TRIAGE_FIELDS = ("status", "assignee", "team", "tags", "note")
 
@@ -207,7 +207,7 @@ def assigned_open(
 ) -> dict[str, str | None]:
     """The open mentions assigned to `email`: id -> who made the last assignment (None if unrecorded)."""
     result = es.search(
-        index=names.mentions,
+        index=MENTIONS.alias(names),
         query={
             "bool": {"filter": [{"term": {"triage.assignee": email}}, {"terms": {"status": OPEN_STATUSES}}]}
         },

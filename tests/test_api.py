@@ -20,7 +20,7 @@ from api.server import ApiServer
 from core.documents import Alert
 from core.errors import ConfigError
 from ecoute.config import Settings, load_settings
-from index.alerts import create_alerts
+from index.alerts import ALERTS, create_alerts
 from index.client import EmbeddedServer, IndexNames, free_port
 from index.crm import mirror_customers
 from index.mentions import index_mentions, refresh_mentions
@@ -135,7 +135,7 @@ def seeded(es: Elasticsearch, names: IndexNames) -> IndexNames:
             for cid in ("C-OWN", "C-OTHER")
         ],
     )
-    es.indices.refresh(index=names.alerts)
+    es.indices.refresh(index=ALERTS.alias(names))
     return names
 
 

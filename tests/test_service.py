@@ -12,7 +12,7 @@ from core.documents import Alert, AlertTimes, Handled, Label, TriageChange
 from core.errors import ConfigError
 from ecoute.config import load_settings
 from ecoute.service import ServiceTargets, p90, team_stats
-from index.alerts import create_alerts
+from index.alerts import ALERTS, create_alerts
 from index.client import IndexNames
 from index.mention_search import MentionFilter, past_target_of, search_mentions
 from index.mentions import index_mentions
@@ -188,7 +188,7 @@ def test_the_history_and_alert_times_are_read_page_by_page(es: Elasticsearch, na
         acknowledged_at=since + timedelta(hours=2),
     )
     create_alerts(es, names, [alert])
-    es.indices.refresh(index=names.alerts)
+    es.indices.refresh(index=ALERTS.alias(names))
     assert alert_times(es, names, since, until) == [
         AlertTimes("complaint", since + timedelta(hours=1), since + timedelta(hours=2))
     ]

@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
 from index.mentions import count_mentions
+from index.periods import MENTIONS
 from index.state import get_state
 from tests.collectors.stream_servers import JetstreamServer, LocalHttpServer
 from tests.collectors.test_mastodon import TAG_PATH, Timeline, status
@@ -24,13 +25,13 @@ ECOUTE = [sys.executable, "-m", "ecoute"]
 
 
 def indexed_native_ids(es: Elasticsearch, names: IndexNames) -> list[str]:
-    hits = es.search(index=names.mentions, query={"match_all": {}}, size=5000, source=["native_id"])
+    hits = es.search(index=MENTIONS.alias(names), query={"match_all": {}}, size=5000, source=["native_id"])
     return [h["_source"]["native_id"] for h in hits["hits"]["hits"]]
 
 
 def stored_mentions(es: Elasticsearch, names: IndexNames) -> int:
     """Mentions written so far, searchable or not: the engine refreshes once per run, not per batch."""
-    es.indices.refresh(index=names.mentions)
+    es.indices.refresh(index=MENTIONS.alias(names))
     return count_mentions(es, names)
 
 

@@ -16,7 +16,7 @@ from ecoute.config import load_settings
 from ecoute.engine import Engine
 from ecoute.scheduler import schedule_jobs
 from index.client import IndexNames
-from index.state import acquire_lock, put_state
+from index.state import STATE, acquire_lock, put_state
 from tests.collectors.stream_servers import LocalHttpServer, Reply, Seen
 from tests.collectors.test_mastodon import TAG_PATH, status
 from tests.conftest import write_config
@@ -75,7 +75,7 @@ class SlowTimeline:
 
     def holder(self) -> str | None:
         try:
-            return self.es.get(index=self.names.state, id="lock:source:slow")["_source"]["owner"]
+            return self.es.get(index=STATE.alias(self.names), id="lock:source:slow")["_source"]["owner"]
         except NotFoundError:
             return None
 

@@ -8,6 +8,7 @@ from dashboard.text import t
 from index.client import IndexNames
 from index.customers import upsert_customers
 from index.mentions import delete_mentions, get_mentions_versioned, index_mentions, mark_mentions_changed
+from index.periods import MENTIONS
 from index.triage import update_triage
 from tests.dashboard.test_pages import mention, metric, shown, texts
 from tests.factories import make_customer
@@ -58,7 +59,7 @@ def test_the_inbox_reads_its_list_again_only_when_the_generation_changes(
     assert texts(at) == ["Lumio, texte d'origine."]
 
     # A write that bypasses index/ (so no new generation): the cached list is still shown...
-    es.update(index=names.mentions, id=first.id, doc={"text": "Lumio, texte changé."}, refresh=True)
+    es.update(index=MENTIONS.alias(names), id=first.id, doc={"text": "Lumio, texte changé."}, refresh=True)
     at.run(timeout=30)
     assert texts(at) == ["Lumio, texte d'origine."]
 

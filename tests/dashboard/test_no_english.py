@@ -49,11 +49,12 @@ from dashboard.text import STRINGS
 from ecoute.config import Intent, Settings, load_settings
 from index.alerts import acknowledge_alert, alerts_for, create_deliveries, save_rule
 from index.client import EmbeddedServer, IndexNames
-from index.customers import all_customers
+from index.crm import CRM_RECORDS
+from index.customers import CUSTOMERS, all_customers
 from index.mentions import index_mentions
 from index.reviews import decide_review, list_reviews, queue_link_reviews
 from index.searches import save_search
-from index.state import put_state
+from index.state import STATE, put_state
 from nlp.language import normalise
 from nlp.linking import CustomerDirectory, resolve_customer
 from tests.conftest import write_config
@@ -358,9 +359,12 @@ def data_strings(es: Elasticsearch, names: IndexNames, settings: Settings) -> li
     found |= {"pannes-pro", "Pannes chez les clients pro", "panne OR coupure"}
     # A CRM import's rejected rows are its diagnostics, kept in the words they were recorded in, as a
     # source's last error is (SOURCE_ERROR); they are not interface text.
-    for hit in es.search(index=names.state, query={"term": {"kind": "crm"}}, size=50)["hits"]["hits"]:
+    for hit in es.search(index=STATE.alias(names), query={"term": {"kind": "crm"}}, size=50)["hits"]["hits"]:
         found |= set(hit["_source"]["data"].get("rejected", []))
-    for index in (names.customers, names.crm):  # what the CRM holds, but not Écoute's findings about it
+    for index in (
+        CUSTOMERS.alias(names),
+        CRM_RECORDS.alias(names),
+    ):  # what the CRM holds, but not Écoute's findings about it
         for hit in es.search(index=index, size=500)["hits"]["hits"]:
             found |= set(_strings({k: v for k, v in hit["_source"].items() if k != "quality"}))
     for user in settings.auth.users:

@@ -8,7 +8,7 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Alert, Label
 from dashboard.text import t
-from index.alerts import create_alerts
+from index.alerts import ALERTS, create_alerts
 from index.client import IndexNames
 from index.customers import upsert_customers
 from index.mentions import index_mentions, refresh_mentions
@@ -52,7 +52,7 @@ def accounts(es: Elasticsearch, names: IndexNames) -> None:
             )
         ],
     )  # fmt: skip
-    es.indices.refresh(index=names.alerts)
+    es.indices.refresh(index=ALERTS.alias(names))
 
 
 def table(at):

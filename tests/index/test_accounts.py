@@ -8,7 +8,7 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Alert, Label
 from index.accounts import account_activity
-from index.alerts import create_alerts
+from index.alerts import ALERTS, create_alerts
 from index.client import IndexNames
 from index.mentions import index_mentions, refresh_mentions
 from tests.factories import NOW, make_mention
@@ -52,7 +52,7 @@ def test_last_mention_recent_volume_sentiment_trend_and_open_alerts(
             Alert(id="x2", rule="r", mention_id="b", customer_id="C1", status="acknowledged", **ALERT),
         ],
     )
-    es.indices.refresh(index=names.alerts)
+    es.indices.refresh(index=ALERTS.alias(names))
 
     found = account_activity(es, names, ["C1", "C2", "C3"], now=NOW)
 

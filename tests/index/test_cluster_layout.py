@@ -14,9 +14,10 @@ from elasticsearch import Elasticsearch
 
 from core.config import IndexConfig
 from core.errors import ConfigError
+from index.alerts import ALERTS
 from index.client import IndexNames
 from index.mentions import get_mention, index_mentions
-from index.periods import mention_index, period_layout
+from index.periods import MENTIONS, mention_index, period_layout
 from index.schema import drop_indices, ensure_indices, index_templates
 from tests.factories import make_mention
 
@@ -54,12 +55,12 @@ def test_only_the_mentions_period_indices_carry_the_lifecycle_policy():
     names = IndexNames("acme")
     layout = IndexConfig(shards=3, replicas=2, lifecycle_policy="acme-mentions")
     templates = {t.alias: t.body["template"]["settings"] for t in index_templates(names, layout)}
-    assert templates[names.mentions] == {
+    assert templates[MENTIONS.alias(names)] == {
         "number_of_shards": 3,
         "number_of_replicas": 2,
         "index.lifecycle.name": "acme-mentions",
     }
-    assert templates[names.alerts] == {"number_of_shards": 3, "number_of_replicas": 2}
+    assert templates[ALERTS.alias(names)] == {"number_of_shards": 3, "number_of_replicas": 2}
     assert len(templates) == 11
 
 
@@ -83,7 +84,7 @@ def test_index_status_shows_each_period_index_with_the_layout_it_was_made_with(
     index_mentions(es, names, [make_mention("jan-1", created_at=jan), make_mention("jan-2", created_at=jan)])
     ensure_indices(es, names, IndexConfig(shards=1, replicas=0))
     index_mentions(es, names, [make_mention("feb", created_at=feb)])
-    es.indices.refresh(index=names.mentions)
+    es.indices.refresh(index=MENTIONS.alias(names))
     layout = {p.name: p for p in period_layout(es, names)}
     old, new = layout[mention_index(names, jan)], layout[mention_index(names, feb)]
     assert (old.mentions, old.shards, old.replicas) == (2, 2, 1)

@@ -21,6 +21,7 @@ from index.mentions import (
 )
 from index.privacy import delete_mentions_and_alerts, erase_person, find_person
 from index.reviews import decide_review, list_reviews, queue_link_reviews
+from index.state import STATE
 from index.triage import update_triage
 from tests.factories import make_customer, make_mention
 
@@ -101,12 +102,12 @@ def test_deciding_a_proposed_link_changes_the_generation(es: Elasticsearch, name
 def test_a_generation_that_cannot_be_stored_never_fails_the_write(
     es: Elasticsearch, names: IndexNames, caplog: pytest.LogCaptureFixture
 ):
-    es.indices.put_settings(index=names.state, settings={"index.blocks.write": True})
+    es.indices.put_settings(index=STATE.alias(names), settings={"index.blocks.write": True})
     try:
         with caplog.at_level(logging.WARNING, logger="index.mentions"):
             report = index_mentions(es, names, [make_mention("a")])
     finally:
-        es.indices.put_settings(index=names.state, settings={"index.blocks.write": False})
+        es.indices.put_settings(index=STATE.alias(names), settings={"index.blocks.write": False})
     assert report.created == 1
     assert search_mentions(es, names, MentionFilter()).total == 1
     assert any("generation was not bumped" in r.getMessage() for r in caplog.records)

@@ -8,27 +8,47 @@ from elasticsearch import Elasticsearch
 
 from core.documents import Label, Triage
 from index.aggregations import counts_by, sentiment_over_time
+from index.alerts import ALERTS
+from index.catalog import document_types
 from index.client import IndexNames
-from index.customers import all_customers, search_customers, upsert_customers
+from index.customers import CUSTOMERS, all_customers, search_customers, upsert_customers
 from index.mention_search import UNASSIGNED, MentionFilter, search_mentions
 from index.mentions import count_mentions, index_mentions
-from index.periods import SCHEMA_VERSION, mention_index
-from index.schema import ensure_indices
-from index.state import acquire_lock, release_lock
+from index.periods import MENTIONS, SCHEMA_VERSION, mention_index
+from index.schema import drop_indices, ensure_indices
+from index.state import STATE, acquire_lock, release_lock
 from tests.factories import days_ago, make_customer, make_mention
 
 
 def test_indices_are_versioned_behind_aliases_and_setup_is_repeatable(es: Elasticsearch, names: IndexNames):
     assert ensure_indices(es, names) == []  # already created by the fixture: nothing new
-    for alias in (names.customers, names.alerts, names.state):
+    for alias in (CUSTOMERS.alias(names), ALERTS.alias(names), STATE.alias(names)):
         assert list(es.indices.get_alias(name=alias)) == [f"{alias}-v{SCHEMA_VERSION}"]
-    (current,) = es.indices.get_alias(name=names.mentions)  # the mentions: this month's index
+    (current,) = es.indices.get_alias(name=MENTIONS.alias(names))  # the mentions: this month's index
     assert current == mention_index(names, datetime.now(UTC))
-    assert current == f"{names.mentions}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
-    text = es.indices.get_mapping(index=names.mentions)[current]
+    assert current == f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
+    text = es.indices.get_mapping(index=MENTIONS.alias(names))[current]
     text_field = text["mappings"]["properties"]["text"]
     assert text_field["fields"]["fr"]["analyzer"] == "french"
     assert text_field["fields"]["en"]["analyzer"] == "english"
+
+
+def test_every_declared_document_type_is_set_up_and_reset_from_its_declaration(es: Elasticsearch):
+    """A document type declared in its index module gets its alias, mapped from its model, with no other
+    file to edit; a reset removes it again."""
+    names = IndexNames("catalog-test")
+    declared = document_types()
+    assert {d.name for d in declared} >= {"mentions", "customers", "alerts", "replies", "audit"}
+    ensure_indices(es, names)
+    try:
+        for document in declared:
+            alias = document.alias(names)
+            assert es.indices.exists_alias(name=alias), alias
+            (index,) = es.indices.get_mapping(index=alias).values()
+            assert set(index["mappings"]["properties"]) == set(document.model.model_fields), alias
+    finally:
+        drop_indices(es, names)
+    assert not es.indices.get(index="catalog-test-*", allow_no_indices=True)
 
 
 def test_indexing_the_same_mention_twice_keeps_one_copy(es: Elasticsearch, names: IndexNames):
@@ -53,7 +73,7 @@ def test_a_document_the_index_refuses_is_reported_not_dropped(es: Elasticsearch,
         def model_dump(self, mode="json"):
             return self.data
 
-    report = create_documents(es, names.mentions, [(good.id, good), ("bad-id", Raw(bad))])
+    report = create_documents(es, MENTIONS.alias(names), [(good.id, good), ("bad-id", Raw(bad))])
     assert report.created == 1
     assert [doc_id for doc_id, _ in report.failed] == ["bad-id"]
     assert report.failed[0][1]  # the reason is kept for the user

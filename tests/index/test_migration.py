@@ -14,7 +14,14 @@ from index.mappings import mapping_for
 from index.mention_search import MentionFilter, search_mentions
 from index.mentions import count_mentions, index_mentions
 from index.migration import CURSOR, legacy_indices, migrate_to_periods
-from index.periods import SCHEMA_VERSION, mention_index, mention_indices, period_bounds, period_counts
+from index.periods import (
+    MENTIONS,
+    SCHEMA_VERSION,
+    mention_index,
+    mention_indices,
+    period_bounds,
+    period_counts,
+)
 from index.state import get_state
 from tests.factories import make_mention
 from tests.test_cli import run
@@ -25,9 +32,9 @@ NOW = datetime.now(UTC)
 def old_layout(es: Elasticsearch, names: IndexNames, count: int) -> list[Mention]:
     """The mentions in one `<alias>-v1` index, as Écoute made them before period indices."""
     es.indices.delete(index=",".join(mention_indices(es, names)))
-    old = f"{names.mentions}-v{SCHEMA_VERSION}"
+    old = f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}"
     es.indices.create(
-        index=old, aliases={names.mentions: {"is_write_index": True}}, mappings=mapping_for(Mention)
+        index=old, aliases={MENTIONS.alias(names): {"is_write_index": True}}, mappings=mapping_for(Mention)
     )
     mentions = [make_mention(f"old{i}", created_at=NOW - timedelta(days=9 * i)) for i in range(count)]
     create_documents(es, old, ((m.id, m) for m in mentions))
@@ -89,12 +96,12 @@ def test_cli_migrate_keeps_the_old_index_when_asked(
         and "0 missing" in done.stdout
         and "old index kept" in done.stdout
     )
-    assert es.count(index=f"{names.mentions}-v{SCHEMA_VERSION}")["count"] == 12
+    assert es.count(index=f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}")["count"] == 12
     status = run("index", "status", "--config", str(settings_file), cwd=settings_file.parent)
     assert status.returncode == 0, status.stderr
     this_month = sum(1 for m in mentions if mention_index(names, m.created_at) == mention_index(names, NOW))
     layout = "1 shard, 0 replicas, no lifecycle policy"
     assert f"{mention_index(names, NOW)}: {this_month} mentions, {layout}" in status.stdout
     assert f"new indices (one per month): {layout}" in status.stdout
-    assert f"{names.mentions}-v{SCHEMA_VERSION}:" not in status.stdout  # kept aside, not read
+    assert f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}:" not in status.stdout  # kept aside, not read
     assert count_mentions(es, names) == 12

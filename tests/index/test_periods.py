@@ -20,6 +20,7 @@ from index.mentions import (
     store_relabels,
 )
 from index.periods import (
+    MENTIONS,
     choose_indices,
     indices_for,
     mention_index,
@@ -97,7 +98,7 @@ def test_a_date_range_reads_only_the_indices_it_overlaps_and_still_finds_old_men
     quarter = MentionFilter(since=NOW - timedelta(days=90)).indices(es, names).split(",")
     assert 1 <= len(week) <= 2 and len(month) <= 2 and len(quarter) <= 4
     assert mention_index(names, NOW) in week and all(i in everything for i in quarter)
-    assert MentionFilter().indices(es, names) == names.mentions  # unbounded: the alias
+    assert MentionFilter().indices(es, names) == MENTIONS.alias(names)  # unbounded: the alias
     # Old mentions are found when the range includes them, and not otherwise.
     old = mentions[10]
     window = MentionFilter(since=old.created_at - timedelta(days=1), until=old.created_at + timedelta(days=1))
@@ -114,7 +115,7 @@ def test_a_range_no_index_overlaps_names_one_index_and_finds_nothing(es: Elastic
     assert len(far.indices(es, names).split(",")) == 1
     assert count_mentions(es, names, far) == 0
     assert choose_indices([], "alias", NOW, None) == "alias"
-    assert indices_for(es, names, None, None) == names.mentions
+    assert indices_for(es, names, None, None) == MENTIONS.alias(names)
 
 
 def test_updates_by_id_reach_the_mention_in_its_own_index(es: Elasticsearch, names: IndexNames):

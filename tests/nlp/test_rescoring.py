@@ -19,9 +19,10 @@ from core.documents import Mention, RawPost
 from ecoute.config import load_settings
 from ecoute.engine import Engine, RunReport
 from ecoute.rescoring import Rescorer
-from index.alerts import list_alerts
+from index.alerts import ALERTS, list_alerts
 from index.client import EmbeddedServer, IndexNames
 from index.mentions import get_mentions_versioned
+from index.periods import MENTIONS
 from index.triage import update_triage
 from nlp.classifier import load_classifier, model_dir_for, rescoring_classifier_for
 from nlp.language import detect_language, normalise
@@ -32,8 +33,8 @@ POSTS = 24
 
 
 def stored(es: Elasticsearch, names: IndexNames) -> list[Mention]:
-    es.indices.refresh(index=names.mentions)
-    hits = es.search(index=names.mentions, query={"match_all": {}}, size=1000)["hits"]["hits"]
+    es.indices.refresh(index=MENTIONS.alias(names))
+    hits = es.search(index=MENTIONS.alias(names), query={"match_all": {}}, size=1000)["hits"]["hits"]
     return [Mention.model_validate(h["_source"]) for h in hits]
 
 
@@ -146,14 +147,16 @@ def test_a_rescore_that_newly_matches_a_rule_alerts_once(
     assert (report.rescored, report.changed) == (1, 1)
     assert flips(es, names) == 1
     # Re-scoring again (a newer model, a reset) and collecting again never alert twice.
-    es.update_by_query(index=names.mentions, script={"source": "ctx._source.model = 'fast'"}, refresh=True)
+    es.update_by_query(
+        index=MENTIONS.alias(names), script={"source": "ctx._source.model = 'fast'"}, refresh=True
+    )
     worker.run_for(120)
     engine.collect("posts", since=None)
     assert flips(es, names) == 1
 
 
 def flips(es: Elasticsearch, names: IndexNames) -> int:
-    es.indices.refresh(index=names.alerts)
+    es.indices.refresh(index=ALERTS.alias(names))
     return sum(a.rule == "flip" for a in list_alerts(es, names))
 
 

@@ -13,7 +13,9 @@ from elasticsearch import Elasticsearch
 from alerts.rules import rule_matches
 from core.documents import Mention
 from ecoute.config import load_settings
+from index.alerts import ALERTS
 from index.client import EmbeddedServer, IndexNames
+from index.periods import MENTIONS
 from nlp.pipeline import mention_id
 from tests.reliability.conftest import ecoute, posts_config, sample_posts
 from tests.reliability.proxy import FaultProxy
@@ -31,13 +33,13 @@ def everything(es: Elasticsearch, index: str) -> list[dict]:
 
 
 def assert_each_post_once_and_each_alert_once(es: Elasticsearch, names: IndexNames, config: Path) -> None:
-    mentions = [Mention.model_validate(m) for m in everything(es, names.mentions)]
+    mentions = [Mention.model_validate(m) for m in everything(es, MENTIONS.alias(names))]
     assert sorted(m.id for m in mentions) == sorted(
         mention_id("posts", p["native_id"]) for p in sample_posts(POSTS)
     )
     rule = load_settings(config).alerts.rules[0]
     # an alert groups every mention of one burst or cooldown: each matching mention is in exactly one
-    alerts = [a for a in everything(es, names.alerts) if a["rule"] == rule.name]
+    alerts = [a for a in everything(es, ALERTS.alias(names)) if a["rule"] == rule.name]
     alerted = [i for a in alerts for i in (a.get("mention_ids") or [a["mention_id"]])]
     assert alerted and sorted(alerted) == sorted(m.id for m in mentions if rule_matches(rule, m))
 
@@ -57,7 +59,7 @@ def test_a_collect_killed_at_every_step_in_turn_indexes_each_post_once_after_res
     for point in ("indexed", "alerted", "enriched", "fetched"):
         killed = collect(config, crash_at=point)
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
-        assert 0 < len(everything(es, names.mentions)) < POSTS  # the first batch is there, no more
+        assert 0 < len(everything(es, MENTIONS.alias(names))) < POSTS  # the first batch is there, no more
     again = collect(config)
     assert again.returncode == 0, again.stderr
     assert_each_post_once_and_each_alert_once(es, names, config)
@@ -78,7 +80,7 @@ def test_killed_after_spooling_and_during_the_replay_then_restarted(
     proxy.heal()
     killed = collect(config, crash_at="replayed")  # dies once the first segment is acknowledged
     assert killed.returncode == -signal.SIGKILL
-    assert 0 < len(everything(es, names.mentions)) < POSTS
+    assert 0 < len(everything(es, MENTIONS.alias(names))) < POSTS
     again = collect(config)
     assert again.returncode == 0, again.stderr
     assert_each_post_once_and_each_alert_once(es, names, config)

@@ -20,9 +20,10 @@ from core.documents import Alert, Author, Mention, RawPost, SavedSearch
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person
-from index.alerts import create_alerts
+from index.alerts import ALERTS, create_alerts
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.mentions import index_mentions
+from index.periods import MENTIONS
 from index.reviews import list_reviews
 from index.searches import save_search
 from index.triage import update_triage
@@ -198,7 +199,7 @@ def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
     finally:
         proxy.close()
     state = settings.resolve(settings.state_dir)
-    julie_doc = es.search(index=names.mentions, query={"term": {"native_id": "j0"}})["hits"]["hits"][0]
+    julie_doc = es.search(index=MENTIONS.alias(names), query={"term": {"native_id": "j0"}})["hits"]["hits"][0]
     refused = Mention.model_validate(julie_doc["_source"]).model_copy(
         update={"id": "refused-j", "native_id": "jx"}
     )
@@ -236,7 +237,7 @@ def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
     # Notes of the team on others' posts: one names her now, one did before it was changed.
     for native_id, notes in (("o0", [f"{NAME} a appelé"]), ("o1", [f"voir @{HANDLE}", "rappelée"])):
         for note in notes:
-            current = es.get(index=names.mentions, id=mention_id("posts", native_id))
+            current = es.get(index=MENTIONS.alias(names), id=mention_id("posts", native_id))
             version = current["_seq_no"], current["_primary_term"]
             update_triage(es, names, current["_id"], {"note": note}, "cm@lumio.example", *version)
     proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
@@ -244,7 +245,7 @@ def planted(tmp_path: Path, own_index: EmbeddedServer) -> Planted:
     # Notes of the team on others' posts: one names her now, one did before it was changed.
     for native_id, notes in (("o0", [f"{NAME} a appelé"]), ("o1", [f"voir @{HANDLE}", "rappelée"])):
         for note in notes:
-            current = es.get(index=names.mentions, id=mention_id("posts", native_id))
+            current = es.get(index=MENTIONS.alias(names), id=mention_id("posts", native_id))
             version = current["_seq_no"], current["_primary_term"]
             update_triage(es, names, current["_id"], {"note": note}, "cm@lumio.example", *version)
     proposals = {r.author_handle: sorted(r.mention_ids) for r in list_reviews(es, names)}
@@ -266,11 +267,13 @@ def test_erasing_a_person_leaves_their_name_handle_and_email_nowhere(
     counts = Engine(planted.settings, es, names).gdpr().erase(Person(emails=[EMAIL.upper()]))
 
     assert found_in_index(es, names.prefix) == {}
-    kept = {h["_source"]["native_id"] for h in es.search(index=names.mentions, size=100)["hits"]["hits"]}
+    kept = {
+        h["_source"]["native_id"] for h in es.search(index=MENTIONS.alias(names), size=100)["hits"]["hits"]
+    }
     assert kept == {"o0", "o1", "o2", "o3", "p3"}  # everyone else's posts stay
     (paul,) = [r.mention_ids for r in list_reviews(es, names)]
     assert paul == [mention_id("posts", "p3")]  # Paul's proposal stays, without the post naming Julie
-    spike = es.search(index=names.alerts, query={"term": {"kind": "spike"}})["hits"]["hits"]
+    spike = es.search(index=ALERTS.alias(names), query={"term": {"kind": "spike"}})["hits"]["hits"]
     assert spike  # rewritten without her, not deleted: the spike happened
     for hit in spike:
         explanation = hit["_source"]["details"]["explanation"]
@@ -299,5 +302,7 @@ def test_an_alert_about_someone_else_keeps_its_other_mentions_without_the_erased
 
     Engine(settings, es, names).gdpr().erase(Person(handles=[HANDLE]))
 
-    (kept,) = [Alert.model_validate(h["_source"]) for h in es.search(index=names.alerts)["hits"]["hits"]]
+    (kept,) = [
+        Alert.model_validate(h["_source"]) for h in es.search(index=ALERTS.alias(names))["hits"]["hits"]
+    ]
     assert (kept.id, kept.mention_ids, kept.count) == (grouped.id, [marc.id], 1)

@@ -16,13 +16,14 @@ from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
 from ecoute.privacy import Person, pseudonym
 from ecoute.spool import SpooledOp
-from index.alerts import create_alerts
+from index.alerts import ALERTS, create_alerts
 from index.client import IndexNames
-from index.crm import put_crm_records
-from index.customers import upsert_customers
+from index.crm import CRM_RECORDS, put_crm_records
+from index.customers import CUSTOMERS, upsert_customers
 from index.mentions import index_mentions
+from index.periods import MENTIONS
 from index.privacy import audit_records
-from index.reviews import review_id
+from index.reviews import REVIEWS, review_id
 from tests.dashboard.test_auth_alerts import alert
 from tests.factories import NOW, make_customer, make_mention
 from tests.reliability.conftest import posts_config, sample_posts, write_posts
@@ -84,7 +85,9 @@ def held(es: Elasticsearch, names: IndexNames, settings: Settings) -> dict:
         )
     ]
     for review in reviews:
-        es.index(index=names.reviews, id=review.id, document=review.model_dump(mode="json"), refresh=True)
+        es.index(
+            index=REVIEWS.alias(names), id=review.id, document=review.model_dump(mode="json"), refresh=True
+        )
     engine = Engine(settings, es, names)
     spooled = [by("j4", JULIE), by("o3", "marc")]
     engine.spool.append(
@@ -120,10 +123,10 @@ def test_erasing_an_author_removes_every_copy_and_leaves_everyone_else(
     engine: Engine = held["engine"]
     counts = engine.gdpr().erase(Person(handles=["@julie_m@MASTODON.example"]))
     # By handle, the CRM contact with that handle is found too, and with it what is linked to it.
-    assert ids(es, names.mentions) == set(held["others"])
-    assert ids(es, names.alerts) == {document_id("alert", "o1")}
-    assert ids(es, names.reviews) == {held["reviews"][1]}
-    assert ids(es, names.customers) == {"C2"} and ids(es, names.crm) == {"crm-2"}
+    assert ids(es, MENTIONS.alias(names)) == set(held["others"])
+    assert ids(es, ALERTS.alias(names)) == {document_id("alert", "o1")}
+    assert ids(es, REVIEWS.alias(names)) == {held["reviews"][1]}
+    assert ids(es, CUSTOMERS.alias(names)) == {"C2"} and ids(es, CRM_RECORDS.alias(names)) == {"crm-2"}
     waiting = [op.id for segment in engine.spool.segments() for op in engine.spool.read(segment)]
     assert waiting == [held["spooled"][1]]
     assert [letter.id for letter in engine.dead_letters.all()] == [held["refused"][1]]
@@ -152,7 +155,7 @@ def test_erasing_by_email_from_the_command_line(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("erased: 3 mentions, 1 alerts, 1 reviews, 1 crm records, 1 customers")
-    assert ids(es, names.mentions) == set(held["others"]) and ids(es, names.customers) == {"C2"}
+    assert ids(es, MENTIONS.alias(names)) == set(held["others"]) and ids(es, CUSTOMERS.alias(names)) == {"C2"}
     assert len(audit_records(es, names, "erase")) == 1
 
 
@@ -177,7 +180,7 @@ def test_export_holds_everything_about_the_person_and_is_audited(
     assert [p["text"] for p in data["received_by_webhook"]] == ["Julie's post"]
     assert "Marc" not in out.read_text(encoding="utf-8")
     assert len(audit_records(es, names, "export")) == 1
-    assert ids(es, names.mentions) >= set(held["julie"])  # exporting deletes nothing
+    assert ids(es, MENTIONS.alias(names)) >= set(held["julie"])  # exporting deletes nothing
 
 
 def test_retention_deletes_only_the_sources_old_mentions_and_their_alerts(
@@ -199,8 +202,8 @@ def test_retention_deletes_only_the_sources_old_mentions_and_their_alerts(
     create_alerts(es, names, [alert("old", "cm@lumio.example", None), alert("new", "cm@lumio.example", None)])
     engine = Engine(settings, es, names)
     assert engine.gdpr().apply_retention(["test", "posts"]) == {"test": 1}
-    assert ids(es, names.mentions) == {recent.id, other_source.id}
-    assert ids(es, names.alerts) == {document_id("alert", "new")}
+    assert ids(es, MENTIONS.alias(names)) == {recent.id, other_source.id}
+    assert ids(es, ALERTS.alias(names)) == {document_id("alert", "new")}
     (record,) = audit_records(es, names, "retention")
     assert record.counts["mentions"] == 1 and "30 days" in record.scope
 
@@ -243,8 +246,8 @@ def test_unlinked_authors_are_stored_under_a_pseudonym_and_can_still_be_erased(
     engine.prepare()
     engine.import_customers()
     assert engine.collect("posts").indexed == 20
-    es.indices.refresh(index=names.mentions)
-    stored = [h["_source"] for h in es.search(index=names.mentions, size=100)["hits"]["hits"]]
+    es.indices.refresh(index=MENTIONS.alias(names))
+    stored = [h["_source"] for h in es.search(index=MENTIONS.alias(names), size=100)["hits"]["hits"]]
     handles = {p["author"]["handle"] for p in posts}
     for mention in stored:
         author = mention["author"]
@@ -260,7 +263,7 @@ def test_unlinked_authors_are_stored_under_a_pseudonym_and_can_still_be_erased(
         if pseudonym(p["author"]["handle"], KEY) == unlinked["author"]["handle"]
     )
     engine.gdpr().erase(Person(handles=[original]))
-    assert unlinked["id"] not in ids(es, names.mentions)
+    assert unlinked["id"] not in ids(es, MENTIONS.alias(names))
 
 
 def engine_posts(engine: Engine):
@@ -293,7 +296,7 @@ def test_posts_the_platform_deleted_leave_the_index_with_their_alerts(
         es, names, [alert("x", "cm@lumio.example", None).model_copy(update={"mention_id": mentions[0].id})]
     )
     assert engine.delete_native("posts", ["a", "never-seen"]) == 1
-    assert ids(es, names.mentions) == {mentions[1].id} and ids(es, names.alerts) == set()
+    assert ids(es, MENTIONS.alias(names)) == {mentions[1].id} and ids(es, ALERTS.alias(names)) == set()
 
 
 def test_a_deletion_while_the_index_refuses_writes_waits_in_the_spool(
@@ -312,10 +315,10 @@ def test_a_deletion_while_the_index_refuses_writes_waits_in_the_spool(
         index_mentions(es, names, [mention])
         proxy.faults.bulk_status = 503
         assert engine.delete_native("posts", ["a"]) == 0
-        assert ids(es, names.mentions) == {mention.id} and engine.spool.pending() == 1
+        assert ids(es, MENTIONS.alias(names)) == {mention.id} and engine.spool.pending() == 1
         proxy.heal()
         assert engine.replay_spool() == 1
-        assert ids(es, names.mentions) == set()
+        assert ids(es, MENTIONS.alias(names)) == set()
         assert isinstance(engine.es, Client)
     finally:
         proxy.close()

@@ -13,8 +13,10 @@ from core.config import ElasticsearchConfig
 from core.documents import Mention
 from ecoute.config import Settings, load_settings
 from ecoute.engine import Engine
+from index.alerts import ALERTS
 from index.client import EmbeddedServer, IndexNames, connect, free_port
 from index.mentions import index_mentions
+from index.periods import MENTIONS
 from index.schema import ensure_indices
 from nlp.pipeline import mention_id
 from tests.factories import make_mention
@@ -30,14 +32,14 @@ def proxy(es_server: EmbeddedServer) -> Iterator[FaultProxy]:
 
 
 def stored_mentions(es: Elasticsearch, names: IndexNames) -> list[Mention]:
-    es.indices.refresh(index=names.mentions)
-    hits = es.search(index=names.mentions, query={"match_all": {}}, size=1000)["hits"]["hits"]
+    es.indices.refresh(index=MENTIONS.alias(names))
+    hits = es.search(index=MENTIONS.alias(names), query={"match_all": {}}, size=1000)["hits"]["hits"]
     return [Mention.model_validate(h["_source"]) for h in hits]
 
 
 def alert_mention_ids(es: Elasticsearch, names: IndexNames, rule: str) -> list[str]:
-    es.indices.refresh(index=names.alerts)
-    hits = es.search(index=names.alerts, query={"match_all": {}}, size=1000)["hits"]["hits"]
+    es.indices.refresh(index=ALERTS.alias(names))
+    hits = es.search(index=ALERTS.alias(names), query={"match_all": {}}, size=1000)["hits"]["hits"]
     # an alert groups every mention of one burst or cooldown: each matching mention is in exactly one
     alerts = [h["_source"] for h in hits if h["_source"]["rule"] == rule]
     return [i for a in alerts for i in (a.get("mention_ids") or [a["mention_id"]])]
@@ -160,16 +162,16 @@ def test_dlq_retry_stores_what_an_old_mapping_refused(
     from tests.reliability.conftest import write_posts
     from tests.test_cli import run
 
-    es.indices.delete(index=",".join(es.indices.get_alias(name=names.mentions)))
+    es.indices.delete(index=",".join(es.indices.get_alias(name=MENTIONS.alias(names))))
     old = mapping_for(Mention)
     del old["properties"]["enriched_at"]
     es.indices.put_index_template(  # as an older Écoute left it: the next period index gets its mapping
-        name=f"{names.mentions}-template",
-        index_patterns=[f"{names.mentions}-v{SCHEMA_VERSION}-*"],
-        template={"mappings": old, "aliases": {names.mentions: {}}},
+        name=f"{MENTIONS.alias(names)}-template",
+        index_patterns=[f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-*"],
+        template={"mappings": old, "aliases": {MENTIONS.alias(names): {}}},
         priority=100,
     )
-    es.indices.create(index=f"{names.mentions}-v{SCHEMA_VERSION}-2000.01")
+    es.indices.create(index=f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-2000.01")
     config = posts_config(
         tmp_path, es_server.url, names.prefix, write_posts(tmp_path / "p.jsonl", sample_posts(3))
     )

@@ -9,6 +9,7 @@ from ecoute.engine import UNKNOWN_PROCESS, Engine
 from ecoute.privacy import Person
 from ecoute.spool import SpooledOp
 from index.client import IndexNames
+from index.periods import MENTIONS
 from tests.factories import make_mention
 
 
@@ -35,4 +36,4 @@ def test_erasing_a_person_takes_them_out_of_the_journal_too(
     engine.gdpr().erase(Person(handles=["julie_m"]))
     assert journaled(engine) == [marc.id]
     engine.confirm_journal()  # a replay after the erasure must not bring her back
-    assert ids(es, names.mentions) == {marc.id}
+    assert ids(es, MENTIONS.alias(names)) == {marc.id}
