@@ -119,22 +119,29 @@ def update_triage(
     except ValidationError as exc:
         problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise TriageError(f"mention {mention_id}: {problem}") from exc
-    doc = updated.model_dump(mode="json", include={"status", "triage", "history"})
     try:
-        result = es.update(
-            index=index,
-            id=mention_id,
-            doc=doc,
-            if_seq_no=seq_no,
-            if_primary_term=primary_term,
-            refresh=True,
-        )
+        return _write_triage(es, names, index, updated, TriageVersion(seq_no, primary_term))
     except ConflictError as exc:
         latest = Mention.model_validate(es.get(index=index, id=mention_id)["_source"]).triage
         latest = latest or Triage()
         raise TriageConflictError(mention_id, latest.updated_by, latest.updated_at) from exc
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot save triage of mention {mention_id}: {exc}") from exc
+
+
+def _write_triage(
+    es: Elasticsearch, names: IndexNames, index: str, mention: Mention, version: TriageVersion
+) -> TriageVersion:
+    """Write `mention`'s status, triage and history only if it is still at `version` (ConflictError
+    otherwise), searchable at once, and mark the mentions changed so cached lists are read again."""
+    result = es.update(
+        index=index,
+        id=mention.id,
+        doc=mention.model_dump(mode="json", include={"status", "triage", "history"}),
+        if_seq_no=version.seq_no,
+        if_primary_term=version.primary_term,
+        refresh=True,
+    )
     mark_mentions_changed(es, names)
     return TriageVersion(result["_seq_no"], result["_primary_term"])
 
@@ -176,25 +183,14 @@ def record_reply(
         if len(history) == len(mention.history):
             return True
         triage = (mention.triage or Triage()).model_copy(update={"updated_by": by, "updated_at": now})
-        doc = {
-            "status": wanted,
-            "triage": triage.model_dump(mode="json"),
-            "history": [c.model_dump(mode="json") for c in history],
-        }
+        updated = mention.model_copy(update={"status": wanted, "triage": triage, "history": history})
+        version = TriageVersion(current["_seq_no"], current["_primary_term"])
         try:
-            es.update(
-                index=current["_index"],
-                id=mention_id,
-                doc=doc,
-                if_seq_no=current["_seq_no"],
-                if_primary_term=current["_primary_term"],
-                refresh=True,
-            )
+            _write_triage(es, names, current["_index"], updated, version)
         except ConflictError:
             continue
         except TransportError as exc:
             raise IndexUnavailableError(f"cannot note the reply on mention {mention_id}: {exc}") from exc
-        mark_mentions_changed(es, names)
         return True
     raise IndexUnavailableError(f"mention {mention_id} kept changing: the reply is not in its history")
 

@@ -12,7 +12,6 @@ from ecoute.faults import crash_point
 from ecoute.spool import Journal, SpooledOp
 from ecoute.stages.run import INDEX_DOWN
 from ecoute.stages.storage import Storage, spooled
-from index.mentions import index_mentions
 from index.privacy import delete_mentions_and_alerts
 from index.reviews import queue_link_reviews
 from nlp.linking import CustomerDirectory
@@ -99,23 +98,8 @@ class Recovery:
         if deletes:
             delete_mentions_and_alerts(storage.es, storage.names, [op.id for op in deletes])
             storage.keep_in_journal(deletes, acknowledged_by)
-        reliability = storage.reliability
-        result = index_mentions(
-            storage.es,
-            storage.names,
-            mentions,
-            attempts=reliability.bulk_attempts,
-            backoff_seconds=reliability.bulk_backoff_seconds,
-            defer=True,
-        )
-        if result.failed:
-            by_id = {m.id: m for m in mentions}
-            storage.dead_letters.add(
-                [
-                    (i, by_id[i].source, reason, by_id[i].model_dump(mode="json"))
-                    for i, reason in result.failed
-                ]
-            )
+        result = storage.write(mentions, defer=True)
+        storage.dead_letter(mentions, result)
         unstored = {doc_id for doc_id, _ in result.failed} | set(result.deferred)
         stored = [m for m in mentions if m.id not in unstored]
         queue_link_reviews(storage.es, storage.names, stored)
@@ -144,9 +128,7 @@ class Recovery:
             for letter in counted(letters, progress, "dead letters enriched", len(letters))
         ]
         acknowledged_by = storage.journal_tag()
-        result = index_mentions(
-            storage.es, storage.names, mentions, attempts=storage.reliability.bulk_attempts
-        )
+        result = storage.write(mentions, defer=False)
         unstored = {doc_id for doc_id, _ in result.failed}
         stored = [m for m in mentions if m.id not in unstored]
         storage.dead_letters.remove({m.id for m in stored})

@@ -184,19 +184,10 @@ class Storage:
 
     def store(self, mentions: list[Mention], report: RunReport) -> BulkReport:
         """Index a batch; what the index cannot take now is spooled, what it refuses is dead-lettered."""
-        reliability = self.reliability
         result = BulkReport(deferred=[m.id for m in mentions])
         if not self.index_down:
             try:
-                result = index_mentions(
-                    self.es,
-                    self.names,
-                    mentions,
-                    attempts=reliability.bulk_attempts,
-                    backoff_seconds=reliability.bulk_backoff_seconds,
-                    defer=True,
-                    refresh=False,
-                )
+                result = self.write(mentions, defer=True, refresh=False)
             except IndexUnavailableError as exc:  # stored, perhaps, but not acknowledged: spool it all
                 result = BulkReport(deferred=[m.id for m in mentions], deferred_reason=str(exc))
         self.unrefreshed |= result.indices
@@ -210,16 +201,33 @@ class Storage:
             self.spool.append([spooled(m) for m in mentions if m.id in deferred])
             report.spooled += len(deferred)
             crash_point("spooled")
-        if result.failed:
-            by_id = {m.id: m for m in mentions}
-            self.dead_letters.add(
-                [
-                    (doc_id, by_id[doc_id].source, reason, by_id[doc_id].model_dump(mode="json"))
-                    for doc_id, reason in result.failed
-                    if doc_id in by_id
-                ]
-            )
+        self.dead_letter(mentions, result)
         return result
+
+    def write(self, mentions: list[Mention], *, defer: bool, refresh: bool = True) -> BulkReport:
+        """Create mentions by id with the configured bulk retries and backoff (index_mentions).
+
+        `defer`: what the index cannot take now comes back as deferred instead of failed."""
+        return index_mentions(
+            self.es,
+            self.names,
+            mentions,
+            attempts=self.reliability.bulk_attempts,
+            backoff_seconds=self.reliability.bulk_backoff_seconds,
+            defer=defer,
+            refresh=refresh,
+        )
+
+    def dead_letter(self, mentions: list[Mention], result: BulkReport) -> None:
+        """Keep the mentions the index refused in `result` as dead letters, with the reason."""
+        by_id = {m.id: m for m in mentions}
+        self.dead_letters.add(
+            [
+                (doc_id, by_id[doc_id].source, reason, by_id[doc_id].model_dump(mode="json"))
+                for doc_id, reason in result.failed
+                if doc_id in by_id
+            ]
+        )
 
     def queue_reviews(self, mentions: list[Mention]) -> None:
         """Queue the proposed customer links of stored mentions for a person to decide."""

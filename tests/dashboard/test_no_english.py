@@ -58,6 +58,7 @@ from index.state import STATE, put_state
 from nlp.language import normalise
 from nlp.linking import CustomerDirectory, resolve_customer
 from tests.conftest import write_config
+from tests.crm.crmdb import MAPPING as CRM_TABLES
 from tests.dashboard.helpers import APP, DEMO_PASSWORD
 from tests.test_routing import ROUTING
 
@@ -100,57 +101,13 @@ T1,1,La box redémarre chaque nuit,ouvert,{two_days_ago},2026-01-05T09:00:00+00:
 T2,1,Copie de facture,résolu,{month_ago},2026-01-05T09:00:00+00:00
 T3,4,Débit faible à l'atelier,ouvert,{two_days_ago},2026-01-05T09:00:00+00:00
 """
+# The same CRM as the SQL connector's tests (tests/crm/crmdb.py), exported as one CSV file per table.
 CRM_MAPPING = {
-    "accounts": {
-        "table": "accounts.csv",
-        "columns": {
-            "account_id": "acct_no",
-            "company": "name",
-            "segment": "tier",
-            "value": "arr",
-            "owner_name": "rep_name",
-            "owner_email": "rep_email",
-            "updated_at": "modified_at",
-        },
-    },
-    "contacts": {
-        "table": "people.csv",
-        "columns": {
-            "customer_id": "id",
-            "account_id": "acct_no",
-            "first_name": "given_name",
-            "last_name": "family_name",
-            "email": "email_address",
-            "phone": "mobile",
-            "handles.mastodon": "mastodon_handle",
-            "handles.bluesky": "bsky",
-            "language": "lang",
-            "updated_at": "modified_at",
-        },
-    },
-    "opportunities": {
-        "table": "deals.csv",
-        "columns": {
-            "opportunity_id": "deal_id",
-            "account_id": "acct_no",
-            "name": "title",
-            "stage": "stage",
-            "amount": "amount",
-            "close_date": "close_on",
-            "updated_at": "modified_at",
-        },
-    },
-    "interactions": {
-        "table": "tickets.csv",
-        "columns": {
-            "interaction_id": "ticket_id",
-            "customer_id": "person_id",
-            "subject": "subject",
-            "status": "state",
-            "occurred_at": "opened_at",
-            "updated_at": "modified_at",
-        },
-    },
+    part: {
+        "table": f"{table['table']}.csv",
+        "columns": {field: column for field, column in table["columns"].items() if field != "deleted"},
+    }
+    for part, table in CRM_TABLES.items()
 }
 WEBHOOK = {"name": "canal-equipe", "url": "https://hooks.lumio.example/ecoute", "format": "slack"}
 SOURCE_ERROR = "lumio-news: https://news.lumio.example/feed: HTTP 503"
