@@ -101,6 +101,6 @@ def test_a_lifecycle_policy_on_the_stand_in_is_refused_in_one_line(es: Elasticse
         message = str(refused.value)
         assert message.startswith("index.lifecycle_policy: this index has no lifecycle management")
         assert "\n" not in message
-        assert not es.indices.exists_alias(name=fresh.mentions)  # nothing made half-way
+        assert not es.indices.exists_alias(name=MENTIONS.alias(fresh))  # nothing made half-way
     finally:
         drop_indices(es, fresh)
