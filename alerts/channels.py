@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from alerts.settings import EmailChannel, WebhookChannel
+from alerts.wording import alert_message, words
 from core.documents import Alert
 from core.errors import EcouteError
 from core.outbound import RefusedAddressError, guarded_client
@@ -48,22 +49,6 @@ def links_for(alert: Alert, dashboard_url: str) -> Links:
     )
 
 
-def alert_text(alert: Alert, links: Links) -> str:
-    """The plain-text body shared by email and chat messages."""
-    lines = [alert.summary, ""]
-    if alert.count > 1:
-        lines.append(f"{alert.count} mentions grouped in this alert.")
-    for line in alert.details.get("explanation", []):
-        lines.append(f"- {line}")
-    lines.append(f"Mention: {links.mention}")
-    if links.original:
-        lines.append(f"Original post: {links.original}")
-    if links.customer:
-        lines.append(f"Customer: {links.customer}")
-    lines.append(f"Rule {alert.rule}: {links.rule}")
-    return "\n".join(lines)
-
-
 def alert_payload(alert: Alert, links: Links) -> dict:
     """The generic webhook's JSON body."""
     return {
@@ -79,9 +64,8 @@ def alert_payload(alert: Alert, links: Links) -> dict:
     }
 
 
-def slack_payload(alert: Alert, links: Links) -> dict:
+def slack_payload(text: str) -> dict:
     """A Slack-compatible incoming-webhook body: plain `text` plus one section block (mrkdwn escaped)."""
-    text = alert_text(alert, links)
     return {
         "text": text,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(text)}}],
@@ -90,10 +74,6 @@ def slack_payload(alert: Alert, links: Links) -> dict:
 
 def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def alert_subject(alert: Alert) -> str:
-    return f"[Écoute] {' '.join(alert.summary.split())[:150]}"
 
 
 def send_email(
@@ -142,14 +122,22 @@ def send_webhook(
     links: Links,
     client: httpx.Client | None = None,
     delivery_id: str = "",
+    text: str | None = None,
 ) -> None:
     """POST one alert; the generic format must be HMAC-signed. Any 2xx is success.
+
+    `text` is the message a chat (Slack) format shows; by default the alert's message in English.
 
     `client`, when given, must come from `webhook_client` for this webhook (it holds the address guard).
 
     `X-Ecoute-Delivery` is the same on every retry of one delivery: a receiver can drop a repeat.
     """
-    payload = slack_payload(alert, links) if config.format == "slack" else alert_payload(alert, links)
+    if config.format == "slack":
+        payload = slack_payload(
+            text if text is not None else alert_message(alert, alert.summary, links, words("en"))
+        )
+    else:
+        payload = alert_payload(alert, links)
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     headers = {
         "Content-Type": "application/json",

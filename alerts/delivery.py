@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
 from tenacity import RetryCallState, wait_exponential
 
 from alerts.channels import (
     ChannelError,
     Links,
-    alert_subject,
-    alert_text,
     links_for,
     send_email,
     send_webhook,
@@ -30,10 +28,13 @@ from alerts.channels import (
 )
 from alerts.digest import build_digests, digest_period
 from alerts.rules import CompiledRule, compile_rule, find_matches, plan_alerts
-from alerts.settings import AlertsConfig, WebhookChannel, rules_from_index
+from alerts.settings import AlertRule, AlertsConfig, WebhookChannel, rules_from_index
 from alerts.spikes import find_spikes, spike_alerts
+from alerts.wording import alert_message, alert_summary, email_subject, words
+from core.catalog import Catalog
 from core.config import Secrets
 from core.documents import Alert, Delivery, Mention, document_id
+from core.errors import IndexUnavailableError
 from index.alerts import (
     add_to_alert,
     alerts_for,
@@ -49,6 +50,7 @@ from index.alerts import (
     stored_rules,
 )
 from index.client import IndexNames
+from index.mentions import get_mentions_versioned
 from nlp.linking import CustomerDirectory
 
 log = logging.getLogger("ecoute.alerts")
@@ -140,7 +142,7 @@ class Alerter:
         plan = plan_alerts(matches, existing, now)
         for alert_id, (mention_ids, keys) in plan.joins.items():
             add_to_alert(self.es, self.names, alert_id, mention_ids, keys, now)
-        return len(self.raise_alerts(plan.new))
+        return len(self.raise_alerts(plan.new, {m.id: m for m in mentions}))
 
     def _percolate(
         self, mentions: list[Mention], rules: list[CompiledRule], directory: CustomerDirectory
@@ -151,15 +153,17 @@ class Alerter:
             self._registered = queries
         return percolate(self.es, self.names, mentions)
 
-    def raise_alerts(self, alerts: list[Alert]) -> list[Alert]:
-        """Write new alerts and deliver each one now; returns the alerts that were new."""
+    def raise_alerts(self, alerts: list[Alert], mentions: dict[str, Mention] | None = None) -> list[Alert]:
+        """Write new alerts and deliver each one now; returns the alerts that were new.
+
+        `mentions`: the alerts' mentions at hand, by id (just stored, perhaps not searchable yet)."""
         created = create_alerts(self.es, self.names, alerts)
         fresh = [a for a in alerts if a.id in created]
         deliveries = [d for a in fresh for d in self.plan_deliveries(a)]
         if deliveries:
             new = create_deliveries(self.es, self.names, deliveries)
             by_alert = {a.id: a for a in fresh}
-            self.send([d for d in deliveries if d.id in new], by_alert)
+            self.send([d for d in deliveries if d.id in new], by_alert, mentions)
         return fresh
 
     # ---- delivery ----
@@ -191,8 +195,15 @@ class Alerter:
                 )
         return deliveries
 
-    def send(self, deliveries: list[Delivery], alerts: dict[str, Alert] | None = None) -> DeliveryReport:
-        """Attempt each delivery once; a channel that failed in this round is not tried again in it."""
+    def send(
+        self,
+        deliveries: list[Delivery],
+        alerts: dict[str, Alert] | None = None,
+        mentions: dict[str, Mention] | None = None,
+    ) -> DeliveryReport:
+        """Attempt each delivery once; a channel that failed in this round is not tried again in it.
+
+        `alerts` and `mentions` at hand (by id) are not read from the index again."""
         report = DeliveryReport()
         down: dict[str, str] = {}
         alerts = dict(alerts or {})
@@ -202,7 +213,7 @@ class Alerter:
             if claimed is None:
                 continue
             current: Delivery = claimed.doc
-            reason = self._try(current, alerts, down)
+            reason = self._try(current, alerts, down, mentions or {})
             attempts = current.attempts + (0 if reason and reason.startswith("not tried") else 1)
             if reason is None:
                 outcome = current.model_copy(
@@ -228,41 +239,64 @@ class Alerter:
             save_delivery(self.es, self.names, claimed, outcome)
         return report
 
-    def _try(self, delivery: Delivery, alerts: dict[str, Alert], down: dict[str, str]) -> str | None:
+    def _try(
+        self, delivery: Delivery, alerts: dict[str, Alert], down: dict[str, str], mentions: dict[str, Mention]
+    ) -> str | None:
         """One attempt; None when it was sent, else why not."""
         if delivery.channel == "digest":
-            return self._send_digest(delivery)
+            return self._send_digest(delivery, mentions)
         alert = alerts.get(delivery.alert_id) or get_alert(self.es, self.names, delivery.alert_id)
         if alert is None:
             return ALERT_GONE
         if delivery.channel in down:
             return f"not tried: {down[delivery.channel]}"
         alerts[alert.id] = alert
-        return self._attempt(delivery, alert)
+        return self._attempt(delivery, alert, mentions)
 
-    def _attempt(self, delivery: Delivery, alert: Alert) -> str | None:
+    def _attempt(self, delivery: Delivery, alert: Alert, mentions: dict[str, Mention]) -> str | None:
         links = links_for(alert, self.config.dashboard_url)
         try:
-            self._send_one(delivery, alert, links)
+            self._send_one(delivery, alert, links, mentions)
         except ChannelError as exc:
             return str(exc)
         return None
 
-    def _send_one(self, delivery: Delivery, alert: Alert, links: Links) -> None:
+    def _send_one(self, delivery: Delivery, alert: Alert, links: Links, mentions: dict[str, Mention]) -> None:
         channels = self.config.channels
         if delivery.channel == "email":
             if channels.email is None:
                 raise ChannelError("email: alerts.channels.email is not configured")
+            reader = words(self.config.language_of(delivery.recipient))
+            said = self._said([alert], reader, mentions)[alert.id]
             send_email(
-                channels.email, self._smtp_password(), delivery.recipient, alert_subject(alert),
-                alert_text(alert, links), alert.id,
+                channels.email, self._smtp_password(), delivery.recipient, email_subject(said, reader),
+                alert_message(alert, said, links, reader), alert.id,
             )  # fmt: skip
             return
         name = delivery.channel.split(":", 1)[1]
         hook = next((w for w in channels.webhooks if w.name == name), None)
         if hook is None:
             raise ChannelError(f"webhook {name}: not in alerts.channels.webhooks")
-        send_webhook(hook, alert, links, self._webhook_client(hook), delivery.id)
+        reader = words(self.config.language)
+        text = alert_message(alert, self._said([alert], reader, mentions)[alert.id], links, reader)
+        send_webhook(hook, alert, links, self._webhook_client(hook), delivery.id, text)
+
+    def _said(
+        self, alerts: list[Alert], reader: Catalog, at_hand: dict[str, Mention] | None = None
+    ) -> dict[str, str]:
+        """Each alert's summary in the reader's language (alerts/wording.py), by alert id. Its mention is
+        the one at hand or read again; the stored summary stands when neither can say it (the mention
+        erased, the rule edited, the index away)."""
+        mentions = dict(at_hand or {})
+        missing = [a.mention_id for a in alerts if a.kind == "mention" and a.mention_id not in mentions]
+        rules: dict[str, AlertRule] = {}
+        try:
+            found = get_mentions_versioned(self.es, self.names, missing) if missing else {}
+            mentions |= {i: versioned.mention for i, versioned in found.items()}
+            rules = {r.rule.name: r.rule for r in self.rules()}
+        except (IndexUnavailableError, ApiError, TransportError) as exc:
+            log.warning("alert summaries as stored, the index is away: %s", exc)
+        return {a.id: alert_summary(a, mentions.get(a.mention_id), rules.get(a.rule), reader) for a in alerts}
 
     def _webhook_client(self, hook: WebhookChannel) -> httpx.Client:
         """One guarded client per webhook, kept while its settings stay the same (connections reused)."""
@@ -277,7 +311,7 @@ class Alerter:
     def _smtp_password(self) -> str | None:
         return self.secrets.smtp_password.get_secret_value() if self.secrets.smtp_password else None
 
-    def _send_digest(self, delivery: Delivery) -> str | None:
+    def _send_digest(self, delivery: Delivery, mentions: dict[str, Mention]) -> str | None:
         email = self.config.channels.email
         if email is None:
             return "email: alerts.channels.email is not configured"
@@ -289,9 +323,11 @@ class Alerter:
         (digest,) = build_digests(alerts, day, {delivery.recipient}) or [None]
         if digest is None:
             return None  # nothing to say that day (the alerts were removed since)
+        reader = words(self.config.language_of(delivery.recipient))
+        said = self._said(digest.alerts, reader, mentions)
         try:
-            send_email(email, self._smtp_password(), delivery.recipient, digest.subject,
-                       digest.text(self.config.dashboard_url))  # fmt: skip
+            send_email(email, self._smtp_password(), delivery.recipient, digest.subject(reader),
+                       digest.text(self.config.dashboard_url, said, reader))  # fmt: skip
         except ChannelError as exc:
             return str(exc)
         return None

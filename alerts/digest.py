@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from alerts.channels import links_for
+from alerts.wording import digest_message, digest_subject
+from core.catalog import Catalog
 from core.documents import Alert
 
 
@@ -18,26 +20,13 @@ class Digest:
     day: date
     alerts: list[Alert]
 
-    @property
-    def subject(self) -> str:
-        mentions = sum(a.count for a in self.alerts)
-        return f"[Écoute] {self.day.isoformat()}: {len(self.alerts)} alerts, {mentions} mentions"
+    def subject(self, words: Catalog) -> str:
+        return digest_subject(self.day, self.alerts, words)
 
-    def text(self, dashboard_url: str) -> str:
-        by_rule: dict[str, list[Alert]] = defaultdict(list)
-        for alert in self.alerts:
-            by_rule[alert.rule].append(alert)
-        lines = [f"Your Écoute alerts for {self.day.isoformat()} (UTC).", ""]
-        for rule, alerts in sorted(by_rule.items(), key=lambda r: (-len(r[1]), r[0])):
-            open_ = sum(a.status == "new" for a in alerts)
-            lines.append(f"{rule}: {len(alerts)} alerts ({open_} not acknowledged)")
-            for alert in sorted(alerts, key=lambda a: a.created_at):
-                grouped = f" [+{alert.count - 1} more]" if alert.count > 1 else ""
-                summary = " ".join(alert.summary.split())
-                lines.append(f"  {alert.created_at:%H:%M} {summary[:160]}{grouped}")
-                lines.append(f"    {links_for(alert, dashboard_url).mention}")
-            lines.append("")
-        return "\n".join(lines).rstrip() + "\n"
+    def text(self, dashboard_url: str, said: dict[str, str], words: Catalog) -> str:
+        """The digest in `words`' language; `said` holds each alert's summary in it, by alert id."""
+        links = {a.id: links_for(a, dashboard_url).mention for a in self.alerts}
+        return digest_message(self.day, self.alerts, said, links, words)
 
 
 def digest_period(day: date) -> tuple[datetime, datetime]:

@@ -132,10 +132,16 @@ class ChannelsConfig(Strict):
     webhooks: list[WebhookChannel] = Field(default_factory=list)
 
 
+AlertLanguage = Literal["en", "fr"]
+
+
 class PersonPreferences(Strict):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     channels: list[Channel] | None = Field(default=None, description="unset: the rule's channels")
     digest: bool = True
+    language: AlertLanguage | None = Field(
+        default=None, description="their e-mails' language; unset: alerts.language"
+    )
 
 
 class DeliverySettings(Strict):
@@ -162,6 +168,9 @@ class AlertsConfig(Strict):
         default=False, description="match with the cluster's percolator when it has one (real Elasticsearch)"
     )
     digest_hour_utc: int = Field(default=7, ge=0, le=23)
+    language: AlertLanguage = Field(
+        default="en", description="the language of alert e-mails and chat messages; a person's own in people"
+    )
     dashboard_url: str = Field(
         default="http://127.0.0.1:8501", description="base of the links in emails and webhooks"
     )
@@ -194,6 +203,10 @@ class AlertsConfig(Strict):
     def effective_rules(self, stored: list[AlertRule] | None = None) -> list[AlertRule]:
         """The rules in effect (see `rules_in_effect`), without where each comes from."""
         return [r.rule for r in self.rules_in_effect(stored)]
+
+    def language_of(self, email: str) -> AlertLanguage:
+        """The language `email`'s alert e-mails are written in: their own, else alerts.language."""
+        return self.preferences(email).language or self.language
 
     def preferences(self, email: str) -> PersonPreferences:
         for person in self.people:

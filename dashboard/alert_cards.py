@@ -3,17 +3,17 @@ and people's names instead of their addresses; fetched once for a list of alerts
 
 from __future__ import annotations
 
-import re
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.rules import summary
-from alerts.settings import BUILTIN_RULES, AlertRule, rules_from_index
+from alerts import wording
+from alerts.settings import AlertRule, rules_from_index
+from alerts.wording import words
+from core.catalog import Catalog
 from core.documents import Alert, Customer, Mention
 from dashboard.context import Index
 from dashboard.render import intent_text
-from dashboard.text import number, percent, plural, t
+from dashboard.text import current_language, number, t
 from index.alerts import stored_rules
 from index.customers import get_customers
 from index.mention_search import OwnerScope
@@ -57,96 +57,25 @@ def alert_context(index: Index, alerts: list[Alert], scope: OwnerScope | None) -
     )
 
 
-_BUILTIN = {rule.name: rule.description for rule in BUILTIN_RULES}
+def alert_words() -> Catalog:
+    """The alerts' own wording (alerts/locales) in the reader's language."""
+    return words(current_language())
 
 
 def rule_description(rule: AlertRule) -> str:
     """A rule's description: a built-in rule's own in the reader's language, anyone else's as written."""
-    if rule.description and _BUILTIN.get(rule.name) == rule.description:
-        return t(f"builtin_rule_{rule.name.replace('-', '_')}")
-    return rule.description
+    return wording.rule_description(rule, alert_words())
 
 
 def alert_summary(alert: Alert, context: AlertContext) -> str:
-    """What an alert is about, in the reader's language: the rule and the post, or the spike's figures.
-
-    Only Écoute's own summary is said again: the stored one stands in when it was written otherwise, or
-    when what it was made from is gone or has changed (an erased mention, an edited rule, a spike alert
-    raised before its kind and window were kept)."""
-    if alert.kind == "spike":
-        return spike_headline(alert) or alert.summary
-    mention = context.mentions.get(alert.mention_id)
-    rule = context.rules.get(alert.rule)
-    if mention is None or rule is None or alert.summary != summary(rule, mention):
-        return alert.summary
-    text = mention.text if len(mention.text) <= 160 else mention.text[:157] + "..."
-    return t(
-        "alert_summary",
-        rule=rule_description(rule) or rule.name,
-        author=mention.author.handle or mention.author.display_name or t("anonymous"),
-        platform=mention.platform,
-        text=text,
-    )
-
-
-def spike_headline(alert: Alert) -> str | None:
-    """A spike alert's figures (alerts/spikes.py `Spike.headline`), in the reader's language."""
-    details = alert.details
-    kind, minutes, history = details.get("kind"), details.get("minutes"), details.get("history")
-    if kind not in ("volume", "negative_share") or minutes is None or not isinstance(history, list):
-        return None
-    values = {"topic": alert.topic or "", "count": number(alert.count), "minutes": number(minutes)}
-    if kind == "volume":
-        mean = statistics.fmean(history) if history else 0.0
-        threshold = float(details.get("threshold", 0))
-        return plural(
-            "spike_headline_volume",
-            len(history),
-            mean=number(mean, 1),
-            threshold=number(threshold, 1),
-            **values,
-        )
-    negative = int(details.get("negative", 0))
-    return plural(
-        "spike_headline_negative_share",
-        len(history),
-        share=percent(negative / alert.count if alert.count else 0.0),
-        negative=number(negative),
-        usual=percent(float(details.get("baseline_share", 0))),
-        **values,
-    )
-
-
-# The shapes of a spike's explanation lines as alerts/spikes.py writes them (alerts/erasure.py reads them).
-_TERMS = re.compile(r"^terms: (.+)$")
-_TERM = re.compile(r"(\S+) \((\d+) now, usually ([\d.]+)\)")
-_AUTHORS = re.compile(r"^authors: (.+)$")
-_AUTHOR = re.compile(r"@(\S+) \((\d+) posts?, ([\d,]+) followers\)")
-_POST = re.compile(r"^post by @(.+?): (.*)$", re.DOTALL)
+    """What an alert is about, in the reader's language (alerts/wording.py)."""
+    mention, rule = context.mentions.get(alert.mention_id), context.rules.get(alert.rule)
+    return wording.alert_summary(alert, mention, rule, alert_words())
 
 
 def explanation_text(line: str) -> str:
     """One line of a spike's explanation in the reader's language; a line of another shape as stored."""
-    if found := _TERMS.match(line):
-        terms = _TERM.findall(found[1])
-        if terms:
-            said = [
-                t("spike_term", term=w, now=number(int(n)), usual=number(float(u), 1)) for w, n, u in terms
-            ]
-            return t("spike_terms", terms=", ".join(said))
-    if found := _AUTHORS.match(line):
-        authors = _AUTHOR.findall(found[1])
-        if authors:
-            said = [
-                plural(
-                    "spike_author", int(n), handle=h, followers=plural("followers", int(f.replace(",", "")))
-                )
-                for h, n, f in authors
-            ]
-            return t("spike_authors", authors=", ".join(said))
-    if found := _POST.match(line):
-        return t("spike_post", author=found[1], text=found[2])
-    return line
+    return wording.explanation_text(line, alert_words())
 
 
 def describe_rule(rule: AlertRule) -> str:

@@ -6,16 +6,15 @@ count, `number` and `date_text` the figures and dates placed in them.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from core.catalog import Catalog, Text
 
 LANGUAGE = "en"
 LANGUAGES = {"en": "English", "fr": "Français"}
@@ -23,16 +22,8 @@ LOCALES = Path(__file__).with_name("locales")
 DATE_PATTERN = "yyyy-MM-dd"  # the same in every language: read the world over, sorted as text
 DATE_TIME_PATTERN = "yyyy-MM-dd HH:mm"
 
-Text = str | dict[str, str]
-"""A string, or a plural: its forms by CLDR plural category (one, many, other...)."""
-
-
-def _load(language: str) -> dict[str, Text]:
-    with (LOCALES / f"{language}.toml").open("rb") as file:
-        return tomllib.load(file)
-
-
-STRINGS: dict[str, dict[str, Text]] = {language: _load(language) for language in LANGUAGES}
+CATALOGS = {language: Catalog(LOCALES, language) for language in LANGUAGES}
+STRINGS: dict[str, dict[str, Text]] = {language: c.strings for language, c in CATALOGS.items()}
 
 
 def current_language() -> str:
@@ -45,28 +36,25 @@ def current_language() -> str:
     return chosen if chosen in STRINGS else LANGUAGE
 
 
+def catalog() -> Catalog:
+    """The interface strings in the current language."""
+    return CATALOGS[current_language()]
+
+
 def t(key: str, **values: object) -> str:
     """The interface string `key` in the current language, formatted with `values`."""
-    text = STRINGS[current_language()][key]
-    if not isinstance(text, str):
-        raise TypeError(f"{key} is a plural: plural({key!r}, n) picks its form")
-    return text.format(**values) if values else text
+    return catalog().t(key, **values)
 
 
 def text_or(key: str, fallback: str, **values: object) -> str:
     """The interface string `key` when there is one, else `fallback` (a value with no words of its own yet:
     a label a newer model gives, a field a newer version stores)."""
-    return t(key, **values) if key in STRINGS[current_language()] else fallback
+    return t(key, **values) if catalog().has(key) else fallback
 
 
 def plural(key: str, n: float, **values: object) -> str:
     """The form of `key` that fits the count `n` in the current language, `n` shown as by `number`."""
-    language = current_language()
-    forms = STRINGS[language][key]
-    if isinstance(forms, str):
-        raise TypeError(f"{key} is not a plural: t({key!r}) gives it")
-    category = Locale.parse(language).plural_form(n)
-    return forms.get(category, forms["other"]).format(n=number(n), **values)
+    return catalog().plural(key, n, **values)
 
 
 def labels(options: Iterable[Hashable], label: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -84,15 +72,12 @@ def number(value: float, decimals: int = 0, signed: bool = False) -> str:
 
     `signed` puts a + before a positive value (and zero), as a change is shown.
     """
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    if signed:
-        pattern = f"+{pattern};-{pattern}"
-    return format_decimal(value, format=pattern, locale=current_language())
+    return catalog().number(value, decimals, signed)
 
 
 def percent(share: float) -> str:
     """A share (0.25) as the language writes a percentage: 25% in English, 25 % in French."""
-    return format_percent(share, locale=current_language())
+    return catalog().percent(share)
 
 
 def duration(value: timedelta) -> str:

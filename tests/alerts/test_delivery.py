@@ -17,6 +17,7 @@ from core.documents import Label, Mention
 from core.signing import ReplayGuard, SignatureError, sign, signed_headers, verify
 from index.alerts import alerts_for, deliveries_of
 from index.client import IndexNames, free_port
+from index.mentions import delete_mentions, index_mentions
 from nlp.linking import CustomerDirectory
 from tests.alerts.servers import SECRET, smtp_server, webhook_receiver
 from tests.factories import make_customer, make_mention
@@ -152,6 +153,76 @@ def test_an_alert_is_emailed_through_a_real_smtp_server(es: Elasticsearch, names
     assert "https://mastodon.example/@julie/1" in body
     (delivery,) = deliveries_of(es, names, [alert.id])
     assert (delivery.status, delivery.attempts, delivery.recipient) == ("sent", 1, OWNER)
+
+
+def test_each_person_reads_an_alert_email_in_their_own_language(
+    es: Elasticsearch, names: IndexNames, directory
+):
+    """The account owner asked for French, the community manager keeps alerts.language (English): each
+    e-mail is wholly in its reader's language, a built-in rule's description included."""
+    port = free_port()
+    settings = config(
+        ["email"],
+        builtin_rules=True,
+        rules=[],
+        channels={
+            "email": {"host": "127.0.0.1", "port": port, "security": "none", "sender": "alerts@lumio.example"}
+        },
+        people=[{"email": OWNER, "language": "fr"}],
+    )
+    owned = negative("fr0", customer_id="C1", url="https://mastodon.example/@julie/0")
+    unowned = negative("en0", customer_id="C2", url="https://mastodon.example/@marc/0")
+    with smtp_server(port) as box:
+        alerter = Alerter(settings, es, names, secrets=Secrets(smtp_password=None), clock=Clock())
+        alerter.handle([owned, unowned], directory)
+    by_reader = {message["To"]: message for message in box.messages}
+    assert set(by_reader) == {OWNER, CM}
+    french, english = by_reader[OWNER], by_reader[CM]
+    assert french["Subject"] == (
+        "[Écoute] Un client connu parle mal de nous ou risque de partir : @someone@mastodon.example sur "
+        "mastodon : Lumio est en panne (fr0)"
+    )
+    assert english["Subject"] == (
+        "[Écoute] A known customer speaks negatively about us or may leave: @someone@mastodon.example on "
+        "mastodon: Lumio est en panne (en0)"
+    )
+    french_body, english_body = french.get_content(), english.get_content()
+    (alert,) = [a for a in alerts_for(es, names) if a.customer_id == "C1"]
+    assert f"Mention : https://ecoute.lumio.example/alerts?alert={alert.id}" in french_body
+    assert "Client : https://ecoute.lumio.example/customers?customer=C1" in french_body
+    assert "Post d'origine : https://mastodon.example/@julie/0" in french_body
+    assert "Règle negative-by-customer : " in french_body
+    for english_word in ("Customer:", "Original post", "Rule ", " on mastodon"):
+        assert english_word not in french_body
+    assert "Customer: https://ecoute.lumio.example/customers?customer=C2" in english_body
+
+
+def test_an_alert_whose_mention_was_erased_is_emailed_with_its_stored_summary(
+    es: Elasticsearch, names: IndexNames, directory
+):
+    """Nothing is made up when the mention is gone: the stored summary stands, the labels are translated."""
+    port = free_port()
+    settings = config(
+        ["email"],
+        channels={
+            "email": {"host": "127.0.0.1", "port": port, "security": "none", "sender": "alerts@lumio.example"}
+        },
+        people=[{"email": OWNER, "language": "fr"}],
+        delivery={"max_attempts": 3, "first_retry_seconds": 1},
+    )
+    clock = Clock()
+    alerter = Alerter(settings, es, names, secrets=Secrets(smtp_password=None), clock=clock)
+    gone = negative("gone", customer_id="C1")
+    index_mentions(es, names, [gone])
+    alerter.handle([gone], directory)  # no SMTP server yet: retried later
+    (alert,) = alerts_for(es, names)
+    delete_mentions(es, names, [alert.mention_id])
+    clock.advance(seconds=5)
+    with smtp_server(port) as box:
+        alerter.retry_due()
+    (message,) = box.messages
+    assert message["Subject"] == f"[Écoute] {alert.summary}"
+    assert "Client : https://ecoute.lumio.example/customers?customer=C1" in message.get_content()
 
 
 def test_webhooks_are_signed_and_slack_gets_its_own_format(

@@ -92,7 +92,14 @@ def test_a_spike_raises_one_alert_per_cooldown(es: Elasticsearch, names: IndexNa
     assert alerter.check_spikes() == []  # same spike, 15 minutes later: within the rule's cooldown
 
 
-def test_the_daily_digest_sums_up_each_persons_day(es: Elasticsearch, names: IndexNames):
+DIGEST_IN = {
+    "en": ("[Écoute] 2026-11-20: 3 alerts, 3 mentions", "unhappy: 3 alerts (3 not acknowledged)"),
+    "fr": ("[Écoute] 2026-11-20 : 3 alertes, 3 mentions", "unhappy : 3 alertes, dont 3 à traiter"),
+}
+
+
+@pytest.mark.parametrize("language", DIGEST_IN)
+def test_the_daily_digest_sums_up_each_persons_day(es: Elasticsearch, names: IndexNames, language: str):
     port = free_port()
     settings = AlertsConfig.model_validate(
         {
@@ -101,7 +108,8 @@ def test_the_daily_digest_sums_up_each_persons_day(es: Elasticsearch, names: Ind
                        "group_seconds": 0}],
             "channels": {"email": {"host": "127.0.0.1", "port": port, "security": "none",
                                    "sender": "a@lumio.example"}},
-            "people": [{"email": "quiet@lumio.example", "digest": False}],
+            "people": [{"email": "quiet@lumio.example", "digest": False},
+                       {"email": "cm@lumio.example", "language": language}],
         }
     )  # fmt: skip
     day = date(2026, 11, 20)
@@ -119,9 +127,10 @@ def test_the_daily_digest_sums_up_each_persons_day(es: Elasticsearch, names: Ind
     assert (report.sent, again.sent) == (1, 0)  # once per person and day
     (message,) = box.messages
     assert message["To"] == "cm@lumio.example"
-    assert message["Subject"] == "[Écoute] 2026-11-20: 3 alerts, 3 mentions"
+    subject, rule_line = DIGEST_IN[language]
+    assert message["Subject"] == subject
     body = message.get_content()
-    assert "unhappy: 3 alerts (3 not acknowledged)" in body
+    assert rule_line in body
     assert body.count("/alerts?alert=") == 3
     assert len(alerts_for(es, names)) == 3
     assert [d.status for d in deliveries_of(es, names, ["digest:2026-11-20"])] == ["sent"]

@@ -28,6 +28,7 @@ from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
 from alerts.delivery import Alerter
+from alerts.wording import WORDS
 from core.documents import (
     Delivery,
     Engagement,
@@ -62,7 +63,9 @@ from tests.crm.crmdb import MAPPING as CRM_TABLES
 from tests.dashboard.helpers import APP, DEMO_PASSWORD
 from tests.test_routing import ROUTING
 
-FRENCH = STRINGS["fr"]
+# What a French page may show: the interface strings and the alerts' own wording (alerts/locales).
+FRENCH = STRINGS["fr"] | WORDS["fr"].strings
+ENGLISH = STRINGS["en"] | WORDS["en"].strings
 ADMIN, CM, SALES = "admin@lumio.example", "community@lumio.example", "sarah.whitfield@lumio.example"
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
@@ -459,7 +462,7 @@ def english_words() -> frozenset[str]:
     """English words a page could show: function words, the words of the English interface strings and of
     the values Écoute names in code (sentiments, intents, statuses...) that French does not use."""
     french = {w for text in FRENCH.values() for form in _forms(text) for w in _words(form)}
-    english = {w for text in STRINGS["en"].values() for form in _forms(text)
+    english = {w for text in ENGLISH.values() for form in _forms(text)
                for w in _words(_without_placeholders(form))}  # fmt: skip
     from core import documents
     from nlp.entities import LABELS

@@ -10,6 +10,7 @@ from babel import Locale
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
+from alerts.wording import WORDS
 from dashboard.text import STRINGS, Text, date_text, number, plural
 from index.client import IndexNames
 from index.customers import upsert_customers
@@ -30,8 +31,12 @@ def forms(text: Text) -> list[str]:
     return [text] if isinstance(text, str) else list(text.values())
 
 
-def test_every_string_has_both_languages_with_the_same_placeholders():
-    english, french = STRINGS["en"], STRINGS["fr"]
+CATALOGS = {"interface": STRINGS, "alerts": {language: c.strings for language, c in WORDS.items()}}
+
+
+@pytest.mark.parametrize("catalog", CATALOGS)
+def test_every_string_has_both_languages_with_the_same_placeholders(catalog: str):
+    english, french = CATALOGS[catalog]["en"], CATALOGS[catalog]["fr"]
     assert set(english) == set(french)
     differ = {
         key
@@ -41,11 +46,13 @@ def test_every_string_has_both_languages_with_the_same_placeholders():
     assert differ == set()
 
 
-def test_a_plural_is_one_in_every_language_with_the_forms_that_language_has():
-    for language, strings in STRINGS.items():
+@pytest.mark.parametrize("catalog", CATALOGS)
+def test_a_plural_is_one_in_every_language_with_the_forms_that_language_has(catalog: str):
+    catalogs = CATALOGS[catalog]
+    for language, strings in catalogs.items():
         tags = Locale.parse(language).plural_form.tags | {"other"}
         for key, text in strings.items():
-            assert isinstance(text, str) == all(isinstance(s[key], str) for s in STRINGS.values()), key
+            assert isinstance(text, str) == all(isinstance(s[key], str) for s in catalogs.values()), key
             if not isinstance(text, str):
                 assert "other" in text and set(text) <= tags, (language, key, set(text))
                 assert all("n" in placeholders(form) for form in text.values()), (language, key)
