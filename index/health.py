@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
+from index.catalog import document_types
 from index.client import IndexNames
 
 HEALTH_TIMEOUT_SECONDS = 5.0
@@ -24,8 +25,8 @@ class IndexHealth:
 
 
 def aliases(names: IndexNames) -> list[str]:
-    """Every alias Écoute keeps under `names.prefix`."""
-    return [getattr(names, name) for name, value in vars(IndexNames).items() if isinstance(value, property)]
+    """Every alias Écoute keeps under `names.prefix`: one per document type (index/catalog.py)."""
+    return [document.alias(names) for document in document_types()]
 
 
 def index_health(es: Elasticsearch, names: IndexNames) -> IndexHealth:

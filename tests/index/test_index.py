@@ -12,6 +12,7 @@ from index.alerts import ALERTS
 from index.catalog import document_types
 from index.client import IndexNames
 from index.customers import CUSTOMERS, all_customers, search_customers, upsert_customers
+from index.health import index_health
 from index.mention_search import UNASSIGNED, MentionFilter, search_mentions
 from index.mentions import count_mentions, index_mentions
 from index.periods import MENTIONS, SCHEMA_VERSION, mention_index
@@ -46,6 +47,8 @@ def test_every_declared_document_type_is_set_up_and_reset_from_its_declaration(e
             assert es.indices.exists_alias(name=alias), alias
             (index,) = es.indices.get_mapping(index=alias).values()
             assert set(index["mappings"]["properties"]) == set(document.model.model_fields), alias
+        health = index_health(es, names)  # the Admin page's count of each index
+        assert health.documents == {document.alias(names): 0 for document in declared}
     finally:
         drop_indices(es, names)
     assert not es.indices.get(index="catalog-test-*", allow_no_indices=True)
