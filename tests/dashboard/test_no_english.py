@@ -49,6 +49,7 @@ from dashboard.pages import PAGES
 from dashboard.text import STRINGS
 from ecoute.config import Intent, Settings, load_settings
 from index.alerts import acknowledge_alert, alerts_for, create_deliveries, save_rule
+from index.catalog import document_types
 from index.client import EmbeddedServer, IndexNames
 from index.crm import CRM_RECORDS
 from index.customers import CUSTOMERS, all_customers
@@ -337,8 +338,7 @@ def data_strings(es: Elasticsearch, names: IndexNames, settings: Settings) -> li
         found |= {rule.name}
     found |= set(settings.routing.teams) | {settings.brand.name, *settings.brand.competitors}
     found |= {WEBHOOK["name"], f"webhook:{WEBHOOK['name']}", settings.timezone, names.prefix}
-    aliases = (getattr(names, a, None) for a in dir(names) if not a.startswith("_"))
-    found |= {a for a in aliases if isinstance(a, str) and a.startswith(names.prefix)}  # index names
+    found |= {document.alias(names) for document in document_types()}  # index names
     found |= {rule.name for rule in settings.alerts.effective_rules([])}  # rule names are identifiers
     info = es.info()
     found |= {str(info["version"]["number"]), str(info.get("tagline", ""))}
