@@ -68,6 +68,7 @@ def toot(es: Elasticsearch, names: IndexNames, **overrides) -> Mention:
         source="lumio-mastodon",
         author={"handle": "julie@mastodon.example", "display_name": "Julie"},
         text="Ma box Lumio clignote rouge depuis ce matin.",
+        raw={"id": STATUS_ID, "visibility": "public"},  # the status as collected
         **overrides,
     )
     index_mentions(es, names, [mention])

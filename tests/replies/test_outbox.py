@@ -134,6 +134,34 @@ def test_a_mastodon_reply_reaches_the_instance_under_the_mention(
     assert get_reply(es, names, "r1").reply == reply
 
 
+@pytest.mark.parametrize("visibility", ["direct", "private"])
+def test_a_reply_to_a_direct_or_followers_only_post_is_never_made_public(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance, visibility: str
+):
+    mention = toot(es, names, raw={"id": STATUS_ID, "visibility": visibility})
+    box = outbox(es, names, mastodon_source(mastodon.url))
+
+    box.write(mention, "@julie@mastodon.example Votre numéro de contrat est le 4471.", by=CM, reply_id="r1")
+
+    (posted,) = mastodon.posted
+    assert posted.extra["visibility"] == visibility
+
+
+def test_a_post_stored_without_its_visibility_is_answered_as_the_instance_says_it_is_visible(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
+):
+    mention = toot(es, names, raw={})  # as a pseudonymised author's post is stored
+    mastodon.server.script(
+        f"/api/v1/statuses/{STATUS_ID}", Answer(200, {"id": STATUS_ID, "visibility": "direct"})
+    )
+    box = outbox(es, names, mastodon_source(mastodon.url))
+
+    box.write(mention, "@julie@mastodon.example Bonjour Julie.", by=CM, reply_id="r1")
+
+    (posted,) = mastodon.posted
+    assert posted.extra["visibility"] == "direct"
+
+
 def test_a_sent_reply_is_in_the_mention_history_and_answers_it(
     es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
 ):
