@@ -3,6 +3,9 @@ with the real index: posted once, under the right post, then in the mention's hi
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -20,7 +23,7 @@ from index.crm import records_of_customer
 from index.customers import get_customer, upsert_customers
 from index.mentions import get_mention, index_mentions
 from index.privacy import delete_mentions_and_alerts, erase_person, find_person
-from index.replies import awaiting_approval, get_reply, replies_to
+from index.replies import ReplyChangedError, awaiting_approval, get_reply, replies_to
 from replies.outbox import Outbox, ReplyRefused
 from replies.settings import ReplyPolicy
 from tests.collectors.conftest import Reply as Answer
@@ -372,6 +375,37 @@ def test_an_approver_never_approves_their_own_reply(
     assert refused.value.code == "own_reply"
     assert box.send("r1", ADMIN).status == "draft"  # sending a draft does not skip its approval
     assert mastodon.posted == []
+
+
+def test_approvers_and_retries_racing_on_one_draft_post_it_once(
+    es: Elasticsearch, names: IndexNames, forum: DiscourseForum
+):
+    """Discourse has no idempotency key: only the outbox's conditional writes keep this to one post."""
+    mention = stored(es, names, make_mention("5120/1", source="lumio-forum", platform="forum"))
+    box = outbox(es, names, discourse_source(forum.url), approval=True)
+    box.write(mention, "Merci du signalement !", CM, "r1")
+    start = threading.Barrier(6)
+
+    def approve(by: str, role: str) -> None:
+        start.wait()
+        with contextlib.suppress(ReplyChangedError):  # someone else approved it first
+            box.approve("r1", by, role)
+
+    def send() -> None:
+        start.wait()
+        box.send("r1", CM)
+
+    racers = [threading.Thread(target=approve, args=(MARKETER, "marketer")) for _ in range(2)]
+    racers += [threading.Thread(target=approve, args=(ADMIN, "admin")) for _ in range(2)]
+    racers += [threading.Thread(target=send) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=60)
+
+    assert len(forum.posted) == 1
+    assert get_reply(es, names, "r1").reply.status == "sent"
+    assert box.send("r1", CM).status == "sent" and len(forum.posted) == 1  # a replay posts nothing
 
 
 def test_a_rejected_draft_is_never_posted(es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance):
