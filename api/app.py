@@ -233,7 +233,9 @@ def one_mention(ctx: ApiContext, request: Request) -> dict[str, Any]:
     Params(request, set())
     mention = get_mention(ctx.es, ctx.names, request.path_params["mention_id"])
     scope = ctx.scope_of(key)
-    if mention is None or (scope is not None and not scope.holds_mention(mention)):
+    if mention is not None and scope is not None:
+        mention = scope.shown_mention(mention)
+    if mention is None:
         raise ApiRequestError(404, "no such mention")
     return mention_json(mention)
 
