@@ -165,6 +165,33 @@ def test_a_post_stored_without_its_visibility_is_answered_as_the_instance_says_i
     assert posted.extra["visibility"] == "direct"
 
 
+def test_a_mention_whose_stored_addresses_point_elsewhere_is_answered_on_the_configured_instance_only(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
+):
+    """A post's URL, payload and id come from the platform (or whoever federated it): never an address."""
+    elsewhere = ScriptedServer()
+    elsewhere.start()
+    try:
+        traversal = "../../../admin/accounts?x="
+        raw = {"url": f"{elsewhere.url}/@julie/1", "uri": f"{elsewhere.url}/users/julie/statuses/1"}
+        mention = make_mention(traversal, source="lumio-mastodon", url=f"{elsewhere.url}/@julie/1", raw=raw)
+        stored(es, names, mention)
+        mastodon.server.script(
+            "/api/v1/statuses/..%2F..%2F..%2Fadmin%2Faccounts%3Fx%3D", Answer(200, {"visibility": "public"})
+        )
+        outbox(es, names, mastodon_source(mastodon.url)).write(mention, "Bonjour !", CM, "r1")
+    finally:
+        elsewhere.stop()
+
+    assert elsewhere.seen() == []
+    assert [(r.method, r.path) for r in mastodon.server.seen()] == [
+        ("GET", "/api/v1/statuses/..%2F..%2F..%2Fadmin%2Faccounts%3Fx%3D"),
+        ("POST", "/api/v1/statuses"),
+    ]
+    (posted,) = mastodon.posted
+    assert posted.in_reply_to == traversal  # a value in the body, never a path
+
+
 def test_a_sent_reply_is_in_the_mention_history_and_answers_it(
     es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
 ):
