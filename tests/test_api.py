@@ -189,6 +189,8 @@ def test_bad_parameters_get_one_precise_line(api: httpx.Client) -> None:
         (("order", "random"),): "order must be one of",
         (("customers_only", "maybe"),): "customers_only must be true or false",
         (("q", "a b c d e f g h i j"),): "search too complex",
+        (("since", "0001-01-01T00:00:00+01:00"),): "since is out of range",  # was a 500
+        (("until", "9999-12-31T23:59:59-01:00"),): "until is out of range",
     }
     for params, message in cases.items():
         answer = api.get("/v1/mentions", params=list(params), headers=MARKETER)
