@@ -47,7 +47,9 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: a character outside base64url is an error, never skipped (a token is taken only as signed,
+    since the page writes it back into a script)."""
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def session_secret(state_dir: Path) -> bytes:
