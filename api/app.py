@@ -170,7 +170,10 @@ class Params:
             raise ApiRequestError(
                 400, f"{name} must be an ISO 8601 date or time, or 7d / 24h, not {raw[:40]!r}"
             ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        try:  # in UTC, as the index compares: year 1 at +01:00 is before any date
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except OverflowError:
+            raise ApiRequestError(400, f"{name} is out of range in UTC: {raw[:40]!r}") from None
 
     def flag(self, name: str) -> bool:
         raw = self.query.get(name, "false").lower()
@@ -233,7 +236,9 @@ def one_mention(ctx: ApiContext, request: Request) -> dict[str, Any]:
     Params(request, set())
     mention = get_mention(ctx.es, ctx.names, request.path_params["mention_id"])
     scope = ctx.scope_of(key)
-    if mention is None or (scope is not None and not scope.holds_mention(mention)):
+    if mention is not None and scope is not None:
+        mention = scope.shown_mention(mention)
+    if mention is None:
         raise ApiRequestError(404, "no such mention")
     return mention_json(mention)
 

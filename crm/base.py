@@ -21,6 +21,7 @@ from rapidfuzz import process
 from core.errors import ConfigError, EcouteError
 from core.progress import Progress
 from crm.sources import ENTITIES, CrmSourceConfig, Entity, EntityMapping
+from nlp.language import storable, storable_value
 
 NETWORKS = ("mastodon", "bluesky", "reddit", "x", "instagram", "linkedin")
 
@@ -331,11 +332,15 @@ def pull(
         newest_ids: set[str] = set()
         id_field = ID_FIELD[entity]
         present = source.ids(entity, mapping.table, columns[id_field])
+        if present is not None:
+            present = {storable(i) for i in present}
         from_rows = present is None
         seen: set[str] = set()
         deleted: set[str] = set()
         newest = since
-        for where, row in source.rows(entity, mapping.table, since, updated_column):
+        for where, raw_row in source.rows(entity, mapping.table, since, updated_column):
+            # a lone surrogate (a JSON answer's "\ud800") cannot be UTF-8: the index would refuse the batch
+            where, row = storable(where), storable_value(raw_row)
             result.rows_read += 1
             if progress is not None:
                 progress(step, result.rows_read, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import math
 import threading
@@ -179,13 +180,14 @@ def restore_session(settings: Settings) -> None:
     if claims is None or sessions.revoked_sessions(_state_dir(settings)).holds(claims.sid):
         return
     known = next((u for u in settings.auth.users if u.email == claims.email), None)
-    if known is None or known.role != claims.role:  # removed or changed in config.yaml since
+    if not _still_valid(settings, known, claims.role, claims.pw):  # removed or changed since
         return
     st.session_state[SESSION_KEY] = {
         "email": known.email,
         "name": known.name,
         "role": known.role,
         "sid": claims.sid,
+        "pw": claims.pw,
         "expires": datetime.fromtimestamp(claims.exp, UTC),
     }
     st.session_state[TOKEN_KEY] = token
@@ -203,15 +205,21 @@ def current_user(settings: Settings, now: datetime | None = None) -> User | None
         _end_session()
         st.session_state["auth_expired"] = True
         return None
-    configured = {u.email: u for u in settings.auth.users}
-    known = configured.get(session["email"])
-    if known is None or known.role != session["role"]:  # removed or changed in config.yaml since
+    known = next((u for u in settings.auth.users if u.email == session["email"]), None)
+    if not _still_valid(settings, known, session["role"], session.get("pw", "")):
         _end_session()
         return None
     if sessions.revoked_sessions(_state_dir(settings)).holds(session.get("sid", "")):
         _end_session()
         return None
     return User(session["email"], session["name"], session["role"], session["expires"])
+
+
+def _still_valid(settings: Settings, known: UserConfig | None, role: str, tag: str) -> bool:
+    """A session stands while its user is configured with the same role and the same password."""
+    if known is None or known.role != role:
+        return False
+    return hmac.compare_digest(sessions.password_tag(_secret(settings), known.password_hash), tag)
 
 
 def _end_session() -> None:
@@ -278,7 +286,9 @@ def _start_session(settings: Settings, config_path: str) -> None:
         return
     SIGN_IN_THROTTLE.succeeded(address, key)
     language = st.session_state.get("language", "en")
-    token = sessions.issue(_secret(settings), user.email, user.role, language, settings.auth.session_minutes)
+    token = sessions.issue(
+        _secret(settings), user.email, user.role, language, settings.auth.session_minutes, user.password_hash
+    )
     claims = sessions.verify(_secret(settings), token)
     assert claims is not None  # just signed
     st.session_state[SESSION_KEY] = {
@@ -286,6 +296,7 @@ def _start_session(settings: Settings, config_path: str) -> None:
         "name": user.name,
         "role": user.role,
         "sid": claims.sid,
+        "pw": claims.pw,
         "expires": datetime.fromtimestamp(claims.exp, UTC),
     }
     st.session_state[TOKEN_KEY] = token
@@ -296,9 +307,8 @@ def sign_out(settings: Settings) -> None:
     """End the session everywhere: its id is revoked on the server and the cookie deleted in this tab."""
     session = st.session_state.get(SESSION_KEY)
     if session and "sid" in session:
-        claims = sessions.SessionClaims(
-            session["sid"], session["email"], session["role"], "", int(session["expires"].timestamp())
-        )
+        expires = int(session["expires"].timestamp())
+        claims = sessions.SessionClaims(session["sid"], session["email"], session["role"], "", expires, "")
         sessions.revoked_sessions(_state_dir(settings)).revoke(claims)
     _end_session()
 

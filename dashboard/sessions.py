@@ -1,7 +1,8 @@
 """Signed session cookies: a sign-in survives a reload and a new tab, and carries the language chosen.
 
-The cookie holds who signed in, their role, the language, when it expires and a random session id, signed
-with HMAC-SHA256. The key comes from $ECOUTE_SESSION_SECRET, or else from `session_secret` in the state
+The cookie holds who signed in, their role, the language, when it expires, a random session id and a tag
+of the password hash it was opened with (a new password ends the sessions of the old one), signed with
+HMAC-SHA256. The key comes from $ECOUTE_SESSION_SECRET, or else from `session_secret` in the state
 directory (made once, readable by its owner only). Signing out revokes the session id on the server (kept
 in `revoked_sessions.json` until it would have expired), so a copied cookie is worthless afterwards.
 The cookie is written by a small script in the page (Streamlit can read cookies, not set them).
@@ -38,6 +39,7 @@ class SessionClaims:
     role: str
     lang: str
     exp: int  # seconds since the epoch
+    pw: str  # password_tag of the hash the person signed in against
 
 
 def _b64(data: bytes) -> str:
@@ -45,7 +47,9 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: a character outside base64url is an error, never skipped (a token is taken only as signed,
+    since the page writes it back into a script)."""
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def session_secret(state_dir: Path) -> bytes:
@@ -77,10 +81,18 @@ def _file_secret(state_dir: Path) -> bytes:
         return path.read_text(encoding="ascii").strip().encode()
 
 
-def issue(secret: bytes, email: str, role: str, lang: str, minutes: int, sid: str | None = None) -> str:
+def password_tag(secret: bytes, password_hash: str) -> str:
+    """A keyed digest of a stored password hash: changes when the password does, says nothing of it."""
+    return _b64(hmac.new(secret, b"password:" + password_hash.encode(), hashlib.sha256).digest()[:16])
+
+
+def issue(
+    secret: bytes, email: str, role: str, lang: str, minutes: int, password_hash: str, sid: str | None = None
+) -> str:
     """A signed token for a new session (or a renewed one, same `sid`, e.g. when the language changes)."""
     expires = int(time.time()) + minutes * 60
-    claims = SessionClaims(sid or secrets.token_urlsafe(18), email, role, lang, expires)
+    tag = password_tag(secret, password_hash)
+    claims = SessionClaims(sid or secrets.token_urlsafe(18), email, role, lang, expires, tag)
     return sign(secret, claims)
 
 

@@ -60,6 +60,16 @@ class OwnerScope:
         """A mention linked to one of their customers, or to no customer at all (a public post)."""
         return mention.customer_id is None or mention.customer_id in self.customer_ids
 
+    def shown_mention(self, mention: Mention) -> Mention | None:
+        """The mention as they may read it: None when `holds_mention` refuses it; a proposed link to a
+        customer of someone else's (its id, name and company) left out of a public post."""
+        if not self.holds_mention(mention):
+            return None
+        proposal = mention.link_proposal
+        if proposal is not None and proposal.customer_id not in self.customer_ids:
+            return mention.model_copy(update={"link_proposal": None})
+        return mention
+
     def holds_alert(self, alert: Alert) -> bool:
         """An alert about one of their customers, or about no customer and sent to them."""
         if alert.customer_id:

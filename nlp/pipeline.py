@@ -12,7 +12,7 @@ from nlp.classifier import Prediction, TextClassifier, load_classifier
 from nlp.dedup import PostToCheck, StreamDeduplicator
 from nlp.entities import BrandTerm, entities_in_background
 from nlp.intent import switching_to_brand
-from nlp.language import MAX_EXTRACTED, SUPPORTED, detect_language, normalise, storable
+from nlp.language import MAX_EXTRACTED, SUPPORTED, detect_language, normalise, storable_value
 from nlp.linking import CustomerDirectory, resolve_customer
 
 
@@ -43,18 +43,8 @@ def storable_post(post: RawPost) -> RawPost:
     """The post with each lone surrogate, wherever it is (text, title, author, raw payload), replaced by
     U+FFFD: a mention carrying one could not be written as UTF-8 JSON to the index, spool or dead letters."""
     data = post.model_dump()
-    clean = _storable(data)
+    clean = storable_value(data)
     return post if clean == data else RawPost.model_validate(clean)
-
-
-def _storable(value: Any) -> Any:
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_storable(v) for v in value]
-    return value
 
 
 def brand_aware_intents(intents: list[Label], text: str, brand_terms: list[str]) -> list[Label]:

@@ -189,6 +189,8 @@ def test_bad_parameters_get_one_precise_line(api: httpx.Client) -> None:
         (("order", "random"),): "order must be one of",
         (("customers_only", "maybe"),): "customers_only must be true or false",
         (("q", "a b c d e f g h i j"),): "search too complex",
+        (("since", "0001-01-01T00:00:00+01:00"),): "since is out of range",  # was a 500
+        (("until", "9999-12-31T23:59:59-01:00"),): "until is out of range",
     }
     for params, message in cases.items():
         answer = api.get("/v1/mentions", params=list(params), headers=MARKETER)
@@ -222,6 +224,31 @@ def test_a_sales_key_reads_only_its_owners_customers_mentions_and_alerts(api: ht
     # a marketer reads every customer and alert
     assert api.get("/v1/customers/C-OTHER", headers=MARKETER).status_code == 200
     assert len(api.get("/v1/alerts", headers=MARKETER).json()["alerts"]) == 2
+
+
+def test_a_sales_key_finds_no_other_owners_customer_by_search_alert_filter_or_link_proposal(
+    api: httpx.Client, es: Elasticsearch, names: IndexNames
+) -> None:
+    for q in ("Marc Petit", "c-other@client.example"):
+        assert api.get("/v1/customers", params={"q": q}, headers=SALES).json()["customers"] == []
+    assert api.get("/v1/alerts", params={"customer": "C-OTHER"}, headers=SALES).json()["alerts"] == []
+
+    proposal = {
+        "customer_id": "C-OTHER",
+        "method": "fuzzy_name",
+        "confidence": 0.6,
+        "reason": "name Marc Petit and company Boulangerie Martin: Marc Petit, Boulangerie Martin",
+    }
+    proposed = make_mention("proposed", text="Marc ici, ma box Lumio est morte", link_proposal=proposal)
+    index_mentions(es, names, [proposed])
+    refresh_mentions(es, names)
+    seen = api.get(f"/v1/mentions/{proposed.id}", headers=SALES)  # a public post: readable
+    assert seen.status_code == 200 and seen.json()["text"] == proposed.text
+    assert "C-OTHER" not in seen.text and "Petit" not in seen.text  # but not whom it may be
+    assert (
+        api.get(f"/v1/mentions/{proposed.id}", headers=MARKETER).json()["link_proposal"]["customer_id"]
+        == "C-OTHER"
+    )
 
 
 def test_metrics_for_prometheus(api: httpx.Client) -> None:

@@ -7,13 +7,20 @@ import json
 import os
 import pty
 import subprocess
+import sys
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ecoute.config import load_settings
 from ecoute.spool import DeadLetters
+from index.client import EmbeddedServer, IndexNames
+from tests.conftest import write_config
+from tests.crm.test_espocrm import API_KEY as ESPO_KEY
+from tests.crm.test_espocrm import EspoReplay, espo, espo_config  # noqa: F401 (espo: a fixture)
 from tests.factories import make_mention
 from tests.test_cli import ECOUTE, run
 
@@ -88,6 +95,41 @@ def test_dlq_json_lists_the_refused_mentions_then_retry_stores_them(settings_fil
     assert ran.returncode == 0, ran.stderr
     assert retried == {"stored": 1, "still_refused": 0}
     assert run_json("dlq", "list", config=settings_file)[1] == []
+
+
+def test_a_lone_surrogate_from_a_crm_is_replaced_and_the_import_and_its_json_go_on(
+    tmp_path: Path,
+    es_server: EmbeddedServer,
+    names: IndexNames,
+    espo: tuple[str, EspoReplay],  # noqa: F811 (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """EspoCRM answers JSON, whose `\\ud800` escape is a lone surrogate once read: it cannot be UTF-8, so
+    the index refused the whole import and the JSON could not be printed (a traceback, exit 1)."""
+    url, replay = espo
+    twice = dict(replay.data["Contact"][0], id="julie\ud800")
+    replay.data["Contact"] += [twice, dict(twice)]
+    monkeypatch.setenv("ESPOCRM_API_KEY", ESPO_KEY)
+    source = espo_config(url).model_dump(mode="json")
+    config = write_config(tmp_path, es_server.url, names.prefix, crm={"sources": [source]})
+
+    ran = run("crm", "import", "--json", "--config", str(config), cwd=config.parent)
+
+    assert ran.returncode == 0, ran.stderr
+    imported = json.loads(ran.stdout)
+    (espo_source,) = imported["sources"]
+    rejected = {"where": "Contact julie\ufffd", "reason": "customer_id julie\ufffd appears twice"}
+    assert espo_source["rejected"] == [rejected]
+    assert espo_source["customers"] == len(replay.data["Contact"]) - 1  # the first julie and all the others
+
+
+def test_a_lone_surrogate_left_in_a_report_is_escaped_never_a_traceback():
+    """Whatever a command's report still holds, stdout gets one valid JSON document, the text as it was."""
+    script = "from ecoute.cli.output import print_json; print_json({'reason': 'réponse \\ud800', 'n': 1})"
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"reason": "réponse \ud800", "n": 1}
+    assert "réponse \\ud800" in ran.stdout  # accents as written, the surrogate as JSON's escape
 
 
 def test_with_json_an_error_is_one_json_object_too_and_keeps_its_exit_code(settings_file: Path):

@@ -325,6 +325,6 @@ def main() -> None:
 def _json_error(message: str, wanted: bool) -> None:
     """`{"error": message}` on stdout, for a `--json` caller whose command stopped."""
     if wanted:
-        import json
+        from ecoute.cli.output import json_text
 
-        typer.echo(json.dumps({"error": message}, ensure_ascii=False))
+        typer.echo(json_text({"error": message}))

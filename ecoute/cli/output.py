@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +18,19 @@ import typer
 
 from core.progress import Progress
 
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
 
 def print_json(document: Any) -> None:
     """The one JSON document a `--json` command prints on stdout: dates in ISO 8601, numbers as numbers."""
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_iso))
+    typer.echo(json_text(document, indent=2))
+
+
+def json_text(document: Any, indent: int | None = None) -> str:
+    """`document` as JSON, text as written; a lone surrogate, which UTF-8 cannot carry (stdout would raise),
+    written as JSON's `\\udXXX` escape."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent, default=_iso)
+    return LONE_SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
 
 
 def _iso(value: object) -> str:

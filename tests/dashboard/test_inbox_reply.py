@@ -4,6 +4,7 @@ records what was posted: the reply reaches it, is in the thread, and on the cust
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,16 @@ import yaml
 from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
-from core.documents import Mention
+from core.documents import Mention, Reply
 from dashboard.text import plural, t
 from index.client import EmbeddedServer, IndexNames
 from index.customers import upsert_customers
 from index.mentions import get_mention, index_mentions
-from index.replies import replies_to
+from index.replies import create_reply, replies_to
 from tests.collectors.conftest import ScriptedServer
 from tests.conftest import write_config
 from tests.dashboard.test_pages import shown
+from tests.dashboard.test_untrusted_text import clickable
 from tests.factories import make_customer, make_mention
 from tests.replies.conftest import TOKEN, MastodonInstance
 
@@ -68,6 +70,7 @@ def toot(es: Elasticsearch, names: IndexNames, **overrides) -> Mention:
         source="lumio-mastodon",
         author={"handle": "julie@mastodon.example", "display_name": "Julie"},
         text="Ma box Lumio clignote rouge depuis ce matin.",
+        raw={"id": STATUS_ID, "visibility": "public"},  # the status as collected
         **overrides,
     )
     index_mentions(es, names, [mention])
@@ -178,3 +181,61 @@ def test_with_approval_a_draft_waits_for_an_approver_who_sends_it(
     assert not [e for e in marc.expander if e.label == plural("approvals_waiting", 1)]
     done = replies_to(es, names, [mention.id])[mention.id][0]
     assert (done.status, done.approved_by) == ("sent", MARKETER)
+
+
+HOSTILE = "[Cliquez ici](https://phish.example/x) www.phish.example julie@phish.example"
+
+
+@pytest.mark.parametrize("settings_file", [{"require_approval": True}], indirect=True)
+def test_hostile_text_in_a_post_and_its_replies_makes_no_link_in_the_panel_or_the_approvals(
+    es: Elasticsearch, names: IndexNames, dashboard, instance: MastodonInstance, token: None
+):
+    """Drafts, the platform's error and answer, and an approver's reason are outside text too."""
+    mention = make_mention(
+        STATUS_ID,
+        source="lumio-mastodon",
+        author={"handle": "evil@phish.example", "display_name": HOSTILE},
+        text=HOSTILE,
+        raw={"id": STATUS_ID, "visibility": "public"},
+    )
+    index_mentions(es, names, [mention])
+    now = datetime.now(UTC)
+    written = {
+        "mention_id": mention.id,
+        "source": "lumio-mastodon",
+        "platform": "mastodon",
+        "in_reply_to": STATUS_ID,
+        "text": HOSTILE,
+        "drafted_by": CM,
+        "drafted_at": now,
+        "updated_at": now,
+    }
+    for reply in (
+        Reply(id="draft", status="draft", **written),
+        Reply(id="failed", status="failed", attempts=1, error=f"HTTP 422: {HOSTILE}", **written),
+        Reply(
+            id="rejected",
+            status="rejected",
+            rejected_by=MARKETER,
+            rejected_at=now,
+            rejection=HOSTILE,
+            **written,
+        ),
+        Reply(
+            id="sent",
+            status="sent",
+            sent_by=CM,
+            sent_at=now,
+            platform_id=HOSTILE,
+            platform_url="https://phish.example/@lumiocare/1",
+            **written,
+        ),
+    ):
+        create_reply(es, names, reply)
+
+    at = open_reply(dashboard(as_user=MARKETER), mention.id)  # an approver: the list and the thread
+
+    assert not at.exception
+    assert [e for e in at.expander if e.label == plural("approvals_waiting", 1)]
+    assert HOSTILE in [el.value for el in at.text]  # shown, as text
+    assert [link for link in clickable(at) if "phish" in link] == []

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from elasticsearch import Elasticsearch
 
 from core.documents import document_id
-from dashboard import sessions
+from dashboard import context, sessions
 from dashboard.text import STRINGS, t
+from ecoute.passwords import hash_password
 from index.client import IndexNames
 from index.customers import upsert_customers
 from index.mentions import get_mentions_versioned, index_mentions
@@ -26,16 +28,18 @@ SECRET = b"0123456789abcdef0123456789abcdef"
 
 
 def test_a_token_is_refused_once_tampered_with_expired_or_signed_with_another_key():
-    token = sessions.issue(SECRET, CM, "community_manager", "fr", minutes=5)
+    token = sessions.issue(SECRET, CM, "community_manager", "fr", minutes=5, password_hash="scrypt$…")
     claims = sessions.verify(SECRET, token)
     assert claims and (claims.email, claims.role, claims.lang) == (CM, "community_manager", "fr")
     version, payload, mac = token.split(".")
     forged = sessions.sign(b"another key, long enough......", claims)
-    promoted = sessions.SessionClaims(claims.sid, CM, "admin", "fr", claims.exp)
+    promoted = sessions.SessionClaims(claims.sid, CM, "admin", "fr", claims.exp, claims.pw)
     assert sessions.verify(SECRET, forged) is None
     assert sessions.verify(SECRET, f"{version}.{sessions.sign(SECRET, promoted).split('.')[1]}.{mac}") is None
     assert sessions.verify(SECRET, token, now=time.time() + 6 * 60) is None
     assert sessions.verify(SECRET, "v1.garbage.garbage") is None
+    for junk in ("<!()", ' ;"', "\x00"):  # base64 decoders skip these: the signature would still match
+        assert sessions.verify(SECRET, token + junk) is None
     assert sessions.verify(SECRET, None) is None
 
 
@@ -88,7 +92,7 @@ def test_signing_out_revokes_the_cookie_everywhere(es: Elasticsearch, names: Ind
 
 
 def test_a_forged_cookie_signs_nobody_in(browser: Browser):
-    claims = sessions.SessionClaims("x", "admin@lumio.example", "admin", "en", int(time.time()) + 600)
+    claims = sessions.SessionClaims("x", "admin@lumio.example", "admin", "en", int(time.time()) + 600, "x")
     browser.jar[sessions.COOKIE] = sessions.sign(b"a key the attacker picked......", claims)
     at = browser.tab()
     assert at.text_input(key="sign_in_email")
@@ -142,3 +146,51 @@ def test_a_mention_link_lands_on_that_mention_with_its_form_open(
     assert not at.exception
     assert at.session_state["inbox_listed"][1][0] == old  # first in the list drawn
     assert old in at.session_state["triage_opened"]  # its triage form open (the browser test sees it)
+
+
+def _change_user(settings_file: Path, email: str, **changes: str | None) -> None:
+    """Edit one user in config.yaml (None removes them), then start the dashboard again on it."""
+    data = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
+    users = data["auth"]["users"]
+    (user,) = [u for u in users if u["email"] == email]
+    if changes.get("removed"):
+        users.remove(user)
+    else:
+        user.update(changes)
+    settings_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    context._open.clear()  # the dashboard reads config.yaml at start: a restart
+
+
+def test_a_password_change_ends_the_sessions_signed_in_with_the_old_one(
+    es: Elasticsearch, names: IndexNames, browser: Browser, settings_file: Path
+):
+    index_mentions(es, names, [mention("a", "Lumio secret du jour.", hours=1)])
+    open_tab = sign_in(browser.tab(), CM)
+    browser.keep(open_tab)
+    stolen = browser.jar[sessions.COOKIE]
+
+    _change_user(settings_file, CM, password_hash=hash_password("a new password, not the demo one"))
+    browser.jar[sessions.COOKIE] = stolen
+    assert browser.tab().text_input(key="sign_in_email")  # the copied cookie opens nothing
+    open_tab.run(timeout=30)
+    assert "Lumio secret du jour." not in [el.value for el in open_tab.text]
+    assert open_tab.text_input(key="sign_in_email")
+
+    at = sign_in(browser.tab(), CM, "a new password, not the demo one")
+    assert [el.value for el in at.text] == ["Lumio secret du jour."]
+    browser.keep(at)
+    assert [el.value for el in browser.tab().text] == ["Lumio secret du jour."]  # the new cookie holds
+
+
+@pytest.mark.parametrize("change", [{"role": "marketer"}, {"removed": "yes"}], ids=["role", "removed"])
+def test_a_changed_role_or_a_removed_user_ends_their_sessions(
+    es: Elasticsearch, names: IndexNames, browser: Browser, settings_file: Path, change: dict[str, str]
+):
+    index_mentions(es, names, [mention("a", "Lumio secret du jour.", hours=1)])
+    open_tab = sign_in(browser.tab(), CM)
+    browser.keep(open_tab)
+
+    _change_user(settings_file, CM, **change)
+    assert browser.tab().text_input(key="sign_in_email")
+    open_tab.run(timeout=30)
+    assert open_tab.text_input(key="sign_in_email")

@@ -3,6 +3,9 @@ with the real index: posted once, under the right post, then in the mention's hi
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -20,7 +23,7 @@ from index.crm import records_of_customer
 from index.customers import get_customer, upsert_customers
 from index.mentions import get_mention, index_mentions
 from index.privacy import delete_mentions_and_alerts, erase_person, find_person
-from index.replies import awaiting_approval, get_reply, replies_to
+from index.replies import ReplyChangedError, awaiting_approval, get_reply, replies_to
 from replies.outbox import Outbox, ReplyRefused
 from replies.settings import ReplyPolicy
 from tests.collectors.conftest import Reply as Answer
@@ -132,6 +135,61 @@ def test_a_mastodon_reply_reaches_the_instance_under_the_mention(
     assert reply.platform_id == "113700000000000000"
     assert reply.platform_url == f"{mastodon.url}/@lumiocare/113700000000000000"
     assert get_reply(es, names, "r1").reply == reply
+
+
+@pytest.mark.parametrize("visibility", ["direct", "private"])
+def test_a_reply_to_a_direct_or_followers_only_post_is_never_made_public(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance, visibility: str
+):
+    mention = toot(es, names, raw={"id": STATUS_ID, "visibility": visibility})
+    box = outbox(es, names, mastodon_source(mastodon.url))
+
+    box.write(mention, "@julie@mastodon.example Votre numéro de contrat est le 4471.", by=CM, reply_id="r1")
+
+    (posted,) = mastodon.posted
+    assert posted.extra["visibility"] == visibility
+
+
+def test_a_post_stored_without_its_visibility_is_answered_as_the_instance_says_it_is_visible(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
+):
+    mention = toot(es, names, raw={})  # as a pseudonymised author's post is stored
+    mastodon.server.script(
+        f"/api/v1/statuses/{STATUS_ID}", Answer(200, {"id": STATUS_ID, "visibility": "direct"})
+    )
+    box = outbox(es, names, mastodon_source(mastodon.url))
+
+    box.write(mention, "@julie@mastodon.example Bonjour Julie.", by=CM, reply_id="r1")
+
+    (posted,) = mastodon.posted
+    assert posted.extra["visibility"] == "direct"
+
+
+def test_a_mention_whose_stored_addresses_point_elsewhere_is_answered_on_the_configured_instance_only(
+    es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance
+):
+    """A post's URL, payload and id come from the platform (or whoever federated it): never an address."""
+    elsewhere = ScriptedServer()
+    elsewhere.start()
+    try:
+        traversal = "../../../admin/accounts?x="
+        raw = {"url": f"{elsewhere.url}/@julie/1", "uri": f"{elsewhere.url}/users/julie/statuses/1"}
+        mention = make_mention(traversal, source="lumio-mastodon", url=f"{elsewhere.url}/@julie/1", raw=raw)
+        stored(es, names, mention)
+        mastodon.server.script(
+            "/api/v1/statuses/..%2F..%2F..%2Fadmin%2Faccounts%3Fx%3D", Answer(200, {"visibility": "public"})
+        )
+        outbox(es, names, mastodon_source(mastodon.url)).write(mention, "Bonjour !", CM, "r1")
+    finally:
+        elsewhere.stop()
+
+    assert elsewhere.seen() == []
+    assert [(r.method, r.path) for r in mastodon.server.seen()] == [
+        ("GET", "/api/v1/statuses/..%2F..%2F..%2Fadmin%2Faccounts%3Fx%3D"),
+        ("POST", "/api/v1/statuses"),
+    ]
+    (posted,) = mastodon.posted
+    assert posted.in_reply_to == traversal  # a value in the body, never a path
 
 
 def test_a_sent_reply_is_in_the_mention_history_and_answers_it(
@@ -344,6 +402,37 @@ def test_an_approver_never_approves_their_own_reply(
     assert refused.value.code == "own_reply"
     assert box.send("r1", ADMIN).status == "draft"  # sending a draft does not skip its approval
     assert mastodon.posted == []
+
+
+def test_approvers_and_retries_racing_on_one_draft_post_it_once(
+    es: Elasticsearch, names: IndexNames, forum: DiscourseForum
+):
+    """Discourse has no idempotency key: only the outbox's conditional writes keep this to one post."""
+    mention = stored(es, names, make_mention("5120/1", source="lumio-forum", platform="forum"))
+    box = outbox(es, names, discourse_source(forum.url), approval=True)
+    box.write(mention, "Merci du signalement !", CM, "r1")
+    start = threading.Barrier(6)
+
+    def approve(by: str, role: str) -> None:
+        start.wait()
+        with contextlib.suppress(ReplyChangedError):  # someone else approved it first
+            box.approve("r1", by, role)
+
+    def send() -> None:
+        start.wait()
+        box.send("r1", CM)
+
+    racers = [threading.Thread(target=approve, args=(MARKETER, "marketer")) for _ in range(2)]
+    racers += [threading.Thread(target=approve, args=(ADMIN, "admin")) for _ in range(2)]
+    racers += [threading.Thread(target=send) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=60)
+
+    assert len(forum.posted) == 1
+    assert get_reply(es, names, "r1").reply.status == "sent"
+    assert box.send("r1", CM).status == "sent" and len(forum.posted) == 1  # a replay posts nothing
 
 
 def test_a_rejected_draft_is_never_posted(es: Elasticsearch, names: IndexNames, mastodon: MastodonInstance):
