@@ -61,7 +61,10 @@ _SCRIPT = """
   const cards = () => [...document.querySelectorAll(`[class*="st-key-${config.item}"]`)];
   const idOf = (card) => (card.className.match(pattern) || [])[1];
   let current = null;
-  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const notText = ["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"];
+  const typing = (el) =>
+    el && (el.isContentEditable || /^(TEXTAREA|SELECT)$/.test(el.tagName) ||
+      (el.tagName === "INPUT" && !notText.includes(el.type)));
   const choose = (card) => {
     current = idOf(card);
     mark.textContent = `.st-key-${config.item}${current} {outline: 2px solid #1c83e1; outline-offset: 6px;

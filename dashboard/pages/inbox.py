@@ -331,27 +331,6 @@ def _select_all(ids: list[str]) -> None:
         st.session_state[f"triage_pick_{mid}"] = on
 
 
-def card(
-    index: Index, user: User, hit: MentionHit, order: str, customers, parents, versions, ids, replies
-) -> None:
-    """One mention of the list with its reasons, quick actions, triage and reply."""
-    customer = customers.get(hit.mention.customer_id or "")
-    mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
-    reasons = attention_reasons(hit.mention) if order == "attention" else []
-    if reasons:
-        st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
-    past_target_note(index, hit.mention)
-    versioned = versions.get(hit.mention.id)
-    if versioned is None:
-        return
-    if user.can_triage:
-        st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
-        quick_actions(index, user, versioned)
-    later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
-    triage_panel(index, user, versioned, next_id=later[0] if later else None)
-    reply_panel(index, user, versioned.mention, replies.get(hit.mention.id, []))
-
-
 def inbox(index: Index, user: User) -> None:
     st.title(t("inbox_title"))
     install(STATUSES.index("closed"))
@@ -399,7 +378,22 @@ def inbox(index: Index, user: User) -> None:
         help_list()
         for hit in hits:
             with st.container(key=item_key(hit.mention.id)):  # one card and its buttons: what keys act on
-                card(index, user, hit, order, customers, parents, versions, ids, replies)
+                customer = customers.get(hit.mention.customer_id or "")
+                mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
+                reasons = attention_reasons(hit.mention) if order == "attention" else []
+                if reasons:
+                    because = ", ".join(t(f"attention_{r}") for r in reasons)
+                    st.caption(t("attention_because", reasons=because))
+                past_target_note(index, hit.mention)
+                versioned = versions.get(hit.mention.id)
+                if versioned is None:
+                    continue
+                if user.can_triage:
+                    st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
+                    quick_actions(index, user, versioned)
+                later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
+                triage_panel(index, user, versioned, next_id=later[0] if later else None)
+                reply_panel(index, user, versioned.mention, replies.get(hit.mention.id, []))
         if page.total > len(hits) and st.button(t("show_more"), key="inbox_more"):
             st.session_state["inbox_limit"] = limit + PAGE_SIZE
             st.rerun()

@@ -3,8 +3,9 @@ the indexed sample data (and a local Mastodon instance that records the replies 
 signs in once, reloads, follows a link in a new tab and does the role's own work; its screenshots are
 written to docs/screenshots/ (a failing step's to test-artifacts/browser/).
 
-The walks share the dashboard and its indices, so each checks what it did itself (its own mentions, alert
-and account), whatever order they run in."""
+The walks share the dashboard and its indices (one server: minutes saved), and run in this file's order:
+the admin's first, on the sample as collected; each checks what it did itself (its mentions, its alert, its
+account)."""
 
 from __future__ import annotations
 
