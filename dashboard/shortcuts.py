@@ -21,6 +21,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("?", "shortcut_help"),
 )
 """Each key and the text key of what it does, in the order the list shows them."""
+TRIAGE_ONLY = frozenset({"a", "c", "r"})
+"""Keys that press buttons only those who triage have: not listed for the others."""
 
 ITEM_PREFIX = "inbox_item_"
 HELP_KEY = "inbox_shortcuts"
@@ -31,10 +33,15 @@ def item_key(mention_id: str) -> str:
     return f"{ITEM_PREFIX}{mention_id}"
 
 
-def help_list() -> None:
+def shortcuts_for(can_triage: bool) -> list[tuple[str, str]]:
+    """The shortcuts that do something for this person."""
+    return [(key, action) for key, action in SHORTCUTS if can_triage or key not in TRIAGE_ONLY]
+
+
+def help_list(can_triage: bool) -> None:
     """The shortcuts, one line each, in an expander that `?` opens and closes."""
     with st.container(key=HELP_KEY), st.expander(t("shortcuts_title"), icon=":material/keyboard:"):
-        st.markdown("\n".join(f"- `{key}` {t(action)}" for key, action in SHORTCUTS))
+        st.markdown("\n".join(f"- `{key}` {t(action)}" for key, action in shortcuts_for(can_triage)))
         st.caption(t("shortcuts_not_typing"))
 
 

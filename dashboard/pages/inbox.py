@@ -375,7 +375,7 @@ def inbox(index: Index, user: User) -> None:
     ids = [h.mention.id for h in hits if h.mention.id in versions]
     listing, side = st.columns([3, 1]) if user.can_triage else (st.container(), None)
     with listing:
-        help_list()
+        help_list(user.can_triage)
         for hit in hits:
             with st.container(key=item_key(hit.mention.id)):  # one card and its buttons: what keys act on
                 customer = customers.get(hit.mention.customer_id or "")

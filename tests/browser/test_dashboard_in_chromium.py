@@ -238,6 +238,7 @@ def test_the_community_manager_day_in_chromium(served: Served, artifacts_dir: Pa
 
     (shown_after,) = [line for line in manager.said if line.startswith("new mention shown after")]
     seconds = float(re.findall(r"[\d.]+", shown_after)[0])
+    print(shown_after)  # shown with -rP: how live the Inbox was this time
     assert seconds <= served.live_seconds + 3  # the refresh period the config promises, and time to draw
     triaged = manager.printed("triaged")
     assigned, closed = get_mention(es, names, triaged["assigned"]), get_mention(es, names, triaged["closed"])

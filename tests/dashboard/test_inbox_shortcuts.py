@@ -30,3 +30,12 @@ def test_the_inbox_lists_every_shortcut_in_english_and_in_french(
         strings = STRINGS[language]
         assert shortcut_list(at, language) == [f"- `{key}` {strings[action]}" for key, action in SHORTCUTS]
     assert [key for key, _ in SHORTCUTS] == ["j", "k", "a", "c", "o", "r", "?"]
+
+
+def test_those_who_do_not_triage_are_not_offered_the_triage_keys(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    index_mentions(es, names, [mention("a", "Lumio en panne.", hours=1)])
+    at = dashboard(as_user="marketing@lumio.example")
+    keys = [line.split("`")[1] for line in shortcut_list(at, "en")]
+    assert keys == ["j", "k", "o", "?"]
