@@ -33,7 +33,12 @@ await walkThrough("marketer", { shots, failures }, async (day) => {
   if (!query || !from || !to) throw new Error(`no spike filters in ${page.url()}`);
   const searchBox = page.getByTestId("stSidebar").getByRole("textbox", { name: "Search" });
   await day.holds(searchBox, query, "the search box");
-  const days = await postDays(page);
+  await day.settle(); // the Inbox drawn before the click is replaced, not added to
+  let days = await postDays(page);
+  for (let tries = 0; !days.length && tries < 30; tries++) {
+    await page.waitForTimeout(500);
+    days = await postDays(page);
+  }
   if (!days.length || days.some((d) => d < from || d > to)) throw new Error(`posts of ${days} not in ${from}..${to}`);
   console.log(`spike posts: ${JSON.stringify({ query, from, to, shown: days.length })}`);
   await day.shot("marketer-spike-posts");
@@ -59,8 +64,12 @@ await walkThrough("marketer", { shots, failures }, async (day) => {
   await day.shot("marketer-insights-fr");
 });
 
-/** The days (UTC) the Inbox cards say their posts were written. */
+/** The days (UTC) the Inbox cards say their posts were written (cards of a run still drawing left out). */
 async function postDays(page) {
-  const captions = await page.getByTestId("stCaptionContainer").allInnerTexts();
+  const captions = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+      .filter((c) => !c.closest('[data-stale="true"]'))
+      .map((c) => c.innerText),
+  );
   return captions.flatMap((c) => [...c.matchAll(/(\d{4}-\d{2}-\d{2}) \d{2}:\d{2} UTC/g)].map((m) => m[1]));
 }
