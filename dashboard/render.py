@@ -6,12 +6,13 @@ import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+import altair as alt
 import streamlit as st
 
 from core.documents import Customer, CustomerLink, Label, LinkFact, Mention, QualityIssue
 from crm.quality import HANDLE_FORMATS
 from dashboard.pages import page_named
-from dashboard.text import date_text, number, percent, plural, t, text_or
+from dashboard.text import chart_number_locale, date_text, number, percent, plural, t, text_or
 
 SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
 CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}
@@ -95,6 +96,12 @@ def quality_text(issue: QualityIssue) -> str:
         form = text_or(f"handle_form_{issue.network}", HANDLE_FORMATS.get(issue.network, ("", "?"))[1])
         return t("quality_issue_bad_handle", network=issue.network, value=repr(issue.value), form=form)
     return t(f"quality_issue_{issue.kind}", value=repr(issue.value))
+
+
+def draw_chart(chart: alt.TopLevelMixin) -> None:
+    """An Altair chart across the page, its axes and tooltips writing numbers as the interface's
+    language does (Vega formats them itself, in English unless told)."""
+    st.altair_chart(chart.configure(locale={"number": chart_number_locale()}), width="stretch")
 
 
 def when(moment: datetime) -> str:

@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import (
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.catalog import Catalog, Text
@@ -78,6 +84,19 @@ def number(value: float, decimals: int = 0, signed: bool = False) -> str:
 def percent(share: float) -> str:
     """A share (0.25) as the language writes a percentage: 25% in English, 25 % in French."""
     return catalog().percent(share)
+
+
+def chart_number_locale() -> dict[str, object]:
+    """How charts (Vega's d3-format) write numbers in the current language: 0,5 and 20 % in French."""
+    language = current_language()
+    return {
+        "decimal": get_decimal_symbol(language),
+        "thousands": get_group_symbol(language),
+        "grouping": [3],
+        "currency": ["", ""],
+        "minus": get_minus_sign_symbol(language),
+        "percent": format_percent(0, locale=language).removeprefix("0"),
+    }
 
 
 def duration(value: timedelta) -> str:

@@ -343,6 +343,9 @@ def page(index: Index, user: User) -> None:
     scope = scope_of(index, user)
     alert_id = st.query_params.get("alert")
     if alert_id:
+        # Written again: a link from this same page leaves the address without it, and a reload or a
+        # copied address would lose the alert.
+        st.query_params["alert"] = alert_id
         one_alert(index, user, scope, alert_id)
         return
     view = "alerts"

@@ -17,6 +17,7 @@ from dashboard.context import Index, Window, open_index, settings_or_stop, shown
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import (
     CHART_COLORS,
+    draw_chart,
     intent_text,
     literal,
     mention_card,
@@ -332,7 +333,7 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
     if chart is None:
         st.caption(t("timeline_empty"))
     else:
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart)
     trend, intents = st.columns(2)
     with trend:
         st.subheader(t("sentiment_trend"))
@@ -340,7 +341,7 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
         if chart is None:
             st.caption(t("customer_mentions_none"))
         else:
-            st.altair_chart(chart, width="stretch")
+            draw_chart(chart)
     with intents:
         st.subheader(t("top_intents"))
         top = dict(list(summary.counts["intent.label"].items())[:5])

@@ -16,6 +16,7 @@ from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
 from dashboard.render import intent_text, literal, mention_card
 from dashboard.reply_panel import approvals, reply_panel
+from dashboard.shortcuts import help_list, install, item_key
 from dashboard.text import labels, number, plural, t
 from dashboard.triage import (
     ANYONE,
@@ -332,6 +333,7 @@ def _select_all(ids: list[str]) -> None:
 
 def inbox(index: Index, user: User) -> None:
     st.title(t("inbox_title"))
+    install(STATUSES.index("closed"))
     read_url_filters()
     flash = st.session_state.pop("triage_flash", None)
     if flash:
@@ -373,22 +375,25 @@ def inbox(index: Index, user: User) -> None:
     ids = [h.mention.id for h in hits if h.mention.id in versions]
     listing, side = st.columns([3, 1]) if user.can_triage else (st.container(), None)
     with listing:
+        help_list(user.can_triage)
         for hit in hits:
-            customer = customers.get(hit.mention.customer_id or "")
-            mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
-            reasons = attention_reasons(hit.mention) if order == "attention" else []
-            if reasons:
-                st.caption(t("attention_because", reasons=", ".join(t(f"attention_{r}") for r in reasons)))
-            past_target_note(index, hit.mention)
-            versioned = versions.get(hit.mention.id)
-            if versioned is None:
-                continue
-            if user.can_triage:
-                st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
-                quick_actions(index, user, versioned)
-            later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
-            triage_panel(index, user, versioned, next_id=later[0] if later else None)
-            reply_panel(index, user, versioned.mention, replies.get(hit.mention.id, []))
+            with st.container(key=item_key(hit.mention.id)):  # one card and its buttons: what keys act on
+                customer = customers.get(hit.mention.customer_id or "")
+                mention_card(hit.mention, hit.highlights, customer, parent=parents.get(hit.mention.id))
+                reasons = attention_reasons(hit.mention) if order == "attention" else []
+                if reasons:
+                    because = ", ".join(t(f"attention_{r}") for r in reasons)
+                    st.caption(t("attention_because", reasons=because))
+                past_target_note(index, hit.mention)
+                versioned = versions.get(hit.mention.id)
+                if versioned is None:
+                    continue
+                if user.can_triage:
+                    st.checkbox(t("select"), key=f"triage_pick_{hit.mention.id}")
+                    quick_actions(index, user, versioned)
+                later = [m for m in ids[ids.index(hit.mention.id) + 1 :]] if hit.mention.id in ids else []
+                triage_panel(index, user, versioned, next_id=later[0] if later else None)
+                reply_panel(index, user, versioned.mention, replies.get(hit.mention.id, []))
         if page.total > len(hits) and st.button(t("show_more"), key="inbox_more"):
             st.session_state["inbox_limit"] = limit + PAGE_SIZE
             st.rerun()

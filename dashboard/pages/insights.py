@@ -33,7 +33,7 @@ from dashboard.export import (
     svg_share_chart,
 )
 from dashboard.pages import page_named
-from dashboard.render import CHART_COLORS, intent_text, literal
+from dashboard.render import CHART_COLORS, draw_chart, intent_text, literal
 from dashboard.text import labels, number, percent, plural, t
 from index.aggregations import (
     INSIGHT_FIELDS,
@@ -180,7 +180,7 @@ def bar_chart(counts: dict[str, int], highlight: set[str] | None = None) -> alt.
 def small_bars(title: str, counts: dict[str, int], highlight: set[str] | None = None) -> None:
     st.subheader(title)
     if counts:
-        st.altair_chart(bar_chart(counts, highlight), width="stretch")
+        draw_chart(bar_chart(counts, highlight))
     else:
         st.caption(t("insights_empty"))
 
@@ -285,7 +285,7 @@ def insights(index: Index) -> None:
     spikes = find_spikes(buckets, window=SPIKE_WINDOW)
     chart = sentiment_chart(buckets, spikes, interval)
     if chart is not None:
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart)
     download(over_time_frame(buckets), f"sentiment-{window.slug}.csv", "insights_csv_over_time")
     for position, spike in enumerate(spikes):
         line = "spike_line_hour" if interval == "hour" else "spike_line"
@@ -494,7 +494,7 @@ def share_of_voice_section(voice: ShareOfVoice, brand: str, interval: str) -> No
             )
             .properties(title=t("sov_over_time"))
         )
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart)
 
 
 def download(frame: pd.DataFrame, file_name: str, key: str) -> None:

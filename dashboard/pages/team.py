@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.auth import display_name, require_page
 from dashboard.context import Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes
-from dashboard.render import intent_text
+from dashboard.render import draw_chart, intent_text
 from dashboard.text import number, percent, t
 from ecoute.service import Row, TeamStats, team_stats
 from index.team import alert_times, handled_mentions
@@ -111,7 +111,7 @@ def team(index: Index) -> None:
                 ],
             )
         )
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart)
     st.download_button(
         t("team_export"), csv_bytes(frame), file_name="team.csv", mime="text/csv", key="team_csv"
     )

@@ -376,7 +376,10 @@ def proto_strings(message) -> Iterator[str]:
             if descriptor.type == descriptor.TYPE_MESSAGE:
                 yield from proto_strings(item)
             elif descriptor.type == descriptor.TYPE_STRING:
-                yield item
+                yield SCRIPT.sub(" ", item)  # a script in the page (cookie, keyboard) is run, not read
+
+
+SCRIPT = re.compile(r"<script>.*?</script>", re.DOTALL)
 
 
 def chart_strings(proto) -> Iterator[str]:
