@@ -108,7 +108,7 @@ class DashboardConfig(Strict):
         default=5.0, gt=0, description="while the index is away, how often a page checks whether it is back"
     )
     live_refresh_seconds: float = Field(
-        default=10.0, ge=1, description="how often the Inbox counts new mentions and checks my assignments"
+        default=5.0, ge=1, description="how often the Inbox counts new mentions and checks my assignments"
     )
     export_max_rows: int = Field(
         default=50_000, ge=1, description="the most mentions one CSV or XLSX export of the Inbox holds"

@@ -239,7 +239,10 @@ def test_the_community_manager_day_in_chromium(served: Served, artifacts_dir: Pa
     (shown_after,) = [line for line in manager.said if line.startswith("new mention shown after")]
     seconds = float(re.findall(r"[\d.]+", shown_after)[0])
     print(shown_after)  # shown with -rP: how live the Inbox was this time
-    assert seconds <= served.live_seconds + 3  # the refresh period the config promises, and time to draw
+    # A new mention is in the open Inbox within 10 s: the shipped refresh period (5 s), the index's own
+    # refresh (1 s) and the time to draw.
+    assert served.live_seconds == 5
+    assert seconds <= 10
     triaged = manager.printed("triaged")
     assigned, closed = get_mention(es, names, triaged["assigned"]), get_mention(es, names, triaged["closed"])
     assert assigned.triage.assignee == CM
