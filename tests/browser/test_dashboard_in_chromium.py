@@ -224,6 +224,7 @@ def test_the_community_manager_day_in_chromium(served: Served, artifacts_dir: Pa
         author={"handle": "julie@mastodon.example", "display_name": "Julie"},
         text="Ma box Lumio clignote rouge depuis ce matin, toujours pas de connexion.",
         url=f"{served.mastodon.url}/@julie/{STATUS_ID}",
+        raw={"id": STATUS_ID, "visibility": "public"},  # the status as collected: its reply is as public
         customer_id=customer.customer_id,
         sentiment=Label(label="negative", confidence=0.9),
         intent=Label(label="complaint", confidence=0.9),
