@@ -25,10 +25,11 @@ def test_indices_are_versioned_behind_aliases_and_setup_is_repeatable(es: Elasti
     (current,) = es.indices.get_alias(name=names.mentions)  # the mentions: this month's index
     assert current == mention_index(names, datetime.now(UTC))
     assert current == f"{names.mentions}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
-    text = es.indices.get_mapping(index=names.mentions)[current]
-    text_field = text["mappings"]["properties"]["text"]
-    assert text_field["fields"]["fr"]["analyzer"] == "french"
-    assert text_field["fields"]["en"]["analyzer"] == "english"
+    mentions = es.indices.get_mapping(index=names.mentions)[current]["mappings"]["properties"]
+    assert mentions["text"] == {"type": "text"}  # the search reads it with the standard analyzer only
+    customers = next(iter(es.indices.get_mapping(index=names.customers).values()))["mappings"]["properties"]
+    assert customers["company"]["fields"]["fr"]["analyzer"] == "french"  # the customer search's stemming
+    assert customers["company"]["fields"]["en"]["analyzer"] == "english"
 
 
 def test_indexing_the_same_mention_twice_keeps_one_copy(es: Elasticsearch, names: IndexNames):
