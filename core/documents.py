@@ -11,12 +11,37 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+@dataclass(frozen=True)
+class Text:
+    """Full text, searched word by word (standard analyzer); `stemmed` adds French and English analysed
+    sub-fields (`.fr`, `.en`), `exact` a keyword sub-field (`.keyword`) to sort on."""
+
+    stemmed: bool = True
+    exact: bool = True
+
+
+SEARCHED_TEXT = Text(stemmed=False, exact=False)
+"""Text the search language reads (`index/query_language.py`: standard analyzer only), nothing more."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Kept in _source (read back, exported, audited) but not indexed: no search, filter, sort or count."""
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """A keyword searched by exact value but never sorted or counted: indexed without doc values."""
+
+
 class Author(BaseModel):
-    id: str | None = None
+    id: Annotated[str | None, Filtered()] = None
     handle: str | None = None
-    display_name: str | None = None
+    display_name: Annotated[str | None, Filtered()] = None
     followers: int | None = None
-    created_at: datetime | None = Field(default=None, description="when the account was opened, if known")
+    created_at: Annotated[datetime | None, Stored()] = Field(
+        default=None, description="when the account was opened, if known"
+    )
 
 
 class Thread(BaseModel):
@@ -57,16 +82,6 @@ class RawPost(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict, description="payload kept for audit")
 
 
-@dataclass(frozen=True)
-class Text:
-    """Full text, analysed in French and English, with an exact keyword sub-field."""
-
-
-@dataclass(frozen=True)
-class Stored:
-    """Kept in _source for audit but not indexed."""
-
-
 class Label(BaseModel):
     label: str
     confidence: float = Field(ge=0.0, le=1.0)
@@ -74,7 +89,7 @@ class Label(BaseModel):
 
 class Entity(BaseModel):
     text: str
-    label: str
+    label: Annotated[str, Stored()]
 
 
 class LinkFact(BaseModel):
@@ -88,11 +103,15 @@ class LinkFact(BaseModel):
 
 
 class CustomerLink(BaseModel):
-    customer_id: str
-    method: str
-    confidence: float
-    reason: str = Field(description="the facts in one English sentence, for logs, the CLI and the API")
-    facts: list[LinkFact] = Field(default_factory=list, description="the reason's facts, for the dashboard")
+    customer_id: Annotated[str, Filtered()]
+    method: Annotated[str, Stored()]
+    confidence: Annotated[float, Stored()]
+    reason: Annotated[str, Stored()] = Field(
+        description="the facts in one English sentence, for logs, the CLI and the API"
+    )
+    facts: Annotated[list[LinkFact], Stored()] = Field(
+        default_factory=list, description="the reason's facts, for the dashboard"
+    )
 
 
 class Triage(BaseModel):
@@ -100,17 +119,17 @@ class Triage(BaseModel):
 
     assignee: str | None = None
     team: str | None = Field(default=None, description="the team queue it is in (routing or a hand-off)")
-    tags: list[str] = Field(default_factory=list)
-    note: Annotated[str | None, Text()] = Field(default=None, max_length=4000)
-    updated_by: str | None = None
+    tags: Annotated[list[str], Stored()] = Field(default_factory=list)
+    note: Annotated[str | None, SEARCHED_TEXT] = Field(default=None, max_length=4000)
+    updated_by: Annotated[str | None, Stored()] = None
     updated_at: datetime | None = None
 
 
 class TriageChange(BaseModel):
     """One recorded triage change: who changed which field from what to what, and when."""
 
-    at: datetime
-    by: str
+    at: Annotated[datetime, Stored()]
+    by: Annotated[str, Stored()]
     field: str
     old: Annotated[str | None, Stored()] = None
     new: Annotated[str | None, Stored()] = None
@@ -119,9 +138,9 @@ class TriageChange(BaseModel):
 class Edit(BaseModel):
     """A later version of a post's text, as a refresh read it; the mention's `text` stays the first seen."""
 
-    text: Annotated[str, Text()]
-    title: Annotated[str | None, Text()] = None
-    seen_at: datetime
+    text: Annotated[str, SEARCHED_TEXT]
+    title: Annotated[str | None, SEARCHED_TEXT] = None
+    seen_at: Annotated[datetime, Stored()]
 
 
 MAX_EDITS = 10
@@ -134,30 +153,32 @@ class Mention(BaseModel):
     id: str
     source: str
     platform: str
-    native_id: str
-    url: str | None = None
+    native_id: Annotated[str, Stored()]
+    url: Annotated[str | None, Stored()] = None
     author: Author
-    title: Annotated[str | None, Text()] = None
-    text: Annotated[str, Text()]
+    title: Annotated[str | None, SEARCHED_TEXT] = None
+    text: Annotated[str, SEARCHED_TEXT]
     language: str
     created_at: datetime = Field(description="when it was published; collection time if it claims later")
-    published_claimed: datetime | None = Field(
+    published_claimed: Annotated[datetime | None, Stored()] = Field(
         default=None, description="the date a post claimed beyond a day after collection (flag future_date)"
     )
     collected_at: datetime
-    enriched_at: datetime
-    thread: Thread
-    engagement: Engagement
+    enriched_at: Annotated[datetime, Stored()]
+    thread: Annotated[Thread, Stored()]
+    engagement: Annotated[Engagement, Stored()]
     topics: list[str] = Field(default_factory=list, description="brand/competitors it mentions")
     hashtags: list[str] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
     sentiment: Label
     intent: Label
-    intents: list[Label] = Field(default_factory=list, description="every intent above its threshold")
+    intents: Annotated[list[Label], Stored()] = Field(
+        default_factory=list, description="every intent above its threshold"
+    )
     model: str | None = Field(
         default=None, description="the model whose sentiment and intents these are: fast, accurate, …"
     )
-    link: CustomerLink | None = None
+    link: Annotated[CustomerLink | None, Stored()] = None
     customer_id: str | None = None
     link_proposal: CustomerLink | None = Field(
         default=None, description="a fuzzy match below the apply threshold, waiting in the review queue"
@@ -167,8 +188,10 @@ class Mention(BaseModel):
         description="spam/bot signals (nlp/dedup.py); future_date: a claimed date in the future; "
         "undated: no date given, dated when collected",
     )
-    duplicate_of: str | None = Field(default=None, description="the first mention seen with this text")
-    flag_reasons: list[str] = Field(default_factory=list)
+    duplicate_of: Annotated[str | None, Stored()] = Field(
+        default=None, description="the first mention seen with this text"
+    )
+    flag_reasons: Annotated[list[str], Stored()] = Field(default_factory=list)
     status: Literal["new", "in_progress", "answered", "closed", "ignored"] = "new"
     triage: Triage | None = None
     history: list[TriageChange] = Field(default_factory=list)
@@ -176,7 +199,7 @@ class Mention(BaseModel):
     edits: list[Edit] = Field(
         default_factory=list, description="later versions of the text, newest last (at most MAX_EDITS)"
     )
-    refreshed_at: datetime | None = Field(
+    refreshed_at: Annotated[datetime | None, Stored()] = Field(
         default=None, description="when a refresh last changed its counts, reach or text"
     )
 

@@ -1,4 +1,9 @@
-"""The Elasticsearch mapping of a document, derived from its pydantic model."""
+"""The Elasticsearch mapping of a document, derived from its pydantic model.
+
+What a field costs the index is said once, on the model (core/documents.py): `Text` for full text
+(with or without its stemmed and exact sub-fields), `Filtered` for a keyword never sorted or counted
+(no doc values), `Stored` for what is only read back (not indexed at all).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from core.documents import Stored, Text
+from core.documents import Filtered, Stored, Text
 
 _SCALARS: dict[type, dict[str, Any]] = {
     str: {"type": "keyword"},
@@ -18,14 +23,17 @@ _SCALARS: dict[type, dict[str, Any]] = {
     datetime: {"type": "date"},
 }
 
-TEXT_FIELD: dict[str, Any] = {
-    "type": "text",
-    "fields": {
-        "fr": {"type": "text", "analyzer": "french"},
-        "en": {"type": "text", "analyzer": "english"},
-        "keyword": {"type": "keyword", "ignore_above": 256},
-    },
+STEMMED_FIELDS: dict[str, Any] = {
+    "fr": {"type": "text", "analyzer": "french"},
+    "en": {"type": "text", "analyzer": "english"},
 }
+EXACT_FIELD: dict[str, Any] = {"keyword": {"type": "keyword", "ignore_above": 256}}
+
+
+def text_mapping(text: Text) -> dict[str, Any]:
+    """A text field, with the sub-fields `text` asks for."""
+    fields = {**(STEMMED_FIELDS if text.stemmed else {}), **(EXACT_FIELD if text.exact else {})}
+    return {"type": "text", "fields": fields} if fields else {"type": "text"}
 
 
 def mapping_for(model: type[BaseModel]) -> dict[str, Any]:
@@ -41,10 +49,13 @@ def _field_mapping(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
     if get_origin(annotation) is Annotated:
         annotation, *extra = get_args(annotation)
         metadata = [*metadata, *extra]
-    if any(isinstance(m, Stored) for m in metadata):
+    if any(isinstance(m, Stored) for m in metadata):  # any JSON value: ES skips a disabled object whole
         return {"type": "object", "enabled": False}
-    if any(isinstance(m, Text) for m in metadata):
-        return TEXT_FIELD
+    for marker in metadata:
+        if isinstance(marker, Text):
+            return text_mapping(marker)
+    if any(isinstance(m, Filtered) for m in metadata):
+        return {**_field_mapping(annotation, []), "doc_values": False}
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         (inner,) = [a for a in get_args(annotation) if a is not type(None)]

@@ -290,7 +290,7 @@ def search_mentions(
     }
     if flt.query.strip():
         body["highlight"] = {
-            "fields": {"text": {}, "text.fr": {}, "text.en": {}},
+            "fields": {"text": {}},
             "pre_tags": ["«"],
             "post_tags": ["»"],
             "highlight_query": flt.to_query(),

@@ -20,7 +20,7 @@ from index import periods
 from index.bulk import BulkReport, create_documents, failure_reason
 from index.client import IndexNames
 from index.mention_search import MentionFilter, OwnerScope
-from index.periods import MENTIONS, locate, mention_index, mention_indices, period_bounds
+from index.periods import MENTIONS, is_current, locate, mention_index, mention_indices
 from index.scan import scan_hits
 from index.state import get_state, put_state
 
@@ -68,12 +68,12 @@ its `created_at` may fall in another period, so it is looked up by id before it 
 def mention_targets(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> dict[str, str]:
     """The index each mention is created in: the period of its `created_at`, or where it already is.
 
-    A mention whose date may move (UNSTABLE_DATE_FLAGS) and, while a pre-period index is still behind
-    the alias (before `ecoute index migrate`), every mention, is looked up by id first, so collecting
-    it twice stays one copy.
+    A mention whose date may move (UNSTABLE_DATE_FLAGS) and, while an index to migrate is still behind
+    the alias (a pre-period index or one of an older schema version, before `ecoute index migrate`),
+    every mention, is looked up by id first, so collecting it twice stays one copy.
     """
     targets = {m.id: mention_index(names, m.created_at) for m in mentions}
-    legacy = any(period_bounds(i) is None for i in mention_indices(es, names)) if mentions else False
+    legacy = any(not is_current(i) for i in mention_indices(es, names)) if mentions else False
     unsure = [m.id for m in mentions if legacy or set(UNSTABLE_DATE_FLAGS) & set(m.flags)]
     for mention_id, doc in locate(es, names, unsure).items():
         targets[mention_id] = doc["_index"]

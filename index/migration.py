@@ -1,4 +1,5 @@
-"""`ecoute index migrate`: an installation's single mentions index copied into period indices.
+"""`ecoute index migrate`: an installation's older mentions indices copied into period indices of this
+schema version: the single index made before period indices, and the period indices of an older mapping.
 
 Resumable: the id of the last copied page is kept in the state index, so a run stopped half-way goes
 on from there (a page copied twice is harmless: a mention's index and id are a function of it). At the
@@ -19,7 +20,7 @@ from core.progress import Progress
 from index.bulk import create_documents
 from index.client import IndexNames
 from index.mentions import mark_mentions_changed
-from index.periods import MENTIONS, mention_index, mention_indices, period_bounds
+from index.periods import MENTIONS, SCHEMA_VERSION, is_current, mention_index, mention_indices
 from index.state import STATE, get_state, put_state
 
 CURSOR = "migration:mentions-periods"
@@ -38,7 +39,9 @@ class MigrationReport:
 
     def line(self) -> str:
         if not self.old:
-            return "nothing to migrate: the mentions are already in period indices"
+            return (
+                f"nothing to migrate: the mentions are already in period indices (schema v{SCHEMA_VERSION})"
+            )
         state = "done" if self.finished else "stopped; run it again to go on"
         check = f"{self.expected:,} in {', '.join(self.old)}, {self.missing} missing from the period indices"
         gone = "old index removed" if self.removed else "old index kept"
@@ -46,8 +49,9 @@ class MigrationReport:
 
 
 def legacy_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
-    """The indices behind the mentions alias that are no period (made before period indices)."""
-    return [i for i in mention_indices(es, names) if period_bounds(i) is None]
+    """The indices behind the mentions alias to copy: no period (made before period indices), or a period
+    of an older schema version (an older mapping)."""
+    return [i for i in mention_indices(es, names) if not is_current(i)]
 
 
 def _page(es: Elasticsearch, index: str, after: str | None, size: int) -> list[dict[str, Any]]:

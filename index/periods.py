@@ -5,7 +5,8 @@ same index and id (never a second copy). Every period index carries the `mention
 template adds it when the first write creates the index); a read with a date range names only the
 period indices that overlap it (`indices_for`), and a read by id looks in each index (`locate`).
 An index behind the alias whose name is no period (the single index of an installation made before,
-see `ecoute index migrate`) is always read: its dates are unknown.
+see `ecoute index migrate`) is always read: its dates are unknown. A period index of an older schema
+version (`-v1-`: the mapping before the lean one) is read like the others until the migration copies it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from index.client import IndexNames
 
 MENTIONS = DocumentType("mentions", Mention, periodic=True)
 
-SCHEMA_VERSION = 1
-"""Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates."""
+SCHEMA_VERSION = 2
+"""Raised when a mapping changes incompatibly: new indices `<alias>-v<N>` are created from templates.
+2: the mentions' lean mapping (fields only read back are no longer indexed; text without stemmed and
+keyword sub-fields); other document types' mappings did not change, their v1 indices stay as they are."""
 
-_PERIOD = re.compile(r"-v\d+-(?:(?P<year>\d{4})\.(?P<month>\d{2})|(?P<wyear>\d{4})w(?P<week>\d{2}))$")
+_PERIOD = re.compile(
+    r"-v(?P<version>\d+)-(?:(?P<year>\d{4})\.(?P<month>\d{2})|(?P<wyear>\d{4})w(?P<week>\d{2}))$"
+)
 LOOKUP_CHUNK = 1000
 """(index, id) pairs per multi-get when looking mentions up by id."""
 
@@ -64,6 +69,12 @@ def period_bounds(index: str) -> tuple[datetime, datetime] | None:
     monday = date.fromisocalendar(int(found["wyear"]), int(found["week"]), 1)
     start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
     return start, start + timedelta(days=7)
+
+
+def is_current(index: str) -> bool:
+    """Whether an index is a period index of this SCHEMA_VERSION (not one for the migration to copy)."""
+    found = _PERIOD.search(index)
+    return found is not None and int(found["version"]) == SCHEMA_VERSION
 
 
 def _order(index: str) -> tuple[datetime, str]:

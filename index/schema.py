@@ -14,7 +14,7 @@ from core.errors import ConfigError, IndexUnavailableError
 from index.catalog import document_types
 from index.client import IndexNames
 from index.mappings import mapping_for
-from index.periods import SCHEMA_VERSION, mention_index
+from index.periods import MENTIONS, SCHEMA_VERSION, mention_index
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,20 @@ def ensure_indices(es: Elasticsearch, names: IndexNames, layout: IndexConfig | N
                     es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
                 created.append(index)
             else:  # fields added to a model since the index was made reach it (additive changes only)
-                es.indices.put_mapping(index=alias, properties=mappings["properties"])
+                es.indices.put_mapping(
+                    index=_current_indices(alias, names),
+                    properties=mappings["properties"],
+                    allow_no_indices=True,
+                )
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot create Écoute's indices: {exc}") from exc
     return created
+
+
+def _current_indices(alias: str, names: IndexNames) -> str:
+    """The indices of `alias` made with this SCHEMA_VERSION's mapping: the mentions' older period indices
+    keep theirs (a field no longer indexed cannot be changed in place) until `ecoute index migrate`."""
+    return f"{alias}-v{SCHEMA_VERSION}-*" if alias == MENTIONS.alias(names) else alias
 
 
 def drop_indices(es: Elasticsearch, names: IndexNames) -> None:

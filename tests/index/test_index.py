@@ -28,10 +28,12 @@ def test_indices_are_versioned_behind_aliases_and_setup_is_repeatable(es: Elasti
     (current,) = es.indices.get_alias(name=MENTIONS.alias(names))  # the mentions: this month's index
     assert current == mention_index(names, datetime.now(UTC))
     assert current == f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
-    text = es.indices.get_mapping(index=MENTIONS.alias(names))[current]
-    text_field = text["mappings"]["properties"]["text"]
-    assert text_field["fields"]["fr"]["analyzer"] == "french"
-    assert text_field["fields"]["en"]["analyzer"] == "english"
+    mentions = es.indices.get_mapping(index=MENTIONS.alias(names))[current]["mappings"]["properties"]
+    assert mentions["text"] == {"type": "text"}  # the search reads it with the standard analyzer only
+    (customers,) = es.indices.get_mapping(index=CUSTOMERS.alias(names)).values()
+    customers = customers["mappings"]["properties"]
+    assert customers["company"]["fields"]["fr"]["analyzer"] == "french"  # the customer search's stemming
+    assert customers["company"]["fields"]["en"]["analyzer"] == "english"
 
 
 def test_every_declared_document_type_is_set_up_and_reset_from_its_declaration(es: Elasticsearch):

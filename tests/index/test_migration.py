@@ -1,7 +1,9 @@
-"""`ecoute index migrate` on the stand-in: an old single-index installation into period indices."""
+"""`ecoute index migrate` on the stand-in: an old single-index installation, or the period indices of
+the mapping before the lean one (schema version 1), into period indices of this schema version."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,32 +12,34 @@ from elasticsearch import Elasticsearch
 from core.documents import Mention
 from index.bulk import create_documents
 from index.client import IndexNames
-from index.mappings import mapping_for
 from index.mention_search import MentionFilter, search_mentions
 from index.mentions import count_mentions, index_mentions
 from index.migration import CURSOR, legacy_indices, migrate_to_periods
 from index.periods import (
     MENTIONS,
-    SCHEMA_VERSION,
+    is_current,
     mention_index,
     mention_indices,
     period_bounds,
     period_counts,
+    period_of,
 )
 from index.state import get_state
 from tests.factories import make_mention
 from tests.test_cli import run
 
 NOW = datetime.now(UTC)
+V1_MAPPING = json.loads(
+    (Path(__file__).parent.parent / "fixtures" / "index" / "mentions-mapping-v1.json").read_text("utf-8")
+)
 
 
 def old_layout(es: Elasticsearch, names: IndexNames, count: int) -> list[Mention]:
     """The mentions in one `<alias>-v1` index, as Écoute made them before period indices."""
     es.indices.delete(index=",".join(mention_indices(es, names)))
-    old = f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}"
-    es.indices.create(
-        index=old, aliases={MENTIONS.alias(names): {"is_write_index": True}}, mappings=mapping_for(Mention)
-    )
+    alias = MENTIONS.alias(names)
+    old = f"{alias}-v1"
+    es.indices.create(index=old, aliases={alias: {"is_write_index": True}}, mappings=V1_MAPPING)
     mentions = [make_mention(f"old{i}", created_at=NOW - timedelta(days=9 * i)) for i in range(count)]
     create_documents(es, old, ((m.id, m) for m in mentions))
     return mentions
@@ -96,12 +100,57 @@ def test_cli_migrate_keeps_the_old_index_when_asked(
         and "0 missing" in done.stdout
         and "old index kept" in done.stdout
     )
-    assert es.count(index=f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}")["count"] == 12
+    assert es.count(index=f"{MENTIONS.alias(names)}-v1")["count"] == 12
     status = run("index", "status", "--config", str(settings_file), cwd=settings_file.parent)
     assert status.returncode == 0, status.stderr
     this_month = sum(1 for m in mentions if mention_index(names, m.created_at) == mention_index(names, NOW))
     layout = "1 shard, 0 replicas, no lifecycle policy"
     assert f"{mention_index(names, NOW)}: {this_month} mentions, {layout}" in status.stdout
     assert f"new indices (one per month): {layout}" in status.stdout
-    assert f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}:" not in status.stdout  # kept aside, not read
+    assert f"{MENTIONS.alias(names)}-v1:" not in status.stdout  # kept aside, not read
     assert count_mentions(es, names) == 12
+
+
+def v1_periods(es: Elasticsearch, names: IndexNames, mentions: list[Mention]) -> list[str]:
+    """These mentions in month indices of schema version 1 (the mapping before the lean one)."""
+    es.indices.delete(index=",".join(mention_indices(es, names)))
+    made = []
+    for mention in mentions:
+        index = f"{MENTIONS.alias(names)}-v1-{period_of(mention.created_at, names.granularity)}"
+        if index not in made:
+            es.indices.create(index=index, aliases={MENTIONS.alias(names): {}}, mappings=V1_MAPPING)
+            made.append(index)
+        create_documents(es, index, [(mention.id, mention)])
+    return made
+
+
+def test_period_indices_of_the_older_mapping_are_read_then_copied_into_lean_ones(
+    es: Elasticsearch, names: IndexNames
+):
+    mentions = [
+        make_mention(f"v1-{i}", created_at=NOW - timedelta(days=20 * i), text=f"Panne de la box Lumio n°{i}")
+        for i in range(8)
+    ]
+    old = v1_periods(es, names, mentions)
+    assert legacy_indices(es, names) == sorted(old) and not any(is_current(i) for i in old)
+    # Before migrating: searched as before, and a post collected again is found where it is.
+    assert count_mentions(es, names, MentionFilter(query="panne", since=NOW - timedelta(days=200))) == 8
+    assert index_mentions(es, names, mentions[:2]).duplicates == 2
+    index_mentions(es, names, [make_mention("new", text="Panne encore")])  # goes to a lean index
+    assert count_mentions(es, names) == 9
+
+    report = migrate_to_periods(es, names, batch=3)
+    assert (
+        report.finished and (report.copied, report.expected, report.missing) == (8, 8, 0) and report.removed
+    )
+    assert all(is_current(i) for i in mention_indices(es, names))
+    assert count_mentions(es, names) == 9
+    assert count_mentions(es, names, MentionFilter(query="panne", since=NOW - timedelta(days=200))) == 9
+    oldest = mentions[-1]
+    stored = es.get(index=mention_index(names, oldest.created_at), id=oldest.id)["_source"]
+    assert Mention.model_validate(stored) == oldest  # fields kept unindexed come back whole
+    mapping = es.indices.get_mapping(index=mention_index(names, oldest.created_at))
+    properties = next(iter(mapping.values()))["mappings"]["properties"]
+    assert properties["native_id"] == {"type": "object", "enabled": False}
+    assert "fields" not in properties["text"]
+    assert migrate_to_periods(es, names).line().startswith("nothing to migrate")
