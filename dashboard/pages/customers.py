@@ -138,8 +138,8 @@ def accounts_table(found: list[Customer], activity: dict[str, AccountActivity]) 
         seen = activity[customer.customer_id]
         rows.append(
             {
-                t("name"): customer.full_name,
-                t("company"): customer.company,
+                t("name"): customer.full_name or "—",
+                t("company"): customer.company or "—",
                 t("last_mention"): when(seen.last_mention_at) if seen.last_mention_at else "—",
                 t("mentions_30d"): seen.mentions,
                 t("net_sentiment_30d"): number(seen.net_sentiment, 2, signed=True)
@@ -147,8 +147,8 @@ def accounts_table(found: list[Customer], activity: dict[str, AccountActivity]) 
                 else "—",
                 t("sentiment_trend_30d"): _trend(seen.trend_points),
                 t("open_alerts"): seen.open_alerts,
-                t("segment"): customer.segment,
-                t("owner"): customer.owner_name,
+                t("segment"): customer.segment or "—",
+                t("owner"): customer.owner_name or customer.owner_email or "—",
             }
         )
     st.caption(t("accounts_click"))

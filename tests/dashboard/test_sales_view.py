@@ -23,7 +23,14 @@ def accounts(es: Elasticsearch, names: IndexNames) -> None:
         es,
         names,
         [
-            make_customer("C-QUIET", full_name="Alice Quiet", owner_email=SALES),
+            make_customer(
+                "C-QUIET",
+                full_name="Alice Quiet",
+                owner_email=SALES,
+                owner_name=None,
+                company=None,
+                segment=None,
+            ),
             make_customer("C-BUSY", full_name="Bruno Busy", owner_email=SALES),
             make_customer("C-OLD", full_name="Chloé Old", owner_email=SALES),
             make_customer("C-NOT-MINE", full_name="Denis Other", owner_email="someone@lumio.example"),
@@ -71,7 +78,10 @@ def test_my_accounts_are_ordered_by_recent_activity_with_trend_and_open_alerts(
     assert busy[t("net_sentiment_30d")] == "-1.00"
     assert busy[t("sentiment_trend_30d")] == t("trend_points", points="-200")  # +1.00 the 30 days before
     assert busy[t("open_alerts")] == 1
-    assert rows.iloc[2][t("last_mention")] == "—"
+    quiet = rows.iloc[2]
+    assert quiet[t("last_mention")] == "—"
+    # A CRM row without a company or segment reads as a dash, never "None"; no owner's name: their email.
+    assert (quiet[t("company")], quiet[t("segment")], quiet[t("owner")]) == ("—", "—", SALES)
 
 
 def test_a_click_on_an_account_opens_it_and_the_picker_still_works(
