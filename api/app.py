@@ -260,7 +260,7 @@ def customer_360(ctx: ApiContext, request: Request) -> dict[str, Any]:
     customer = get_customer(ctx.es, ctx.names, request.path_params["customer_id"], scope=scope)
     if customer is None:
         raise ApiRequestError(404, "no such customer")
-    records = records_of_customer(ctx.es, ctx.names, customer)
+    records = records_of_customer(ctx.es, ctx.names, customer, scope=scope)
     since = datetime.now(UTC) - timedelta(days=CUSTOMER_MENTIONS_DAYS)
     page = search_mentions(
         ctx.es, ctx.names, MentionFilter(customer_id=customer.customer_id, since=since), size=limit
@@ -272,6 +272,7 @@ def customer_360(ctx: ApiContext, request: Request) -> dict[str, Any]:
             "account": records.account.model_dump(mode="json") if records.account else None,
             "opportunities": [r.model_dump(mode="json") for r in records.opportunities],
             "interactions": [r.model_dump(mode="json") for r in records.interactions],
+            "withheld": records.withheld,
         },
         "mentions": {
             "days": CUSTOMER_MENTIONS_DAYS,

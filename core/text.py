@@ -1,6 +1,9 @@
-"""Words as the index's standard analyzer sees them, shared by the query language and the explanations."""
+"""Text as others read it: words as the index's standard analyzer sees them (the query language and the
+explanations), and outside text as a terminal may show it (the command line)."""
 
 from __future__ import annotations
+
+import re
 
 import regex
 
@@ -11,7 +14,30 @@ _WORD = regex.compile(
     regex.V1,
 )
 
+# C0 controls but tab, DEL, C1 controls, the bidi controls (marks, embeddings, overrides, isolates) and
+# lone surrogates: what a terminal acts on (clears, moves, links, clipboard writes, reordering) or cannot
+# print. Newline is in the first range; a multi-line field keeps it.
+_NOT_FOR_TERMINALS = re.compile(
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
 
 def words(text: str | None) -> list[str]:
     """The lower-cased words of a text, as Elasticsearch's standard analyzer indexes them."""
     return [w.lower() for w in _WORD.findall(text or "")]
+
+
+def terminal_text(text: str, multiline: bool = False) -> str:
+    """`text` with every character a terminal would act on written as its escape (`\\x1b`, `\\r`,
+    `\\u202e`), so a post, a name or an error from outside is read, never obeyed. Tabs stay; newlines stay
+    only in a `multiline` field."""
+
+    def escape(found: re.Match[str]) -> str:
+        char = found[0]
+        if char == "\n" and multiline:
+            return char
+        code = ord(char)
+        return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+    return _NOT_FOR_TERMINALS.sub(escape, text)

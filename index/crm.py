@@ -17,6 +17,7 @@ from core.errors import IndexUnavailableError
 from index.catalog import DocumentType
 from index.client import IndexNames
 from index.customers import CUSTOMERS
+from index.mention_search import OwnerScope
 from index.periods import MENTIONS
 from index.reviews import REVIEWS
 from index.scan import scan_hits
@@ -135,13 +136,22 @@ class CustomerRecords:
     account: CrmRecord | None = None
     opportunities: list[CrmRecord] = field(default_factory=list)
     interactions: list[CrmRecord] = field(default_factory=list)
+    withheld: int = 0
+    """Records of the customer's account left out for a sales person: another person's customers' and,
+    when the account is not theirs, the account's own."""
 
 
 def records_of_customer(
-    es: Elasticsearch, names: IndexNames, customer: Customer, size: int = 50
+    es: Elasticsearch, names: IndexNames, customer: Customer, size: int = 50, scope: OwnerScope | None = None
 ) -> CustomerRecords:
     """The customer's account, open opportunities (theirs or their account's) and recent interactions,
-    the replies sent to them from the Inbox among them."""
+    the replies sent to them from the Inbox among them.
+
+    With a sales person's `scope`, as `OwnerScope` reads mentions: a record about a person is kept when
+    that person is one of their customers; a record of the account itself (no person: the account, its
+    deals and tickets) when the account is theirs (its owner, or the customer's when the account names
+    none). The others are only counted, in `withheld`.
+    """
     about: list[dict[str, Any]] = [{"term": {"customer_id": customer.customer_id}}]
     if customer.account_id:
         about.append({"term": {"account_id": customer.account_id}})
@@ -162,15 +172,20 @@ def records_of_customer(
             size=1,
         )["hits"]["hits"]
         result.account = CrmRecord.model_validate(hits[0]["_source"]) if hits else None
-    for kind, extra, order in (
-        ("opportunity", [{"term": {"is_open": True}}], "asc"),
-        ("interaction", [], "desc"),
-    ):
+    theirs: list[dict[str, Any]] = []
+    if scope is not None:
+        account_owner = (result.account.owner_email if result.account else None) or customer.owner_email
+        account_theirs = account_owner == scope.owner_email
+        if result.account is not None and not account_theirs:
+            result.account, result.withheld = None, 1
+        theirs = [_held_records(scope, account_theirs)]
+    kinds = {"opportunity": [{"term": {"is_open": True}}], "interaction": []}
+    for kind, order in (("opportunity", "asc"), ("interaction", "desc")):
         hits = es.search(
             index=CRM_RECORDS.alias(names),
             query={
                 "bool": {
-                    "filter": [*source, {"term": {"kind": kind}}, *extra],
+                    "filter": [*source, {"term": {"kind": kind}}, *kinds[kind], *theirs],
                     "should": about,
                     "minimum_should_match": 1,
                 }
@@ -183,7 +198,30 @@ def records_of_customer(
             result.opportunities = records
         else:
             result.interactions = records
+    if theirs:
+        shown_kinds = [{"bool": {"filter": [{"term": {"kind": k}}, *extra]}} for k, extra in kinds.items()]
+        result.withheld += es.count(
+            index=CRM_RECORDS.alias(names),
+            query={
+                "bool": {
+                    "filter": [
+                        *source,
+                        {"bool": {"should": shown_kinds, "minimum_should_match": 1}},
+                        {"bool": {"should": about, "minimum_should_match": 1}},
+                    ],
+                    "must_not": theirs,
+                }
+            },
+        )["count"]
     return result
+
+
+def _held_records(scope: OwnerScope, account_theirs: bool) -> dict[str, Any]:
+    """The records `scope` may read: about one of their customers, or the account's own when it is theirs."""
+    held: list[dict[str, Any]] = [{"terms": {"customer_id": sorted(scope.customer_ids)}}]
+    if account_theirs:
+        held.append({"bool": {"must_not": [{"exists": {"field": "customer_id"}}]}})
+    return {"bool": {"should": held, "minimum_should_match": 1}}
 
 
 @dataclass

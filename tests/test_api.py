@@ -26,6 +26,7 @@ from index.crm import mirror_customers
 from index.mentions import index_mentions, refresh_mentions
 from tests.conftest import write_config
 from tests.factories import make_customer, make_mention
+from tests.index.test_crm_scope import MINE, shared_account
 
 KEYS = {
     "ECOUTE_API_KEY_REPORTING": "r" * 40,
@@ -249,6 +250,23 @@ def test_a_sales_key_finds_no_other_owners_customer_by_search_alert_filter_or_li
         api.get(f"/v1/mentions/{proposed.id}", headers=MARKETER).json()["link_proposal"]["customer_id"]
         == "C-OTHER"
     )
+
+
+def test_a_sales_keys_customer_360_leaves_out_a_colleagues_crm_records_and_counts_them(
+    api: httpx.Client, es: Elasticsearch, names: IndexNames
+) -> None:
+    """Julie's account is Claire's, Marc's contact there is Paul's: Claire reads Julie's deal and ticket
+    and the account's, not Marc's (before: the whole account's)."""
+    claire = "claire.dubois@lumio.example"
+    shared_account(es, names, mine=claire, theirs="paul.leroy@lumio.example", account_owner=claire)
+
+    crm = api.get(f"/v1/customers/{MINE}", headers=SALES).json()["crm"]
+
+    assert {o["title"] for o in crm["opportunities"]} == {"Fibre pro pour Julie", "Contrat cadre du compte"}
+    assert {i["title"] for i in crm["interactions"]} == {"Appel de Julie", "Visite du compte"}
+    assert crm["account"]["title"] == "Boulangerie Martin" and crm["withheld"] == 2
+    whole = api.get(f"/v1/customers/{MINE}", headers=MARKETER).json()["crm"]
+    assert len(whole["opportunities"]) == len(whole["interactions"]) == 3 and whole["withheld"] == 0
 
 
 def test_metrics_for_prometheus(api: httpx.Client) -> None:

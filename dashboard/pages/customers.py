@@ -230,6 +230,8 @@ def opportunities_and_interactions(records: CustomerRecords) -> None:
         )
     else:
         st.caption(t("interactions_none"))
+    if records.withheld:
+        st.caption(plural("crm_records_withheld", records.withheld))
 
 
 def timeline_chart(
@@ -325,7 +327,8 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
 
     recipient = user.email if user.role == "sales" else None  # sales: the alerts sent to them
     alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id, recipient=recipient)
-    records = records_of_customer(index.es, index.names, customer)
+    scope = scope_of(index, user)
+    records = records_of_customer(index.es, index.names, customer, scope=scope)
     page = mentions_page(index, flt, size=MENTIONS_SHOWN)
 
     st.subheader(t("timeline"))
@@ -356,7 +359,7 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
     st.subheader(t("alerts"))
     if not alerts:
         st.caption(t("alerts_none"))
-    context = alert_context(index, alerts, scope_of(index, user))
+    context = alert_context(index, alerts, scope)
     for alert in alerts:
         posted = context.posted.get(alert.mention_id)
         rule = context.rules.get(alert.rule)

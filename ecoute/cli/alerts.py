@@ -6,11 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import typer
-
 from core.errors import EcouteError
 from ecoute.cli.common import engine_of
-from ecoute.cli.output import print_json
+from ecoute.cli.output import print_json, say
 
 
 def rules(config: Path, as_json: bool) -> None:
@@ -41,11 +39,9 @@ def rules(config: Path, as_json: bool) -> None:
     for one in in_effect:
         rule, origin = one.rule, shown[one.origin]
         conditions = rule.model_dump(exclude_defaults=True, exclude=described)
-        typer.echo(
-            f"{rule.name} ({rule.kind}, {origin}{'' if rule.enabled else ', off'}): {rule.description}"
-        )
+        say(f"{rule.name} ({rule.kind}, {origin}{'' if rule.enabled else ', off'}): {rule.description}")
         if conditions:
-            typer.echo(f"  {json.dumps(conditions, ensure_ascii=False)}")
+            say(f"  {json.dumps(conditions, ensure_ascii=False)}")
 
 
 def test_query(query: str, config: Path, days: int) -> None:
@@ -55,10 +51,10 @@ def test_query(query: str, config: Path, days: int) -> None:
     try:
         tree = parse_query(query)
     except QuerySyntaxError as exc:
-        typer.echo(exc.pointer(), err=True)
+        say(exc.pointer(), err=True, multiline=True)
         raise EcouteError(str(exc)) from exc
-    typer.echo(f"reads as: {describe(tree)}")
-    typer.echo(f"dsl: {json.dumps(to_dsl(tree), ensure_ascii=False)}")
+    say(f"reads as: {describe(tree)}")
+    say(f"dsl: {json.dumps(to_dsl(tree), ensure_ascii=False)}")
     if days > 0:
         from alerts.preview import preview_rule
         from alerts.settings import AlertRule
@@ -66,11 +62,9 @@ def test_query(query: str, config: Path, days: int) -> None:
         engine = engine_of(config)
         rule = AlertRule(name="test-query", query=query)
         found = preview_rule(engine.es, engine.names, rule, days, size=5, directory=engine.directory)
-        typer.echo(f"{found.total} mentions in the last {days} days")
+        say(f"{found.total} mentions in the last {days} days")
         for mention in found.newest:
-            typer.echo(
-                f"  {mention.created_at:%Y-%m-%d %H:%M} @{mention.author.handle}: {mention.text[:100]}"
-            )
+            say(f"  {mention.created_at:%Y-%m-%d %H:%M} @{mention.author.handle}: {mention.text[:100]}")
 
 
 def deliver(config: Path, as_json: bool) -> None:
@@ -79,8 +73,8 @@ def deliver(config: Path, as_json: bool) -> None:
         print_json({"delivered": report.sent, "failed": report.failed})
         return
     for failure in report.failed:
-        typer.echo(f"failed: {failure}", err=True)
-    typer.echo(f"alerts: {report.sent} delivered, {len(report.failed)} failed")
+        say(f"failed: {failure}", err=True)
+    say(f"alerts: {report.sent} delivered, {len(report.failed)} failed")
 
 
 def spikes(config: Path, as_json: bool) -> None:
@@ -103,10 +97,10 @@ def spikes(config: Path, as_json: bool) -> None:
         )
         return
     for alert in raised:
-        typer.echo(alert.summary)
+        say(alert.summary)
         for line in alert.details.get("explanation", []):
-            typer.echo(f"  {line}")
-    typer.echo(f"spikes: {len(raised)} new alerts")
+            say(f"  {line}")
+    say(f"spikes: {len(raised)} new alerts")
 
 
 def digest(config: Path, day: datetime | None, as_json: bool) -> None:
@@ -117,5 +111,5 @@ def digest(config: Path, day: datetime | None, as_json: bool) -> None:
         print_json({"day": wanted, "sent": report.sent, "failed": report.failed})
         return
     for failure in report.failed:
-        typer.echo(f"failed: {failure}", err=True)
-    typer.echo(f"digest {wanted}: {report.sent} sent, {len(report.failed)} failed")
+        say(f"failed: {failure}", err=True)
+    say(f"digest {wanted}: {report.sent} sent, {len(report.failed)} failed")

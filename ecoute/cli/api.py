@@ -7,9 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
-import typer
-
 from core.errors import EcouteError
+from ecoute.cli.output import say
 from ecoute.config import load_settings
 
 
@@ -25,8 +24,8 @@ def serve(config: Path, host: str | None, port: int | None) -> None:
             f"cannot listen on {host or settings.api.host}:{port or settings.api.port} ({exc})"
         ) from exc
     for problem in server.problems:
-        typer.echo(problem, err=True)
+        say(problem, err=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    typer.echo(f"API on {server.url} (Ctrl-C stops)")
+    say(f"API on {server.url} (Ctrl-C stops)")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         server.serve_forever()

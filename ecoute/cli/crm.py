@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ecoute.cli.common import engine_of
-from ecoute.cli.output import print_json, progress_bars
+from ecoute.cli.output import print_json, progress_bars, say
 
 
 def mirror(config: Path, source: str | None, full: bool, as_json: bool) -> None:
@@ -31,12 +31,12 @@ def mirror(config: Path, source: str | None, full: bool, as_json: bool) -> None:
     else:
         for result in results:
             if isinstance(result, str):
-                typer.echo(f"failed: {result}", err=True)
+                say(f"failed: {result}", err=True)
                 continue
             for row in result.rejected:
-                typer.echo(f"rejected: {result.source}: {row.line()}", err=True)
-            typer.echo(result.line())
-        typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
+                say(f"rejected: {result.source}: {row.line()}", err=True)
+            say(result.line())
+        say(f"crm: {written} customers mirrored, {rejected} rows rejected")
     if failed:
         raise typer.Exit(1)
 
@@ -47,24 +47,22 @@ def quality(config: Path) -> None:
 
     engine = engine_of(config)
     report = crm_quality(engine.es, engine.names)
-    typer.echo(f"customers: {report.customers}")
-    typer.echo(f"duplicates: {len(report.duplicates)}")
+    say(f"customers: {report.customers}")
+    say(f"duplicates: {len(report.duplicates)}")
     for dup in report.duplicates:
         what = "email" if dup.field == "emails" else "handle"
-        typer.echo(f"  {what} {dup.value} is on {', '.join(dup.customer_ids)}")
+        say(f"  {what} {dup.value} is on {', '.join(dup.customer_ids)}")
     for kind in ("invalid_email", "invalid_phone", "missing_owner", "bad_handle"):
-        typer.echo(f"{kind.replace('_', ' ')}: {report.problem_counts.get(kind, 0)}")
+        say(f"{kind.replace('_', ' ')}: {report.problem_counts.get(kind, 0)}")
         for problem in (p for p in report.problems if p.kind == kind):
-            typer.echo(f"  {problem.customer_id} {problem.full_name}: {problem.detail}")
-    typer.echo(
+            say(f"  {problem.customer_id} {problem.full_name}: {problem.detail}")
+    say(
         f"mentions not linked to a customer: {report.unlinked_mentions} of {report.mentions} "
         f"({report.pending_reviews} proposed links waiting for review)"
     )
-    typer.echo(f"rejected rows: {report.rejected_rows}")
+    say(f"rejected rows: {report.rejected_rows}")
     for source in report.rejections:
         for row in source.rows:
-            typer.echo(f"  {source.source}: {row}")
+            say(f"  {source.source}: {row}")
         if source.count > len(source.rows):
-            typer.echo(
-                f"  {source.source}: … and {source.count - len(source.rows)} more (see ecoute crm import)"
-            )
+            say(f"  {source.source}: … and {source.count - len(source.rows)} more (see ecoute crm import)")

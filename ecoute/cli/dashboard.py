@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import typer
-
+from ecoute.cli.output import say
 from ecoute.config import Settings, load_settings
 from index.client import open_index
 
@@ -25,7 +24,7 @@ def start_dashboard(config: Path, settings: Settings) -> subprocess.Popen:
         "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
-    typer.echo(f"dashboard: http://{settings.dashboard.host}:{settings.dashboard.port}")
+    say(f"dashboard: http://{settings.dashboard.host}:{settings.dashboard.port}")
     return process
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ecoute.cli.common import engine_of
-from ecoute.cli.output import print_json, progress_bars
+from ecoute.cli.output import print_json, progress_bars, say
 from ecoute.config import load_settings
 
 
@@ -21,8 +21,8 @@ def show(config: Path, as_json: bool) -> None:
         print_json([letter.model_dump(mode="json", exclude={"doc"}) for letter in letters])
         return
     for letter in letters:
-        typer.echo(letter.line())
-    typer.echo(f"{len(letters)} mentions in the dead-letter file")
+        say(letter.line())
+    say(f"{len(letters)} mentions in the dead-letter file")
 
 
 def retry(config: Path, ids: list[str] | None, as_json: bool) -> None:
@@ -34,6 +34,6 @@ def retry(config: Path, ids: list[str] | None, as_json: bool) -> None:
     if as_json:
         print_json({"stored": stored, "still_refused": refused})
     else:
-        typer.echo(f"dlq: {stored} stored, {refused} still refused")
+        say(f"dlq: {stored} stored, {refused} still refused")
     if refused:
         raise typer.Exit(1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ecoute.cli.common import engine_of
-from ecoute.cli.output import progress_bars
+from ecoute.cli.output import progress_bars, say
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -24,7 +24,7 @@ def migrate(config: Path, keep_old: bool, batch: int, max_batches: int | None) -
     engine = engine_of(config)
     with progress_bars() as progress:
         report = migrate_to_periods(engine.es, engine.names, keep_old, batch, max_batches, progress)
-    typer.echo(report.line())
+    say(report.line())
     if report.old and not report.finished:
         raise typer.Exit(3)
 
@@ -39,6 +39,6 @@ def echo_layout(es: Elasticsearch, names: IndexNames, layout: IndexConfig) -> No
     from index.periods import layout_text, period_layout
 
     for index in period_layout(es, names):
-        typer.echo(index.line())
+        say(index.line())
     made = layout_text(layout.shards, layout.replicas, layout.lifecycle_policy)
-    typer.echo(f"new indices (one per {layout.granularity}): {made} (config.yaml index:)")
+    say(f"new indices (one per {layout.granularity}): {made} (config.yaml index:)")

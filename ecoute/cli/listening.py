@@ -11,9 +11,10 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
+from core.text import terminal_text
 from ecoute.cli.common import engine_of
 from ecoute.cli.dashboard import start_dashboard
-from ecoute.cli.output import print_json, progress_bars
+from ecoute.cli.output import print_json, progress_bars, say
 from ecoute.config import load_settings
 from index.client import embedded_server, open_index
 
@@ -31,10 +32,10 @@ def run(config: Path, dashboard: bool) -> None:
     engine = engine_of(config)
     results = engine.mirror_crm()  # a CRM source that fails is one line; the listening still starts
     for failure in (r for r in results if isinstance(r, str)):
-        typer.echo(f"failed: {failure}", err=True)
+        say(f"failed: {failure}", err=True)
     reports = [r for r in results if not isinstance(r, str)]
     written, rejected = sum(r.customers for r in reports), sum(len(r.rejected) for r in reports)
-    typer.echo(f"crm: {written} customers mirrored, {rejected} rows rejected")
+    say(f"crm: {written} customers mirrored, {rejected} rows rejected")
     viewer = start_dashboard(config, engine.settings) if dashboard else None
     scheduler = schedule_jobs(engine)
     # Each live stream in a thread of its own, so a hanging one never holds up the polled sources.
@@ -44,12 +45,12 @@ def run(config: Path, dashboard: bool) -> None:
     if watch is not None:  # an embedded stand-in that dies is started again on its data
         watch.start(stop_streams)
     for runner in streams:
-        typer.echo(f"{runner.source}: following the live stream")
+        say(f"{runner.source}: following the live stream")
     if start_rescoring(engine, stop_streams):  # the accurate model re-scores stored mentions meanwhile
-        typer.echo("accurate model: re-scoring stored mentions in the background, newest first")
+        say("accurate model: re-scoring stored mentions in the background, newest first")
     # `kill` (SIGTERM) stops as cleanly as Ctrl-C: leases released, children stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    typer.echo("scheduler running (Ctrl-C stops)")
+    say("scheduler running (Ctrl-C stops)")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -63,7 +64,7 @@ def run(config: Path, dashboard: bool) -> None:
             viewer.terminate()
         if server is not None and (started_here or (watch is not None and watch.restarts)):
             server.stop()
-            typer.echo("embedded Elasticsearch stopped (data kept)")
+            say("embedded Elasticsearch stopped (data kept)")
 
 
 def collect(source: str, config: Path, since: datetime | None, refresh: bool, as_json: bool) -> None:
@@ -79,7 +80,7 @@ def collect(source: str, config: Path, since: datetime | None, refresh: bool, as
     if as_json:
         print_json({"since": since, **report.as_dict()})
     else:
-        typer.echo(report.line())
+        say(report.line())
     if report.error or report.failed:
         raise typer.Exit(1)
 
@@ -106,9 +107,10 @@ def sources(config: Path, as_json: bool) -> None:
         ]
         for h in health
     ]  # fmt: skip
+    rows = [[terminal_text(cell) for cell in row] for row in rows]  # measured as printed
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+        say("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
 def _count(value: int | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ import typer
 from core.errors import EcouteError
 from core.progress import counted
 from ecoute.cli.common import engine_of
-from ecoute.cli.output import progress_bars
+from ecoute.cli.output import json_text, progress_bars, say
 from ecoute.config import Settings, load_settings
 
 
@@ -46,7 +45,7 @@ def classify(texts: list[str] | None, config: Path, author: str | None, input_fi
         mentions = iter(enrich(posts, CustomerDirectory(), settings.brand, classifier=classifier))
         for text in batch:  # a blank line still gets its line of output, so the order holds
             row = next(mentions).model_dump(mode="json", include=fields) if text.strip() else None
-            typer.echo(json.dumps(row or {"text": text, "error": "empty text"}, ensure_ascii=False))
+            typer.echo(json_text(row or {"text": text, "error": "empty text"}))
 
     batch: list[str] = []
     for line in lines:
@@ -68,8 +67,8 @@ def train(model: str, train: list[Path] | None, out: Path | None, seed: int, cac
         with progress_bars() as progress:
             result = train_files(train, target, seed=seed, progress=progress)
         for line in describe(result.metrics):
-            typer.echo(line)
-        typer.echo(f"model written to {target}")
+            say(line)
+        say(f"model written to {target}")
         return
     names = list(SHIPPED_MODELS) if model == "all" else [model]
     if any(n not in SHIPPED_MODELS for n in names):
@@ -81,14 +80,10 @@ def train(model: str, train: list[Path] | None, out: Path | None, seed: int, cac
         with progress_bars() as progress:
             result = write_shipped(name, target, seed=seed, cache=cache, progress=progress)
         for source, score in result.metrics["validation"].items():
-            typer.echo(
-                f"{name:<8} {source:<22} n={score['n']:<5} {headline(score):.3f}  ECE {score['ece']:.3f}"
-            )
+            say(f"{name:<8} {source:<22} n={score['n']:<5} {headline(score):.3f}  ECE {score['ece']:.3f}")
         for intent, score in result.metrics["cv_intents"].items():
-            typer.echo(
-                f"{name:<8} cv intent {intent:<22} positives={score['positives']:<4} F1={score['f1']:.3f}"
-            )
-        typer.echo(f"{name} model written to {target}")
+            say(f"{name:<8} cv intent {intent:<22} positives={score['positives']:<4} F1={score['f1']:.3f}")
+        say(f"{name} model written to {target}")
 
 
 def rescore(config: Path, seconds: float) -> None:
@@ -103,7 +98,7 @@ def rescore(config: Path, seconds: float) -> None:
     worker = Rescorer(engine, classifier)
     try:
         report = worker.run_for(seconds)
-        typer.echo(
+        say(
             f"re-scored {report.rescored} mentions with {worker.model}: {report.changed} changed label, "
             f"{report.alerts} alerts raised, {report.conflicts} changed meanwhile, {worker.pending()} left"
         )
@@ -143,23 +138,23 @@ def evaluate(
                 (real, name): real_intent_scores(classifiers[name], real)
                 for real, name in counted(runs, progress, "scoring intents on real sources", len(runs))
             }
-        typer.echo("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
+        say("Real posts, validation splits never trained on (nlp/data/real; MODEL_CARD.md):")
         for line in format_real(real_rows):
-            typer.echo(line)
+            say(line)
         for (real, name), scores in intents.items():
             posts, lang = len(read_split(real, "val")), SOURCES[real].lang
-            typer.echo(f"Intents of {name} on {posts} held-aside real posts ({real}, {lang}):")
+            say(f"Intents of {name} on {posts} held-aside real posts ({real}, {lang}):")
             for label, score in scores.items():
-                typer.echo(
+                say(
                     f"  {label:<22} n={score.support:<4} P={score.precision:.3f} R={score.recall:.3f} "
                     f"F1={score.f1:.3f}"
                 )
     classifier = next(iter(classifiers.values())) if model else classifiers[settings.nlp.models[-1]]
     report, baseline = evaluate_examples(classifier, examples)
-    typer.echo(f"Team-written set (secondary): {', '.join(str(p) for p in paths)}: {len(examples)} examples")
+    say(f"Team-written set (secondary): {', '.join(str(p) for p in paths)}: {len(examples)} examples")
     for line in format_reports(report, baseline):
-        typer.echo(line)
-    typer.echo(_linking_line(settings, classifier))
+        say(line)
+    say(_linking_line(settings, classifier))
 
 
 def _linking_line(settings: Settings, classifier: object) -> str:

@@ -1,4 +1,4 @@
-"""What commands print besides their lines: the one JSON document of `--json`, and progress bars on stderr.
+"""What commands print: their lines, the one JSON document of `--json`, and progress bars on stderr.
 
 Not a command group: imported by the command modules that need it, when they run.
 """
@@ -17,8 +17,32 @@ from typing import Any
 import typer
 
 from core.progress import Progress
+from core.text import terminal_text
 
-LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Written as JSON's \uXXXX escape: lone surrogates (UTF-8 cannot carry them: stdout would raise), and the
+# DEL, C1 and bidi controls a terminal acts on, which json.dumps leaves as they are (it escapes C0 itself).
+NOT_AS_WRITTEN = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def say(line: str, err: bool = False, multiline: bool = False) -> None:
+    """Print one human-readable line (on stderr with `err`). Every such line goes through here, since
+    most carry outside text (posts, authors, CRM values, errors): control characters are shown as
+    escapes (`terminal_text`), never sent to the terminal as they are."""
+    typer.echo(terminal_text(line, multiline), err=err)
+
+
+class TerminalLogFormat(logging.Formatter):
+    """Log lines as `say` prints lines: a message on one line, a traceback on its lines, control
+    characters from outside text (a post, a CRM's or a platform's answer) shown as escapes."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return terminal_text(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802
+        return terminal_text(super().formatException(ei), multiline=True)
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return terminal_text(super().formatStack(stack_info), multiline=True)
 
 
 def print_json(document: Any) -> None:
@@ -27,10 +51,10 @@ def print_json(document: Any) -> None:
 
 
 def json_text(document: Any, indent: int | None = None) -> str:
-    """`document` as JSON, text as written; a lone surrogate, which UTF-8 cannot carry (stdout would raise),
-    written as JSON's `\\udXXX` escape."""
+    """`document` as JSON, text as written but for the characters of NOT_AS_WRITTEN, which JSON's `\\uXXXX`
+    escape writes: the same document once read, and nothing a terminal would act on."""
     text = json.dumps(document, ensure_ascii=False, indent=indent, default=_iso)
-    return LONE_SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
+    return NOT_AS_WRITTEN.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
 
 
 def _iso(value: object) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +9,7 @@ import typer
 
 from core.errors import EcouteError
 from ecoute.cli.common import engine_of
+from ecoute.cli.output import json_text, say
 
 if TYPE_CHECKING:
     from ecoute.privacy import Person
@@ -26,17 +26,17 @@ def _person(author: list[str] | None, email: list[str] | None) -> Person:
 def erase(config: Path, author: list[str] | None, email: list[str] | None) -> None:
     engine = engine_of(config)
     counts = engine.gdpr().erase(_person(author, email))
-    typer.echo("erased: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
+    say("erased: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
 
 
 def export(config: Path, author: list[str] | None, email: list[str] | None, out: Path | None) -> None:
     """The person's data as JSON, on stdout or in `out` (then only the counts are printed)."""
     engine = engine_of(config)
     data = engine.gdpr().export(_person(author, email))
-    text = json.dumps(data.as_json(), ensure_ascii=False, indent=2, default=str)
+    text = json_text(data.as_json(), indent=2)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
-        typer.echo(f"exported to {out}: " + ", ".join(f"{n} {k}" for k, n in data.counts().items()))
+        say(f"exported to {out}: " + ", ".join(f"{n} {k}" for k, n in data.counts().items()))
     else:
         typer.echo(text)
 
@@ -44,4 +44,4 @@ def export(config: Path, author: list[str] | None, email: list[str] | None, out:
 def retention(config: Path) -> None:
     engine = engine_of(config)
     for source, deleted in engine.apply_retention().items():
-        typer.echo(f"{source}: {deleted} mentions past retention deleted")
+        say(f"{source}: {deleted} mentions past retention deleted")

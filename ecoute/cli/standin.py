@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from core.errors import EcouteError
+from ecoute.cli.output import say
 from ecoute.config import load_settings
 from index.client import embedded_server, open_index, ping
 
@@ -15,12 +16,12 @@ def up(config: Path) -> None:
     settings = load_settings(config)
     if settings.elasticsearch.url:
         raise EcouteError(f"elasticsearch.url is set ({settings.elasticsearch.url}): nothing to start")
-    typer.echo(f"Elasticsearch stand-in answering on {embedded_server(settings).start()}")
+    say(f"Elasticsearch stand-in answering on {embedded_server(settings).start()}")
 
 
 def down(config: Path) -> None:
     stopped = embedded_server(load_settings(config)).stop()
-    typer.echo("stopped" if stopped else "not running")
+    say("stopped" if stopped else "not running")
 
 
 def status(config: Path) -> None:
@@ -30,15 +31,15 @@ def status(config: Path) -> None:
     settings = load_settings(config)
     if settings.elasticsearch.url:
         es = open_index(settings, start_embedded=False)
-        typer.echo(f"{settings.elasticsearch.url}: Elasticsearch {ping(es)}")
+        say(f"{settings.elasticsearch.url}: Elasticsearch {ping(es)}")
     else:
         server = embedded_server(settings)
         if not server.answers():
-            typer.echo(f"not running ({server.url})")
+            say(f"not running ({server.url})")
             raise typer.Exit(1)
-        typer.echo(f"running on {server.url} (pid {server.pid() or 'unknown'}, data {server.data_dir})")
+        say(f"running on {server.url} (pid {server.pid() or 'unknown'}, data {server.data_dir})")
         es = open_index(settings, start_embedded=False)
-    typer.echo(detect_capabilities(es, settings.elasticsearch.index_prefix).describe())
+    say(detect_capabilities(es, settings.elasticsearch.index_prefix).describe())
     from ecoute.cli.indices import echo_layout
     from index.client import IndexNames
 

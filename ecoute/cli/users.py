@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import typer
+from ecoute.cli.output import say
 
 
 def hash_password(password: str) -> None:
     from ecoute.passwords import hash_password as scrypt_hash
 
-    typer.echo(scrypt_hash(password))
+    say(scrypt_hash(password))

@@ -6,9 +6,8 @@ import signal
 import sys
 from pathlib import Path
 
-import typer
-
 from core.errors import EcouteError
+from ecoute.cli.output import say
 from ecoute.config import load_settings
 
 
@@ -55,8 +54,8 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     bound = server.server_address[1]
     for hook in hooks:
-        typer.echo(f"webhook {hook.name}: POST http://{host}:{bound}/webhooks/{hook.name}")
-    typer.echo("receiving (Ctrl-C stops)")
+        say(f"webhook {hook.name}: POST http://{host}:{bound}/webhooks/{hook.name}")
+    say("receiving (Ctrl-C stops)")
     try:
         server.serve_forever()
     except (KeyboardInterrupt, SystemExit):

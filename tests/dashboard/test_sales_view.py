@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 
 from core.documents import Alert, Label
-from dashboard.text import t
+from dashboard.text import CATALOGS, plural, t
 from index.alerts import ALERTS, create_alerts
 from index.client import IndexNames
 from index.customers import upsert_customers
 from index.mentions import index_mentions, refresh_mentions
 from tests.factories import make_customer, make_mention
+from tests.index.test_crm_scope import MINE, shared_account
 
 SALES = "sarah.whitfield@lumio.example"  # the shipped config.yaml's sales user
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -98,3 +99,31 @@ def test_a_click_on_an_account_opens_it_and_the_picker_still_works(
     at.selectbox(key="customer_pick").set_value("C-BUSY").run(timeout=30)
     assert at.selectbox(key="customer_pick").value == "C-BUSY"
     assert at.query_params["customer"] == "C-BUSY"
+
+
+def test_a_shared_accounts_records_of_a_colleagues_customer_are_left_out_and_said_so(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    """Julie is Sarah's, Marc at the same account a colleague's: Sarah's page shows Julie's deal and
+    ticket and the account's, not Marc's (before: all of them), and one line says two were left out."""
+    shared_account(es, names, mine=SALES, theirs="someone@lumio.example", account_owner=SALES)
+
+    at = dashboard("pages/customers.py", as_user=SALES, customer=MINE)
+
+    deals = next(df.value for df in at.dataframe if t("opportunity") in df.value.columns)
+    assert set(deals[t("opportunity")]) == {"Fibre pro pour Julie", "Contrat cadre du compte"}
+    tickets = next(df.value for df in at.dataframe if t("interaction_subject") in df.value.columns)
+    assert set(tickets[t("interaction_subject")]) == {"Appel de Julie", "Visite du compte"}
+    shown = [df.value.to_csv() for df in at.dataframe] + [c.value for c in at.caption]
+    assert not [text for text in shown if "de Marc" in text]
+    assert plural("crm_records_withheld", 2) in [c.value for c in at.caption]
+
+    at.session_state["language"] = "fr"
+    at.run(timeout=30)
+    assert CATALOGS["fr"].plural("crm_records_withheld", 2) in [c.value for c in at.caption]
+
+    everyone = dashboard("pages/customers.py", customer=MINE)  # an admin reads the whole account
+    deals = next(df.value for df in everyone.dataframe if t("opportunity") in df.value.columns)
+    assert len(deals) == 3
+    left_out = plural("crm_records_withheld", 2).removeprefix("2")
+    assert not [c for c in everyone.caption if c.value.endswith(left_out)]
