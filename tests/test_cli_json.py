@@ -4,11 +4,8 @@ terminal. Each command runs in a subprocess against the stand-in."""
 from __future__ import annotations
 
 import json
-import os
-import pty
 import subprocess
 import sys
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,8 @@ from tests.conftest import write_config
 from tests.crm.test_espocrm import API_KEY as ESPO_KEY
 from tests.crm.test_espocrm import EspoReplay, espo, espo_config  # noqa: F401 (espo: a fixture)
 from tests.factories import make_mention
-from tests.test_cli import ECOUTE, run
+from tests.terminal import on_a_terminal
+from tests.test_cli import run
 
 BAR = "━"  # what rich draws a progress bar with
 
@@ -151,33 +149,3 @@ def test_progress_bars_are_drawn_on_a_terminal_and_never_in_a_pipe(settings_file
     assert "crm-csv: rows read" in terminal.stderr and BAR in terminal.stderr
     assert terminal.stdout.splitlines()[-1] == "crm: 60 customers mirrored, 0 rows rejected"
     assert BAR not in terminal.stdout
-
-
-def on_a_terminal(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run `ecoute` with stderr on a pseudo-terminal (as in a shell) and stdout in a pipe."""
-    leader, follower = pty.openpty()
-    received = bytearray()
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed with the process
-                return
-            if not chunk:
-                return
-            received.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        ran = subprocess.run(
-            [*ECOUTE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120,
-            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"},
-        )  # fmt: skip
-    finally:
-        os.close(follower)
-    reader.join(timeout=30)
-    os.close(leader)
-    stderr = received.decode("utf-8", "replace")
-    return subprocess.CompletedProcess(ran.args, ran.returncode, ran.stdout, stderr)

@@ -6,11 +6,6 @@ in `--json`. Each command runs in a subprocess against the stand-in, as the oper
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import threading
-import tty
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -23,7 +18,8 @@ from index.customers import CUSTOMERS, upsert_customers
 from index.mentions import index_mentions, refresh_mentions
 from tests.conftest import write_config
 from tests.factories import make_customer, make_mention
-from tests.test_cli import ECOUTE, run
+from tests.terminal import on_a_terminal
+from tests.test_cli import run
 
 HOSTILE = (
     "Lumio \x1b[2J\x1b]8;;http://evil/\x07clique ici\x1b]8;;\x07 "
@@ -55,8 +51,9 @@ def test_outside_text_reaches_the_terminal_as_visible_escapes_never_as_controls(
     plant(es, names, settings_file)
     cwd = settings_file.parent
     query = on_a_terminal(
-        "alerts", "test-query", "lumio", "--days", "2", "--config", str(settings_file), cwd=cwd
-    )
+        "alerts", "test-query", "lumio", "--days", "2", "--config", str(settings_file),
+        cwd=cwd, stdout_too=True,
+    )  # fmt: skip
     listed = run("dlq", "list", "--config", str(settings_file), cwd=cwd)
     quality = run("crm", "quality", "--config", str(settings_file), cwd=cwd)
     unknown = run("collect", HOSTILE, "--config", str(settings_file), cwd=cwd)  # an error naming it
@@ -104,34 +101,3 @@ def test_with_json_the_outside_text_is_exact_and_the_controls_are_json_escapes(
     assert (letter["id"], letter["reason"]) == (mention_id, f"mapper_parsing_exception: {HOSTILE}")
     assert not [c for c in CONTROLS if c in ran.stdout]
     assert "\\u001b]52;c;" in ran.stdout and "\\u202e" in ran.stdout and "copié" in ran.stdout
-
-
-def on_a_terminal(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run `ecoute` with stdout and stderr on one raw pseudo-terminal: as in a shell, where nothing strips
-    escape sequences (click removes some in a pipe), and raw so that the terminal adds no carriage return."""
-    leader, follower = pty.openpty()
-    tty.setraw(follower)
-    received = bytearray()
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed with the process
-                return
-            if not chunk:
-                return
-            received.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        ran = subprocess.run(
-            [*ECOUTE, *args], cwd=cwd, stdout=follower, stderr=follower, timeout=120,
-            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"},
-        )  # fmt: skip
-    finally:
-        os.close(follower)
-    reader.join(timeout=30)
-    os.close(leader)
-    return subprocess.CompletedProcess(ran.args, ran.returncode, received.decode("utf-8", "replace"), "")
