@@ -22,7 +22,7 @@ from elasticsearch import Elasticsearch
 
 from collectors.registry import AnySourceConfig
 from core.documents import CrmRecord, Customer, Mention, Reply, document_id
-from core.errors import EcouteError
+from core.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.crm import OWN_SOURCE, put_crm_records
 from index.customers import get_customer
@@ -270,7 +270,13 @@ class Outbox:
         )
         saved = save_reply(self.es, self.names, claimed, sent)
         self.note(sent, customer)
-        return self._push(saved) if crm_source else sent
+        if not crm_source:
+            return sent
+        try:
+            return self._push(saved)
+        except IndexUnavailableError as exc:  # the reply is sent and recorded; the next pass pushes it
+            log.warning("reply %s: CRM note left for the next pass: %s", reply_id, exc)
+            return sent
 
     def give_up(self, reply_id: str, by: str) -> Reply:
         """Mark an attempt that never ended (its process stopped mid-post) as failed, so it can be
@@ -307,8 +313,8 @@ class Outbox:
         due = [r for r in replies_to_push(self.es, self.names, limit) if now >= _next_push(r, at_once)]
         done = []
         for reply in due:
-            read = get_reply(self.es, self.names, reply.id)
-            if read is not None:
+            read = get_reply(self.es, self.names, reply.id)  # as it is now: another push may have begun
+            if read is not None and now >= _next_push(read.reply, at_once):
                 done.append(self._push(read))
         return done
 
