@@ -402,7 +402,8 @@ class Reply(BaseModel):
 
     `draft` waits for an approver, `approved` is about to be posted, `sending` is an attempt recorded
     before posting (never posted again while it stands), `sent` keeps the platform's id and address,
-    `failed` the reason (the text stays for another try), `rejected` the approver's reason.
+    `failed` the reason (the text stays for another try), `rejected` the approver's reason. A sent reply
+    to a customer whose CRM takes notes keeps that push's state apart: it never changes `status`.
     """
 
     id: str = Field(description="chosen when the person starts writing: a second click finds it")
@@ -427,6 +428,14 @@ class Reply(BaseModel):
     platform_id: str | None = Field(default=None, description="the platform's id of the reply posted")
     platform_url: str | None = None
     error: str | None = Field(default=None, description="why the last attempt failed")
+    crm_source: str | None = Field(
+        default=None, description="the CRM source the sent reply is noted in (one with push_replies)"
+    )
+    crm_note_id: str | None = Field(default=None, description="that CRM's id of the note, once made")
+    crm_pushed_at: datetime | None = None
+    crm_push_attempts: int = 0
+    crm_push_attempted_at: datetime | None = None
+    crm_push_error: str | None = Field(default=None, description="why the last push to the CRM failed")
     updated_at: datetime
 
 

@@ -2,7 +2,8 @@
 
 A connector only reads rows (file, sheet, SQL table, REST list); `pull` maps them to records with the
 source's `mapping`, keeps the updated-at cursor and the ids still present (so deletions propagate),
-and lists every rejected row with its reason. Nothing here writes anywhere.
+and lists every rejected row with its reason. A connector that can also write offers `ReplyNotes`
+(a sent reply noted on the contact's record); the others only read.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from dateutil import parser as dateparser
 from pydantic import BaseModel, Field
 from rapidfuzz import process
 
+from core.documents import Reply
 from core.errors import ConfigError, EcouteError
 from core.progress import Progress
 from crm.sources import ENTITIES, CrmSourceConfig, Entity, EntityMapping
@@ -27,7 +29,8 @@ NETWORKS = ("mastodon", "bluesky", "reddit", "x", "instagram", "linkedin")
 
 
 class CrmSourceError(EcouteError):
-    """A CRM source cannot be read at all (unreachable database, unreadable file, refused API key)."""
+    """A CRM source cannot be read at all (unreachable database, unreadable file, refused API key), or
+    did not take a write."""
 
     def __init__(self, source: str, where: str, reason: str) -> None:
         super().__init__(f"crm {source}: {where}: {reason}")
@@ -144,6 +147,21 @@ class RowSource(Protocol):
     def ids(self, entity: Entity, table: str, id_column: str) -> set[str] | None:
         """Every id in the table now, to propagate deletions; None when `rows` always reads everything."""
         ...
+
+
+@runtime_checkable
+class ReplyNotes(Protocol):
+    """The one write a connector may offer: a sent reply noted on its customer's record in the CRM."""
+
+    name: str
+
+    def note_reply(self, reply: Reply, retrying: bool) -> str:
+        """Note `reply` on the record of `reply.customer_id`; the CRM's id of the note. `retrying`: an
+        earlier attempt may have made it, so it is looked for first and never made twice.
+        CrmSourceError (one line, no secret) when the CRM does not take it."""
+        ...
+
+    def close(self) -> None: ...
 
 
 @dataclass

@@ -1,4 +1,12 @@
-"""EspoCRM's REST API (`/api/v1/{Entity}`), read with an API user's key; never written to."""
+"""EspoCRM's REST API (`/api/v1/{Entity}`), read with an API user's key; written to only when the source
+has `push_replies`, and then only to note a sent reply on its contact's stream.
+
+The write follows EspoCRM's API documentation (docs.espocrm.com/development/api/stream, "Post to
+stream": `POST Note` with `type` "Post", `parentType`, `parentId` and `post`; "List stream notes of a
+specific record": `GET {entityType}/{id}/stream` with offset and maxSize, answering `list` and `total`
+as the CRUD list does, docs.espocrm.com/development/api/crud). The API has no idempotency key, so the
+note carries the reply's id and a retry looks for it on the stream before posting again.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from typing import Any, ClassVar
 import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from core.documents import Reply
 from core.errors import ConfigError
 from crm.base import CrmSourceError
 from crm.sources import Entity, EspoCrmSourceConfig
@@ -60,6 +69,21 @@ ESPO_COLUMNS: dict[Entity, dict[str, str]] = {
 }
 OWNER_EMAIL = "assignedUserEmail"  # not an EspoCRM attribute: filled from the assigned User record
 ESPO_TIME = "%Y-%m-%d %H:%M:%S"  # EspoCRM's datetime format, always UTC
+STREAM_LOOKED_AT = 1000
+"""A retry looks for its note among this many of the contact's newest stream notes."""
+
+
+def reply_marker(reply_id: str) -> str:
+    """The line that ties a note to the reply it records, so a retry finds it."""
+    return f"[ecoute-reply:{reply_id}]"
+
+
+def note_text(reply: Reply) -> str:
+    """The note's text: who answered where, the reply itself, its address, and the reply's marker."""
+    who = f" by {reply.sent_by}" if reply.sent_by else ""
+    where = reply.platform_url or reply.platform_id or ""
+    lines = [f"Reply sent on {reply.platform}{who} (Écoute):", "", reply.text, ""]
+    return "\n".join([*lines, *([where] if where else []), reply_marker(reply.id)])
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -157,6 +181,54 @@ class EspoCrmSource:
 
     def ids(self, entity: Entity, table: str, id_column: str) -> set[str] | None:
         return {str(r[id_column]) for r in self._pages(table, {"select": id_column}) if r.get(id_column)}
+
+    def note_reply(self, reply: Reply, retrying: bool) -> str:
+        """Post the sent reply on its contact's stream (`push_replies` only); the Note's id."""
+        if not self.config.push_replies:
+            raise CrmSourceError(self.name, "POST Note", "push_replies is off for this source")
+        if not reply.customer_id:
+            raise CrmSourceError(self.name, "POST Note", f"reply {reply.id} has no customer")
+        parent = self.config.mapping["contacts"].table
+        if retrying:
+            found = self._reply_note(parent, reply.customer_id, reply.id)
+            if found:
+                return found
+        body = {"type": "Post", "parentType": parent, "parentId": reply.customer_id, "post": note_text(reply)}
+        note = self._post("Note", body)
+        if not isinstance(note.get("id"), str) or not note["id"]:
+            raise CrmSourceError(self.name, "POST Note", "the answer has no note id (it may have been made)")
+        return note["id"]
+
+    def _reply_note(self, parent: str, contact_id: str, reply_id: str) -> str | None:
+        """The id of the note on the contact's stream that carries the reply's marker, if one does."""
+        marker = reply_marker(reply_id)
+        for looked, note in enumerate(self._pages(f"{parent}/{contact_id}/stream", {}), start=1):
+            if isinstance(note.get("post"), str) and marker in note["post"] and note.get("id"):
+                return str(note["id"])
+            if looked >= STREAM_LOOKED_AT:
+                break
+        return None
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One POST, never repeated here: a retry is the caller's, after looking for what it made."""
+        try:
+            response = self.client.post(path, json=body)
+        except httpx.TransportError as exc:
+            raise CrmSourceError(self.name, f"POST {path}", f"no answer ({type(exc).__name__})") from exc
+        if response.status_code >= 400:
+            reason = {
+                401: "API key refused (401)",
+                403: f"the API user may not create {path} records (403): give its role create on {path}",
+            }.get(response.status_code, f"HTTP {response.status_code}")
+            said = " ".join(response.headers.get("X-Status-Reason", "").split())[:200]
+            raise CrmSourceError(self.name, f"POST {path}", reason + (f": {said}" if said else ""))
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise CrmSourceError(
+                self.name, f"POST {path}", "answer is not JSON (it may have been made)"
+            ) from exc
+        return answer if isinstance(answer, dict) else {}
 
     def _user_email(self, user_id: str) -> str | None:
         if user_id not in self._user_emails:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Entity = Literal["accounts", "contacts", "opportunities", "interactions"]
 ENTITIES: tuple[Entity, ...] = ("accounts", "contacts", "opportunities", "interactions")
@@ -63,13 +63,30 @@ class SqlSourceConfig(CrmSourceConfig):
 
 
 class EspoCrmSourceConfig(CrmSourceConfig):
-    """The REST API of EspoCRM (an API user's key, from the environment)."""
+    """The REST API of EspoCRM (an API user's key, from the environment); read only unless
+    `push_replies` asks for sent replies to be noted on the contact's stream."""
 
     type: Literal["espocrm"]
     url: str = Field(description="site address, e.g. https://crm.example.org")
     api_key_env: str = "ESPOCRM_API_KEY"
     page_size: int = Field(default=200, ge=1, le=200)
     timeout_seconds: float = Field(default=30.0, gt=0)
+    push_replies: bool = Field(
+        default=False,
+        description="note each reply sent to one of its contacts on that contact's stream "
+        "(the API user then needs create rights on Note)",
+    )
+
+    @model_validator(mode="after")
+    def _notes_need_the_contact_id(self) -> EspoCrmSourceConfig:
+        contacts = self.mapping.get("contacts")
+        column = contacts.columns.get("customer_id", "id") if contacts else "id"
+        if self.push_replies and column != "id":
+            raise ValueError(
+                f"push_replies: a note is made on the contact EspoCRM knows by its id, so "
+                f"mapping.contacts.columns.customer_id must be id (it is {column!r})"
+            )
+        return self
 
 
 AnyCrmSource = Annotated[

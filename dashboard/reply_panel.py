@@ -14,11 +14,13 @@ import streamlit as st
 
 from core.documents import Mention, Reply
 from core.errors import EcouteError
+from crm.sources import configured_sources
 from dashboard.auth import User, display_name
 from dashboard.context import Index
 from dashboard.render import literal, safe_url, when
 from dashboard.text import number, plural, t
 from dashboard.triage import forget
+from ecoute.stages.crm import CrmReplyNotes
 from index.mentions import get_mentions_versioned
 from index.replies import ReplyChangedError, awaiting_approval
 from replies.base import Replier
@@ -28,7 +30,10 @@ APPROVALS_SHOWN = 50
 
 
 def outbox(index: Index) -> Outbox:
-    return Outbox(index.es, index.names, index.settings.replies, index.settings.sources)
+    settings = index.settings
+    crm = configured_sources(settings.crm.customers_csv, settings.crm.sources)
+    notes = CrmReplyNotes(crm, settings.base_dir)
+    return Outbox(index.es, index.names, settings.replies, settings.sources, crm=notes)
 
 
 def may_approve(index: Index, user: User) -> bool:
@@ -69,7 +74,13 @@ def refusal_text(exc: ReplyRefused, source: str) -> str:
 
 def outcome(scope: str, reply: Reply, platform: str) -> None:
     """Tell what became of a reply just written, approved or tried again."""
-    if reply.status == "sent":
+    if reply.status == "sent" and reply.crm_push_error:
+        later = t("reply_crm_later", crm=literal(reply.crm_source or "?"))
+        _flash(scope, "warning", f"{t('reply_sent', platform=platform)} {later}")
+    elif reply.status == "sent" and reply.crm_note_id:
+        noted = t("reply_crm_noted", crm=literal(reply.crm_source or "?"))
+        _flash(scope, "success", f"{t('reply_sent', platform=platform)} {noted}")
+    elif reply.status == "sent":
         _flash(scope, "success", t("reply_sent", platform=platform))
     elif reply.status == "draft":
         _flash(scope, "info", t("reply_submitted"))
@@ -200,6 +211,10 @@ def reply_line(index: Index, user: User, reply: Reply, replier: Replier) -> None
             where = safe_url(reply.platform_url) or reply.platform_id
             if where:  # an address to copy, never a link made of what the platform answered
                 st.caption(literal(t("reply_address", url=where)))
+            if reply.crm_note_id:
+                st.caption(literal(t("reply_crm_noted", crm=reply.crm_source or "?")))
+            elif reply.crm_source:
+                st.caption(literal(t("reply_crm_later", crm=reply.crm_source)))
         elif reply.status == "rejected" and reply.rejected_by and reply.rejected_at:
             by = display_name(settings, reply.rejected_by)
             line = t("reply_rejected_line", by=by, at=when(reply.rejected_at), reason=reply.rejection or "—")

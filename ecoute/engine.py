@@ -19,7 +19,7 @@ from elasticsearch import Elasticsearch
 from alerts.delivery import Alerter
 from collectors.base import CollectorError
 from core.config import Secrets
-from core.documents import Mention, RawPost
+from core.documents import Mention, RawPost, Reply
 from core.errors import EcouteError
 from core.progress import Progress
 from crm.mirror import MirrorReport
@@ -28,7 +28,7 @@ from ecoute.config import Settings
 from ecoute.privacy import Gdpr
 from ecoute.spool import DeadLetters, Journal, LocalCursors, Spool
 from ecoute.stages.collection import Collection, refreshable
-from ecoute.stages.crm import Crm, CrmSourceFailed
+from ecoute.stages.crm import Crm, CrmReplyNotes, CrmSourceFailed
 from ecoute.stages.enrichment import NOT_ENRICHED, Enrichment
 from ecoute.stages.health import HealthRecorder
 from ecoute.stages.privacy import Privacy
@@ -41,6 +41,7 @@ from index.mentions import VersionedMention
 from index.schema import ensure_indices
 from nlp.classifier import classifier_for
 from nlp.linking import CustomerDirectory
+from replies.outbox import Outbox
 
 __all__ = [
     "INDEX_DOWN",
@@ -144,6 +145,19 @@ class Engine:
     def import_customers(self) -> tuple[int, list[str]]:
         """Mirror every CRM source into the index; returns (customers written, rejected rows)."""
         return self.crm.import_customers()
+
+    def crm_reply_notes(self) -> CrmReplyNotes:
+        """The CRM sources that note sent replies (`push_replies`)."""
+        return CrmReplyNotes(self.crm.sources(), self.settings.base_dir)
+
+    def push_reply_notes(self, at_once: bool = False) -> list[Reply]:
+        """Note in their CRM the sent replies whose note failed or never ended; each reply as it ends.
+        A failed one waits longer after each failure, unless `at_once`."""
+        notes = self.crm_reply_notes()
+        if not notes.sources:
+            return []
+        outbox = Outbox(self.es, self.names, self.settings.replies, self.settings.sources, crm=notes)
+        return outbox.push_pending(at_once=at_once)
 
     # -- enrich, store, alert -------------------------------------------------------------------------
 

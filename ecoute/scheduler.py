@@ -64,6 +64,16 @@ def schedule_jobs(engine: Engine, scheduler: BaseScheduler | None = None) -> Bas
             max_instances=1,
             coalesce=True,
         )
+    if engine.crm_reply_notes().sources:
+        scheduler.add_job(
+            _push_reply_notes,
+            "interval",
+            args=[engine],
+            seconds=engine.settings.reliability.replay_seconds,
+            id="crm:replies",
+            max_instances=1,
+            coalesce=True,
+        )
     scheduler.add_job(
         _replay_spool,
         "interval",
@@ -128,6 +138,16 @@ def _alert_job(engine: Engine, job: str) -> None:
         log.warning("alerts %s: index unreachable, will try again: %s", job, exc)
     except Exception:
         log.exception("alerts %s: unexpected failure", job)
+
+
+def _push_reply_notes(engine: Engine) -> None:
+    """Note in their CRM the sent replies whose note failed or never ended (each failure is logged)."""
+    try:
+        engine.push_reply_notes()
+    except EcouteError as exc:
+        log.error("crm replies: %s", exc)
+    except Exception:
+        log.exception("crm replies: unexpected failure")
 
 
 def _replay_spool(engine: Engine) -> None:

@@ -102,3 +102,19 @@ def awaiting_approval(es: Elasticsearch, names: IndexNames, size: int = 100) -> 
         size=size,
     )
     return [Reply.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+
+
+def replies_to_push(es: Elasticsearch, names: IndexNames, size: int = 100) -> list[Reply]:
+    """Sent replies due a note in their customer's CRM that has none yet, the oldest sent first."""
+    result = es.search(
+        index=REPLIES.alias(names),
+        query={
+            "bool": {
+                "filter": [{"term": {"status": "sent"}}, {"exists": {"field": "crm_source"}}],
+                "must_not": [{"exists": {"field": "crm_note_id"}}],
+            }
+        },
+        sort=[{"sent_at": "asc"}, {"id": "asc"}],
+        size=size,
+    )
+    return [Reply.model_validate(h["_source"]) for h in result["hits"]["hits"]]

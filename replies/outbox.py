@@ -1,9 +1,14 @@
 """From a reply written in the Inbox to a post on the platform: drafted, approved when the policy asks,
-posted once, then noted in the mention's history and as an interaction on the customer's CRM record.
+posted once, then noted in the mention's history and as an interaction on the customer's CRM record,
+and, where the customer's CRM source takes them (`push_replies`), as a note in that CRM itself.
 
 Posting is idempotent: the reply is recorded under the id chosen when it was written, its attempt is
 recorded (`sending`) with a conditional write before anything is posted, and only an `approved` or
 `failed` reply is ever posted, so a second click, a second approver or a retry never posts it twice.
+
+The CRM note never changes the reply's own state: a CRM that is down or refuses leaves the reply sent,
+with `crm_push_error`, and `push_pending` (the scheduler's `crm:replies`, `ecoute crm push-replies`)
+tries again; a retry first looks for the note an unanswered attempt may have made.
 """
 
 from __future__ import annotations
@@ -11,17 +16,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from elasticsearch import Elasticsearch
 
 from collectors.registry import AnySourceConfig
-from core.documents import CrmRecord, Mention, Reply, document_id
-from core.errors import EcouteError
+from core.documents import CrmRecord, Customer, Mention, Reply, document_id
+from core.errors import EcouteError, IndexUnavailableError
 from index.client import IndexNames
 from index.crm import OWN_SOURCE, put_crm_records
 from index.customers import get_customer
 from index.mentions import get_mention
-from index.replies import ReplyChangedError, VersionedReply, create_reply, get_reply, save_reply
+from index.replies import (
+    ReplyChangedError,
+    VersionedReply,
+    create_reply,
+    get_reply,
+    replies_to_push,
+    save_reply,
+)
 from index.triage import record_reply
 from replies.base import Replier, ReplyError
 from replies.registry import replier_for
@@ -32,6 +45,33 @@ log = logging.getLogger("ecoute.replies")
 STALE_ATTEMPT = timedelta(minutes=5)
 """An attempt without an outcome after this long was cut short (a process that stopped mid-post)."""
 UNSURE = "it may have been posted; look at the thread before trying again"
+
+
+CRM_RETRY_FIRST, CRM_RETRY_MOST = timedelta(minutes=1), timedelta(hours=1)
+
+
+def _next_push(reply: Reply, at_once: bool = False) -> datetime:
+    """When a reply not noted in its CRM yet is tried again."""
+    last = reply.crm_push_attempted_at
+    if last is None or (at_once and reply.crm_push_error):
+        return datetime.min.replace(tzinfo=UTC)
+    if not reply.crm_push_error:
+        return last + STALE_ATTEMPT
+    return last + min(CRM_RETRY_FIRST * 2 ** min(reply.crm_push_attempts - 1, 10), CRM_RETRY_MOST)
+
+
+class CrmNotes(Protocol):
+    """Where sent replies are noted in the customers' own CRM; the application passes one in, so the
+    outbox never knows which CRM it is."""
+
+    def source_for(self, customer: Customer) -> str | None:
+        """The CRM source that takes notes of replies to this customer; None when none does."""
+        ...
+
+    def push(self, reply: Reply, source: str, retrying: bool) -> str:
+        """Note `reply` in that source's CRM; the CRM's id of the note. `retrying`: an earlier attempt may
+        have made it (looked for first). EcouteError with one line when the CRM did not take it."""
+        ...
 
 
 class ReplyRefused(EcouteError):
@@ -70,8 +110,9 @@ class Outbox:
         policy: ReplyPolicy,
         sources: Iterable[AnySourceConfig],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        crm: CrmNotes | None = None,
     ) -> None:
-        self.es, self.names, self.policy, self.clock = es, names, policy, clock
+        self.es, self.names, self.policy, self.clock, self.crm = es, names, policy, clock, crm
         self.sources = {s.name: s for s in sources}
 
     def replier(self, source: str) -> Replier | None:
@@ -215,18 +256,27 @@ class Outbox:
             log.exception("reply %s: unexpected error while posting", reply_id)
             return self._failed(claimed, f"unexpected error ({type(exc).__name__}): {UNSURE}")
         done = self.clock()
+        customer = get_customer(self.es, self.names, reply.customer_id) if reply.customer_id else None
+        crm_source = self.crm.source_for(customer) if self.crm and customer else None
         sent = claimed.reply.model_copy(
             update={
                 "status": "sent",
                 "platform_id": posted.platform_id,
                 "platform_url": posted.url,
                 "sent_at": done,
+                "crm_source": crm_source,
                 "updated_at": done,
             }
         )
-        save_reply(self.es, self.names, claimed, sent)
-        self.note(sent)
-        return sent
+        saved = save_reply(self.es, self.names, claimed, sent)
+        self.note(sent, customer)
+        if not crm_source:
+            return sent
+        try:
+            return self._push(saved)
+        except IndexUnavailableError as exc:  # the reply is sent and recorded; the next pass pushes it
+            log.warning("reply %s: CRM note left for the next pass: %s", reply_id, exc)
+            return sent
 
     def give_up(self, reply_id: str, by: str) -> Reply:
         """Mark an attempt that never ended (its process stopped mid-post) as failed, so it can be
@@ -245,11 +295,74 @@ class Outbox:
         )
         return save_reply(self.es, self.names, claimed, failed).reply
 
-    def note(self, reply: Reply) -> None:
+    def note(self, reply: Reply, customer: Customer | None) -> None:
         """A sent reply in the mention's history (the mention answered) and on the customer's record."""
         where = reply.platform_url or reply.platform_id
         record_reply(self.es, self.names, reply.mention_id, reply.drafted_by, where, sent=True)
         if reply.customer_id:
-            customer = get_customer(self.es, self.names, reply.customer_id)
             account = customer.account_id if customer else None
             put_crm_records(self.es, self.names, [interaction_of(reply, account)])
+
+    def push_pending(self, limit: int = 100, at_once: bool = False) -> list[Reply]:
+        """Note in their CRM the sent replies not noted yet: those whose last push failed (again after a
+        wait that doubles with each failure, up to an hour; `at_once` skips it) and those whose push got
+        no outcome within STALE_ATTEMPT (a process stopped mid-push). Each reply as it ends."""
+        if self.crm is None:
+            return []
+        now = self.clock()
+        due = [r for r in replies_to_push(self.es, self.names, limit) if now >= _next_push(r, at_once)]
+        done = []
+        for reply in due:
+            read = get_reply(self.es, self.names, reply.id)  # as it is now: another push may have begun
+            if read is not None and now >= _next_push(read.reply, at_once):
+                done.append(self._push(read))
+        return done
+
+    def _push(self, read: VersionedReply) -> Reply:
+        """Note a sent reply in its customer's CRM once; a failure is recorded on the reply, never raised."""
+        reply = read.reply
+        if self.crm is None or reply.status != "sent" or not reply.crm_source or reply.crm_note_id:
+            return reply
+        retrying = reply.crm_push_attempts > 0
+        try:  # the attempt is recorded first: a second pusher finds it taken, a retry looks before posting
+            claimed = save_reply(
+                self.es,
+                self.names,
+                read,
+                reply.model_copy(
+                    update={
+                        "crm_push_attempts": reply.crm_push_attempts + 1,
+                        "crm_push_attempted_at": self.clock(),
+                        "crm_push_error": None,
+                    }
+                ),
+            )
+        except ReplyChangedError:
+            return reply
+        try:
+            note_id = self.crm.push(claimed.reply, reply.crm_source, retrying)
+        except EcouteError as exc:
+            return self._push_failed(claimed, str(exc))
+        except Exception as exc:  # a bug must not lose the push: it is tried again
+            log.exception("reply %s: unexpected error while noting it in CRM %s", reply.id, reply.crm_source)
+            return self._push_failed(claimed, f"unexpected error ({type(exc).__name__})")
+        pushed = claimed.reply.model_copy(update={"crm_note_id": note_id, "crm_pushed_at": self.clock()})
+        try:
+            return save_reply(self.es, self.names, claimed, pushed).reply
+        except ReplyChangedError:  # only another push changes a sent reply; its own outcome stands
+            return pushed
+
+    def _push_failed(self, claimed: VersionedReply, reason: str) -> Reply:
+        reply = claimed.reply
+        log.warning(
+            "reply %s: not noted in CRM %s (attempt %d): %s; tried again later",
+            reply.id,
+            reply.crm_source,
+            reply.crm_push_attempts,
+            reason,
+        )
+        failed = reply.model_copy(update={"crm_push_error": reason})
+        try:
+            return save_reply(self.es, self.names, claimed, failed).reply
+        except ReplyChangedError:
+            return failed

@@ -115,6 +115,11 @@ CRM = group(
         "rejections.",
         CONFIG,
     ),
+    command(
+        "push-replies", "ecoute.cli.crm.push_replies",
+        "Note in their CRM now the sent replies whose note failed (sources with push_replies).",
+        CONFIG,
+    ),
 )  # fmt: skip
 
 USERS = group(

@@ -1,4 +1,5 @@
-"""`ecoute crm import|quality`: mirror the CRM sources now, and report on the mirrored records."""
+"""`ecoute crm import|quality|push-replies`: mirror the CRM sources now, report on the mirrored records,
+note the sent replies still due in their CRM."""
 
 from __future__ import annotations
 
@@ -66,3 +67,17 @@ def quality(config: Path) -> None:
             say(f"  {source.source}: {row}")
         if source.count > len(source.rows):
             say(f"  {source.source}: … and {source.count - len(source.rows)} more (see ecoute crm import)")
+
+
+def push_replies(config: Path) -> None:
+    """One line per reply tried: noted (with the CRM's id of the note) or why not; exit 1 when one failed."""
+    engine = engine_of(config)
+    replies = engine.push_reply_notes(at_once=True)
+    for reply in replies:
+        if reply.crm_note_id:
+            say(f"reply {reply.id}: noted in {reply.crm_source} ({reply.crm_note_id})")
+        else:
+            say(f"reply {reply.id}: not noted in {reply.crm_source}: {reply.crm_push_error}", err=True)
+    say(f"crm replies: {sum(1 for r in replies if r.crm_note_id)} of {len(replies)} noted")
+    if any(not r.crm_note_id for r in replies):
+        raise typer.Exit(1)

@@ -1,16 +1,20 @@
-"""CRM stage: the CRM sources mirrored into the index, and the customer directory mentions are linked to."""
+"""CRM stage: the CRM sources mirrored into the index, the customer directory mentions are linked to, and
+the sources that take notes of sent replies (`push_replies`), as the outbox asks for them."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from core.documents import Customer, Reply
 from core.errors import ConfigError, EcouteError
 from core.names import normalise_handle
 from core.progress import Progress
 from crm.mirror import MirrorReport, mirror_source
+from crm.registry import pushes_replies, reply_notes
 from crm.sources import AnyCrmSource, configured_sources
 from ecoute.config import CrmConfig
 from index.client import IndexNames
@@ -90,3 +94,25 @@ class Crm:
             written += result.customers
             rejected += [r.line() for r in result.rejected]
         return written, rejected
+
+
+class CrmReplyNotes:
+    """The CRM sources that note sent replies (replies/outbox.py's CrmNotes): a customer's replies go to
+    the source the customer is mirrored from, when that source has `push_replies`."""
+
+    def __init__(self, sources: Iterable[AnyCrmSource], base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self.sources = {s.name: s for s in sources if pushes_replies(s)}
+
+    def source_for(self, customer: Customer) -> str | None:
+        return customer.source if customer.source in self.sources else None
+
+    def push(self, reply: Reply, source: str, retrying: bool) -> str:
+        config = self.sources.get(source)
+        if config is None:
+            raise ConfigError(f"crm.sources: {source!r} is gone or no longer has push_replies")
+        writer = reply_notes(config, self.base_dir)
+        try:
+            return writer.note_reply(reply, retrying)
+        finally:
+            writer.close()

@@ -1,90 +1,32 @@
-"""The EspoCRM connector against a local server that answers like EspoCRM's REST API (/api/v1)."""
+"""The EspoCRM connector against a local server that answers like EspoCRM's REST API (/api/v1): records
+read, and a sent reply noted once on its contact's stream."""
 
 from __future__ import annotations
 
 import copy
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from elasticsearch import Elasticsearch
+from pydantic import ValidationError
 
+from core.documents import Reply
 from crm.base import CrmSourceError
+from crm.espocrm import EspoCrmSource
 from crm.mirror import mirror_source
-from crm.sources import EspoCrmSourceConfig
+from crm.sources import EspoCrmSourceConfig, SqlSourceConfig
 from index.client import IndexNames
 from index.crm import records_of_customer
 from index.customers import all_customers, get_customer
-from tests.conftest import FIXTURES
-
-API_KEY = "7f3c2a9e41b05d8e"
-ENTITIES = ("Account", "Contact", "Opportunity", "Case", "User")
-
-
-class EspoReplay:
-    """Records from tests/fixtures/espocrm/*.json served with EspoCRM's paging, order and `after` filter."""
-
-    def __init__(self) -> None:
-        self.data = {
-            e: json.loads((FIXTURES / "espocrm" / f"{e}.json").read_text())["list"] for e in ENTITIES
-        }
-        self.requests: list[tuple[str, dict[str, str]]] = []
-
-    def answer(self, path: str, query: dict[str, str]) -> tuple[int, object]:
-        parts = path.removeprefix("/api/v1/").split("/")
-        if parts[0] not in self.data:
-            return 404, {"message": "Not Found"}
-        records = self.data[parts[0]]
-        if len(parts) == 2:
-            found = [r for r in records if r["id"] == parts[1]]
-            return (200, found[0]) if found else (404, {"message": "Not Found"})
-        if query.get("where[0][type]") == "after":
-            attribute, value = query["where[0][attribute]"], query["where[0][value]"]
-            records = [r for r in records if (r.get(attribute) or "") > value]
-        if "orderBy" in query:
-            records = sorted(
-                records, key=lambda r: r.get(query["orderBy"]) or "", reverse=query.get("order") == "desc"
-            )
-        offset, size = int(query.get("offset", 0)), int(query.get("maxSize", 20))
-        page = records[offset : offset + size]
-        if "select" in query:
-            keep = query["select"].split(",")
-            page = [{k: r.get(k) for k in ["id", *keep]} for r in page]
-        return 200, {"total": len(records), "list": page}
+from tests.crm.espocrm_server import API_KEY, EspoReplay, serve_espocrm
 
 
 @pytest.fixture
 def espo() -> Iterator[tuple[str, EspoReplay]]:
-    replay = EspoReplay()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            url = urlparse(self.path)
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            replay.requests.append((url.path, query))
-            if self.headers.get("X-Api-Key") != API_KEY:
-                status, body = 401, None
-            else:
-                status, body = replay.answer(url.path, query)
-            payload = json.dumps(body).encode() if body is not None else b""
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", replay
-    server.shutdown()
+    with serve_espocrm() as served:
+        yield served
 
 
 def espo_config(url: str, page_size: int = 2) -> EspoCrmSourceConfig:
@@ -176,3 +118,124 @@ def test_a_refused_api_key_is_one_error_line(
     with pytest.raises(CrmSourceError) as caught:
         mirror_source(es, names, espo_config(url), tmp_path)
     assert str(caught.value) == "crm espo: GET Account: API key refused (401)"
+
+
+JULIE = "6542c3e4a0b5d9f01"
+
+
+def pushing_config(url: str) -> EspoCrmSourceConfig:
+    return espo_config(url).model_copy(update={"push_replies": True})
+
+
+def sent_reply(reply_id: str = "r-5b1f", customer_id: str | None = JULIE) -> Reply:
+    at = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    return Reply(
+        id=reply_id,
+        mention_id="m1",
+        source="lumio-mastodon",
+        platform="mastodon",
+        in_reply_to="113600000000000042",
+        customer_id=customer_id,
+        text="@julie_m Bonjour Julie, un technicien passe demain matin.",
+        status="sent",
+        drafted_by="community@lumio.example",
+        drafted_at=at,
+        sent_by="community@lumio.example",
+        sent_at=at,
+        platform_id="113700000000000000",
+        platform_url="https://piaille.example/@lumiocare/113700000000000000",
+        updated_at=at,
+    )
+
+
+def test_a_sent_reply_becomes_one_note_on_the_contacts_stream(espo, api_key, tmp_path: Path):
+    url, replay = espo
+    source = EspoCrmSource(pushing_config(url), tmp_path)
+
+    note_id = source.note_reply(sent_reply(), retrying=False)
+
+    ((path, body),) = replay.posts
+    assert path == "/api/v1/Note"
+    assert (body["type"], body["parentType"], body["parentId"]) == ("Post", "Contact", JULIE)
+    assert "Bonjour Julie, un technicien passe demain matin." in body["post"]
+    assert "https://piaille.example/@lumiocare/113700000000000000" in body["post"]
+    assert "mastodon" in body["post"] and "[ecoute-reply:r-5b1f]" in body["post"]
+    (note,) = replay.made()
+    assert note["id"] == note_id
+
+
+def test_a_retry_after_a_lost_answer_finds_the_note_instead_of_making_another(espo, api_key, tmp_path: Path):
+    url, replay = espo
+    source = EspoCrmSource(pushing_config(url), tmp_path)
+    replay.lose_answers = True
+    with pytest.raises(CrmSourceError):
+        source.note_reply(sent_reply(), retrying=False)
+    replay.lose_answers = False
+
+    note_id = source.note_reply(sent_reply(), retrying=True)
+
+    (note,) = replay.made()
+    assert note_id == note["id"]
+    assert len(replay.posts) == 1
+    assert ("/api/v1/Contact/6542c3e4a0b5d9f01/stream") in [p for p, _ in replay.requests]
+
+
+def test_a_retry_that_finds_no_note_posts_one_beside_the_other_notes_of_the_stream(
+    espo, api_key, tmp_path: Path
+):
+    url, replay = espo
+    source = EspoCrmSource(pushing_config(url), tmp_path)
+    source.note_reply(sent_reply("r-other"), retrying=False)
+
+    note_id = source.note_reply(sent_reply("r-5b1f"), retrying=True)
+
+    assert [n["post"].splitlines()[-1] for n in replay.made()] == [
+        "[ecoute-reply:r-other]",
+        "[ecoute-reply:r-5b1f]",
+    ]
+    assert note_id == replay.made()[-1]["id"]
+
+
+def test_a_key_without_create_rights_on_note_is_one_line_without_the_key(espo, api_key, tmp_path: Path):
+    url, replay = espo
+    replay.notes_forbidden = True
+    with pytest.raises(CrmSourceError) as caught:
+        EspoCrmSource(pushing_config(url), tmp_path).note_reply(sent_reply(), retrying=False)
+    assert str(caught.value) == (
+        "crm espo: POST Note: the API user may not create Note records (403): give its role create on Note: "
+        "No create access for Note."
+    )
+    assert API_KEY not in str(caught.value)
+
+
+def test_a_source_without_push_replies_writes_nothing(espo, api_key, tmp_path: Path):
+    url, replay = espo
+    with pytest.raises(CrmSourceError, match="push_replies is off"):
+        EspoCrmSource(espo_config(url), tmp_path).note_reply(sent_reply(), retrying=False)
+    assert replay.posts == []
+
+
+def test_push_replies_is_off_by_default_and_needs_contacts_known_by_their_espocrm_id():
+    assert espo_config("https://crm.example.org").push_replies is False
+    block = {
+        "name": "espo",
+        "type": "espocrm",
+        "url": "https://crm.example.org",
+        "push_replies": True,
+        "mapping": {"contacts": {"table": "Contact", "columns": {"customer_id": "cCustomerNumber"}}},
+    }
+    with pytest.raises(ValidationError, match="customer_id must be id"):
+        EspoCrmSourceConfig.model_validate(block)
+
+
+def test_a_sql_source_has_no_push_replies_setting():
+    """Connectors that only read do not offer the write: the setting is refused by name."""
+    block = {
+        "name": "crm-db",
+        "type": "sql",
+        "url": "sqlite:///crm.db",
+        "push_replies": True,
+        "mapping": {"contacts": {"table": "people"}},
+    }
+    with pytest.raises(ValidationError, match="push_replies"):
+        SqlSourceConfig.model_validate(block)

@@ -20,6 +20,8 @@ from index.mentions import get_mention, index_mentions
 from index.replies import create_reply, replies_to
 from tests.collectors.conftest import ScriptedServer
 from tests.conftest import write_config
+from tests.crm.espocrm_server import API_KEY as ESPO_KEY
+from tests.crm.espocrm_server import serve_espocrm
 from tests.dashboard.test_pages import shown
 from tests.dashboard.test_untrusted_text import clickable
 from tests.factories import make_customer, make_mention
@@ -119,6 +121,37 @@ def test_a_reply_from_an_inbox_card_reaches_the_instance_and_the_customer_record
     (interactions,) = [d.value for d in customer_page.dataframe if t("interaction_kind") in d.value.columns]
     assert interactions[t("interaction_kind")].tolist() == ["mastodon reply"]
     assert interactions[t("interaction_subject")].tolist() == [reply.text]
+
+
+def test_a_reply_to_a_customer_of_an_espocrm_source_with_push_replies_says_it_is_noted_there(
+    es: Elasticsearch,
+    names: IndexNames,
+    dashboard,
+    settings_file: Path,
+    instance: MastodonInstance,
+    token: None,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("ESPOCRM_API_KEY", ESPO_KEY)
+    with serve_espocrm() as (url, replay):
+        data = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
+        espo = {"name": "espo", "type": "espocrm", "url": url, "push_replies": True}
+        data["crm"]["sources"] = [{**espo, "mapping": {"contacts": {"table": "Contact"}}}]
+        settings_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        julie = "6542c3e4a0b5d9f01"  # her EspoCRM contact id, as the CRM refresh mirrors it
+        upsert_customers(es, names, [make_customer(julie, source="espo")])
+        mention = toot(es, names, customer_id=julie)
+        at = open_reply(dashboard(as_user=CM), mention.id)
+        at.text_area(key=f"reply_text_{mention.id}").input("@julie@mastodon.example Bonjour Julie.").run()
+
+        send_button(at, mention.id).click().run(timeout=30)
+
+        assert not at.exception
+        noted = t("reply_crm_noted", crm="espo")
+        assert [s.value for s in at.success] == [f"{t('reply_sent', platform='Mastodon')} {noted}"]
+        (note,) = replay.made()
+        assert note["parentId"] == julie and "Bonjour Julie." in note["post"]
+        assert "Also noted in the CRM (espo)." in shown(at)
 
 
 def test_without_credentials_send_is_disabled_and_says_which_variable(
