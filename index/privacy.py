@@ -494,17 +494,22 @@ class DroppedIndex:
 def drop_expired_indices(
     es: Elasticsearch, names: IndexNames, cutoffs: dict[str, datetime]
 ) -> list[DroppedIndex]:
-    """Delete each period index every mention of which is past its source's cutoff (and the alerts about
-    them): one request instead of a delete per mention. An index holding a source without a cutoff, or
+    """Delete each period index every mention of which is past its source's cutoff, and the alerts about
+    them: one request instead of a delete per mention. An index holding a source without a cutoff, or
     whose period ends after one of its sources' cutoff, is kept (retention deletes at its edges by id).
+    Likewise an alerts period index that ended by the cutoff and holds only alerts about these mentions
+    goes whole (listed too, with no sources); the other alerts about them are deleted by id.
     """
     if not cutoffs:
         return []
-    dropped = []
+    before = max(cutoffs.values())
+    dropped: list[DroppedIndex] = []
     try:
+        expired: dict[str, dict[str, int]] = {}
+        expired_in: dict[str, str] = {}  # mention id -> its expired index
         for index in mention_indices(es, names):
             bounds = period_bounds(index)
-            if bounds is None or bounds[1] > max(cutoffs.values()):
+            if bounds is None or bounds[1] > before:
                 continue
             found = es.search(
                 index=index, size=0, aggs={"sources": {"terms": {"field": "source", "size": 1000}}}
@@ -512,28 +517,52 @@ def drop_expired_indices(
             held = {str(b["key"]): b["doc_count"] for b in found["aggregations"]["sources"]["buckets"]}
             if any(source not in cutoffs or bounds[1] > cutoffs[source] for source in held):
                 continue
-            mention_ids = [hit["_id"] for hit in scan_hits(es, index, {"match_all": {}}, "id", source=["id"])]
-            alerts = _delete_where(
-                es,
-                _hits_where(
-                    hit
-                    for at in range(0, len(mention_ids), 1000)
-                    for hit in scan_hits(
-                        es,
-                        ALERTS.alias(names),
-                        {"terms": {"mention_id": mention_ids[at : at + 1000]}},
-                        "id",
-                        source=["id"],
-                    )
-                ),
-            )
+            expired[index] = held
+            for hit in scan_hits(es, index, {"match_all": {}}, "id", source=["id"]):
+                expired_in[hit["_id"]] = index
+        alerts = _alerts_about(es, names, expired_in)
+        dropped += _delete_alerts(es, {i: where for i, (where, _) in alerts.items()}, before)
+        for index, held in expired.items():  # after their alerts: a run stopped before them goes on
             es.indices.delete(index=index)
-            dropped.append(DroppedIndex(index, held, alerts))
+            dropped.append(DroppedIndex(index, held, sum(1 for _, m in alerts.values() if m == index)))
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot drop expired mention indices: {exc}") from exc
     finally:
-        if dropped:
+        if any(d.sources for d in dropped):
             mark_mentions_changed(es, names)
+    return dropped
+
+
+def _alerts_about(
+    es: Elasticsearch, names: IndexNames, mention_index: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """The alerts about these mentions (`mention_index`: mention id -> the index it is in), by alert id:
+    the alert's index and its mention's."""
+    ids = sorted(mention_index)
+    found: dict[str, tuple[str, str]] = {}
+    for at in range(0, len(ids), 1000):
+        query = {"terms": {"mention_id": ids[at : at + 1000]}}
+        for hit in scan_hits(es, ALERTS.alias(names), query, "id", source=["mention_id"]):
+            found[hit["_id"]] = (hit["_index"], mention_index[hit["_source"]["mention_id"]])
+    return found
+
+
+def _delete_alerts(es: Elasticsearch, where: dict[str, str], before: datetime) -> list[DroppedIndex]:
+    """Delete these alerts (id -> index): an alerts period index that ended by `before` and holds nothing
+    else goes whole (returned), the others are deleted by id."""
+    by_index: dict[str, list[str]] = {}
+    for alert_id, index in where.items():
+        by_index.setdefault(index, []).append(alert_id)
+    dropped = []
+    for index, ids in sorted(by_index.items()):
+        bounds = period_bounds(index)
+        if bounds is not None and bounds[1] <= before:
+            es.indices.refresh(index=index)
+            if es.count(index=index)["count"] == len(ids):
+                es.indices.delete(index=index)
+                dropped.append(DroppedIndex(index, {}, len(ids)))
+                continue
+        _delete_ids(es, index, ids)
     return dropped
 
 
