@@ -111,6 +111,7 @@ def test_cli_migrate_keeps_the_old_index_when_asked(
     this_month = sum(1 for m in mentions if mention_index(names, m.created_at) == mention_index(names, NOW))
     layout = "1 shard, 0 replicas, no lifecycle policy"
     assert f"{mention_index(names, NOW)}: {this_month} mentions, {layout}" in status.stdout
+    assert f"{period_index(ALERTS, names, NOW)}: 0 alerts, {layout}" in status.stdout  # the alerts' too
     assert f"new indices (one per month): {layout}" in status.stdout
     assert f"{MENTIONS.alias(names)}-v1:" not in status.stdout  # kept aside, not read
     assert count_mentions(es, names) == 12
