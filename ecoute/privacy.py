@@ -28,6 +28,7 @@ from index.privacy import (
     Identity,
     PersonRecords,
     delete_mentions_and_alerts,
+    drop_expired_alert_indices,
     drop_expired_indices,
     erase_person,
     expired_mention_ids,
@@ -276,6 +277,11 @@ class Gdpr:
                 write_audit(
                     self.es, self.names, _audit("retention", None, f"source {source}, {days} days", counts)
                 )
+        if cutoffs:  # the alerts' months their mentions' retention emptied go whole
+            emptied = drop_expired_alert_indices(self.es, self.names, max(cutoffs.values()))
+            if emptied:
+                counts = {"alerts": sum(d.alerts for d in emptied), "indices_dropped": len(emptied)}
+                write_audit(self.es, self.names, _audit("retention", None, "alert indices", counts))
         return deleted
 
 

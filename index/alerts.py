@@ -1,5 +1,11 @@
 """Alerts: created once by id, grouped, acknowledged and listed for a person; their deliveries and
-stored rules."""
+stored rules.
+
+Alerts live in one index per period of their own `created_at` (index/periods.py), behind the `alerts`
+alias (with the single index of an older installation until `ecoute index migrate`). A write by id goes
+to the concrete index where the alert is (`locate`: a get or update on the alias is refused once it
+names several indices), or for a new alert to the index of its `created_at`.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +28,11 @@ from index.catalog import DocumentType
 from index.client import IndexNames
 from index.mappings import mapping_for
 from index.mention_search import MAX_TERMS, OwnerScope, created_between
+from index.periods import indices_for, locate, period_index
 
-ALERTS = DocumentType("alerts", Alert)
+ALERTS = DocumentType("alerts", Alert, periodic=True)
+CONCURRENT_TRIES = 5
+"""How often a conditional write of an alert is tried again after someone else wrote it first."""
 DELIVERIES = DocumentType("deliveries", Delivery)
 RULES = DocumentType("rules", StoredRule)
 
@@ -35,9 +44,12 @@ def list_alerts(
     customer_id: str | None = None,
     status: str | None = None,
     size: int = 100,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Alert]:
-    """Alerts newest first that match every filter given (to this recipient AND about this customer);
-    `alerts_for` is the broader read: to any of several recipients OR about any of several customers."""
+    """Alerts newest first that match every filter given (to this recipient AND about this customer),
+    created in [since, until) when given (only those period indices are read); `alerts_for` is the
+    broader read: to any of several recipients OR about any of several customers."""
     filters: list[dict[str, Any]] = []
     if recipient:
         filters.append({"term": {"recipients": recipient}})
@@ -45,8 +57,10 @@ def list_alerts(
         filters.append({"term": {"customer_id": customer_id}})
     if status:
         filters.append({"term": {"status": status}})
+    if since or until:
+        filters.append(created_between(since, until))
     result = es.search(
-        index=ALERTS.alias(names),
+        index=indices_for(es, names, since, until, ALERTS),
         query={"bool": {"filter": filters}},
         sort=[{"created_at": "desc"}],
         size=size,
@@ -100,14 +114,30 @@ def alerts_touching(
 
 
 def create_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> set[str]:
-    """Create alerts by id; returns the ids created now (an id already there was raised before)."""
-    return _create_by_id(es, ALERTS.alias(names), [(a.id, a.model_dump(mode="json")) for a in alerts])
+    """Create alerts by id, each in the index of its `created_at`; returns the ids created now. An id
+    already stored, in whatever index (raised before, perhaps in another month), is left as it is."""
+    if not alerts:
+        return set()
+    targets = {a.id: period_index(ALERTS, names, a.created_at) for a in alerts}
+    for alert_id, doc in locate(es, names, targets, ALERTS).items():
+        targets[alert_id] = doc["_index"]  # its create is refused there: one copy
+    docs = [(a.id, a.model_dump(mode="json")) for a in alerts]
+    return _create_by_id(es, ALERTS.alias(names), docs, targets)
 
 
-def _create_by_id(es: Elasticsearch, alias: str, docs: list[tuple[str, dict[str, Any]]]) -> set[str]:
+def _create_by_id(
+    es: Elasticsearch,
+    alias: str,
+    docs: list[tuple[str, dict[str, Any]]],
+    targets: dict[str, str] | None = None,
+) -> set[str]:
+    """Create documents by id in `alias`, or in `targets[id]` where given; returns the ids created."""
     if not docs:
         return set()
-    actions = ({"_op_type": "create", "_index": alias, "_id": i, "_source": d} for i, d in docs)
+    targets = targets or {}
+    actions = (
+        {"_op_type": "create", "_index": targets.get(i, alias), "_id": i, "_source": d} for i, d in docs
+    )
     created: set[str] = set()
     try:
         for ok, item in streaming_bulk(es, actions, raise_on_error=False, raise_on_exception=False):
@@ -118,7 +148,7 @@ def _create_by_id(es: Elasticsearch, alias: str, docs: list[tuple[str, dict[str,
                 raise IndexUnavailableError(
                     f"cannot write {alias} {result.get('_id')}: {result.get('error')}"
                 )
-        es.indices.refresh(index=alias)
+        es.indices.refresh(index=",".join(sorted(set(targets.values()))) or alias)
     except TransportError as exc:
         raise IndexUnavailableError(f"cannot write to {alias}: {exc}") from exc
     return created
@@ -133,10 +163,9 @@ def add_to_alert(
     now: datetime,
 ) -> Alert | None:
     """Group more mentions into an alert (conditional write, retried when someone else wrote first)."""
-    for _ in range(5):
-        try:
-            hit = es.get(index=ALERTS.alias(names), id=alert_id)
-        except NotFoundError:
+    for _ in range(CONCURRENT_TRIES):
+        hit = locate(es, names, [alert_id], ALERTS).get(alert_id)
+        if hit is None:
             return None
         alert = Alert.model_validate(hit["_source"])
         ids = list(dict.fromkeys([*alert.mention_ids, *mention_ids]))
@@ -148,7 +177,7 @@ def add_to_alert(
         )
         try:
             es.index(
-                index=ALERTS.alias(names),
+                index=hit["_index"],
                 id=alert_id,
                 document=alert.model_dump(mode="json"),
                 if_seq_no=hit["_seq_no"],
@@ -164,21 +193,36 @@ def add_to_alert(
 def get_alert(
     es: Elasticsearch, names: IndexNames, alert_id: str, scope: OwnerScope | None = None
 ) -> Alert | None:
-    """The alert with this id; None when there is none, or when `scope` does not hold it."""
-    try:
-        alert = Alert.model_validate(es.get(index=ALERTS.alias(names), id=alert_id)["_source"])
-    except NotFoundError:
+    """The alert with this id, in whatever period index (a link names only the id); None when there is
+    none, or when `scope` does not hold it."""
+    hit = locate(es, names, [alert_id], ALERTS).get(alert_id)
+    if hit is None:
         return None
+    alert = Alert.model_validate(hit["_source"])
     return alert if scope is None or scope.holds_alert(alert) else None
 
 
-def acknowledge_alert(es: Elasticsearch, names: IndexNames, alert_id: str, by: str, at: datetime) -> None:
-    es.update(
-        index=ALERTS.alias(names),
-        id=alert_id,
-        doc={"status": "acknowledged", "acknowledged_by": by, "acknowledged_at": at.isoformat()},
-        refresh=True,
-    )
+def acknowledge_alert(es: Elasticsearch, names: IndexNames, alert_id: str, by: str, at: datetime) -> bool:
+    """Mark the alert acknowledged by `by` (conditional write on the index that holds it, tried again
+    when someone else changed it first); False when there is no such alert."""
+    change = {"status": "acknowledged", "acknowledged_by": by, "acknowledged_at": at.isoformat()}
+    for _ in range(CONCURRENT_TRIES):
+        hit = locate(es, names, [alert_id], ALERTS).get(alert_id)
+        if hit is None:
+            return False
+        try:
+            es.update(
+                index=hit["_index"],
+                id=alert_id,
+                doc=change,
+                if_seq_no=hit["_seq_no"],
+                if_primary_term=hit["_primary_term"],
+                refresh=True,
+            )
+            return True
+        except ConflictError:
+            continue
+    raise IndexUnavailableError(f"alert {alert_id}: too many concurrent changes")
 
 
 def alerts_for(
@@ -193,7 +237,7 @@ def alerts_for(
     scope: OwnerScope | None = None,
 ) -> list[Alert]:
     """Alerts newest first, to any of these recipients or about any of these customers; only those
-    `scope` holds when given."""
+    `scope` holds when given; created in [since, until) when given (only those period indices are read)."""
     filters: list[dict[str, Any]] = [scope.alert_query()] if scope is not None else []
     who: list[dict[str, Any]] = []
     if recipients:
@@ -207,7 +251,7 @@ def alerts_for(
     if since or until:
         filters.append(created_between(since, until))
     result = es.search(
-        index=ALERTS.alias(names),
+        index=indices_for(es, names, since, until, ALERTS),
         query={"bool": {"filter": filters}},
         sort=[{"created_at": "desc"}],
         size=size,

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 class DocumentType:
     """One kind of stored document: the alias it lives behind and the model its mapping comes from.
 
-    `periodic` types are written to one index per period of their `created_at` (index/periods.py),
-    every one behind the alias; the others have one versioned index behind it.
+    `periodic` types (their model has an immutable `created_at`) are written to one index per period
+    of it (index/periods.py), every one behind the alias; the others have one versioned index behind it.
     """
 
     name: str

@@ -1,12 +1,14 @@
-"""Mentions split by time: one index per month (or ISO week) of their own `created_at`.
+"""Periodic documents (mentions, alerts) split by time: one index per month (or ISO week) of their own
+immutable `created_at`.
 
-A mention's index is a pure function of its `created_at`, so collecting a post twice lands on the
-same index and id (never a second copy). Every period index carries the `mentions` alias (the index
+A document's index is a pure function of its type and `created_at`, so writing it twice lands on the
+same index and id (never a second copy). Every period index carries its type's alias (the index
 template adds it when the first write creates the index); a read with a date range names only the
 period indices that overlap it (`indices_for`), and a read by id looks in each index (`locate`).
 An index behind the alias whose name is no period (the single index of an installation made before,
 see `ecoute index migrate`) is always read: its dates are unknown. A period index of an older schema
 version (`-v1-`: the mapping before the lean one) is read like the others until the migration copies it.
+The functions take the document type last, the mentions by default (most callers read mentions).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ _PERIOD = re.compile(
     r"-v(?P<version>\d+)-(?:(?P<year>\d{4})\.(?P<month>\d{2})|(?P<wyear>\d{4})w(?P<week>\d{2}))$"
 )
 LOOKUP_CHUNK = 1000
-"""(index, id) pairs per multi-get when looking mentions up by id."""
+"""(index, id) pairs per multi-get when looking documents up by id."""
 
 
 def _utc(moment: datetime) -> datetime:
@@ -51,9 +53,14 @@ def period_of(created_at: datetime, granularity: str) -> str:
     return f"{moment.year}.{moment.month:02d}"
 
 
+def period_index(document: DocumentType, names: IndexNames, created_at: datetime) -> str:
+    """The concrete index a document of this periodic type created at `created_at` lives in."""
+    return f"{document.alias(names)}-v{SCHEMA_VERSION}-{period_of(created_at, names.granularity)}"
+
+
 def mention_index(names: IndexNames, created_at: datetime) -> str:
     """The concrete index a mention created at `created_at` lives in."""
-    return f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-{period_of(created_at, names.granularity)}"
+    return period_index(MENTIONS, names, created_at)
 
 
 def period_bounds(index: str) -> tuple[datetime, datetime] | None:
@@ -82,19 +89,24 @@ def _order(index: str) -> tuple[datetime, str]:
     return (bounds[0] if bounds else datetime.min.replace(tzinfo=UTC), index)
 
 
-def mention_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
-    """Every concrete index behind the mentions alias, oldest period first (a non-period index first)."""
+def period_indices(es: Elasticsearch, names: IndexNames, document: DocumentType = MENTIONS) -> list[str]:
+    """Every concrete index behind a type's alias, oldest period first (a non-period index first)."""
     try:
-        found = es.indices.get_alias(name=MENTIONS.alias(names))
+        found = es.indices.get_alias(name=document.alias(names))
     except NotFoundError:
         return []
     except (ApiError, TransportError) as exc:
-        raise IndexUnavailableError(f"cannot list the indices of {MENTIONS.alias(names)}: {exc}") from exc
+        raise IndexUnavailableError(f"cannot list the indices of {document.alias(names)}: {exc}") from exc
     return sorted(found, key=_order)
 
 
+def mention_indices(es: Elasticsearch, names: IndexNames) -> list[str]:
+    """Every concrete index behind the mentions alias, oldest period first (a non-period index first)."""
+    return period_indices(es, names, MENTIONS)
+
+
 def overlaps(index: str, start: datetime | None, end: datetime | None) -> bool:
-    """Whether an index may hold mentions created in [start, end); a non-period index always may."""
+    """Whether an index may hold documents created in [start, end); a non-period index always may."""
     bounds = period_bounds(index)
     if bounds is None:
         return True
@@ -115,20 +127,26 @@ def choose_indices(indices: list[str], alias: str, start: datetime | None, end: 
 
 
 def indices_for(
-    es: Elasticsearch, names: IndexNames, start: datetime | None = None, end: datetime | None = None
+    es: Elasticsearch,
+    names: IndexNames,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    document: DocumentType = MENTIONS,
 ) -> str:
-    """The index expression a read of mentions created in [start, end) names; the alias when unbounded."""
+    """The index expression a read of documents created in [start, end) names; the alias when unbounded."""
     if start is None and end is None:
-        return MENTIONS.alias(names)
-    return choose_indices(mention_indices(es, names), MENTIONS.alias(names), start, end)
+        return document.alias(names)
+    return choose_indices(period_indices(es, names, document), document.alias(names), start, end)
 
 
-def locate(es: Elasticsearch, names: IndexNames, mention_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The stored copy of each of these mentions, found by id in every index (newest first): a multi-get,
-    real-time and by id (no scan). Each value holds `_index`, `_seq_no`, `_primary_term` and `_source`;
-    ids stored nowhere are left out."""
-    ids = list(dict.fromkeys(i for i in mention_ids if i))
-    indices = mention_indices(es, names)[::-1]
+def locate(
+    es: Elasticsearch, names: IndexNames, ids: Iterable[str], document: DocumentType = MENTIONS
+) -> dict[str, dict[str, Any]]:
+    """The stored copy of each of these documents, found by id in every index of the type (newest
+    first): a multi-get, real-time and by id (no scan; on an alias of several indices a get is refused).
+    Each value holds `_index`, `_seq_no`, `_primary_term` and `_source`; ids stored nowhere are left out."""
+    ids = list(dict.fromkeys(i for i in ids if i))
+    indices = period_indices(es, names, document)[::-1]
     if not ids or not indices:
         return {}
     pairs = [{"_index": index, "_id": i} for i in ids for index in indices]
@@ -139,7 +157,7 @@ def locate(es: Elasticsearch, names: IndexNames, mention_ids: Iterable[str]) -> 
                 if doc.get("found") and doc["_id"] not in found:
                     found[doc["_id"]] = doc
     except (ApiError, TransportError) as exc:
-        raise IndexUnavailableError(f"cannot look mentions up by id: {exc}") from exc
+        raise IndexUnavailableError(f"cannot look {document.name} up by id: {exc}") from exc
     return found
 
 
@@ -154,30 +172,31 @@ def refresh(es: Elasticsearch, indices: Iterable[str]) -> None:
         raise IndexUnavailableError(f"cannot refresh {', '.join(named)}: {exc}") from exc
 
 
-def period_counts(es: Elasticsearch, names: IndexNames) -> dict[str, int]:
-    """How many mentions each index behind the alias holds, oldest period first."""
-    indices = mention_indices(es, names)
+def period_counts(es: Elasticsearch, names: IndexNames, document: DocumentType = MENTIONS) -> dict[str, int]:
+    """How many documents each index behind the type's alias holds, oldest period first."""
+    indices = period_indices(es, names, document)
     if not indices:
         return {}
     try:
         stats = es.indices.stats(index=",".join(indices), metric="docs")["indices"]
     except (ApiError, TransportError) as exc:
-        raise IndexUnavailableError(f"cannot count the mentions' indices: {exc}") from exc
+        raise IndexUnavailableError(f"cannot count the {document.name}' indices: {exc}") from exc
     return {i: int(stats.get(i, {}).get("primaries", {}).get("docs", {}).get("count", 0)) for i in indices}
 
 
 @dataclass(frozen=True)
 class PeriodIndex:
-    """One index behind the mentions' alias, as the cluster holds it."""
+    """One index behind a periodic type's alias, as the cluster holds it: `documents` of `kind`."""
 
     name: str
-    mentions: int
+    documents: int
     shards: int
     replicas: int
     lifecycle_policy: str | None
+    kind: str = MENTIONS.name
 
     def line(self) -> str:
-        return f"{self.name}: {self.mentions:,} mentions, " + layout_text(
+        return f"{self.name}: {self.documents:,} {self.kind}, " + layout_text(
             self.shards, self.replicas, self.lifecycle_policy
         )
 
@@ -188,20 +207,22 @@ def layout_text(shards: int, replicas: int, lifecycle_policy: str | None) -> str
     return f"{shards} shard{'s' * (shards != 1)}, {replicas} replica{'s' * (replicas != 1)}, {policy}"
 
 
-def period_layout(es: Elasticsearch, names: IndexNames) -> list[PeriodIndex]:
-    """Each index behind the alias, oldest period first: its mentions and the shards, replicas and
-    lifecycle policy it was made with (a config change reaches only indices made after it)."""
-    counts = period_counts(es, names)
+def period_layout(
+    es: Elasticsearch, names: IndexNames, document: DocumentType = MENTIONS
+) -> list[PeriodIndex]:
+    """Each index behind the type's alias, oldest period first: its documents and the shards, replicas
+    and lifecycle policy it was made with (a config change reaches only indices made after it)."""
+    counts = period_counts(es, names, document)
     if not counts:
         return []
     try:
         settings = es.indices.get_settings(index=",".join(counts))
     except (ApiError, TransportError) as exc:
-        raise IndexUnavailableError(f"cannot read the mentions' index settings: {exc}") from exc
+        raise IndexUnavailableError(f"cannot read the {document.name}' index settings: {exc}") from exc
     layout = []
     for index, count in counts.items():
         own = settings.get(index, {}).get("settings", {}).get("index", {})
         policy = own.get("lifecycle", {}).get("name") or own.get("lifecycle.name")
         shards, replicas = int(own.get("number_of_shards", 1)), int(own.get("number_of_replicas", 0))
-        layout.append(PeriodIndex(index, count, shards, replicas, policy or None))
+        layout.append(PeriodIndex(index, count, shards, replicas, policy or None, document.name))
     return layout

@@ -21,7 +21,15 @@ from index.client import IndexNames
 from index.crm import CRM_RECORDS, delete_crm_records, delete_customers
 from index.customers import CUSTOMERS
 from index.mentions import mark_mentions_changed
-from index.periods import MENTIONS, indices_for, locate, mention_indices, period_bounds, refresh
+from index.periods import (
+    MENTIONS,
+    indices_for,
+    locate,
+    mention_indices,
+    period_bounds,
+    period_indices,
+    refresh,
+)
 from index.replies import REPLIES
 from index.reviews import REVIEWS
 from index.scan import scan_hits
@@ -311,15 +319,33 @@ def _delete_ids(es: Elasticsearch, index: str, ids: Iterable[str]) -> int:
     return deleted
 
 
+def _delete_where(es: Elasticsearch, where: dict[str, str]) -> int:
+    """Delete documents by id from the concrete index each is in (`where`: id -> index)."""
+    by_index: dict[str, list[str]] = {}
+    for doc_id, index in where.items():
+        by_index.setdefault(index, []).append(doc_id)
+    return sum(_delete_ids(es, index, ids) for index, ids in sorted(by_index.items()))
+
+
+def _delete_located(es: Elasticsearch, names: IndexNames, document: DocumentType, ids: Iterable[str]) -> int:
+    """Delete documents of a periodic type by id, wherever each is (index/periods.py `locate`)."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    return _delete_where(es, {i: doc["_index"] for i, doc in locate(es, names, ids, document).items()})
+
+
+def _hits_where(hits: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """id -> concrete index of search hits (read over an alias of several indices)."""
+    return {hit["_id"]: hit["_index"] for hit in hits}
+
+
 def _delete_mentions(es: Elasticsearch, names: IndexNames, mention_ids: list[str]) -> int:
     """Delete mentions by id and bump their generation, also when the delete stopped half-way."""
     if not mention_ids:
         return 0
     try:
-        by_index: dict[str, list[str]] = {}
-        for mention_id, doc in locate(es, names, mention_ids).items():
-            by_index.setdefault(doc["_index"], []).append(mention_id)
-        return sum(_delete_ids(es, index, ids) for index, ids in by_index.items())
+        return _delete_located(es, names, MENTIONS, mention_ids)
     finally:
         mark_mentions_changed(es, names)
 
@@ -340,13 +366,11 @@ def erase_person(
     gone = [a["id"] for a in records.alerts] + [a["id"] for a in records.alerts_naming if a["id"] not in kept]
     counts = {
         "mentions": _delete_mentions(es, names, [m["id"] for m in records.mentions]),
-        "alerts": _delete_ids(es, ALERTS.alias(names), gone),
+        "alerts": _delete_located(es, names, ALERTS, gone),
         "reviews": _delete_ids(es, REVIEWS.alias(names), review_ids),
         "crm_records": delete_crm_records(es, names, [r["id"] for r in records.crm_records]),
         "customers": delete_customers(es, names, [c["customer_id"] for c in records.customers]),
-        "alerts_rewritten": _write(
-            es, ALERTS.alias(names), [(a.id, a.model_dump(mode="json")) for a in rewritten]
-        ),
+        "alerts_rewritten": _rewrite_alerts(es, names, rewritten),
         "saved_searches": _delete_ids(
             es, SAVED_SEARCHES.alias(names), [s["id"] for s in records.saved_searches]
         ),
@@ -374,6 +398,18 @@ def _rewrite_notes(
     finally:
         mark_mentions_changed(es, names)
     return len(mentions)
+
+
+def _rewrite_alerts(es: Elasticsearch, names: IndexNames, alerts: list[Alert]) -> int:
+    """Replace alerts by id in the index each is in (one deleted meanwhile is not brought back)."""
+    if not alerts:
+        return 0
+    where = {i: doc["_index"] for i, doc in locate(es, names, [a.id for a in alerts], ALERTS).items()}
+    by_index: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for alert in alerts:
+        if alert.id in where:
+            by_index.setdefault(where[alert.id], []).append((alert.id, alert.model_dump(mode="json")))
+    return sum(_write(es, index, docs) for index, docs in sorted(by_index.items()))
 
 
 def _write(es: Elasticsearch, index: str, docs: list[tuple[str, dict[str, Any]]]) -> int:
@@ -415,10 +451,9 @@ def delete_mentions_and_alerts(
     if not mention_ids:
         return {"mentions": 0, "alerts": 0}
     try:
-        alert_ids = [
-            hit["_id"]
-            for hit in scan_hits(es, ALERTS.alias(names), {"terms": {"mention_id": mention_ids}}, "id")
-        ]
+        alerts = _hits_where(
+            scan_hits(es, ALERTS.alias(names), {"terms": {"mention_id": mention_ids}}, "id", source=["id"])
+        )
         reply_ids = [
             hit["_id"]
             for hit in scan_hits(es, REPLIES.alias(names), {"terms": {"mention_id": mention_ids}}, "id")
@@ -428,7 +463,7 @@ def delete_mentions_and_alerts(
     _delete_ids(es, REPLIES.alias(names), reply_ids)
     return {
         "mentions": _delete_mentions(es, names, mention_ids),
-        "alerts": _delete_ids(es, ALERTS.alias(names), alert_ids),
+        "alerts": _delete_where(es, alerts),
     }
 
 
@@ -448,7 +483,8 @@ def expired_mention_ids(es: Elasticsearch, names: IndexNames, source: str, befor
 
 @dataclass
 class DroppedIndex:
-    """A whole period index retention deleted: its name and how many mentions of each source it held."""
+    """A whole period index retention deleted: its name, how many mentions of each source it held and
+    the alerts deleted with them (for an alerts index: the alerts it held, no sources)."""
 
     index: str
     sources: dict[str, int]
@@ -458,17 +494,22 @@ class DroppedIndex:
 def drop_expired_indices(
     es: Elasticsearch, names: IndexNames, cutoffs: dict[str, datetime]
 ) -> list[DroppedIndex]:
-    """Delete each period index every mention of which is past its source's cutoff (and the alerts about
-    them): one request instead of a delete per mention. An index holding a source without a cutoff, or
+    """Delete each period index every mention of which is past its source's cutoff, and the alerts about
+    them: one request instead of a delete per mention. An index holding a source without a cutoff, or
     whose period ends after one of its sources' cutoff, is kept (retention deletes at its edges by id).
+    Likewise an alerts period index that ended by the cutoff and holds only alerts about these mentions
+    goes whole (listed too, with no sources); the other alerts about them are deleted by id.
     """
     if not cutoffs:
         return []
-    dropped = []
+    before = max(cutoffs.values())
+    dropped: list[DroppedIndex] = []
     try:
+        expired: dict[str, dict[str, int]] = {}
+        expired_in: dict[str, str] = {}  # mention id -> its expired index
         for index in mention_indices(es, names):
             bounds = period_bounds(index)
-            if bounds is None or bounds[1] > max(cutoffs.values()):
+            if bounds is None or bounds[1] > before:
                 continue
             found = es.search(
                 index=index, size=0, aggs={"sources": {"terms": {"field": "source", "size": 1000}}}
@@ -476,27 +517,92 @@ def drop_expired_indices(
             held = {str(b["key"]): b["doc_count"] for b in found["aggregations"]["sources"]["buckets"]}
             if any(source not in cutoffs or bounds[1] > cutoffs[source] for source in held):
                 continue
-            mention_ids = [hit["_id"] for hit in scan_hits(es, index, {"match_all": {}}, "id", source=["id"])]
-            alert_ids = [
-                hit["_id"]
-                for at in range(0, len(mention_ids), 1000)
-                for hit in scan_hits(
-                    es,
-                    ALERTS.alias(names),
-                    {"terms": {"mention_id": mention_ids[at : at + 1000]}},
-                    "id",
-                    source=["id"],
-                )
-            ]
-            alerts = _delete_ids(es, ALERTS.alias(names), alert_ids)
+            expired[index] = held
+            for hit in scan_hits(es, index, {"match_all": {}}, "id", source=["id"]):
+                expired_in[hit["_id"]] = index
+        alerts = _alerts_about(es, names, expired_in)
+        dropped += _delete_alerts(es, {i: where for i, (where, _) in alerts.items()}, before)
+        for index, held in expired.items():  # after their alerts: a run stopped before them goes on
             es.indices.delete(index=index)
-            dropped.append(DroppedIndex(index, held, alerts))
+            dropped.append(DroppedIndex(index, held, sum(1 for _, m in alerts.values() if m == index)))
     except (ApiError, TransportError) as exc:
         raise IndexUnavailableError(f"cannot drop expired mention indices: {exc}") from exc
     finally:
-        if dropped:
+        if any(d.sources for d in dropped):
             mark_mentions_changed(es, names)
     return dropped
+
+
+def _alerts_about(
+    es: Elasticsearch, names: IndexNames, mention_index: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """The alerts about these mentions (`mention_index`: mention id -> the index it is in), by alert id:
+    the alert's index and its mention's."""
+    ids = sorted(mention_index)
+    found: dict[str, tuple[str, str]] = {}
+    for at in range(0, len(ids), 1000):
+        query = {"terms": {"mention_id": ids[at : at + 1000]}}
+        for hit in scan_hits(es, ALERTS.alias(names), query, "id", source=["mention_id"]):
+            found[hit["_id"]] = (hit["_index"], mention_index[hit["_source"]["mention_id"]])
+    return found
+
+
+def _delete_alerts(es: Elasticsearch, where: dict[str, str], before: datetime) -> list[DroppedIndex]:
+    """Delete these alerts (id -> index): an alerts period index that ended by `before` and holds nothing
+    else goes whole (returned), the others are deleted by id."""
+    by_index: dict[str, list[str]] = {}
+    for alert_id, index in where.items():
+        by_index.setdefault(index, []).append(alert_id)
+    dropped = []
+    for index, ids in sorted(by_index.items()):
+        bounds = period_bounds(index)
+        if bounds is not None and bounds[1] <= before:
+            es.indices.refresh(index=index)
+            if es.count(index=index)["count"] == len(ids):
+                es.indices.delete(index=index)
+                dropped.append(DroppedIndex(index, {}, len(ids)))
+                continue
+        _delete_ids(es, index, ids)
+    return dropped
+
+
+def drop_expired_alert_indices(es: Elasticsearch, names: IndexNames, before: datetime) -> list[DroppedIndex]:
+    """Delete each alerts period index that ended by `before` and whose alerts are about no mention still
+    stored (retention, erasure and platform deletions took them): one request, not a delete per alert.
+
+    Alerts go with their mentions (deleted by id with them); this removes the months they left behind,
+    so the alerts' indices do not grow forever. An index with an alert about a mention that is kept
+    (a source without retention) stays whole; an index that is no period (before `ecoute index migrate`)
+    is never dropped.
+    """
+    dropped = []
+    try:
+        for index in period_indices(es, names, ALERTS):
+            bounds = period_bounds(index)
+            if bounds is None or bounds[1] > before:
+                continue
+            es.indices.refresh(index=index)
+            mention_ids: set[str] = set()
+            count = 0
+            for hit in scan_hits(es, index, {"match_all": {}}, "id", source=["mention_id", "mention_ids"]):
+                count += 1
+                alert = hit["_source"]
+                mention_ids.update(i for i in [alert.get("mention_id"), *alert.get("mention_ids", [])] if i)
+            if _any_mention_stored(es, names, sorted(mention_ids)):
+                continue
+            es.indices.delete(index=index)
+            dropped.append(DroppedIndex(index, {}, count))
+    except (ApiError, TransportError) as exc:
+        raise IndexUnavailableError(f"cannot drop expired alert indices: {exc}") from exc
+    return dropped
+
+
+def _any_mention_stored(es: Elasticsearch, names: IndexNames, mention_ids: list[str]) -> bool:
+    for at in range(0, len(mention_ids), 1000):
+        chunk = mention_ids[at : at + 1000]
+        if es.count(index=MENTIONS.alias(names), query={"ids": {"values": chunk}})["count"]:
+            return True
+    return False
 
 
 def write_audit(es: Elasticsearch, names: IndexNames, record: AuditRecord) -> None:

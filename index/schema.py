@@ -11,10 +11,10 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 
 from core.config import IndexConfig
 from core.errors import ConfigError, IndexUnavailableError
-from index.catalog import document_types
+from index.catalog import DocumentType, document_types
 from index.client import IndexNames
 from index.mappings import mapping_for
-from index.periods import MENTIONS, SCHEMA_VERSION, mention_index
+from index.periods import MENTIONS, SCHEMA_VERSION, period_index
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,17 @@ class IndexTemplate:
     name: str
     alias: str
     body: dict[str, Any]  # index_patterns, template, version, priority: the body of PUT _index_template
-    periodic: bool = False  # one index per period behind the alias (index/periods.py)
+    document: DocumentType  # periodic: one index per period behind the alias (index/periods.py)
+
+    @property
+    def periodic(self) -> bool:
+        return self.document.periodic
 
 
 def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> list[IndexTemplate]:
     """Every document type's template: its mapping derived from the model, the shards and replicas of
-    `layout`, and for the mentions' period indices their alias and the lifecycle policy, if any."""
+    `layout`, and for period indices their alias; the mentions' ones also the lifecycle policy, if any
+    (alerts go with their mentions: Écoute's retention drops them, index/privacy.py)."""
     layout = layout or IndexConfig()
     templates = []
     for document in document_types():
@@ -40,7 +45,7 @@ def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> lis
         template: dict[str, Any] = {"settings": settings, "mappings": mapping_for(document.model)}
         if document.periodic:
             template["aliases"] = {alias: {}}
-            if layout.lifecycle_policy:
+            if layout.lifecycle_policy and document == MENTIONS:
                 settings["index.lifecycle.name"] = layout.lifecycle_policy
         body = {
             "index_patterns": [f"{alias}-v*"],
@@ -48,7 +53,7 @@ def index_templates(names: IndexNames, layout: IndexConfig | None = None) -> lis
             "version": SCHEMA_VERSION,
             "priority": 100,
         }
-        templates.append(IndexTemplate(f"{alias}-template", alias, body, document.periodic))
+        templates.append(IndexTemplate(f"{alias}-template", alias, body, document))
     return templates
 
 
@@ -76,9 +81,10 @@ def check_lifecycle_policy(es: Elasticsearch, layout: IndexConfig) -> None:
 def ensure_indices(es: Elasticsearch, names: IndexNames, layout: IndexConfig | None = None) -> list[str]:
     """Create the versioned templates, indices and aliases that are missing; return created indices.
 
-    The mentions' template also gives every period index (`<alias>-v<N>-<period>`, index/periods.py)
-    the alias, so the first write of a new month creates its index, mapped and aliased; the current
-    period's index is made here so that the alias is there before any mention is. `layout`'s shards,
+    A periodic type's template (mentions, alerts) also gives every period index
+    (`<alias>-v<N>-<period>`, index/periods.py) the alias, so the first write of a new month creates its
+    index, mapped and aliased; the current period's index is made here so that the alias is there before
+    any document is. `layout`'s shards,
     replicas and lifecycle policy reach indices made from now on, not those already there.
     """
     layout = layout or IndexConfig()
@@ -91,7 +97,7 @@ def ensure_indices(es: Elasticsearch, names: IndexNames, layout: IndexConfig | N
             mappings = template.body["template"]["mappings"]
             if not es.indices.exists_alias(name=alias):
                 if template.periodic:
-                    index = mention_index(names, datetime.now(UTC))
+                    index = period_index(template.document, names, datetime.now(UTC))
                     es.indices.create(index=index)
                 else:
                     index = f"{alias}-v{SCHEMA_VERSION}"

@@ -197,18 +197,19 @@ PRIVACY = group(
 )  # fmt: skip
 
 INDICES = group(
-    "index", "Écoute's indices: the mentions' period indices and their migration.",
+    "index", "Écoute's indices: the mentions' and alerts' period indices and their migration.",
     command(
         "migrate", "ecoute.cli.indices.migrate",
-        "Copy a single-index installation's mentions into one index per period (resumable), then check.",
+        "Copy a single-index installation's mentions and alerts into one index per period (resumable), "
+        "then check.",
         CONFIG,
         option("keep_old", bool, False, flags=("--keep-old",), help="keep the single old index afterwards"),
-        option("batch", int, 5000, min=1, max=10_000, help="mentions copied per request"),
+        option("batch", int, 5000, min=1, max=10_000, help="mentions or alerts copied per request"),
         option("max_batches", int | None, None, min=1, help="stop after this many (resume later)"),
     ),
     command(
         "status", "ecoute.cli.indices.status",
-        "List the mentions' indices, oldest period first, with how many mentions each holds.",
+        "List the mentions' then the alerts' indices, oldest period first, with how many each holds.",
         CONFIG,
     ),
 )  # fmt: skip

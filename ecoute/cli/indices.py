@@ -1,4 +1,4 @@
-"""`ecoute index migrate|status`: the mentions' period indices."""
+"""`ecoute index migrate|status`: the mentions' and alerts' period indices."""
 
 from __future__ import annotations
 
@@ -35,10 +35,12 @@ def status(config: Path) -> None:
 
 
 def echo_layout(es: Elasticsearch, names: IndexNames, layout: IndexConfig) -> None:
-    """Each mentions index with its count and layout, then the layout new indices will get."""
-    from index.periods import layout_text, period_layout
+    """Each mentions then alerts index with its count and layout, then the layout new indices will get."""
+    from index.alerts import ALERTS
+    from index.periods import MENTIONS, layout_text, period_layout
 
-    for index in period_layout(es, names):
-        say(index.line())
+    for document in (MENTIONS, ALERTS):
+        for index in period_layout(es, names, document):
+            say(index.line())
     made = layout_text(layout.shards, layout.replicas, layout.lifecycle_policy)
     say(f"new indices (one per {layout.granularity}): {made} (config.yaml index:)")

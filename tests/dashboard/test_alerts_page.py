@@ -61,6 +61,20 @@ def test_a_linked_alert_opens_with_its_mention(es: Elasticsearch, names: IndexNa
     assert "Alert about a1" in texts and "<b>Lumio</b> en panne" in texts  # post text shown as text
 
 
+def test_a_link_to_an_alert_of_an_older_month_opens_it_and_acknowledges_it_there(
+    es: Elasticsearch, names: IndexNames, dashboard
+):
+    """Alerts live in one index per month: a link names only the id, the alert is found where it is."""
+    old = alert("old", CM).model_copy(update={"created_at": datetime.now(UTC) - timedelta(days=100)})
+    create_alerts(es, names, [old, alert("new", CM)])
+    at = dashboard("pages/alerts.py", as_user=CM, alert=old.id)
+    assert "Alert about old" in [el.value for el in at.text]
+    at.button(key=f"ack_{old.id}").click().run(timeout=30)
+    stored = {a.id: a for a in alerts_for(es, names)}
+    assert stored[old.id].status == "acknowledged" and stored[old.id].acknowledged_by == CM
+    assert stored[document_id("alert", "new")].status == "new"
+
+
 def test_a_sales_person_sees_alerts_about_their_accounts(es: Elasticsearch, names: IndexNames, dashboard):
     upsert_customers(es, names, [make_customer("C1", owner_email=SALES), make_customer("C2", owner_email=CM)])
     # Raised before the account was given to this sales person: routed to the community team then.

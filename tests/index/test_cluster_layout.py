@@ -87,8 +87,8 @@ def test_index_status_shows_each_period_index_with_the_layout_it_was_made_with(
     es.indices.refresh(index=MENTIONS.alias(names))
     layout = {p.name: p for p in period_layout(es, names)}
     old, new = layout[mention_index(names, jan)], layout[mention_index(names, feb)]
-    assert (old.mentions, old.shards, old.replicas) == (2, 2, 1)
-    assert (new.mentions, new.shards, new.replicas) == (1, 1, 0)
+    assert (old.documents, old.shards, old.replicas) == (2, 2, 1)
+    assert (new.documents, new.shards, new.replicas) == (1, 1, 0)
     assert old.line().endswith(": 2 mentions, 2 shards, 1 replica, no lifecycle policy")
 
 

@@ -23,11 +23,13 @@ from tests.factories import days_ago, make_customer, make_mention
 
 def test_indices_are_versioned_behind_aliases_and_setup_is_repeatable(es: Elasticsearch, names: IndexNames):
     assert ensure_indices(es, names) == []  # already created by the fixture: nothing new
-    for alias in (CUSTOMERS.alias(names), ALERTS.alias(names), STATE.alias(names)):
+    for alias in (CUSTOMERS.alias(names), STATE.alias(names)):
         assert list(es.indices.get_alias(name=alias)) == [f"{alias}-v{SCHEMA_VERSION}"]
     (current,) = es.indices.get_alias(name=MENTIONS.alias(names))  # the mentions: this month's index
     assert current == mention_index(names, datetime.now(UTC))
     assert current == f"{MENTIONS.alias(names)}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
+    (alerts,) = es.indices.get_alias(name=ALERTS.alias(names))  # the alerts too: this month's index
+    assert alerts == f"{ALERTS.alias(names)}-v{SCHEMA_VERSION}-{datetime.now(UTC):%Y.%m}"
     mentions = es.indices.get_mapping(index=MENTIONS.alias(names))[current]["mappings"]["properties"]
     assert mentions["text"] == {"type": "text"}  # the search reads it with the standard analyzer only
     (customers,) = es.indices.get_mapping(index=CUSTOMERS.alias(names)).values()

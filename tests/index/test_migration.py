@@ -9,9 +9,11 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from core.documents import Mention
+from core.documents import Alert, Mention
+from index.alerts import ALERTS, acknowledge_alert, alerts_for, create_alerts, get_alert
 from index.bulk import create_documents
 from index.client import IndexNames
+from index.mappings import mapping_for
 from index.mention_search import MentionFilter, search_mentions
 from index.mentions import count_mentions, index_mentions
 from index.migration import CURSOR, legacy_indices, migrate_to_periods
@@ -22,10 +24,13 @@ from index.periods import (
     mention_indices,
     period_bounds,
     period_counts,
+    period_index,
+    period_indices,
     period_of,
 )
 from index.state import get_state
 from tests.factories import make_mention
+from tests.index.test_alert_periods import make_alert
 from tests.test_cli import run
 
 NOW = datetime.now(UTC)
@@ -106,6 +111,7 @@ def test_cli_migrate_keeps_the_old_index_when_asked(
     this_month = sum(1 for m in mentions if mention_index(names, m.created_at) == mention_index(names, NOW))
     layout = "1 shard, 0 replicas, no lifecycle policy"
     assert f"{mention_index(names, NOW)}: {this_month} mentions, {layout}" in status.stdout
+    assert f"{period_index(ALERTS, names, NOW)}: 0 alerts, {layout}" in status.stdout  # the alerts' too
     assert f"new indices (one per month): {layout}" in status.stdout
     assert f"{MENTIONS.alias(names)}-v1:" not in status.stdout  # kept aside, not read
     assert count_mentions(es, names) == 12
@@ -154,3 +160,45 @@ def test_period_indices_of_the_older_mapping_are_read_then_copied_into_lean_ones
     assert properties["native_id"] == {"type": "object", "enabled": False}
     assert "fields" not in properties["text"]
     assert migrate_to_periods(es, names).line().startswith("nothing to migrate")
+
+
+def old_alerts_layout(es: Elasticsearch, names: IndexNames, count: int) -> list[Alert]:
+    """Alerts in the one `<alias>-v1` index Écoute made before alerts had period indices."""
+    es.indices.delete(index=",".join(period_indices(es, names, ALERTS)))
+    alias = ALERTS.alias(names)
+    old = f"{alias}-v1"
+    es.indices.create(index=old, aliases={alias: {"is_write_index": True}}, mappings=mapping_for(Alert))
+    alerts = [make_alert(f"old{i}", NOW - timedelta(days=25 * i)) for i in range(count)]
+    create_documents(es, old, ((a.id, a) for a in alerts))
+    return alerts
+
+
+def test_the_single_alerts_index_is_read_then_copied_into_period_indices(
+    es: Elasticsearch, names: IndexNames
+):
+    alerts = old_alerts_layout(es, names, 7)
+    oldest = alerts[-1]
+    # Before migrating: listed, got by a link's id, acknowledged in place, and never raised twice.
+    assert legacy_indices(es, names, ALERTS) == [f"{ALERTS.alias(names)}-v1"]
+    assert get_alert(es, names, oldest.id) == oldest
+    assert acknowledge_alert(es, names, oldest.id, "cm@lumio.example", NOW)
+    assert create_alerts(es, names, [oldest.model_copy(update={"created_at": NOW})]) == set()
+    fresh = make_alert("fresh", NOW)
+    assert create_alerts(es, names, [fresh]) == {fresh.id}  # new alerts already go to this month's index
+    assert len(alerts_for(es, names, size=100)) == 8
+
+    first = migrate_to_periods(es, names, batch=3, max_batches=1)  # interrupted after one page
+    assert not first.finished and first.copied == 3
+    assert len(alerts_for(es, names, size=100)) == 8  # the old index is still read: nothing counted twice
+    second = migrate_to_periods(es, names, batch=3)
+    assert second.finished and second.copied == 4 and (second.expected, second.missing) == (7, 0)
+    assert second.removed and legacy_indices(es, names, ALERTS) == []
+    assert all(period_bounds(i) and is_current(i) for i in period_indices(es, names, ALERTS))
+    assert sum(period_counts(es, names, ALERTS).values()) == 8
+    assert es.get(index=period_index(ALERTS, names, oldest.created_at), id=oldest.id)["found"]
+    copied = get_alert(es, names, oldest.id)
+    assert copied and copied.status == "acknowledged"  # the copy is the alert as it was last written
+    assert [
+        a.id
+        for a in alerts_for(es, names, since=oldest.created_at, until=oldest.created_at + timedelta(hours=1))
+    ] == [oldest.id]

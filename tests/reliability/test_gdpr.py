@@ -21,7 +21,7 @@ from index.client import IndexNames
 from index.crm import CRM_RECORDS, put_crm_records
 from index.customers import CUSTOMERS, upsert_customers
 from index.mentions import index_mentions
-from index.periods import MENTIONS
+from index.periods import MENTIONS, period_index, period_indices
 from index.privacy import audit_records
 from index.reviews import REVIEWS, review_id
 from tests.dashboard.test_auth_alerts import alert
@@ -206,6 +206,31 @@ def test_retention_deletes_only_the_sources_old_mentions_and_their_alerts(
     assert ids(es, ALERTS.alias(names)) == {document_id("alert", "new")}
     (record,) = audit_records(es, names, "retention")
     assert record.counts["mentions"] == 1 and "30 days" in record.scope
+
+
+def test_retention_drops_whole_months_of_alerts_and_audits_them(
+    tmp_path: Path, es_server, es: Elasticsearch, names: IndexNames
+):
+    config = write_posts(tmp_path / "p.jsonl", [])
+    settings = load_settings(
+        posts_config(tmp_path, es_server.url, names.prefix, config, privacy={"retention_days": {"test": 30}})
+    )
+    now = datetime.now(UTC)
+    old = by("old", "a", created_at=now - timedelta(days=200))
+    index_mentions(es, names, [old])
+    about_old = alert("old", "cm@lumio.example", None, hours=24 * 198)
+    spike = alert("spike", "cm@lumio.example", None, hours=24 * 300).model_copy(
+        update={"kind": "spike", "mention_id": "", "mention_ids": ["long-gone"]}
+    )
+    create_alerts(es, names, [about_old, spike, alert("new", "cm@lumio.example", None)])
+    months = {period_index(ALERTS, names, a.created_at) for a in (about_old, spike)}
+    engine = Engine(settings, es, names)
+    assert engine.gdpr().apply_retention(["test"]) == {"test": 1}
+    assert not months & set(period_indices(es, names, ALERTS))  # both months went whole
+    assert ids(es, ALERTS.alias(names)) == {document_id("alert", "new")}
+    records = {r.scope: r.counts for r in audit_records(es, names, "retention")}
+    assert records["source test, 30 days"]["alerts"] == 1
+    assert records["alert indices"] == {"alerts": 1, "indices_dropped": 1}
 
 
 def test_the_retention_job_is_scheduled_when_a_retention_is_set(tmp_path: Path, es_server, es, names):
