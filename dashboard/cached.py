@@ -108,14 +108,24 @@ def _index(path: str) -> Index:
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_PAGES, show_spinner=False)
 def _mentions(
-    path: str, prefix: str, flt_key: str, size: int, order: str, generation: str, _flt: MentionFilter
+    path: str,
+    prefix: str,
+    flt_key: str,
+    size: int,
+    order: str,
+    facets: tuple[str, ...],
+    generation: str,
+    _flt: MentionFilter,
 ) -> MentionPage:
     index = _index(path)
-    return search_mentions(index.es, index.names, _flt, size=size, order=order)
+    return search_mentions(index.es, index.names, _flt, size=size, order=order, facets=facets)
 
 
-def mentions_page(index: Index, flt: MentionFilter, size: int, order: str = "newest") -> MentionPage:
-    """`search_mentions` as of the current mentions generation (one get by id to learn it)."""
+def mentions_page(
+    index: Index, flt: MentionFilter, size: int, order: str = "newest", facets: tuple[str, ...] = ()
+) -> MentionPage:
+    """`search_mentions` (with the counts of `facets`, from the same request) as of the current mentions
+    generation (one get by id to learn it)."""
     flt, key = _stable(flt)
     generation = mentions_generation(index.es, index.names)
-    return _mentions(config_path(), index.names.prefix, key, size, order, generation, flt)
+    return _mentions(config_path(), index.names.prefix, key, size, order, facets, generation, flt)

@@ -1,0 +1,120 @@
+"""What a dashboard page reads, in as few requests as it can: each request costs the embedded stand-in a
+pass over every mention of the indices it names. The Inbox's list and its sidebar's counts (those of the
+filtered set) come from one search."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from core.documents import Label
+from index.client import IndexNames
+from index.mention_search import FACET_CHOICES, MentionFilter, search_mentions
+from index.mentions import count_collected_since, count_mentions, index_mentions
+from tests.factories import days_ago, make_mention
+
+FACETS = tuple(FACET_CHOICES)
+VALUES = ["rss", "reddit-lumio", "mastodon", "reddit", "fr", "en", "complaint", "praise", "question"]
+VALUES += ["negative", "neutral", "positive", "Lumio", "Zéphyr Télécom"]
+
+
+def _mixed_mentions() -> list:
+    """Mentions of every combination of two sources, two platforms, two languages, three intents, spread
+    over 40 days, so that any filter keeps some and leaves some."""
+    mentions = []
+    combos = itertools.product(
+        ["rss", "reddit-lumio"], ["mastodon", "reddit"], ["fr", "en"], ["complaint", "praise", "question"]
+    )
+    for i, (source, platform, language, intent) in enumerate(combos):
+        mentions.append(
+            make_mention(
+                f"m{i}",
+                source=source,
+                platform=platform,
+                language=language,
+                intent=Label(label=intent, confidence=0.9),
+                sentiment=Label(label=["negative", "neutral", "positive"][i % 3], confidence=0.9),
+                topics=["Lumio", "Zéphyr Télécom"][: 1 + i % 2],
+                created_at=days_ago(i * 40 / 24),
+            )
+        )
+    return mentions
+
+
+def test_each_choice_counts_the_mentions_choosing_it_would_list(es: Elasticsearch, names: IndexNames):
+    """Each count is what the list would hold with that value chosen for its field, the other filters
+    (period, search, other fields' choices) kept; checked against the index's own count."""
+    index_mentions(es, names, _mixed_mentions())
+    filters = [
+        MentionFilter(since=days_ago(7)),
+        MentionFilter(since=days_ago(30), languages=["fr"]),
+        MentionFilter(since=days_ago(30), sources=["rss"], intents=["complaint", "praise"]),
+        MentionFilter(query="box", platforms=["reddit"], sentiments=["negative"]),
+    ]
+    for flt in filters:
+        page = search_mentions(es, names, flt, size=5, order="attention", facets=FACETS)
+        assert page.total == count_mentions(es, names, flt)
+        assert len(page.hits) == min(5, page.total)
+        for facet in FACETS:
+            held = page.facets[facet]
+            assert held.complete
+            for value in VALUES:
+                alone = replace(flt, **{FACET_CHOICES[facet]: [value]})
+                assert held.count(value) == count_mentions(es, names, alone), (flt, facet, value)
+
+
+def test_counts_cover_only_the_period_the_list_reads(es: Elasticsearch, names: IndexNames):
+    """A source seen only long ago is not counted in the last 7 days, so the sidebar never offers it
+    from a pass over every mention."""
+    index_mentions(
+        es,
+        names,
+        [
+            make_mention("old", source="lumio-news", created_at=days_ago(200)),
+            make_mention("new", source="sample", created_at=days_ago(1)),
+        ],
+    )
+    week = search_mentions(es, names, MentionFilter(since=days_ago(7)), facets=("source",))
+    assert week.facets["source"].counts == {"sample": 1}
+    assert week.facets["source"].count("lumio-news") == 0
+    ever = search_mentions(es, names, MentionFilter(), facets=("source",))
+    assert ever.facets["source"].counts == {"lumio-news": 1, "sample": 1}
+
+
+def test_chosen_values_narrow_the_list_but_not_their_own_field(es: Elasticsearch, names: IndexNames):
+    """Choosing rss lists rss only, yet still counts reddit-lumio: what choosing it as well would add."""
+    index_mentions(es, names, _mixed_mentions())
+    page = search_mentions(es, names, MentionFilter(sources=["rss"]), size=100, facets=FACETS)
+    assert {h.mention.source for h in page.hits} == {"rss"}
+    assert page.total == 12
+    assert page.facets["source"].counts == {"rss": 12, "reddit-lumio": 12}
+    assert page.facets["language"].counts == {"fr": 6, "en": 6}
+
+
+def test_an_unknown_facet_is_one_clear_error(es: Elasticsearch, names: IndexNames):
+    with pytest.raises(ValueError, match="unknown facet 'author.handle'"):
+        search_mentions(es, names, MentionFilter(), facets=("author.handle",))
+
+
+def test_new_mentions_are_counted_in_the_period_indices_whatever_their_posts_age(
+    es: Elasticsearch, names: IndexNames
+):
+    """The Inbox's "N new" reads only its period's indices, yet counts a post of 40 days ago collected
+    just now (it lies in an older period's index) as well as today's."""
+    drawn_at = days_ago(0.5)
+    index_mentions(
+        es,
+        names,
+        [
+            make_mention("seen", created_at=days_ago(2), collected_at=days_ago(1)),
+            make_mention("today", created_at=days_ago(0.2), collected_at=days_ago(0.1)),
+            make_mention("late", created_at=days_ago(40), collected_at=days_ago(0.1)),
+            make_mention("too-old", created_at=days_ago(200), collected_at=days_ago(0.1)),
+        ],
+    )
+    assert count_collected_since(es, names, MentionFilter(since=days_ago(90)), drawn_at) == 2
+    assert count_collected_since(es, names, MentionFilter(since=days_ago(7)), drawn_at) == 1
+    assert count_collected_since(es, names, MentionFilter(), drawn_at) == 3
