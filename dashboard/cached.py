@@ -22,7 +22,15 @@ import streamlit as st
 
 from dashboard import freshness
 from dashboard.context import Index, _open, config_path
-from index.aggregations import AuthorReach, Overview, ShareOfVoice, overview, share_of_voice, top_authors
+from index.aggregations import (
+    AuthorReach,
+    Overview,
+    ShareOfVoice,
+    overview,
+    overview_and_mentions,
+    share_of_voice,
+    top_authors,
+)
 from index.crm import QualityReport, crm_quality
 from index.mention_search import MentionFilter, MentionPage, search_mentions
 from index.mentions import mentions_generation
@@ -129,3 +137,32 @@ def mentions_page(
     flt, key = _stable(flt)
     generation = mentions_generation(index.es, index.names)
     return _mentions(config_path(), index.names.prefix, key, size, order, facets, generation, flt)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_PAGES, show_spinner=False)
+def _overview_and_mentions(
+    path: str,
+    prefix: str,
+    flt_key: str,
+    shown: int,
+    fields: tuple[str, ...],
+    interval: str | None,
+    generation: str,
+    _flt: MentionFilter,
+) -> tuple[Overview, MentionPage]:
+    index = _index(path)
+    return overview_and_mentions(
+        index.es, index.names, _flt, shown, fields, interval, tz=index.settings.timezone
+    )
+
+
+def overview_and_mentions_of(
+    index: Index, flt: MentionFilter, shown: int, fields: tuple[str, ...], interval: str | None = None
+) -> tuple[Overview, MentionPage]:
+    """`overview_and_mentions` in the configured time zone (one request for a page's figures and list),
+    exact as of the current mentions generation, like `mentions_page`."""
+    flt, key = _stable(flt)
+    generation = mentions_generation(index.es, index.names)
+    return _overview_and_mentions(
+        config_path(), index.names.prefix, key, shown, fields, interval, generation, flt
+    )

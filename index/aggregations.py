@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
-from index.mention_search import MentionFilter
+from index.mention_search import MentionFilter, MentionPage, page_of, search_body
 from index.periods import indices_for
 from nlp.explain import Distinctive, distinctive, meaningful_words
 
@@ -182,27 +182,61 @@ def overview(
     One request instead of one per chart: each request costs a pass over the matching mentions.
     """
     flt = flt or MentionFilter()
+    result = es.search(
+        index=flt.indices(es, names),
+        size=0,
+        track_total_hits=True,
+        query=flt.to_query(),
+        aggs=_overview_aggs(fields, interval, size),
+    )
+    return _overview_from(result["aggregations"], result["hits"]["total"]["value"], flt, fields, interval, tz)
+
+
+def overview_and_mentions(
+    es: Elasticsearch,
+    names: IndexNames,
+    flt: MentionFilter,
+    shown: int = 50,
+    fields: tuple[str, ...] = ("sentiment.label",),
+    interval: str | None = None,
+    size: int = 20,
+    tz: str = "UTC",
+) -> tuple[Overview, MentionPage]:
+    """`overview` and the newest `shown` mentions (`search_mentions`) of one filter, from one request:
+    the index passes over the mentions once for both."""
+    body = search_body(flt, size=shown)
+    body["aggs"] = _overview_aggs(fields, interval, size)
+    result = es.search(index=flt.indices(es, names), **body)
+    total = result["hits"]["total"]["value"]
+    return _overview_from(result["aggregations"], total, flt, fields, interval, tz), page_of(result)
+
+
+def _overview_aggs(fields: tuple[str, ...], interval: str | None, size: int) -> dict[str, Any]:
     aggs: dict[str, Any] = {f"by:{f}": {"terms": {"field": f, "size": size}} for f in fields}
     aggs["customers"] = {"cardinality": {"field": "customer_id"}}
     if interval:
         if interval not in INTERVALS:
             raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVALS)})")
         aggs["over_time"] = _over_time_agg()
-    result = es.search(
-        index=flt.indices(es, names),
-        size=0,
-        track_total_hits=True,
-        query=flt.to_query(),
-        aggs=aggs,
-    )
-    found = result["aggregations"]
+    return aggs
+
+
+def _overview_from(
+    found: dict[str, Any],
+    total: int,
+    flt: MentionFilter,
+    fields: tuple[str, ...],
+    interval: str | None,
+    tz: str,
+) -> Overview:
+    """The Overview in the aggregations answering `_overview_aggs`, of `total` mentions."""
     over_time = (
         _sentiment_buckets(found["over_time"], interval, ZoneInfo(tz), flt.since, flt.until)
         if interval
         else []
     )
     return Overview(
-        total=result["hits"]["total"]["value"],
+        total=total,
         counts={f: _counts(found[f"by:{f}"]) for f in fields},
         customers=int(found["customers"]["value"] or 0),
         over_time=over_time,

@@ -1,6 +1,6 @@
 """What a dashboard page reads, in as few requests as it can: each request costs the embedded stand-in a
 pass over every mention of the indices it names. The Inbox's list and its sidebar's counts (those of the
-filtered set) come from one search."""
+filtered set) come from one search, the customer view's figures and list from one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from core.documents import Label
+from index.aggregations import overview, overview_and_mentions
 from index.client import IndexNames
 from index.mention_search import FACET_CHOICES, MentionFilter, search_mentions
 from index.mentions import count_collected_since, count_mentions, index_mentions
@@ -97,6 +98,24 @@ def test_chosen_values_narrow_the_list_but_not_their_own_field(es: Elasticsearch
 def test_an_unknown_facet_is_one_clear_error(es: Elasticsearch, names: IndexNames):
     with pytest.raises(ValueError, match="unknown facet 'author.handle'"):
         search_mentions(es, names, MentionFilter(), facets=("author.handle",))
+
+
+def test_a_customers_figures_and_list_from_one_request_are_those_of_two(es: Elasticsearch, names: IndexNames):
+    """The customer view's overview (counts, intents, weekly trend) and its newest mentions come back from
+    one request, equal to what `overview` and `search_mentions` answer apart."""
+    mentions = _mixed_mentions()
+    mentions = [
+        m.model_copy(update={"customer_id": "C-1001" if i % 3 else "C-1002"}) for i, m in enumerate(mentions)
+    ]
+    index_mentions(es, names, mentions)
+    flt = MentionFilter(customer_id="C-1001", since=days_ago(30))
+    fields = ("sentiment.label", "intent.label")
+    found, page = overview_and_mentions(es, names, flt, 5, fields, interval="week", tz="Europe/Paris")
+    assert found == overview(es, names, flt, fields, interval="week", tz="Europe/Paris")
+    listed = search_mentions(es, names, flt, size=5)
+    assert page.total == listed.total == found.total == count_mentions(es, names, flt)
+    assert [h.mention.id for h in page.hits] == [h.mention.id for h in listed.hits]
+    assert {h.mention.customer_id for h in page.hits} == {"C-1001"}
 
 
 def test_new_mentions_are_counted_in_the_period_indices_whatever_their_posts_age(
