@@ -23,12 +23,13 @@ import streamlit as st
 from dashboard import freshness
 from dashboard.context import Index, _open, config_path
 from index.aggregations import (
+    INSIGHT_FIELDS,
     AuthorReach,
     Overview,
-    ShareOfVoice,
+    PeriodInsights,
     overview,
     overview_and_mentions,
-    share_of_voice,
+    period_insights,
     top_authors,
 )
 from index.crm import QualityReport, crm_quality
@@ -75,16 +76,34 @@ def overview_of(
     )
 
 
-def share_of_voice_of(index: Index, flt: MentionFilter, interval: str) -> ShareOfVoice:
-    """The brand's and competitors' shares of voice with net sentiment, in the configured time zone."""
+def _minutes_after(moment: datetime | None, start: datetime | None) -> int | None:
+    return round((moment - start).total_seconds() / 60) if moment and start else None
+
+
+def insights_of(
+    index: Index, flt: MentionFilter, interval: str, compared: MentionFilter | None = None
+) -> PeriodInsights:
+    """The Insights page's figures of a period (and the overview of the one compared with it), in the
+    configured time zone, from two requests (`period_insights`); as fresh as `overview_of`."""
     brands = [index.settings.brand.name, *index.settings.brand.competitors]
     tz = index.settings.timezone
+    other = (  # the compared window, placed from the period's start so "the 30 days before" keeps its shape
+        (
+            _minutes_after(compared.since, flt.since),
+            _minutes_after(compared.until, flt.since),
+            compared.since is None,
+        )
+        if compared
+        else None
+    )
     return freshness.cached(
-        shape(index, "share_of_voice", flt, tuple(brands), interval),
+        shape(index, "insights", flt, INSIGHT_FIELDS, interval, tuple(brands), other),
         flt.since,
         flt.until,
-        lambda: share_of_voice(index.es, index.names, brands, flt, interval=interval, tz=tz),
-        name=f"{index.names.prefix} share of voice",
+        lambda: period_insights(
+            index.es, index.names, flt, brands, INSIGHT_FIELDS, interval, tz=tz, compared=compared
+        ),
+        name=f"{index.names.prefix} insights",
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.cached import authors_by_reach, overview_of, share_of_voice_of
+from dashboard.cached import insights_of
 from dashboard.context import (
     Index,
     Window,
@@ -36,7 +36,6 @@ from dashboard.pages import page_named
 from dashboard.render import CHART_COLORS, draw_chart, intent_text, literal
 from dashboard.text import labels, number, percent, plural, t
 from index.aggregations import (
-    INSIGHT_FIELDS,
     SENTIMENTS,
     Overview,
     ShareOfVoice,
@@ -256,16 +255,14 @@ def insights(index: Index) -> None:
     other = pick_comparison(window, right)
     flt = MentionFilter(since=window.since, until=window.until)
     interval = interval_for(window.since, window.until)
-    found = overview_of(index, flt, INSIGHT_FIELDS, interval=interval)
+    compared_with = MentionFilter(since=other.since, until=other.until) if other else None
+    period = insights_of(index, flt, interval, compared_with)
+    found = period.overview
     now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
         return
-    compared = (
-        overview_of(index, MentionFilter(since=other.since, until=other.until), INSIGHT_FIELDS)
-        if other
-        else None
-    )
+    compared = period.compared
     before = summary(compared) if compared else None
     headline(now, before)
     if other is not None and before is not None:
@@ -309,7 +306,7 @@ def insights(index: Index) -> None:
     }
     tables = {title: found.counts[field] for field, title in titles.items()}
     tables[titles["intent.label"]] = {intent_text(k): n for k, n in found.counts["intent.label"].items()}
-    voice = share_of_voice_of(index, flt, interval)
+    voice = period.share_of_voice
     share_of_voice_section(voice, index.settings.brand.name, interval)
     left, right = st.columns(2)
     shown = [(title, counts) for title, counts in tables.items() if title != t("share_of_voice")]
@@ -340,7 +337,7 @@ def insights(index: Index) -> None:
         download(compare, f"comparison-{window.slug}-vs-{other.slug}.csv", "insights_csv_compare")
 
     st.subheader(t("top_authors"))
-    authors = authors_by_reach(index, flt)
+    authors = period.authors
     if authors:
         frame = pd.DataFrame(
             [

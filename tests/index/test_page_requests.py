@@ -1,6 +1,7 @@
 """What a dashboard page reads, in as few requests as it can: each request costs the embedded stand-in a
 pass over every mention of the indices it names. The Inbox's list and its sidebar's counts (those of the
-filtered set) come from one search, the customer view's figures and list from one."""
+filtered set) come from one search, the customer view's figures and list from one, Insights' figures of a
+period and of the period it is compared with from one (and one for its authors' counts)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from dataclasses import replace
 import pytest
 from elasticsearch import Elasticsearch
 
-from core.documents import Label
-from index.aggregations import overview, overview_and_mentions
+from core.documents import Label, Mention
+from index.aggregations import (
+    INSIGHT_FIELDS,
+    overview,
+    overview_and_mentions,
+    period_insights,
+    share_of_voice,
+    top_authors,
+)
 from index.client import IndexNames
 from index.mention_search import FACET_CHOICES, MentionFilter, search_mentions
 from index.mentions import count_collected_since, count_mentions, index_mentions
@@ -116,6 +124,44 @@ def test_a_customers_figures_and_list_from_one_request_are_those_of_two(es: Elas
     assert page.total == listed.total == found.total == count_mentions(es, names, flt)
     assert [h.mention.id for h in page.hits] == [h.mention.id for h in listed.hits]
     assert {h.mention.customer_id for h in page.hits} == {"C-1001"}
+
+
+BRANDS = ["Lumio", "Zéphyr Télécom", "Arcadia Mobile"]
+
+
+def test_insights_of_a_period_and_the_one_before_are_those_of_separate_requests(
+    es: Elasticsearch, names: IndexNames
+):
+    """Overview, share of voice and authors of the last 30 days, and the overview of the 30 days before,
+    read together, equal what each read alone answers (an index holding days of both periods included)."""
+    mentions = _mixed_mentions()
+    mentions = [
+        Mention.model_validate(
+            {
+                **m.model_dump(),
+                "author": {"handle": f"author{i % 7}", "display_name": f"A {i % 7}", "followers": 10 * i},
+                "created_at": days_ago(i * 60 / 24),
+            }
+        )
+        for i, m in enumerate(mentions)
+    ]
+    index_mentions(es, names, mentions)
+    period = MentionFilter(since=days_ago(30))
+    before = MentionFilter(since=days_ago(60), until=days_ago(30))
+    tz = "Europe/Paris"
+    alone = period_insights(es, names, period, BRANDS, interval="day", tz=tz)
+    both = period_insights(es, names, period, BRANDS, interval="day", tz=tz, compared=before)
+    expected = overview(es, names, period, INSIGHT_FIELDS, interval="day", tz=tz)
+    assert 0 < expected.total < len(mentions)
+    voice = share_of_voice(es, names, BRANDS, period, interval="day", tz=tz)
+    authors = top_authors(es, names, period)
+    for found in (alone, both):
+        assert found.overview == expected
+        assert found.share_of_voice == voice
+        assert found.authors == authors
+    assert alone.compared is None
+    assert both.compared == overview(es, names, before, INSIGHT_FIELDS, tz=tz)
+    assert 0 < both.compared.total < len(mentions)
 
 
 def test_new_mentions_are_counted_in_the_period_indices_whatever_their_posts_age(
