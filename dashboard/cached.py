@@ -76,33 +76,16 @@ def overview_of(
     )
 
 
-def _minutes_after(moment: datetime | None, start: datetime | None) -> int | None:
-    return round((moment - start).total_seconds() / 60) if moment and start else None
-
-
-def insights_of(
-    index: Index, flt: MentionFilter, interval: str, compared: MentionFilter | None = None
-) -> PeriodInsights:
-    """The Insights page's figures of a period (and the overview of the one compared with it), in the
-    configured time zone, from two requests (`period_insights`); as fresh as `overview_of`."""
+def insights_of(index: Index, flt: MentionFilter, interval: str) -> PeriodInsights:
+    """The Insights page's figures of a period in the configured time zone, from two requests
+    (`period_insights`); as fresh as `overview_of`."""
     brands = [index.settings.brand.name, *index.settings.brand.competitors]
     tz = index.settings.timezone
-    other = (  # the compared window, placed from the period's start so "the 30 days before" keeps its shape
-        (
-            _minutes_after(compared.since, flt.since),
-            _minutes_after(compared.until, flt.since),
-            compared.since is None,
-        )
-        if compared
-        else None
-    )
     return freshness.cached(
-        shape(index, "insights", flt, INSIGHT_FIELDS, interval, tuple(brands), other),
+        shape(index, "insights", flt, INSIGHT_FIELDS, interval, tuple(brands)),
         flt.since,
         flt.until,
-        lambda: period_insights(
-            index.es, index.names, flt, brands, INSIGHT_FIELDS, interval, tz=tz, compared=compared
-        ),
+        lambda: period_insights(index.es, index.names, flt, brands, INSIGHT_FIELDS, interval, tz=tz),
         name=f"{index.names.prefix} insights",
     )
 

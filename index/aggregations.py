@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
 from index.mention_search import MentionFilter, MentionPage, page_of, search_body
-from index.periods import MENTIONS, indices_for, indices_of_all
+from index.periods import indices_for
 from nlp.explain import Distinctive, distinctive, meaningful_words
 
 SENTIMENTS = ("positive", "neutral", "negative")
@@ -509,12 +509,11 @@ def _share_from(found: dict[str, Any], brands: list[str], interval: str, tz: str
 
 @dataclass
 class PeriodInsights:
-    """What the Insights page shows of a period, and the overview of the period it is compared with."""
+    """What the Insights page shows of a period."""
 
     overview: Overview
     share_of_voice: ShareOfVoice
     authors: list[AuthorReach]
-    compared: Overview | None = None
 
 
 def period_insights(
@@ -525,43 +524,29 @@ def period_insights(
     fields: tuple[str, ...] = INSIGHT_FIELDS,
     interval: str = "day",
     tz: str = "UTC",
-    compared: MentionFilter | None = None,
     authors: int = 10,
     size: int = 20,
 ) -> PeriodInsights:
-    """The period's overview, shares of voice and authors of widest reach, and the compared period's
-    overview. Two requests: one for all the figures and the mentions of widest reach (with `compared`,
-    over both periods, each counted by a filter aggregation, so mentions an index holds for both are read
-    once), one for the authors' counts."""
+    """The period's overview, shares of voice and authors of widest reach, in two requests: one for all
+    the figures (one hourly histogram for both charts) with the mentions of widest reach as its hits, one
+    for those authors' counts (they must be found first).
+
+    A compared period is read apart (`overview`): in the same request, each period counted by a filter
+    aggregation, the stand-in spent more than on two requests, though it read fewer mentions
+    (BENCHMARKS.md, "Pages in fewer requests")."""
     aggs = _overview_aggs(fields, interval, size)
     aggs["brands"] = _brands_agg(brands)
     aggs["over_time"]["aggs"]["brands"] = _brand_terms(brands)
-    reach = _reach_request(authors)
-    if compared is None:
-        result = es.search(
-            index=flt.indices(es, names), query=flt.to_query(), aggs=aggs, track_total_hits=True, **reach
-        )
-        found, total = result["aggregations"], result["hits"]["total"]["value"]
-        before = None
-    else:
-        result = es.search(
-            index=indices_of_all(
-                MENTIONS.alias(names), [flt.indices(es, names), compared.indices(es, names)]
-            ),
-            query={"bool": {"should": [flt.to_query(), compared.to_query()], "minimum_should_match": 1}},
-            post_filter=flt.to_query(),  # the mentions of widest reach: of the period only
-            aggs={
-                "period": {"filter": flt.to_query(), "aggs": aggs},
-                "compared": {"filter": compared.to_query(), "aggs": _overview_aggs(fields, None, size)},
-            },
-            **reach,
-        )
-        found, total = result["aggregations"]["period"], result["aggregations"]["period"]["doc_count"]
-        other = result["aggregations"]["compared"]
-        before = _overview_from(other, other["doc_count"], compared, fields, None, tz)
+    result = es.search(
+        index=flt.indices(es, names),
+        query=flt.to_query(),
+        aggs=aggs,
+        track_total_hits=True,
+        **_reach_request(authors),
+    )
+    found = result["aggregations"]
     return PeriodInsights(
-        overview=_overview_from(found, total, flt, fields, interval, tz),
+        overview=_overview_from(found, result["hits"]["total"]["value"], flt, fields, interval, tz),
         share_of_voice=_share_from(found, brands, interval, tz),
         authors=_authors_counted(es, names, flt, _widest_reach(result, authors)),
-        compared=before,
     )

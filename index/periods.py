@@ -123,16 +123,6 @@ def indices_for(
     return choose_indices(mention_indices(es, names), MENTIONS.alias(names), start, end)
 
 
-def indices_of_all(alias: str, expressions: Iterable[str]) -> str:
-    """One index expression naming every index the given ones (from `indices_for`) name."""
-    named: set[str] = set()
-    for expression in expressions:
-        if expression == alias:
-            return alias
-        named.update(expression.split(","))
-    return ",".join(sorted(named)) or alias
-
-
 def locate(es: Elasticsearch, names: IndexNames, mention_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The stored copy of each of these mentions, found by id in every index (newest first): a multi-get,
     real-time and by id (no scan). Each value holds `_index`, `_seq_no`, `_primary_term` and `_source`;

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.cached import insights_of
+from dashboard.cached import insights_of, overview_of
 from dashboard.context import (
     Index,
     Window,
@@ -36,6 +36,7 @@ from dashboard.pages import page_named
 from dashboard.render import CHART_COLORS, draw_chart, intent_text, literal
 from dashboard.text import labels, number, percent, plural, t
 from index.aggregations import (
+    INSIGHT_FIELDS,
     SENTIMENTS,
     Overview,
     ShareOfVoice,
@@ -255,14 +256,17 @@ def insights(index: Index) -> None:
     other = pick_comparison(window, right)
     flt = MentionFilter(since=window.since, until=window.until)
     interval = interval_for(window.since, window.until)
-    compared_with = MentionFilter(since=other.since, until=other.until) if other else None
-    period = insights_of(index, flt, interval, compared_with)
+    period = insights_of(index, flt, interval)
     found = period.overview
     now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
         return
-    compared = period.compared
+    compared = (
+        overview_of(index, MentionFilter(since=other.since, until=other.until), INSIGHT_FIELDS)
+        if other
+        else None
+    )
     before = summary(compared) if compared else None
     headline(now, before)
     if other is not None and before is not None:
