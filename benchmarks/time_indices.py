@@ -4,13 +4,14 @@
         [--layouts single periods] [--granularity month|week] [--min-free-gib 4] [--profile]
 
 Starts its own embedded stand-in per layout. Prints, per total, p50/p95 in ms of the Inbox (7 days,
-attention order), Insights (30-day overview), a customer's 90 days (overview + list), a full-text search
+attention order, with its sidebar's counts), Insights (30 days: figures, share of voice, authors), a
+customer's 90 days (figures + list), a full-text search
 over 30 days, the bulk write rate of the load step up to that size and of its slowest bulk (mentions of
 any day of the year: every period's index grows), the rate of one bulk of new mentions (the current
 period's index only, as a live stream writes; deleted after), the stand-in's resident memory and the load
 average; at the end, the stand-in's data folder once stopped, per million mentions. `--profile` then
-times each request of the default pages alone, with the stand-in's CPU time per mention of the indices
-it names.
+times each default page's requests alone, as the page asked them before feat/lean-pages and as it asks
+them now, with the stand-in's CPU time per mention held by the indices each names, and each page's sum.
 `--layouts periods` alone skips the single index (minutes per search at 100k and more). It stops loading
 when the machine's available memory falls under `--min-free-gib`.
 """
@@ -33,18 +34,25 @@ from scratch import scratch_settings
 from synthetic import synthetic_mentions
 
 from core.documents import Mention, document_id
-from index.aggregations import INSIGHT_FIELDS, overview, share_of_voice
+from index.aggregations import (
+    INSIGHT_FIELDS,
+    overview,
+    overview_and_mentions,
+    period_insights,
+    share_of_voice,
+    top_authors,
+)
 from index.bulk import create_documents
 from index.client import IndexNames, embedded_server, open_index
 from index.mappings import mapping_for
-from index.mention_search import MentionFilter, search_mentions
+from index.mention_search import FACET_CHOICES, MentionFilter, search_mentions
 from index.mentions import delete_mentions, index_mentions
 from index.periods import MENTIONS, SCHEMA_VERSION, mention_indices
 from index.schema import ensure_indices
 
 BATCH = 2000
 FACETS = ("source", "platform", "language", "intent.label", "topics")
-"""What the Inbox's sidebar counts over every mention (dashboard/pages/inbox.py)."""
+"""What the Inbox's sidebar counted over every mention before feat/lean-pages."""
 
 
 def rss_mib(pid: int | None) -> float:
@@ -91,52 +99,143 @@ def live_rate(es, names: IndexNames, sample: list[Mention], now: datetime, step:
     return rate
 
 
-def profile(es, names: IndexNames, now: datetime, customers: list[str], pid: int | None) -> None:
-    """Each request the default pages make, alone: the indices it names, the mentions in them, and the
-    median of 3 runs of its wall time and of the stand-in's CPU time (per mention held by those indices)."""
+PROFILE_RUNS = 5
+BRANDS = ["Lumio", "Zéphyr Télécom", "Arcadia Mobile"]
+NEW_FACETS = tuple(FACET_CHOICES)
+"""What the Inbox's sidebar counts now, with its list, over the list's period (dashboard/pages/inbox.py)."""
+
+
+def page_requests(es, names: IndexNames, now: datetime, customer_id: str) -> dict[str, dict[str, list]]:
+    """Per default page, before (main before feat/lean-pages) and after: its requests to the mention
+    indices on a first uncached load, each as (name, the index expression of each request it makes, call).
+    The small indices (customers, state, replies, alerts) and the live count's later refreshes are left
+    out; the live count's refresh is listed as its own page."""
     week, month, quarter = (now - timedelta(days=d) for d in (7, 30, 90))
-    customer = MentionFilter(customer_id=customers[0], since=quarter)
-    requests = {
-        "Inbox list, 7 d": (
-            MentionFilter(since=week),
-            lambda f: search_mentions(es, names, f, order="attention"),
-        ),
-        "Inbox facets, all time": (MentionFilter(), lambda f: overview(es, names, None, FACETS)),
-        "Insights, 30 d": (
-            MentionFilter(since=month),
-            lambda f: overview(es, names, f, INSIGHT_FIELDS, interval="day"),
-        ),
-        "Insights, 30 d before": (
-            MentionFilter(since=now - timedelta(days=60), until=month),
-            lambda f: overview(es, names, f, INSIGHT_FIELDS),
-        ),
-        "Insights share of voice, 30 d": (
-            MentionFilter(since=month),
-            lambda f: share_of_voice(es, names, ["Lumio", "Zéphyr Télécom", "Arcadia Mobile"], f),
-        ),
-        "customer overview, 90 d": (customer, lambda f: overview(es, names, f, interval="week")),
-        "customer list, 90 d": (customer, lambda f: search_mentions(es, names, f)),
-        "full text, 30 d": (
-            MentionFilter(query="panne", since=month),
-            lambda f: search_mentions(es, names, f),
-        ),
-    }
-    print(
-        "request                        | indices | mentions in them | wall ms | stand-in CPU ms"
-        " | CPU µs/mention"
+    inbox, period = MentionFilter(since=week), MentionFilter(since=month)
+    before = MentionFilter(since=now - timedelta(days=60), until=month)
+    customer = MentionFilter(customer_id=customer_id, since=quarter)
+    alias = MENTIONS.alias(names)
+
+    def on(flt: MentionFilter | None, times: int = 1) -> list[str]:
+        return [flt.indices(es, names) if flt else alias] * times
+
+    def live_count(index: str) -> int:  # count_collected_since of the Inbox's 7 days, on `index`
+        since = now - timedelta(seconds=5)
+        query = {
+            "bool": {"filter": [inbox.to_query(), {"range": {"collected_at": {"gt": since.isoformat()}}}]}
+        }
+        return es.count(index=index, query=query)["count"]
+
+    def insights_after() -> object:
+        return period_insights(es, names, period, BRANDS)
+
+    insights_before = [
+        ("overview, 30 d", on(period), lambda: overview(es, names, period, INSIGHT_FIELDS, interval="day")),
+        ("share of voice, 30 d", on(period), lambda: share_of_voice(es, names, BRANDS, period)),
+        ("top authors, 30 d (2 requests)", on(period, 2), lambda: top_authors(es, names, period)),
+    ]
+    compared_before = (
+        "overview, 30 d before",
+        on(before),
+        lambda: overview(es, names, before, INSIGHT_FIELDS),
     )
-    for name, (flt, call) in requests.items():
-        indices = flt.indices(es, names)
-        held = es.count(index=indices)["count"]
-        walls, cpus = [], []
-        for _ in range(3):
-            cpu, started = stand_in_cpu_ms(pid), time.perf_counter()
-            call(flt)
-            walls.append((time.perf_counter() - started) * 1000)
-            cpus.append(stand_in_cpu_ms(pid) - cpu)
-        wall, cpu = statistics.median(walls), statistics.median(cpus)
-        named, per_mention = len(es.indices.get(index=indices)), cpu * 1000 / max(held, 1)
-        print(f"{name:30} | {named:7} | {held:16,} | {wall:7.0f} | {cpu:15.0f} | {per_mention:14.1f}")
+    return {
+        "Inbox, 7 d": {
+            "before": [
+                ("list", on(inbox), lambda: search_mentions(es, names, inbox, order="attention")),
+                ("sidebar counts, all time", on(None), lambda: overview(es, names, None, FACETS)),
+                ("new mentions count, all time", on(None), lambda: live_count(alias)),
+            ],
+            "after": [
+                (
+                    "list and sidebar counts",
+                    on(inbox),
+                    lambda: search_mentions(es, names, inbox, order="attention", facets=NEW_FACETS),
+                ),
+            ],
+        },
+        "Inbox's new mentions count, every 5 s": {
+            "before": [("count, all time", on(None), lambda: live_count(alias))],
+            "after": [("count, 7 d", on(inbox), lambda: live_count(inbox.indices(es, names)))],
+        },
+        "Insights, 30 d": {
+            "before": insights_before,
+            "after": [
+                ("figures and widest reach + authors' counts", on(period, 2), insights_after),
+            ],
+        },
+        "Insights compared with the 30 d before": {
+            "before": [*insights_before, compared_before],
+            "after": [
+                ("figures and widest reach + authors' counts", on(period, 2), insights_after),
+                compared_before,
+            ],
+        },
+        "customer, 90 d": {
+            "before": [
+                ("overview", on(customer), lambda: overview(es, names, customer, interval="week")),
+                ("list", on(customer), lambda: search_mentions(es, names, customer)),
+            ],
+            "after": [
+                (
+                    "overview and list",
+                    on(customer),
+                    lambda: overview_and_mentions(es, names, customer, interval="week"),
+                ),
+            ],
+        },
+        'full text "panne", 30 d': {
+            "before": [
+                (
+                    "list",
+                    on(period),
+                    lambda: search_mentions(es, names, MentionFilter(query="panne", since=month)),
+                )
+            ],
+        },
+    }
+
+
+def profile(es, names: IndexNames, now: datetime, customers: list[str], pid: int | None) -> None:
+    """Each default page's requests, before and after, alone: how many requests, the mentions held by
+    the indices each names (summed over its requests), and the median of PROFILE_RUNS runs of its wall
+    time and of the stand-in's CPU time (per mention read); then each page's sum."""
+    held_by: dict[str, int] = {}
+    timed: dict[int, tuple[float, float]] = {}
+
+    def held(expression: str) -> int:
+        if expression not in held_by:
+            held_by[expression] = es.count(index=expression)["count"]
+        return held_by[expression]
+
+    print("page | set | request | requests | mentions read | wall ms | stand-in CPU ms | CPU µs/mention read")
+    totals = []
+    for page, sets in page_requests(es, names, now, customers[0]).items():
+        for which, requests in sets.items():
+            wall_sum = cpu_sum = 0.0
+            read_sum = 0
+            for name, expressions, call in requests:
+                read = sum(held(e) for e in expressions)
+                if id(call) not in timed:  # a request two pages make is timed once
+                    walls, cpus = [], []
+                    for _ in range(PROFILE_RUNS):
+                        cpu, started = stand_in_cpu_ms(pid), time.perf_counter()
+                        call()
+                        walls.append((time.perf_counter() - started) * 1000)
+                        cpus.append(stand_in_cpu_ms(pid) - cpu)
+                    timed[id(call)] = statistics.median(walls), statistics.median(cpus)
+                wall, cpu = timed[id(call)]
+                wall_sum, cpu_sum, read_sum = wall_sum + wall, cpu_sum + cpu, read_sum + read
+                print(
+                    f"{page} | {which} | {name} | {len(expressions)} | {read:,} | {wall:.0f} | {cpu:.0f}"
+                    f" | {cpu * 1000 / max(read, 1):.1f}",
+                    flush=True,
+                )
+            requests_made = sum(len(e) for _, e, _ in requests)
+            totals.append((page, which, requests_made, read_sum, wall_sum, cpu_sum))
+    print(f"\nper page (load {load_average()}): page | set | requests | mentions read | wall ms | CPU ms")
+    for page, which, made, read, wall, cpu in totals:
+        print(f"{page} | {which} | {made} | {read:,} | {wall:.0f} | {cpu:.0f}")
 
 
 def run(
@@ -212,26 +311,21 @@ def run(
 def measure(
     es, names: IndexNames, now: datetime, customers: list[str], repeat: int
 ) -> list[tuple[float, float]]:
-    """p50/p95 of the four default views."""
+    """p50/p95 of the four default views, as each page now asks them: the Inbox's list with its sidebar
+    counts, Insights' figures (two requests), a customer's figures and list, a full-text search."""
     week, month, quarter = (now - timedelta(days=d) for d in (7, 30, 90))
     words = ["lumio", "panne", "box", "facture", "fibre"]
     return [
         percentiles(
-            lambda i: search_mentions(es, names, MentionFilter(since=week), order="attention"), repeat
-        ),
-        percentiles(
-            lambda i: overview(es, names, MentionFilter(since=month), INSIGHT_FIELDS, interval="day"),
+            lambda i: search_mentions(
+                es, names, MentionFilter(since=week), order="attention", facets=NEW_FACETS
+            ),
             repeat,
         ),
+        percentiles(lambda i: period_insights(es, names, MentionFilter(since=month), BRANDS), repeat),
         percentiles(
-            lambda i: (
-                overview(
-                    es,
-                    names,
-                    MentionFilter(customer_id=customers[i % 60], since=quarter),
-                    interval="week",
-                ),
-                search_mentions(es, names, MentionFilter(customer_id=customers[i % 60], since=quarter)),
+            lambda i: overview_and_mentions(
+                es, names, MentionFilter(customer_id=customers[i % 60], since=quarter), interval="week"
             ),
             repeat,
         ),

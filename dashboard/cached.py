@@ -22,7 +22,16 @@ import streamlit as st
 
 from dashboard import freshness
 from dashboard.context import Index, _open, config_path
-from index.aggregations import AuthorReach, Overview, ShareOfVoice, overview, share_of_voice, top_authors
+from index.aggregations import (
+    INSIGHT_FIELDS,
+    AuthorReach,
+    Overview,
+    PeriodInsights,
+    overview,
+    overview_and_mentions,
+    period_insights,
+    top_authors,
+)
 from index.crm import QualityReport, crm_quality
 from index.mention_search import MentionFilter, MentionPage, search_mentions
 from index.mentions import mentions_generation
@@ -67,16 +76,17 @@ def overview_of(
     )
 
 
-def share_of_voice_of(index: Index, flt: MentionFilter, interval: str) -> ShareOfVoice:
-    """The brand's and competitors' shares of voice with net sentiment, in the configured time zone."""
+def insights_of(index: Index, flt: MentionFilter, interval: str) -> PeriodInsights:
+    """The Insights page's figures of a period in the configured time zone, from two requests
+    (`period_insights`); as fresh as `overview_of`."""
     brands = [index.settings.brand.name, *index.settings.brand.competitors]
     tz = index.settings.timezone
     return freshness.cached(
-        shape(index, "share_of_voice", flt, tuple(brands), interval),
+        shape(index, "insights", flt, INSIGHT_FIELDS, interval, tuple(brands)),
         flt.since,
         flt.until,
-        lambda: share_of_voice(index.es, index.names, brands, flt, interval=interval, tz=tz),
-        name=f"{index.names.prefix} share of voice",
+        lambda: period_insights(index.es, index.names, flt, brands, INSIGHT_FIELDS, interval, tz=tz),
+        name=f"{index.names.prefix} insights",
     )
 
 
@@ -108,14 +118,53 @@ def _index(path: str) -> Index:
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_PAGES, show_spinner=False)
 def _mentions(
-    path: str, prefix: str, flt_key: str, size: int, order: str, generation: str, _flt: MentionFilter
+    path: str,
+    prefix: str,
+    flt_key: str,
+    size: int,
+    order: str,
+    facets: tuple[str, ...],
+    generation: str,
+    _flt: MentionFilter,
 ) -> MentionPage:
     index = _index(path)
-    return search_mentions(index.es, index.names, _flt, size=size, order=order)
+    return search_mentions(index.es, index.names, _flt, size=size, order=order, facets=facets)
 
 
-def mentions_page(index: Index, flt: MentionFilter, size: int, order: str = "newest") -> MentionPage:
-    """`search_mentions` as of the current mentions generation (one get by id to learn it)."""
+def mentions_page(
+    index: Index, flt: MentionFilter, size: int, order: str = "newest", facets: tuple[str, ...] = ()
+) -> MentionPage:
+    """`search_mentions` (with the counts of `facets`, from the same request) as of the current mentions
+    generation (one get by id to learn it)."""
     flt, key = _stable(flt)
     generation = mentions_generation(index.es, index.names)
-    return _mentions(config_path(), index.names.prefix, key, size, order, generation, flt)
+    return _mentions(config_path(), index.names.prefix, key, size, order, facets, generation, flt)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_PAGES, show_spinner=False)
+def _overview_and_mentions(
+    path: str,
+    prefix: str,
+    flt_key: str,
+    shown: int,
+    fields: tuple[str, ...],
+    interval: str | None,
+    generation: str,
+    _flt: MentionFilter,
+) -> tuple[Overview, MentionPage]:
+    index = _index(path)
+    return overview_and_mentions(
+        index.es, index.names, _flt, shown, fields, interval, tz=index.settings.timezone
+    )
+
+
+def overview_and_mentions_of(
+    index: Index, flt: MentionFilter, shown: int, fields: tuple[str, ...], interval: str | None = None
+) -> tuple[Overview, MentionPage]:
+    """`overview_and_mentions` in the configured time zone (one request for a page's figures and list),
+    exact as of the current mentions generation, like `mentions_page`."""
+    flt, key = _stable(flt)
+    generation = mentions_generation(index.es, index.names)
+    return _overview_and_mentions(
+        config_path(), index.names.prefix, key, shown, fields, interval, generation, flt
+    )

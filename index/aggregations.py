@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from elasticsearch import Elasticsearch
 
 from index.client import IndexNames
-from index.mention_search import MentionFilter
+from index.mention_search import MentionFilter, MentionPage, page_of, search_body
 from index.periods import indices_for
 from nlp.explain import Distinctive, distinctive, meaningful_words
 
@@ -62,14 +62,16 @@ MAX_BUCKETS = 5_000
 """Buckets a chart is filled out to at most (empty ones included): 200 days of hours, 13 years of days."""
 
 
+def _hours_agg() -> dict[str, Any]:
+    """Mentions per hour (UTC), only hours holding some."""
+    return {"date_histogram": {"field": "created_at", "fixed_interval": "1h", "min_doc_count": 1}}
+
+
 def _over_time_agg() -> dict[str, Any]:
     # Hours in UTC, rolled up into the configured zone's days and weeks here: a named time_zone is not
     # honoured by every index (the stand-in ignores it), and whole hours fit every zone with whole-hour
     # offsets across daylight-saving changes. Only hours holding mentions come back.
-    return {
-        "date_histogram": {"field": "created_at", "fixed_interval": "1h", "min_doc_count": 1},
-        "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}},
-    }
+    return {**_hours_agg(), "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}}}
 
 
 def bucket_start(moment: datetime, interval: str, zone: ZoneInfo) -> datetime:
@@ -182,27 +184,61 @@ def overview(
     One request instead of one per chart: each request costs a pass over the matching mentions.
     """
     flt = flt or MentionFilter()
+    result = es.search(
+        index=flt.indices(es, names),
+        size=0,
+        track_total_hits=True,
+        query=flt.to_query(),
+        aggs=_overview_aggs(fields, interval, size),
+    )
+    return _overview_from(result["aggregations"], result["hits"]["total"]["value"], flt, fields, interval, tz)
+
+
+def overview_and_mentions(
+    es: Elasticsearch,
+    names: IndexNames,
+    flt: MentionFilter,
+    shown: int = 50,
+    fields: tuple[str, ...] = ("sentiment.label",),
+    interval: str | None = None,
+    size: int = 20,
+    tz: str = "UTC",
+) -> tuple[Overview, MentionPage]:
+    """`overview` and the newest `shown` mentions (`search_mentions`) of one filter, from one request:
+    the index passes over the mentions once for both."""
+    body = search_body(flt, size=shown)
+    body["aggs"] = _overview_aggs(fields, interval, size)
+    result = es.search(index=flt.indices(es, names), **body)
+    total = result["hits"]["total"]["value"]
+    return _overview_from(result["aggregations"], total, flt, fields, interval, tz), page_of(result)
+
+
+def _overview_aggs(fields: tuple[str, ...], interval: str | None, size: int) -> dict[str, Any]:
     aggs: dict[str, Any] = {f"by:{f}": {"terms": {"field": f, "size": size}} for f in fields}
     aggs["customers"] = {"cardinality": {"field": "customer_id"}}
     if interval:
         if interval not in INTERVALS:
             raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVALS)})")
         aggs["over_time"] = _over_time_agg()
-    result = es.search(
-        index=flt.indices(es, names),
-        size=0,
-        track_total_hits=True,
-        query=flt.to_query(),
-        aggs=aggs,
-    )
-    found = result["aggregations"]
+    return aggs
+
+
+def _overview_from(
+    found: dict[str, Any],
+    total: int,
+    flt: MentionFilter,
+    fields: tuple[str, ...],
+    interval: str | None,
+    tz: str,
+) -> Overview:
+    """The Overview in the aggregations answering `_overview_aggs`, of `total` mentions."""
     over_time = (
         _sentiment_buckets(found["over_time"], interval, ZoneInfo(tz), flt.since, flt.until)
         if interval
         else []
     )
     return Overview(
-        total=result["hits"]["total"]["value"],
+        total=total,
         counts={f: _counts(found[f"by:{f}"]) for f in fields},
         customers=int(found["customers"]["value"] or 0),
         over_time=over_time,
@@ -225,14 +261,21 @@ def top_authors(
 ) -> list[AuthorReach]:
     """The authors with the widest reach among the matching mentions, most followers first."""
     flt = flt or MentionFilter()
-    query, indices = flt.to_query(), flt.indices(es, names)
-    result = es.search(
-        index=indices,
-        size=size * 10,
-        query=query,
-        sort=[{"author.followers": {"order": "desc", "missing": "_last"}}],
-        source_includes=["author"],
-    )
+    result = es.search(index=flt.indices(es, names), query=flt.to_query(), **_reach_request(size))
+    return _authors_counted(es, names, flt, _widest_reach(result, size))
+
+
+def _reach_request(size: int) -> dict[str, Any]:
+    """The mentions of widest reach, enough of them to find `size` distinct authors most of the time."""
+    return {
+        "size": size * 10,
+        "sort": [{"author.followers": {"order": "desc", "missing": "_last"}}],
+        "source_includes": ["author"],
+    }
+
+
+def _widest_reach(result: Any, size: int) -> dict[str, AuthorReach]:
+    """The first `size` distinct authors of the hits answering `_reach_request`, not yet counted."""
     authors: dict[str, AuthorReach] = {}
     for hit in result["hits"]["hits"]:
         author = hit["_source"]["author"]
@@ -241,12 +284,19 @@ def top_authors(
             authors[handle] = AuthorReach(
                 handle, author.get("display_name"), author.get("followers") or 0, 0, 0
             )
+    return authors
+
+
+def _authors_counted(
+    es: Elasticsearch, names: IndexNames, flt: MentionFilter, authors: dict[str, AuthorReach]
+) -> list[AuthorReach]:
+    """The authors with how many of the matching mentions, and of the negative ones, are theirs."""
     if not authors:
         return []
     counts = es.search(
-        index=indices,
+        index=flt.indices(es, names),
         size=0,
-        query={"bool": {"filter": [query, {"terms": {"author.handle": list(authors)}}]}},
+        query={"bool": {"filter": [flt.to_query(), {"terms": {"author.handle": list(authors)}}]}},
         aggs={
             "by_author": {
                 "terms": {"field": "author.handle", "size": len(authors)},
@@ -419,20 +469,23 @@ def share_of_voice(
     """The brand's and its competitors' shares of voice (from the mentions' `topics`), with net
     sentiment per brand, over the period and per hour, day or week of `tz`. One request."""
     flt = flt or MentionFilter()
-    by_brand = {"terms": {"field": "topics", "include": brands, "size": max(len(brands), 1)}}
-    result = es.search(
-        index=flt.indices(es, names),
-        size=0,
-        query=flt.to_query(),
-        aggs={
-            "brands": {**by_brand, "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}}},
-            "over_time": {
-                "date_histogram": {"field": "created_at", "fixed_interval": "1h", "min_doc_count": 1},
-                "aggs": {"brands": by_brand},
-            },
-        },
-    )
-    found = result["aggregations"]
+    aggs = {"brands": _brands_agg(brands), "over_time": _hours_agg()}
+    aggs["over_time"]["aggs"] = {"brands": _brand_terms(brands)}
+    result = es.search(index=flt.indices(es, names), size=0, query=flt.to_query(), aggs=aggs)
+    return _share_from(result["aggregations"], brands, interval, tz)
+
+
+def _brand_terms(brands: list[str]) -> dict[str, Any]:
+    return {"terms": {"field": "topics", "include": brands, "size": max(len(brands), 1)}}
+
+
+def _brands_agg(brands: list[str]) -> dict[str, Any]:
+    return {**_brand_terms(brands), "aggs": {"sentiment": {"terms": {"field": "sentiment.label", "size": 3}}}}
+
+
+def _share_from(found: dict[str, Any], brands: list[str], interval: str, tz: str) -> ShareOfVoice:
+    """The ShareOfVoice in aggregations holding `_brands_agg` as "brands" and, in each hour of
+    "over_time", `_brand_terms` as "brands"."""
     counts = {b: 0 for b in brands}
     feelings: dict[str, dict[str, int]] = {b: {} for b in brands}
     for bucket in found["brands"]["buckets"]:
@@ -452,3 +505,48 @@ def share_of_voice(
             into[b["key"]] = into.get(b["key"], 0) + b["doc_count"]
     over_time = [(start, shares(c)) for start, c in sorted(per_bucket.items())]
     return ShareOfVoice(result_brands, over_time)
+
+
+@dataclass
+class PeriodInsights:
+    """What the Insights page shows of a period."""
+
+    overview: Overview
+    share_of_voice: ShareOfVoice
+    authors: list[AuthorReach]
+
+
+def period_insights(
+    es: Elasticsearch,
+    names: IndexNames,
+    flt: MentionFilter,
+    brands: list[str],
+    fields: tuple[str, ...] = INSIGHT_FIELDS,
+    interval: str = "day",
+    tz: str = "UTC",
+    authors: int = 10,
+    size: int = 20,
+) -> PeriodInsights:
+    """The period's overview, shares of voice and authors of widest reach, in two requests: one for all
+    the figures (one hourly histogram for both charts) with the mentions of widest reach as its hits, one
+    for those authors' counts (they must be found first).
+
+    A compared period is read apart (`overview`): in the same request, each period counted by a filter
+    aggregation, the stand-in spent more than on two requests, though it read fewer mentions
+    (BENCHMARKS.md, "Pages in fewer requests")."""
+    aggs = _overview_aggs(fields, interval, size)
+    aggs["brands"] = _brands_agg(brands)
+    aggs["over_time"]["aggs"]["brands"] = _brand_terms(brands)
+    result = es.search(
+        index=flt.indices(es, names),
+        query=flt.to_query(),
+        aggs=aggs,
+        track_total_hits=True,
+        **_reach_request(authors),
+    )
+    found = result["aggregations"]
+    return PeriodInsights(
+        overview=_overview_from(found, result["hits"]["total"]["value"], flt, fields, interval, tz),
+        share_of_voice=_share_from(found, brands, interval, tz),
+        authors=_authors_counted(es, names, flt, _widest_reach(result, authors)),
+    )

@@ -3,7 +3,7 @@ the reads alert rules and spikes make."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +14,6 @@ from index.client import IndexNames
 from index.periods import MENTIONS, indices_for
 from index.query_language import to_dsl
 from index.search_bounds import parse_search
-
-pass
-
 
 ORDERS = ("newest", "attention")
 
@@ -167,6 +164,29 @@ class MentionFilter:
         """The mention indices this filter's date range reads (index/periods.py)."""
         return indices_for(es, names, self.since, self.until)
 
+    def chosen(self, facet: str) -> list[str]:
+        """The values chosen for a facet field (FACET_CHOICES), e.g. the sources for "source"."""
+        return list(getattr(self, FACET_CHOICES[facet]))
+
+    def without(self, facets: tuple[str, ...]) -> MentionFilter:
+        """This filter with nothing chosen for these facet fields."""
+        return replace(self, **{FACET_CHOICES[f]: [] for f in facets})
+
+
+FACET_CHOICES = {
+    "source": "sources",
+    "platform": "platforms",
+    "language": "languages",
+    "sentiment.label": "sentiments",
+    "intent.label": "intents",
+    "topics": "topics",
+}
+"""The keyword fields a MentionFilter chooses values of (a list each): what a sidebar counts choices of."""
+
+
+FACET_SIZE = 50
+"""Values counted per facet at most, the most frequent first."""
+
 
 def _team_filters(team: str | None, past_target: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
     """The team queue and "past its service target" conditions of a MentionFilter."""
@@ -204,9 +224,23 @@ class MentionHit:
 
 
 @dataclass
+class Facet:
+    """How many of the mentions a filter matches hold each value of one field, counted as if only that
+    value were chosen for it (the other fields' choices kept), so each count is what choosing it adds."""
+
+    counts: dict[str, int]
+    complete: bool  # every value held is in `counts` (none left beyond FACET_SIZE)
+
+    def count(self, value: str) -> int | None:
+        """The count of a value; 0 for one not held; None when it may be beyond the values counted."""
+        return self.counts.get(value, 0 if self.complete else None)
+
+
+@dataclass
 class MentionPage:
     total: int
     hits: list[MentionHit]
+    facets: dict[str, Facet] = field(default_factory=dict)
 
 
 def attention_query(flt: MentionFilter) -> dict[str, Any]:
@@ -275,14 +309,31 @@ def search_mentions(
     size: int = 50,
     offset: int = 0,
     order: str = "newest",
+    facets: tuple[str, ...] = (),
 ) -> MentionPage:
     """Newest first, or (order="attention") those needing attention first and newest within each tier,
-    with highlighted fragments when a text query is given."""
+    with highlighted fragments when a text query is given, and the `Facet` of each facet field
+    (FACET_CHOICES) asked for: one request, so the index passes over the mentions once."""
+    result = es.search(index=flt.indices(es, names), **search_body(flt, size, offset, order, facets))
+    return page_of(result, facets)
+
+
+def search_body(
+    flt: MentionFilter, size: int = 50, offset: int = 0, order: str = "newest", facets: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The request `search_mentions` sends, for callers that add aggregations of their own to it.
+
+    With facets, the choices made for them filter the hits afterwards (`post_filter`), so each facet is
+    counted over the other filters only."""
     if order not in ORDERS:
         raise ValueError(f"unknown order {order!r} (known: {', '.join(ORDERS)})")
+    unknown = [f for f in facets if f not in FACET_CHOICES]
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r} (known: {', '.join(FACET_CHOICES)})")
+    counted = flt.without(facets)
     newest: list[Any] = [{"created_at": "desc"}, {"id": "asc"}]
     body: dict[str, Any] = {
-        "query": attention_query(flt) if order == "attention" else flt.to_query(),
+        "query": attention_query(counted) if order == "attention" else counted.to_query(),
         "sort": [{"_score": "desc"}, *newest] if order == "attention" else newest,
         "size": size,
         "from": offset,
@@ -295,12 +346,33 @@ def search_mentions(
             "post_tags": ["»"],
             "highlight_query": flt.to_query(),
         }
-    result = es.search(index=flt.indices(es, names), **body)
+    chosen = {f: {"terms": {f: flt.chosen(f)}} for f in facets if flt.chosen(f)}
+    if chosen:
+        body["post_filter"] = {"bool": {"filter": list(chosen.values())}}
+    if facets:
+        body["aggs"] = {}
+        for facet in facets:
+            values = {"terms": {"field": facet, "size": FACET_SIZE}}
+            others = [c for f, c in chosen.items() if f != facet]
+            body["aggs"][f"facet:{facet}"] = (
+                {"filter": {"bool": {"filter": others}}, "aggs": {"values": values}} if others else values
+            )
+    return body
+
+
+def page_of(result: Any, facets: tuple[str, ...] = ()) -> MentionPage:
+    """The MentionPage of a response to `search_body`."""
     hits = []
     for hit in result["hits"]["hits"]:
         fragments = [f for frags in hit.get("highlight", {}).values() for f in frags]
         hits.append(MentionHit(Mention.model_validate(hit["_source"]), list(dict.fromkeys(fragments))))
-    return MentionPage(total=result["hits"]["total"]["value"], hits=hits)
+    found: dict[str, Facet] = {}
+    for facet in facets:
+        agg = result["aggregations"][f"facet:{facet}"]
+        agg = agg.get("values", agg)
+        counts = {str(b["key"]): b["doc_count"] for b in agg["buckets"]}
+        found[facet] = Facet(counts, complete=not agg.get("sum_other_doc_count"))
+    return MentionPage(total=result["hits"]["total"]["value"], hits=hits, facets=found)
 
 
 MAX_TERMS = 1000

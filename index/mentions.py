@@ -278,9 +278,10 @@ def count_to_rescore(es: Elasticsearch, names: IndexNames, model: str) -> int:
 
 
 def count_collected_since(es: Elasticsearch, names: IndexNames, flt: MentionFilter, since: datetime) -> int:
-    """How many mentions `flt` matches that were collected after `since` (the Inbox's "N new")."""
+    """How many mentions `flt` matches that were collected after `since` (the Inbox's "N new"): only the
+    indices of the filter's period are read (a mention collected late lies in its post's period)."""
     query = {"bool": {"filter": [flt.to_query(), {"range": {"collected_at": {"gt": since.isoformat()}}}]}}
-    return es.count(index=MENTIONS.alias(names), query=query)["count"]
+    return es.count(index=flt.indices(es, names), query=query)["count"]
 
 
 def iter_mentions(

@@ -12,7 +12,7 @@ from core.documents import Alert, CrmRecord, Customer, Mention
 from dashboard.access import scope_of
 from dashboard.alert_cards import alert_context, alert_summary, describe_rule
 from dashboard.auth import User, require_page
-from dashboard.cached import mentions_page, overview_of
+from dashboard.cached import overview_and_mentions_of
 from dashboard.context import Index, Window, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, customers_frame, mentions_frame
 from dashboard.render import (
@@ -318,8 +318,10 @@ def sentiment_trend(weeks: list[SentimentBucket]) -> alt.Chart | None:
 def customer_activity(index: Index, user: User, customer: Customer, window: Window) -> None:
     """The customer's mentions of the window (the last 90 days by default), its alerts and CRM records."""
     flt = MentionFilter(customer_id=customer.customer_id, since=window.since, until=window.until)
-    # One request for the counts, the intents and the weekly trend: each request is a pass over the index.
-    summary = overview_of(index, flt, fields=("sentiment.label", "intent.label"), interval="week")
+    # One request for the counts, the intents, the weekly trend and the list: each is a pass over the index.
+    summary, page = overview_and_mentions_of(
+        index, flt, MENTIONS_SHOWN, fields=("sentiment.label", "intent.label"), interval="week"
+    )
     by_sentiment = summary.counts["sentiment.label"]
     cols = st.columns(len(SENTIMENTS))
     for col, sentiment in zip(cols, SENTIMENTS, strict=True):
@@ -329,7 +331,6 @@ def customer_activity(index: Index, user: User, customer: Customer, window: Wind
     alerts = list_alerts(index.es, index.names, customer_id=customer.customer_id, recipient=recipient)
     scope = scope_of(index, user)
     records = records_of_customer(index.es, index.names, customer, scope=scope)
-    page = mentions_page(index, flt, size=MENTIONS_SHOWN)
 
     st.subheader(t("timeline"))
     chart = timeline_chart([h.mention for h in page.hits], records.interactions, alerts)

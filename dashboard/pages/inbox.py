@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 from functools import partial
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.documents import SavedSearch, document_id
 from dashboard.auth import User, display_name, require_page
-from dashboard.cached import mentions_page, overview_of
+from dashboard.cached import mentions_page
 from dashboard.context import CUSTOM, Index, open_index, settings_or_stop, shown_errors, window_picker
 from dashboard.export import csv_bytes, mentions_frame, xlsx_bytes
 from dashboard.queues import past_target_note, team_filters
@@ -34,7 +35,7 @@ from dashboard.triage import (
 from ecoute.config import Intent
 from index.aggregations import SENTIMENTS
 from index.customers import get_customers
-from index.mention_search import ORDERS, UNASSIGNED, MentionFilter, MentionHit, attention_reasons
+from index.mention_search import ORDERS, UNASSIGNED, Facet, MentionFilter, MentionHit, attention_reasons
 from index.mentions import count_collected_since, get_mentions_versioned, get_parents, iter_mentions
 from index.replies import replies_to
 from index.searches import delete_saved_search, save_search, saved_searches
@@ -64,7 +65,15 @@ def read_url_filters() -> None:
     st.session_state["inbox_period_range"] = (min(first, today), min(last, today))
 
 
-FACETS = ("source", "platform", "language", "intent.label", "topics")
+# The sidebar's choices, counted over the mentions the list reads (by the same request), and their widgets.
+FACETS = {
+    "source": "inbox_source",
+    "platform": "inbox_platform",
+    "language": "inbox_language",
+    "sentiment.label": "inbox_sentiment",
+    "intent.label": "inbox_intent",
+    "topics": "inbox_topic",
+}
 FILTER_KEYS = (
     "inbox_query",
     "inbox_source",
@@ -181,13 +190,17 @@ def _kept(key: str, options: list[str]) -> list[str]:
     return list(dict.fromkeys([*options, *st.session_state.get(key, [])]))
 
 
-def filters(index: Index, user: User) -> MentionFilter:
-    """The sidebar; choices come from what is in the index and from config.yaml."""
-    brand = index.settings.brand
+def _chosen(facet: str) -> list[str]:
+    """What the facet's widget holds: drawn after the list's search, which needs it first."""
+    return list(st.session_state.get(FACETS[facet]) or [])
+
+
+def filters(index: Index, user: User) -> tuple[MentionFilter, DeltaGenerator]:
+    """The sidebar, and the place of its choices of source, platform, language, sentiment, intent and
+    topic: `facet_choices` draws them there once the list's search has counted them."""
     bar = st.sidebar
     bar.header(t("filters"))
     saved_search_bar(index, user)
-    facets = overview_of(index, None, FACETS).counts
     query = bar.text_input(t("search"), key="inbox_query", help=t("search_help"))
     if user.can_triage:  # those who answer start on what needs them, once per session
         st.session_state.setdefault("inbox_order", "attention")
@@ -198,27 +211,7 @@ def filters(index: Index, user: User) -> MentionFilter:
         key="inbox_order",
         help=t("order_attention_help"),
     )
-    sources = bar.multiselect(
-        t("source"), _kept("inbox_source", sorted(facets["source"])), key="inbox_source"
-    )
-    platforms = bar.multiselect(
-        t("platform"), _kept("inbox_platform", sorted(facets["platform"])), key="inbox_platform"
-    )
-    languages = bar.multiselect(
-        t("language"), _kept("inbox_language", sorted(facets["language"])), key="inbox_language"
-    )
-    sentiments = bar.multiselect(
-        t("sentiment"), list(SENTIMENTS), format_func=labels(SENTIMENTS, t), key="inbox_sentiment"
-    )
-    intent_options = _kept("inbox_intent", _union(typing.get_args(Intent), facets["intent.label"]))
-    intents = bar.multiselect(
-        t("intent"), intent_options, format_func=labels(intent_options, intent_text), key="inbox_intent"
-    )
-    topics = bar.multiselect(
-        t("topic"),
-        _kept("inbox_topic", _union([brand.name, *brand.competitors], facets["topics"])),
-        key="inbox_topic",
-    )
+    choices = bar.container()
     statuses = bar.multiselect(
         t("status"), STATUSES, format_func=labels(STATUSES, status_text), key="inbox_status"
     )
@@ -227,15 +220,14 @@ def filters(index: Index, user: User) -> MentionFilter:
     customers_only = bar.checkbox(t("customers_only"), key="inbox_customers_only")
     hide_noise = bar.checkbox(t("hide_noise"), key="inbox_hide_noise", help=t("hide_noise_help"))
     window = window_picker("inbox_period", default="7d")
-    _remember_applied()
-    return MentionFilter(
+    flt = MentionFilter(
         query=query,
-        sources=sources,
-        platforms=platforms,
-        languages=languages,
-        sentiments=sentiments,
-        intents=intents,
-        topics=topics,
+        sources=_chosen("source"),
+        platforms=_chosen("platform"),
+        languages=_chosen("language"),
+        sentiments=_chosen("sentiment.label"),
+        intents=_chosen("intent.label"),
+        topics=_chosen("topics"),
         statuses=statuses,
         assignee=assignee,
         team=team,
@@ -245,6 +237,55 @@ def filters(index: Index, user: User) -> MentionFilter:
         since=window.since,
         until=window.until,
     )
+    return flt, choices
+
+
+def _offered(index: Index) -> dict[str, list[str]]:
+    """Choices offered whatever the counts: the configured sources, every sentiment and intent label, the
+    brand and its competitors."""
+    brand = index.settings.brand
+    return {
+        "source": [s.name for s in index.settings.sources],
+        "platform": [],
+        "language": [],
+        "sentiment.label": list(SENTIMENTS),
+        "intent.label": list(typing.get_args(Intent)),
+        "topics": [brand.name, *brand.competitors],
+    }
+
+
+def facet_choices(index: Index, place: DeltaGenerator, facets: dict[str, Facet]) -> None:
+    """Each facet's choices: the values the filtered mentions hold (counted by the list's own search, over
+    its period, each as if only it were chosen for its field), those always offered, and those chosen;
+    then what a chosen saved search set is remembered.
+
+    The counts are not written beside the choices: a multiselect keeps its choices by their text, which
+    a count changing with the other filters would change."""
+    names = {
+        "source": t("source"),
+        "platform": t("platform"),
+        "language": t("language"),
+        "sentiment.label": t("sentiment"),
+        "intent.label": t("intent"),
+        "topics": t("topic"),
+    }
+    offered = _offered(index)
+    for facet, key in FACETS.items():
+        held = [v for v, n in facets[facet].counts.items() if n] if facet in facets else []
+        if facet in ("source", "platform", "language"):
+            options = sorted({*offered[facet], *held})
+        elif facet == "sentiment.label":
+            options = offered[facet]
+        else:
+            options = _union(offered[facet], held)
+        options = _kept(key, options)
+        if facet == "sentiment.label":
+            place.multiselect(names[facet], options, format_func=labels(options, t), key=key)
+        elif facet == "intent.label":
+            place.multiselect(names[facet], options, format_func=labels(options, intent_text), key=key)
+        else:
+            place.multiselect(names[facet], options, key=key)
+    _remember_applied()
 
 
 def assignee_picker(index: Index, user: User) -> str | None:
@@ -262,7 +303,7 @@ def assignee_picker(index: Index, user: User) -> str | None:
     return {ANYONE: None, ME: user.email}.get(choice, choice)
 
 
-def _union(known, found: dict[str, int]) -> list[str]:
+def _union(known, found: list[str]) -> list[str]:
     return list(dict.fromkeys([*known, *sorted(found)]))
 
 
@@ -270,11 +311,16 @@ def live_counts(index: Index, flt: MentionFilter, total: int) -> None:
     """The total and "N new mentions", counted again every `dashboard.live_refresh_seconds` without a
     click; "Show them" draws the list again."""
     drawn_at = datetime.now(UTC)
+    drawn = False
 
     @st.fragment(run_every=index.settings.dashboard.live_refresh_seconds)
     def counts() -> None:
-        with shown_errors(index):
-            new = count_collected_since(index.es, index.names, flt, drawn_at)
+        nonlocal drawn
+        new = 0  # drawn with the list: nothing collected since, no need to ask
+        if drawn:
+            with shown_errors(index):
+                new = count_collected_since(index.es, index.names, flt, drawn_at)
+        drawn = True
         st.metric(t("inbox_total"), number(total + new))
         if new:
             column, button = st.columns([3, 1])
@@ -338,11 +384,16 @@ def inbox(index: Index, user: User) -> None:
     flash = st.session_state.pop("triage_flash", None)
     if flash:
         st.success(flash)
-    flt = filters(index, user)
-    approvals(index, user)
+    flt, choices = filters(index, user)
     limit = st.session_state.setdefault("inbox_limit", PAGE_SIZE)
     order = st.session_state.get("inbox_order", ORDERS[0])
-    page = mentions_page(index, flt, size=limit, order=order)
+    counted: dict[str, Facet] = {}
+    try:  # the choices are drawn even when the search is refused, so none is lost
+        page = mentions_page(index, flt, size=limit, order=order, facets=tuple(FACETS))
+        counted = page.facets
+    finally:
+        facet_choices(index, choices, counted)
+    approvals(index, user)
     live_counts(index, flt, page.total)
     listed = repr((_filter_values(), limit))
     pinned = st.session_state.get(PINNED_KEY)

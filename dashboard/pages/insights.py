@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require_page
-from dashboard.cached import authors_by_reach, overview_of, share_of_voice_of
+from dashboard.cached import insights_of, overview_of
 from dashboard.context import (
     Index,
     Window,
@@ -256,7 +256,8 @@ def insights(index: Index) -> None:
     other = pick_comparison(window, right)
     flt = MentionFilter(since=window.since, until=window.until)
     interval = interval_for(window.since, window.until)
-    found = overview_of(index, flt, INSIGHT_FIELDS, interval=interval)
+    period = insights_of(index, flt, interval)
+    found = period.overview
     now = summary(found)
     if not now["total"]:
         st.info(t("insights_empty"))
@@ -309,7 +310,7 @@ def insights(index: Index) -> None:
     }
     tables = {title: found.counts[field] for field, title in titles.items()}
     tables[titles["intent.label"]] = {intent_text(k): n for k, n in found.counts["intent.label"].items()}
-    voice = share_of_voice_of(index, flt, interval)
+    voice = period.share_of_voice
     share_of_voice_section(voice, index.settings.brand.name, interval)
     left, right = st.columns(2)
     shown = [(title, counts) for title, counts in tables.items() if title != t("share_of_voice")]
@@ -340,7 +341,7 @@ def insights(index: Index) -> None:
         download(compare, f"comparison-{window.slug}-vs-{other.slug}.csv", "insights_csv_compare")
 
     st.subheader(t("top_authors"))
-    authors = authors_by_reach(index, flt)
+    authors = period.authors
     if authors:
         frame = pd.DataFrame(
             [

@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from dashboard import freshness
-from dashboard.cached import authors_by_reach, crm_quality_of, overview_of, shape
+from dashboard.cached import authors_by_reach, crm_quality_of, insights_of, overview_of, shape
 from dashboard.context import Index
 from ecoute.config import Settings
 from index.aggregations import overview
@@ -105,6 +105,21 @@ def test_the_same_window_a_minute_later_reuses_the_entry(
     assert entry.since == first.since
     # Another length is another request.
     assert authors_by_reach(index, MentionFilter(since=clock.moment() - timedelta(days=7)))[0].mentions == 2
+
+
+def test_the_insights_of_a_period_a_minute_later_reuse_their_entry(
+    es: Elasticsearch, names: IndexNames, index: Index, clock: Clock
+):
+    """Insights' figures, shares of voice and authors are one entry, found again a minute later; another
+    interval is another request."""
+    index_mentions(es, names, [mention("a", "Lumio, un.", hours=1)])
+    assert insights_of(index, last_30_days(clock), "day").overview.total == 1
+    index_mentions(es, names, [mention("b", "Lumio, deux.", hours=1)])
+
+    clock.now += 60
+    shown = insights_of(index, last_30_days(clock), "day")
+    assert (shown.overview.total, shown.authors[0].mentions) == (1, 1)  # the entry of a minute ago
+    assert insights_of(index, last_30_days(clock), "hour").overview.total == 2
 
 
 def test_past_max_stale_the_value_is_computed_while_the_caller_waits(
