@@ -1,6 +1,6 @@
 """What pages read again and again, cached per index prefix and filter.
 
-Aggregations (`overview_of`, `authors_by_reach`, `crm_quality_of`) are shown at most
+Aggregations (`overview_of`, `insights_of`, `crm_quality_of`) are shown at most
 `freshness.TTL_SECONDS` (60 s) stale normally: past that the stale figures are shown at once and
 computed again in the background, so nobody waits for a slow aggregation twice; figures older than
 `freshness.MAX_STALE_SECONDS` are never shown, they are computed while the page waits. "The last 30 days"
@@ -24,13 +24,11 @@ from dashboard import freshness
 from dashboard.context import Index, _open, config_path
 from index.aggregations import (
     INSIGHT_FIELDS,
-    AuthorReach,
     Overview,
     PeriodInsights,
     overview,
     overview_and_mentions,
     period_insights,
-    top_authors,
 )
 from index.crm import QualityReport, crm_quality
 from index.mention_search import MentionFilter, MentionPage, search_mentions
@@ -87,16 +85,6 @@ def insights_of(index: Index, flt: MentionFilter, interval: str) -> PeriodInsigh
         flt.until,
         lambda: period_insights(index.es, index.names, flt, brands, INSIGHT_FIELDS, interval, tz=tz),
         name=f"{index.names.prefix} insights",
-    )
-
-
-def authors_by_reach(index: Index, flt: MentionFilter, size: int = 10) -> list[AuthorReach]:
-    return freshness.cached(
-        shape(index, "authors", flt, size),
-        flt.since,
-        flt.until,
-        lambda: top_authors(index.es, index.names, flt, size=size),
-        name=f"{index.names.prefix} top authors",
     )
 
 

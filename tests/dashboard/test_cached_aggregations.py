@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from dashboard import freshness
-from dashboard.cached import authors_by_reach, crm_quality_of, insights_of, overview_of, shape
+from dashboard.cached import crm_quality_of, insights_of, overview_of, shape
 from dashboard.context import Index
 from ecoute.config import Settings
 from index.aggregations import overview
@@ -94,17 +94,17 @@ def test_the_same_window_a_minute_later_reuses_the_entry(
 ):
     index_mentions(es, names, [mention("a", "Lumio, un.", hours=1)])
     first = last_30_days(clock)
-    assert authors_by_reach(index, first)[0].mentions == 1
+    assert overview_of(index, first, FIELDS).total == 1
     index_mentions(es, names, [mention("b", "Lumio, deux.", hours=1)])
 
     clock.now += 60
     later = last_30_days(clock)
     assert later.since == first.since + timedelta(minutes=1)
-    assert authors_by_reach(index, later)[0].mentions == 1
-    (entry,) = freshness.entries(shape(index, "authors", later, 10))
+    assert overview_of(index, later, FIELDS).total == 1
+    (entry,) = freshness.entries(shape(index, "overview", later, FIELDS, None))
     assert entry.since == first.since
     # Another length is another request.
-    assert authors_by_reach(index, MentionFilter(since=clock.moment() - timedelta(days=7)))[0].mentions == 2
+    assert overview_of(index, MentionFilter(since=clock.moment() - timedelta(days=7)), FIELDS).total == 2
 
 
 def test_the_insights_of_a_period_a_minute_later_reuse_their_entry(
