@@ -23,7 +23,7 @@ from crm.sources import EspoCrmSourceConfig, SqlSourceConfig
 from index.client import IndexNames
 from index.crm import records_of_customer
 from index.customers import all_customers, get_customer
-from tests.crm.espocrm_server import API_KEY, EspoReplay, serve_espocrm
+from tests.crm.espocrm_server import API_KEY, EspoReplay, note_as_read, serve_espocrm
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_a_sent_reply_becomes_one_note_on_the_contacts_stream(espo, api_key, tmp
     ((path, body),) = replay.posts
     assert path == "/api/v1/Note"
     assert (body["type"], body["parentType"], body["parentId"]) == ("Post", "Contact", JULIE)
-    assert "Bonjour Julie, un technicien passe demain matin." in read(body["post"])
+    assert "Bonjour Julie, un technicien passe demain matin." in note_as_read(body["post"])
     assert "https://piaille.example/%40lumiocare/113700000000000000" in body["post"]
     assert "mastodon" in body["post"] and body["post"].splitlines()[-1] == "[ecoute-reply:r-5b1f]"
     (note,) = replay.made()
@@ -280,11 +280,6 @@ def rendered_targets(post: str) -> set[str]:
     return {*page.targets, *_BARE_LINK.findall("".join(page.words))}
 
 
-def read(post: str) -> str:
-    """The note's text as a person reads it: escapes and invisible word joiners gone."""
-    return re.sub(r"\\(.)", r"\1", post).replace("\u2060", "")
-
-
 HOSTILE_REPLY = (
     "@admin merci ! [gagnez ici](https://evil.example/win) ![](https://evil.example/pixel.png)\n"
     '<img src="https://evil.example/i.png" onerror="alert(1)"> <a href="https://evil.example/a">a</a>\n'
@@ -306,7 +301,7 @@ def test_outside_text_in_a_note_makes_no_link_image_html_or_mention_of_a_crm_use
     assert set(rendered(post).tags) <= {"p", "a", "br"}  # no image, script or other element of the text
     assert _ESPO_MENTION.findall(post) == []
     assert rendered_targets(post) == {"https://piaille.example/%40lumiocare/113700000000000000"}
-    assert HOSTILE_REPLY in read(post)  # every character of the reply is still read in the note
+    assert HOSTILE_REPLY in note_as_read(post)  # every character of the reply is still read in the note
 
 
 def test_a_platform_address_that_is_no_web_address_is_shown_as_text(espo, api_key, tmp_path: Path):
@@ -316,7 +311,7 @@ def test_a_platform_address_that_is_no_web_address_is_shown_as_text(espo, api_ke
 
     ((_, body),) = replay.posts
     assert rendered_targets(body["post"]) == set()
-    assert hostile in read(body["post"])
+    assert hostile in note_as_read(body["post"])
 
 
 def test_a_marker_written_in_a_reply_does_not_pass_for_another_replys_note(espo, api_key, tmp_path: Path):

@@ -23,7 +23,7 @@ from replies.outbox import Outbox
 from replies.settings import ReplyPolicy
 from tests.collectors.conftest import ScriptedServer
 from tests.conftest import write_config
-from tests.crm.espocrm_server import API_KEY, EspoReplay, serve_espocrm
+from tests.crm.espocrm_server import API_KEY, EspoReplay, note_as_read, serve_espocrm
 from tests.factories import make_customer
 from tests.replies.conftest import TOKEN, MastodonInstance
 from tests.replies.test_outbox import CM, mastodon_source, toot
@@ -92,7 +92,7 @@ def test_a_sent_reply_is_one_note_on_the_customers_espocrm_contact(
 
     (note,) = replay.made()
     assert (note["parentType"], note["parentId"]) == ("Contact", JULIE)
-    assert TEXT in note["post"] and reply.platform_url in note["post"]
+    assert TEXT in note_as_read(note["post"]) and reply.platform_url.replace("@", "%40") in note["post"]
     assert reply.status == "sent"
     assert (reply.crm_source, reply.crm_note_id, reply.crm_pushed_at) == ("espo", note["id"], clock.now)
     assert get_reply(es, names, "r1").reply == reply
