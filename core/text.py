@@ -1,5 +1,6 @@
 """Text as others read it: words as the index's standard analyzer sees them (the query language and the
-explanations), and outside text as a terminal may show it (the command line)."""
+explanations), outside text as a terminal may show it (the command line), and outside text as Markdown
+that shows it literally (the dashboard, notes written into a CRM)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ _NOT_FOR_TERMINALS = re.compile(
 )
 _NAMED = {"\n": "\\n", "\r": "\\r"}
 
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured Markdown turns bare `scheme://`, `www.` and `name@host` into links even when every
+# character is escaped (the escapes are gone by the time autolinking looks at the text), and a CRM reads
+# `@name` as a mention of its user, so an invisible word joiner goes inside each of them: the reader sees
+# the same characters, and no link or mention is made.
+WORD_JOINER = "\u2060"
+_AUTOLINK_START = re.compile(r":(?=/)|@|www(?=\.)", re.IGNORECASE)
+
 
 def words(text: str | None) -> list[str]:
     """The lower-cased words of a text, as Elasticsearch's standard analyzer indexes them."""
@@ -41,3 +50,16 @@ def terminal_text(text: str, multiline: bool = False) -> str:
         return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
     return _NOT_FOR_TERMINALS.sub(escape, text)
+
+
+def unlinked(text: str) -> str:
+    """`text` with every place GFM would start an autolink (or a CRM a mention) broken by a word joiner."""
+    return _AUTOLINK_START.sub(lambda m: m.group(0) + WORD_JOINER, text)
+
+
+def markdown_literal(text: str) -> str:
+    """`text` as Markdown that shows exactly its characters, line for line: every ASCII punctuation mark
+    is backslash-escaped and every autolink or mention start broken, so no emphasis, link, image, HTML,
+    mention or formula can come through."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(_MARKDOWN_SPECIAL.sub(r"\\\1", unlinked(line)) for line in lines)

@@ -6,20 +6,28 @@ stream": `POST Note` with `type` "Post", `parentType`, `parentId` and `post`; "L
 specific record": `GET {entityType}/{id}/stream` with offset and maxSize, answering `list` and `total`
 as the CRUD list does, docs.espocrm.com/development/api/crud). The API has no idempotency key, so the
 note carries the reply's id and a retry looks for it on the stream before posting again.
+
+EspoCRM shows a post as Markdown and reads each `@name` in it as a mention of its user (notified), so
+the note's text is written literally (core.text.markdown_literal): the reply, who sent it and where are
+read, never followed, rendered or mentioned; the only link is the reply's own http(s) address. A record
+id from the CRM goes into a request's path only when it is an EspoCRM id (letters, digits, `-`, `_`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from core.documents import Reply
 from core.errors import ConfigError
+from core.text import markdown_literal
 from crm.base import CrmSourceError
 from crm.sources import Entity, EspoCrmSourceConfig
 
@@ -71,19 +79,46 @@ OWNER_EMAIL = "assignedUserEmail"  # not an EspoCRM attribute: filled from the a
 ESPO_TIME = "%Y-%m-%d %H:%M:%S"  # EspoCRM's datetime format, always UTC
 STREAM_LOOKED_AT = 1000
 """A retry looks for its note among this many of the contact's newest stream notes."""
+ESPO_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What an EspoCRM record id is made of (17 hex digits, or a UUID): nothing that moves a URL's path."""
+_NOT_IN_A_LINK = re.compile(r"[\s<>\\\x00-\x1f\x7f-\x9f]")
 
 
 def reply_marker(reply_id: str) -> str:
-    """The line that ties a note to the reply it records, so a retry finds it."""
+    """The line that ties a note to the reply it records, so a retry finds it: the note's last line, and
+    never in its text above (written literally, a `[` there is always escaped)."""
     return f"[ecoute-reply:{reply_id}]"
 
 
+def address_link(url: str | None) -> str | None:
+    """The reply's address as a Markdown autolink when it is a plain http(s) address without user info,
+    its `@` written `%40` (EspoCRM would read `@name` as a mention); None otherwise."""
+    if not url or _NOT_IN_A_LINK.search(url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    path, query, fragment = (p.replace("@", "%40") for p in (parts.path, parts.query, parts.fragment))
+    return f"<{urlunsplit((parts.scheme, parts.netloc, path, query, fragment))}>"
+
+
 def note_text(reply: Reply) -> str:
-    """The note's text: who answered where, the reply itself, its address, and the reply's marker."""
+    """The note's text, written literally: who answered where, the reply itself, its address, and the
+    reply's marker as the last line."""
     who = f" by {reply.sent_by}" if reply.sent_by else ""
-    where = reply.platform_url or reply.platform_id or ""
-    lines = [f"Reply sent on {reply.platform}{who} (Écoute):", "", reply.text, ""]
-    return "\n".join([*lines, *([where] if where else []), reply_marker(reply.id)])
+    lines = [
+        markdown_literal(f"Reply sent on {reply.platform}{who} (Écoute):"),
+        "",
+        markdown_literal(reply.text),
+    ]
+    where = address_link(reply.platform_url) or markdown_literal(
+        reply.platform_url or reply.platform_id or ""
+    )
+    return "\n".join([*lines, "", *([where] if where else []), reply_marker(reply.id)])
+
+
+def is_record_id(value: str) -> bool:
+    return bool(ESPO_ID.fullmatch(value))
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -188,6 +223,9 @@ class EspoCrmSource:
             raise CrmSourceError(self.name, "POST Note", "push_replies is off for this source")
         if not reply.customer_id:
             raise CrmSourceError(self.name, "POST Note", f"reply {reply.id} has no customer")
+        if not is_record_id(reply.customer_id):
+            shown = reply.customer_id[:40]
+            raise CrmSourceError(self.name, "POST Note", f"contact id {shown!r} is not an EspoCRM record id")
         parent = self.config.mapping["contacts"].table
         if retrying:
             found = self._reply_note(parent, reply.customer_id, reply.id)
@@ -200,10 +238,12 @@ class EspoCrmSource:
         return note["id"]
 
     def _reply_note(self, parent: str, contact_id: str, reply_id: str) -> str | None:
-        """The id of the note on the contact's stream that carries the reply's marker, if one does."""
+        """The id of the post on the contact's stream whose last line is the reply's marker, if one is."""
         marker = reply_marker(reply_id)
         for looked, note in enumerate(self._pages(f"{parent}/{contact_id}/stream", {}), start=1):
-            if isinstance(note.get("post"), str) and marker in note["post"] and note.get("id"):
+            post = note.get("post")
+            ours = note.get("type") == "Post" and isinstance(post, str) and post.splitlines()[-1:] == [marker]
+            if ours and note.get("id"):
                 return str(note["id"])
             if looked >= STREAM_LOOKED_AT:
                 break
@@ -231,6 +271,8 @@ class EspoCrmSource:
         return answer if isinstance(answer, dict) else {}
 
     def _user_email(self, user_id: str) -> str | None:
+        if not is_record_id(user_id):  # never a path of its own choosing, with the API key
+            return None
         if user_id not in self._user_emails:
             self._user_emails[user_id] = self._get(f"User/{user_id}").get("emailAddress")
         return self._user_emails[user_id]

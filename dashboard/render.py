@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -10,6 +9,7 @@ import altair as alt
 import streamlit as st
 
 from core.documents import Customer, CustomerLink, Label, LinkFact, Mention, QualityIssue
+from core.text import markdown_literal
 from crm.quality import HANDLE_FORMATS
 from dashboard.pages import page_named
 from dashboard.text import chart_number_locale, date_text, number, percent, plural, t, text_or
@@ -17,25 +17,12 @@ from dashboard.text import chart_number_locale, date_text, number, percent, plur
 SENTIMENT_COLORS = {"positive": "green", "neutral": "gray", "negative": "red"}
 CHART_COLORS = {"positive": "#2e9e5b", "neutral": "#9e9e9e", "negative": "#d64545"}
 
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-# GitHub-flavoured Markdown turns bare `scheme://`, `www.` and `name@host` into links even when every
-# character is escaped (the escapes are gone by the time autolinking looks at the text), so an invisible
-# word joiner goes inside each of them: the reader sees the same characters, and no link is made.
-WORD_JOINER = "\u2060"
-_AUTOLINK_START = re.compile(r":(?=/)|@|www(?=\.)", re.IGNORECASE)
-
-
-def unlinked(text: str) -> str:
-    """`text` with every place GFM would start an autolink broken by a word joiner."""
-    return _AUTOLINK_START.sub(lambda m: m.group(0) + WORD_JOINER, text)
-
 
 def literal(value: object) -> str:
     """`value` as markdown that shows exactly its characters on one line: every ASCII punctuation
     mark is backslash-escaped and every autolink start broken, so no emphasis, link, HTML, directive
     or formula can come through."""
-    text = " ".join(str(value).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", unlinked(text))
+    return markdown_literal(" ".join(str(value).split()))
 
 
 def safe_url(url: str | None) -> str | None:

@@ -498,7 +498,8 @@ def drop_expired_indices(
     them: one request instead of a delete per mention. An index holding a source without a cutoff, or
     whose period ends after one of its sources' cutoff, is kept (retention deletes at its edges by id).
     Likewise an alerts period index that ended by the cutoff and holds only alerts about these mentions
-    goes whole (listed too, with no sources); the other alerts about them are deleted by id.
+    goes whole (listed too, with no sources); the other alerts about them, and the replies to them, are
+    deleted by id.
     """
     if not cutoffs:
         return []
@@ -522,6 +523,7 @@ def drop_expired_indices(
                 expired_in[hit["_id"]] = index
         alerts = _alerts_about(es, names, expired_in)
         dropped += _delete_alerts(es, {i: where for i, (where, _) in alerts.items()}, before)
+        _delete_ids(es, REPLIES.alias(names), _replies_to(es, names, sorted(expired_in)))
         for index, held in expired.items():  # after their alerts: a run stopped before them goes on
             es.indices.delete(index=index)
             dropped.append(DroppedIndex(index, held, sum(1 for _, m in alerts.values() if m == index)))
@@ -531,6 +533,15 @@ def drop_expired_indices(
         if any(d.sources for d in dropped):
             mark_mentions_changed(es, names)
     return dropped
+
+
+def _replies_to(es: Elasticsearch, names: IndexNames, mention_ids: list[str]) -> list[str]:
+    """The ids of the replies to these mentions."""
+    found: list[str] = []
+    for at in range(0, len(mention_ids), 1000):
+        query = {"terms": {"mention_id": mention_ids[at : at + 1000]}}
+        found += [hit["_id"] for hit in scan_hits(es, REPLIES.alias(names), query, "id", source=["id"])]
+    return found
 
 
 def _alerts_about(

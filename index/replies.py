@@ -3,8 +3,9 @@ for the approvers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError, TransportError
 
@@ -104,17 +105,35 @@ def awaiting_approval(es: Elasticsearch, names: IndexNames, size: int = 100) -> 
     return [Reply.model_validate(h["_source"]) for h in result["hits"]["hits"]]
 
 
-def replies_to_push(es: Elasticsearch, names: IndexNames, size: int = 100) -> list[Reply]:
-    """Sent replies due a note in their customer's CRM that has none yet, the oldest sent first."""
-    result = es.search(
-        index=REPLIES.alias(names),
-        query={
-            "bool": {
-                "filter": [{"term": {"status": "sent"}}, {"exists": {"field": "crm_source"}}],
-                "must_not": [{"exists": {"field": "crm_note_id"}}],
-            }
-        },
-        sort=[{"sent_at": "asc"}, {"id": "asc"}],
-        size=size,
-    )
-    return [Reply.model_validate(h["_source"]) for h in result["hits"]["hits"]]
+def replies_to_push(
+    es: Elasticsearch,
+    names: IndexNames,
+    size: int = 100,
+    due: Callable[[Reply], bool] | None = None,
+    page: int = 500,
+) -> list[Reply]:
+    """Sent replies due a note in their customer's CRM that has none yet, the oldest sent first: the first
+    `size` that `due` accepts (all when None), read page by page past those it does not, so replies
+    waiting out their retries (or failing for good) never hide a later one that is due."""
+    found: list[Reply] = []
+    after: list[Any] | None = None
+    while len(found) < size:
+        result = es.search(
+            index=REPLIES.alias(names),
+            query={
+                "bool": {
+                    "filter": [{"term": {"status": "sent"}}, {"exists": {"field": "crm_source"}}],
+                    "must_not": [{"exists": {"field": "crm_note_id"}}],
+                }
+            },
+            sort=[{"sent_at": "asc"}, {"id": "asc"}],
+            size=page,
+            **({"search_after": after} if after else {}),
+        )
+        hits = result["hits"]["hits"]
+        replies = (Reply.model_validate(h["_source"]) for h in hits)
+        found += [r for r in replies if due is None or due(r)]
+        if len(hits) < page:
+            break
+        after = hits[-1]["sort"]
+    return found[:size]

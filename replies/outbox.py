@@ -310,7 +310,7 @@ class Outbox:
         if self.crm is None:
             return []
         now = self.clock()
-        due = [r for r in replies_to_push(self.es, self.names, limit) if now >= _next_push(r, at_once)]
+        due = replies_to_push(self.es, self.names, limit, due=lambda r: now >= _next_push(r, at_once))
         done = []
         for reply in due:
             read = get_reply(self.es, self.names, reply.id)  # as it is now: another push may have begun

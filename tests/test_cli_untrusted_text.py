@@ -101,3 +101,18 @@ def test_with_json_the_outside_text_is_exact_and_the_controls_are_json_escapes(
     assert (letter["id"], letter["reason"]) == (mention_id, f"mapper_parsing_exception: {HOSTILE}")
     assert not [c for c in CONTROLS if c in ran.stdout]
     assert "\\u001b]52;c;" in ran.stdout and "\\u202e" in ran.stdout and "copié" in ran.stdout
+
+
+def test_a_usage_error_shows_the_arguments_it_names_as_escapes(tmp_path: Path):
+    """A script passing outside text as arguments (a handle, a file name) may get a usage error that
+    repeats them: on the terminal it names them as escapes too (before: click escaped C0 controls only,
+    and a bidi override or a C1 control reached the terminal)."""
+    hostile = "extra \x1b]52;c;cm0=\x07\u202efdp.exe\x9b31m fin"
+
+    ran = on_a_terminal("dlq", "list", hostile, cwd=tmp_path)
+    screen = ran.stderr.replace("\r\n", "\n")  # the terminal's own line ends
+
+    assert ran.returncode == 2
+    assert not [c for c in CONTROLS if c in screen], screen
+    assert "Error: Got unexpected extra argument" in screen
+    assert "\\u202efdp.exe\\x9b31m fin" in screen

@@ -6,6 +6,7 @@ only when it runs.
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from datetime import datetime
@@ -323,8 +324,10 @@ def main() -> None:
 
         if not isinstance(exc, typer.TyperException | click.ClickException):
             raise
-        if hasattr(exc, "show"):
-            exc.show()
+        if hasattr(exc, "show"):  # usage, hint and message, which may repeat an argument as typed
+            shown = io.StringIO()
+            exc.show(file=shown)
+            say(shown.getvalue().rstrip("\n"), err=True, multiline=True)
         else:
             say(f"Error: {exc.format_message()}", err=True)
         _json_error(exc.format_message(), wants_json)

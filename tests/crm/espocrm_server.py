@@ -11,6 +11,7 @@ X-Status-Reason header, as EspoCRM's error answers do.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,6 +136,11 @@ class EspoReplay:
             if self.lose_answers:
                 return 502, None, None
             return 200, note, None
+
+
+def note_as_read(post: str) -> str:
+    """A note's text as a person reads it in EspoCRM: Markdown's escapes and the word joiners gone."""
+    return re.sub(r"\\(.)", r"\1", post).replace("\u2060", "")
 
 
 @contextmanager

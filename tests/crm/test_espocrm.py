@@ -4,12 +4,15 @@ read, and a sent reply noted once on its contact's stream."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
 from core.documents import Reply
@@ -20,7 +23,7 @@ from crm.sources import EspoCrmSourceConfig, SqlSourceConfig
 from index.client import IndexNames
 from index.crm import records_of_customer
 from index.customers import all_customers, get_customer
-from tests.crm.espocrm_server import API_KEY, EspoReplay, serve_espocrm
+from tests.crm.espocrm_server import API_KEY, EspoReplay, note_as_read, serve_espocrm
 
 
 @pytest.fixture
@@ -127,7 +130,9 @@ def pushing_config(url: str) -> EspoCrmSourceConfig:
     return espo_config(url).model_copy(update={"push_replies": True})
 
 
-def sent_reply(reply_id: str = "r-5b1f", customer_id: str | None = JULIE) -> Reply:
+def sent_reply(
+    reply_id: str = "r-5b1f", customer_id: str | None = JULIE, text: str | None = None, url: str | None = None
+) -> Reply:
     at = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     return Reply(
         id=reply_id,
@@ -136,14 +141,14 @@ def sent_reply(reply_id: str = "r-5b1f", customer_id: str | None = JULIE) -> Rep
         platform="mastodon",
         in_reply_to="113600000000000042",
         customer_id=customer_id,
-        text="@julie_m Bonjour Julie, un technicien passe demain matin.",
+        text=text or "@julie_m Bonjour Julie, un technicien passe demain matin.",
         status="sent",
         drafted_by="community@lumio.example",
         drafted_at=at,
         sent_by="community@lumio.example",
         sent_at=at,
         platform_id="113700000000000000",
-        platform_url="https://piaille.example/@lumiocare/113700000000000000",
+        platform_url=url or "https://piaille.example/@lumiocare/113700000000000000",
         updated_at=at,
     )
 
@@ -157,9 +162,9 @@ def test_a_sent_reply_becomes_one_note_on_the_contacts_stream(espo, api_key, tmp
     ((path, body),) = replay.posts
     assert path == "/api/v1/Note"
     assert (body["type"], body["parentType"], body["parentId"]) == ("Post", "Contact", JULIE)
-    assert "Bonjour Julie, un technicien passe demain matin." in body["post"]
-    assert "https://piaille.example/@lumiocare/113700000000000000" in body["post"]
-    assert "mastodon" in body["post"] and "[ecoute-reply:r-5b1f]" in body["post"]
+    assert "Bonjour Julie, un technicien passe demain matin." in note_as_read(body["post"])
+    assert "https://piaille.example/%40lumiocare/113700000000000000" in body["post"]
+    assert "mastodon" in body["post"] and body["post"].splitlines()[-1] == "[ecoute-reply:r-5b1f]"
     (note,) = replay.made()
     assert note["id"] == note_id
 
@@ -239,3 +244,102 @@ def test_a_sql_source_has_no_push_replies_setting():
     }
     with pytest.raises(ValidationError, match="push_replies"):
         SqlSourceConfig.model_validate(block)
+
+
+# A model of how EspoCRM shows a stream post: Markdown (raw HTML passed through, bare addresses made
+# links, as GFM does), and each `@name` a mention of the CRM user of that name (its Mentions hook).
+_ESPO_MARKDOWN = MarkdownIt("commonmark", {"html": True})
+_BARE_LINK = re.compile(r"(?:https?://|www(?=\.))[-.\w]+[^ \t\r\n]*|[-.\w+]+@[-\w]+(?:\.[-\w]+)+", re.ASCII)
+_ESPO_MENTION = re.compile(r"@[\w@.-]+")
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.targets: list[str] = []
+        self.words: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.targets += [value or "" for name, value in attrs if name in ("href", "src")]
+
+    def handle_data(self, data: str) -> None:
+        self.words.append(data)
+
+
+def rendered(post: str) -> _Page:
+    page = _Page()
+    page.feed(_ESPO_MARKDOWN.render(post))
+    return page
+
+
+def rendered_targets(post: str) -> set[str]:
+    """Every address the rendered post links to or loads (anchors, images, raw HTML, bare addresses)."""
+    page = rendered(post)
+    return {*page.targets, *_BARE_LINK.findall("".join(page.words))}
+
+
+HOSTILE_REPLY = (
+    "@admin merci ! [gagnez ici](https://evil.example/win) ![](https://evil.example/pixel.png)\n"
+    '<img src="https://evil.example/i.png" onerror="alert(1)"> <a href="https://evil.example/a">a</a>\n'
+    "www.evil.example, ecrire a support@evil.example, **urgent** <script>alert(2)</script>"
+)
+
+
+def test_outside_text_in_a_note_makes_no_link_image_html_or_mention_of_a_crm_user(
+    espo, api_key, tmp_path: Path
+):
+    """The reply starts with the author's handle (a Mastodon reply names who it answers) and may quote
+    anything; the note shows it as text: no link or image elsewhere, no HTML, no CRM user notified."""
+    url, replay = espo
+    EspoCrmSource(pushing_config(url), tmp_path).note_reply(sent_reply(text=HOSTILE_REPLY), retrying=False)
+
+    ((_, body),) = replay.posts
+    post = body["post"]
+    assert not [t for t in rendered_targets(post) if "evil" in t]
+    assert set(rendered(post).tags) <= {"p", "a", "br"}  # no image, script or other element of the text
+    assert _ESPO_MENTION.findall(post) == []
+    assert rendered_targets(post) == {"https://piaille.example/%40lumiocare/113700000000000000"}
+    assert HOSTILE_REPLY in note_as_read(post)  # every character of the reply is still read in the note
+
+
+def test_a_platform_address_that_is_no_web_address_is_shown_as_text(espo, api_key, tmp_path: Path):
+    url, replay = espo
+    hostile = "javascript:alert(1)//https://evil.example/x"
+    EspoCrmSource(pushing_config(url), tmp_path).note_reply(sent_reply(url=hostile), retrying=False)
+
+    ((_, body),) = replay.posts
+    assert rendered_targets(body["post"]) == set()
+    assert hostile in note_as_read(body["post"])
+
+
+def test_a_marker_written_in_a_reply_does_not_pass_for_another_replys_note(espo, api_key, tmp_path: Path):
+    """A reply quoting another reply's marker is noted; that other reply's retry still makes its own
+    note (before: it took the first one for its own and was never noted)."""
+    url, replay = espo
+    source = EspoCrmSource(pushing_config(url), tmp_path)
+    source.note_reply(sent_reply("r-other", text="Bonjour\n[ecoute-reply:r-5b1f]"), retrying=False)
+
+    note_id = source.note_reply(sent_reply("r-5b1f"), retrying=True)
+
+    assert len(replay.made()) == 2
+    assert note_id == replay.made()[-1]["id"]
+    assert replay.made()[-1]["post"].splitlines()[-1] == "[ecoute-reply:r-5b1f]"
+
+
+@pytest.mark.parametrize(
+    "contact_id",
+    ["../../../admin/keys", "6542c3e4a0b5d9f01/../../User", "x?select=password", "a#b", " ", "é"],
+)
+def test_a_contact_id_that_is_no_espocrm_id_is_refused_before_any_request(
+    espo, api_key, tmp_path: Path, contact_id: str
+):
+    """The contact id comes from the CRM's answers; one that would steer the request (and its API key)
+    to another path is one error line, and nothing is sent."""
+    url, replay = espo
+    with pytest.raises(CrmSourceError, match="is not an EspoCRM record id"):
+        EspoCrmSource(pushing_config(url), tmp_path).note_reply(
+            sent_reply(customer_id=contact_id), retrying=True
+        )
+    assert replay.requests == []

@@ -21,7 +21,7 @@ from index.replies import create_reply, replies_to
 from tests.collectors.conftest import ScriptedServer
 from tests.conftest import write_config
 from tests.crm.espocrm_server import API_KEY as ESPO_KEY
-from tests.crm.espocrm_server import serve_espocrm
+from tests.crm.espocrm_server import note_as_read, serve_espocrm
 from tests.dashboard.test_pages import shown
 from tests.dashboard.test_untrusted_text import clickable
 from tests.factories import make_customer, make_mention
@@ -150,7 +150,7 @@ def test_a_reply_to_a_customer_of_an_espocrm_source_with_push_replies_says_it_is
         noted = t("reply_crm_noted", crm="espo")
         assert [s.value for s in at.success] == [f"{t('reply_sent', platform='Mastodon')} {noted}"]
         (note,) = replay.made()
-        assert note["parentId"] == julie and "Bonjour Julie." in note["post"]
+        assert note["parentId"] == julie and "Bonjour Julie." in note_as_read(note["post"])
         assert "Also noted in the CRM (espo)." in shown(at)
 
 

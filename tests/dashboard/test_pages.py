@@ -11,7 +11,8 @@ from elasticsearch import Elasticsearch
 from streamlit.testing.v1 import AppTest
 
 from core.documents import Alert, CustomerLink, Label, Mention, document_id
-from dashboard.render import WORD_JOINER, literal
+from core.text import WORD_JOINER
+from dashboard.render import literal
 from dashboard.text import t
 from index.alerts import create_alerts
 from index.client import IndexNames, free_port

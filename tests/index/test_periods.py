@@ -159,6 +159,48 @@ def test_retention_drops_whole_expired_indices_and_deletes_by_id_at_the_edge(
     assert left == {"m0", "m1", "m2", "kept"}
 
 
+def test_retention_that_drops_a_whole_month_deletes_the_replies_to_its_mentions_too(
+    es: Elasticsearch, names: IndexNames
+):
+    """A reply quotes its post's author and waits, maybe, for its CRM note: it goes with the mention
+    whether retention deletes that by id or drops its whole month (before: the month went, its replies
+    stayed, and a CRM push still pending went on being tried with them)."""
+    from core.documents import Reply
+    from index.privacy import drop_expired_indices
+    from index.replies import REPLIES, get_reply
+
+    expired = make_mention("old", created_at=NOW - timedelta(days=200))
+    recent = make_mention("recent", created_at=NOW - timedelta(days=10))
+    index_mentions(es, names, [expired, recent])
+    for mention in (expired, recent):
+        at = mention.created_at + timedelta(hours=1)
+        reply = Reply(
+            id=f"reply-{mention.native_id}",
+            mention_id=mention.id,
+            source=mention.source,
+            platform="mastodon",
+            in_reply_to=mention.native_id,
+            text=f"@{mention.author.handle} Bonjour, nous regardons.",
+            status="sent",
+            drafted_by="community@lumio.example",
+            drafted_at=at,
+            sent_at=at,
+            crm_source="espo",
+            crm_push_attempts=3,
+            crm_push_error="crm espo: POST Note: HTTP 503",
+            updated_at=at,
+        )
+        es.index(
+            index=REPLIES.alias(names), id=reply.id, document=reply.model_dump(mode="json"), refresh=True
+        )
+
+    dropped = drop_expired_indices(es, names, {"test": NOW - timedelta(days=75)})
+
+    assert [d.index for d in dropped] == [mention_index(names, expired.created_at)]
+    assert get_reply(es, names, "reply-old") is None
+    assert get_reply(es, names, "reply-recent") is not None
+
+
 def test_an_export_reads_every_month_newest_first_and_stops_at_its_cap(es: Elasticsearch, names: IndexNames):
     """The Inbox export pages through every period index (the stand-in's point in time over the alias
     alone reads one of them)."""

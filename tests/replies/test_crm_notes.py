@@ -18,12 +18,12 @@ from crm.sources import EspoCrmSourceConfig
 from ecoute.stages.crm import CrmReplyNotes
 from index.client import EmbeddedServer, IndexNames
 from index.customers import upsert_customers
-from index.replies import get_reply, save_reply
+from index.replies import REPLIES, get_reply, replies_to_push, save_reply
 from replies.outbox import Outbox
 from replies.settings import ReplyPolicy
 from tests.collectors.conftest import ScriptedServer
 from tests.conftest import write_config
-from tests.crm.espocrm_server import API_KEY, EspoReplay, serve_espocrm
+from tests.crm.espocrm_server import API_KEY, EspoReplay, note_as_read, serve_espocrm
 from tests.factories import make_customer
 from tests.replies.conftest import TOKEN, MastodonInstance
 from tests.replies.test_outbox import CM, mastodon_source, toot
@@ -92,7 +92,7 @@ def test_a_sent_reply_is_one_note_on_the_customers_espocrm_contact(
 
     (note,) = replay.made()
     assert (note["parentType"], note["parentId"]) == ("Contact", JULIE)
-    assert TEXT in note["post"] and reply.platform_url in note["post"]
+    assert TEXT in note_as_read(note["post"]) and reply.platform_url.replace("@", "%40") in note["post"]
     assert reply.status == "sent"
     assert (reply.crm_source, reply.crm_note_id, reply.crm_pushed_at) == ("espo", note["id"], clock.now)
     assert get_reply(es, names, "r1").reply == reply
@@ -188,6 +188,52 @@ def test_a_push_cut_short_is_tried_again_only_once_it_is_stale(
     (note,) = replay.made()
     assert pushed.crm_note_id == note["id"]
     assert "/api/v1/Contact/6542c3e4a0b5d9f01/stream" in [p for p, _ in replay.requests]
+
+
+def test_replies_failing_for_good_never_keep_a_due_one_from_being_noted(
+    es: Elasticsearch, names: IndexNames, mastodon, espo, clock, tmp_path: Path
+):
+    """Replies whose contact is gone from the CRM fail at every pass (hourly); more of them than one
+    pass takes, sent earlier, must not hide a later reply whose retry is due (before: the pass read only
+    the oldest sent, none of them due, and the later reply was never noted)."""
+    url, replay = espo
+    crm = espo_source(url)
+    mirrored(es, names, crm, tmp_path)
+    mention = toot(es, names, customer_id=JULIE)
+    Outbox(es, names, ReplyPolicy(), [mastodon_source(mastodon.url)], clock=clock).write(
+        mention, TEXT, CM, "r1"
+    )
+    read = get_reply(es, names, "r1")
+    failed_once = {
+        "crm_source": "espo",
+        "crm_push_attempts": 1,
+        "crm_push_attempted_at": clock.now - timedelta(minutes=5),
+        "crm_push_error": "crm espo: POST Note: HTTP 500: Internal Server Error",
+    }
+    save_reply(es, names, read, read.reply.model_copy(update=failed_once))
+    for n in range(3):  # sent the day before, failing for good, tried again half an hour ago
+        stuck = read.reply.model_copy(
+            update={
+                "id": f"stuck-{n}",
+                "customer_id": "6542c3e4a0b5d9f99",
+                "sent_at": read.reply.sent_at - timedelta(days=1, minutes=n),
+                "crm_source": "espo",
+                "crm_push_attempts": 12,
+                "crm_push_attempted_at": clock.now - timedelta(minutes=30),
+                "crm_push_error": "crm espo: POST Note: HTTP 400: Parent record not found.",
+            }
+        )
+        es.index(
+            index=REPLIES.alias(names), id=stuck.id, document=stuck.model_dump(mode="json"), refresh=True
+        )
+    box = outbox_with_crm(es, names, mastodon, crm, clock)
+    due = replies_to_push(es, names, 1, due=lambda r: not r.id.startswith("stuck"), page=2)
+    assert [r.id for r in due] == ["r1"]  # found on the second page of two
+
+    (pushed,) = box.push_pending(limit=3)
+
+    (note,) = replay.made()
+    assert (pushed.id, pushed.crm_note_id) == ("r1", note["id"])
 
 
 def test_push_replies_off_by_default_sends_nothing_to_the_crm(
