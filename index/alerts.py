@@ -9,7 +9,7 @@ names several indices), or for a new alert to the index of its `created_at`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -163,28 +163,43 @@ def add_to_alert(
     now: datetime,
 ) -> Alert | None:
     """Group more mentions into an alert (conditional write, retried when someone else wrote first)."""
+
+    def grouped(alert: Alert) -> Alert:
+        ids = list(dict.fromkeys([*alert.mention_ids, *mention_ids]))
+        keys = list(dict.fromkeys([*alert.dedup_keys, *dedup_keys]))
+        if ids == alert.mention_ids and keys == alert.dedup_keys:
+            return alert
+        return alert.model_copy(
+            update={"mention_ids": ids, "dedup_keys": keys, "count": len(ids), "updated_at": now}
+        )
+
+    return _rewrite_alert(es, names, alert_id, grouped)
+
+
+def _rewrite_alert(
+    es: Elasticsearch, names: IndexNames, alert_id: str, change: Callable[[Alert], Alert]
+) -> Alert | None:
+    """Read the alert in the index that holds it and write `change(alert)` back there, on condition that
+    nobody wrote it meanwhile (read again and retried when someone did); None when there is no such
+    alert. An unchanged alert is not written."""
     for _ in range(CONCURRENT_TRIES):
         hit = locate(es, names, [alert_id], ALERTS).get(alert_id)
         if hit is None:
             return None
         alert = Alert.model_validate(hit["_source"])
-        ids = list(dict.fromkeys([*alert.mention_ids, *mention_ids]))
-        keys = list(dict.fromkeys([*alert.dedup_keys, *dedup_keys]))
-        if ids == alert.mention_ids and keys == alert.dedup_keys:
+        changed = change(alert)
+        if changed == alert:
             return alert
-        alert = alert.model_copy(
-            update={"mention_ids": ids, "dedup_keys": keys, "count": len(ids), "updated_at": now}
-        )
         try:
             es.index(
                 index=hit["_index"],
                 id=alert_id,
-                document=alert.model_dump(mode="json"),
+                document=changed.model_dump(mode="json"),
                 if_seq_no=hit["_seq_no"],
                 if_primary_term=hit["_primary_term"],
                 refresh=True,
             )
-            return alert
+            return changed
         except ConflictError:
             continue
     raise IndexUnavailableError(f"alert {alert_id}: too many concurrent changes")
@@ -205,24 +220,8 @@ def get_alert(
 def acknowledge_alert(es: Elasticsearch, names: IndexNames, alert_id: str, by: str, at: datetime) -> bool:
     """Mark the alert acknowledged by `by` (conditional write on the index that holds it, tried again
     when someone else changed it first); False when there is no such alert."""
-    change = {"status": "acknowledged", "acknowledged_by": by, "acknowledged_at": at.isoformat()}
-    for _ in range(CONCURRENT_TRIES):
-        hit = locate(es, names, [alert_id], ALERTS).get(alert_id)
-        if hit is None:
-            return False
-        try:
-            es.update(
-                index=hit["_index"],
-                id=alert_id,
-                doc=change,
-                if_seq_no=hit["_seq_no"],
-                if_primary_term=hit["_primary_term"],
-                refresh=True,
-            )
-            return True
-        except ConflictError:
-            continue
-    raise IndexUnavailableError(f"alert {alert_id}: too many concurrent changes")
+    change = {"status": "acknowledged", "acknowledged_by": by, "acknowledged_at": at}
+    return _rewrite_alert(es, names, alert_id, lambda alert: alert.model_copy(update=change)) is not None
 
 
 def alerts_for(
